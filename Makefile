@@ -1,0 +1,32 @@
+# detflow: `make run` builds and runs the default pipeline, `make test` runs
+# every test CI runs.
+
+GO      ?= go
+BIN     := bin/pipeline
+PKGS    := ./...
+export CGO_ENABLED ?= 0
+
+.PHONY: build run test test-noasm bench lint ptx gpu-check-binary clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/pipeline
+
+run: build
+	./$(BIN) run fast_rcnn_with_proposals
+
+test: lint
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+	$(GO) test -count=1 -tags noasm ./tensor/...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+# Benchmarks print ratios against references measured in the same run where
+# the reference is installed (PyTorch, pycocotools); see BENCHMARKS.md.
+bench:
+	./scripts/bench.sh
+
+clean:
+	rm -rf bin

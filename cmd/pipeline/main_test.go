@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// pipeline runs the CLI in process and returns its exit code and output.
+func pipeline(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	code, out, _ := pipeline(t, "help")
+	if code != 0 || !strings.Contains(out, "run") || !strings.Contains(out, "coco-eval") {
+		t.Errorf("help: code %d, output %q", code, out)
+	}
+	code, out, _ = pipeline(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "detflow ") {
+		t.Errorf("version: code %d, output %q", code, out)
+	}
+	for _, cmd := range []string{"run", "stages", "status", "coco-eval", "version"} {
+		code, _, errOut := pipeline(t, cmd, "--help")
+		if code != 0 || !strings.Contains(errOut, "Usage: pipeline "+cmd) {
+			t.Errorf("%s --help: code %d, stderr %q", cmd, code, errOut)
+		}
+	}
+	code, _, errOut := pipeline(t, "run", "--help")
+	if code != 0 || !strings.Contains(errOut, "--runner") || !strings.Contains(errOut, "--endpoint") {
+		t.Errorf("run --help does not list Beam's flags: %q", errOut)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"run"}, "want one pipeline name"},
+		{[]string{"run", "nope"}, `unknown pipeline "nope"`},
+		{[]string{"run", "fast_rcnn_with_proposals", "--devices", "tpu:1"}, `unknown device kind "tpu"`},
+		{[]string{"run", "fast_rcnn_with_proposals", "--progress", "loud"}, `--progress "loud"`},
+		{[]string{"run", "fast_rcnn_with_proposals", "--run", "../x"}, "one plain folder name"},
+		{[]string{"run", "fast_rcnn_with_proposals", "--set", "train.lrr=1"}, "train.lr"},
+		{[]string{"run", "fast_rcnn_with_proposals", "--bogus-flag"}, "unknown flag: --bogus-flag"},
+		{[]string{"coco-eval", "--gt", "x.json"}, "want --gt GT.json --results RES.json"},
+	}
+	for _, tt := range tests {
+		code, _, errOut := pipeline(t, tt.args...)
+		if code == 0 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("pipeline %v: code %d, stderr %q, want it to contain %q", tt.args, code, errOut, tt.want)
+		}
+	}
+}
+
+func TestBeamFlagsAreAccepted(t *testing.T) {
+	work := t.TempDir()
+	code, out, errOut := pipeline(t, "run", "fast_rcnn_with_proposals", "--workdir", work, "--dry-run",
+		"--runner", "direct", "--endpoint", "localhost:8073", "--project", "p")
+	if code != 0 {
+		t.Fatalf("code %d, stderr %s", code, errOut)
+	}
+	if !strings.Contains(out, "dataset") {
+		t.Errorf("dry run printed no plan: %q", out)
+	}
+}
+
+func TestRunStopsAtFirstStageNotBuilt(t *testing.T) {
+	work := t.TempDir()
+	small := []string{"--set", "dataset.synthetic.train=6", "--set", "dataset.synthetic.val=3", "--workdir", work, "--progress", "never"}
+	code, out, errOut := pipeline(t, append([]string{"run", "fast_rcnn_with_proposals"}, small...)...)
+	if code != 1 || !strings.Contains(errOut, `stage "proposals" is not built yet`) {
+		t.Fatalf("code %d, stderr %q: want the not-built error for proposals", code, errOut)
+	}
+	if !strings.Contains(out, "dataset") || !strings.Contains(out, "ran") {
+		t.Errorf("summary lacks the dataset stage: %q", out)
+	}
+	runDir := filepath.Join(work, "fast_rcnn_tiny_synth")
+	for _, p := range []string{"run.json", "config.yaml", "dataset/_MANIFEST.json", "logs/dataset.log"} {
+		if _, err := os.Stat(filepath.Join(runDir, p)); err != nil {
+			t.Errorf("missing %s: %v", p, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(runDir, "proposals")); !os.IsNotExist(err) {
+		t.Errorf("a stage that is not built left a folder: %v", err)
+	}
+	code, out, _ = pipeline(t, append([]string{"stages", "fast_rcnn_with_proposals"}, small[:len(small)-2]...)...)
+	if code != 0 || !strings.Contains(out, "up to date") || !strings.Contains(out, "not built yet") {
+		t.Errorf("stages: code %d, output %q", code, out)
+	}
+	code, out, _ = pipeline(t, "status", "--workdir", work)
+	if code != 0 || !strings.Contains(out, "fast_rcnn_tiny_synth") || !strings.Contains(out, "published") {
+		t.Errorf("status: code %d, output %q", code, out)
+	}
+	// A changed key the dataset stage reads shows up as the reason to rerun.
+	code, out, _ = pipeline(t, "run", "fast_rcnn_with_proposals", "--dry-run", "--workdir", work,
+		"--set", "dataset.synthetic.train=7", "--set", "dataset.synthetic.val=3")
+	if code != 0 || !strings.Contains(out, "config key dataset.synthetic.train changed (6 -> 7)") {
+		t.Errorf("dry run: code %d, output %q", code, out)
+	}
+}
+
+func TestDataSynth(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "synth")
+	code, stdout, errOut := pipeline(t, "data", "synth", "--out", out, "--train", "3", "--val", "2", "--seed", "5", "--progress", "never")
+	if code != 0 {
+		t.Fatalf("code %d: %s", code, errOut)
+	}
+	for _, p := range []string{"annotations/instances_train.json", "annotations/instances_val.json"} {
+		if _, err := os.Stat(filepath.Join(out, p)); err != nil {
+			t.Errorf("missing %s: %v (stdout %q)", p, err, stdout)
+		}
+	}
+}

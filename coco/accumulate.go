@@ -1,0 +1,253 @@
+package coco
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+)
+
+// eps is numpy's np.spacing(1), which COCOeval adds to the precision
+// denominator.
+const eps = 2.220446049250313e-16
+
+// Accumulator merges ImageEvals, in any order and from any number of
+// workers, into COCOeval.accumulate's precision and recall arrays. Results
+// do not depend on the order of Add calls: detections are ranked by
+// (score descending, image id ascending, position in image), which is the
+// order pycocotools' concatenation in image order plus stable sort gives.
+type Accumulator struct {
+	ev     *Evaluator
+	images []*ImageEval // by image rank; nil when not added
+	added  int
+}
+
+// NewAccumulator returns an empty accumulator for this evaluator's images.
+func (e *Evaluator) NewAccumulator() *Accumulator {
+	return &Accumulator{ev: e, images: make([]*ImageEval, len(e.imageIDs))}
+}
+
+// Add records one image's evaluation. Adding the same image twice, or one
+// the ground truth does not list, is an error.
+func (acc *Accumulator) Add(ie ImageEval) error {
+	rank, ok := acc.ev.imageRank[ie.ImageID]
+	if !ok {
+		return fmt.Errorf("accumulate: image %d not in the ground truth", ie.ImageID)
+	}
+	if acc.images[rank] != nil {
+		return fmt.Errorf("accumulate: image %d added twice", ie.ImageID)
+	}
+	A := len(acc.ev.params.AreaRanges)
+	for _, ce := range ie.Categories {
+		if len(ce.Positives) != A || len(ce.Matched) != len(ce.Scores)*A || len(ce.Ignored) != len(ce.Scores)*A {
+			return fmt.Errorf("accumulate: image %d category %d: arrays do not match %d area ranges", ie.ImageID, ce.CategoryID, A)
+		}
+		if acc.categoryIndex(ce.CategoryID) < 0 {
+			return fmt.Errorf("accumulate: image %d: unknown category %d", ie.ImageID, ce.CategoryID)
+		}
+	}
+	acc.images[rank] = &ie
+	acc.added++
+	return nil
+}
+
+// categoryIndex maps a CategoryEval's id to k in the result arrays.
+func (acc *Accumulator) categoryIndex(id int64) int {
+	if !acc.ev.params.UseCats {
+		if id == -1 {
+			return 0
+		}
+		return -1
+	}
+	k, ok := acc.ev.catRank[id]
+	if !ok {
+		return -1
+	}
+	return k
+}
+
+// ranked is one detection in a category's global ranking.
+type ranked struct {
+	score float64
+	img   int32 // image rank
+	pos   int32 // position within the image's CategoryEval
+	ce    *CategoryEval
+}
+
+// Accumulate computes precision [T,R,K,A,M] and recall [T,K,A,M] as
+// COCOeval.accumulate does (-1 where a category has no non-ignored ground
+// truth), then the summary stats. Images never added count as having neither
+// ground truth nor detections. Categories are processed in parallel.
+func (acc *Accumulator) Accumulate(ctx context.Context) (*Result, error) {
+	p := acc.ev.params
+	K := 1
+	res := &Result{Kind: KindProposal, Params: p, CategoryIDs: []int64{-1}, CategoryNames: []string{"all"}, NumImages: acc.added}
+	if p.UseCats {
+		K = len(acc.ev.catIDs)
+		res.Kind = KindBBox
+		res.CategoryIDs, res.CategoryNames = acc.ev.catIDs, acc.ev.catNames
+	}
+	T, R, A, M := len(p.IoUThresholds), len(p.RecallThresholds), len(p.AreaRanges), len(p.MaxDets)
+	res.Precision = make([]float64, T*R*K*A*M)
+	res.Recall = make([]float64, T*K*A*M)
+	for i := range res.Precision {
+		res.Precision[i] = -1
+	}
+	for i := range res.Recall {
+		res.Recall[i] = -1
+	}
+	perCat := acc.byCategory(K)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range next {
+				acc.accumulateCategory(res, k, perCat[k])
+			}
+		}()
+	}
+	var err error
+	for k := range K {
+		if err = ctx.Err(); err != nil {
+			break
+		}
+		next <- k
+	}
+	close(next)
+	wg.Wait()
+	if err != nil {
+		return nil, fmt.Errorf("accumulate: %w", err)
+	}
+	res.Stats = summarizeStats(res)
+	return res, nil
+}
+
+// byCategory lists each category's per-image evaluations in image order.
+func (acc *Accumulator) byCategory(K int) [][]*CategoryEval {
+	perCat := make([][]*CategoryEval, K)
+	for _, ie := range acc.images {
+		if ie == nil {
+			continue
+		}
+		for i := range ie.Categories {
+			ce := &ie.Categories[i]
+			k := acc.categoryIndex(ce.CategoryID)
+			perCat[k] = append(perCat[k], ce)
+		}
+	}
+	return perCat
+}
+
+// accumulateCategory fills the cells of category k. evals are in image order.
+func (acc *Accumulator) accumulateCategory(res *Result, k int, evals []*CategoryEval) {
+	if len(evals) == 0 {
+		return
+	}
+	p := acc.ev.params
+	T, R, K, A, M := len(p.IoUThresholds), len(p.RecallThresholds), len(res.CategoryIDs), len(p.AreaRanges), len(p.MaxDets)
+	var dets []ranked
+	for i, ce := range evals {
+		for pos, s := range ce.Scores {
+			dets = append(dets, ranked{score: s, img: int32(i), pos: int32(pos), ce: ce})
+		}
+	}
+	// evals are in image order, so (score desc, index in evals, pos) is the
+	// order of pycocotools' concatenation followed by a stable sort.
+	slices.SortFunc(dets, func(a, b ranked) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.img, b.img); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.pos, b.pos)
+	})
+	var matched, ignored []uint32
+	curve := newPRCurve(len(dets))
+	for a := range A {
+		npig := 0
+		for _, ce := range evals {
+			npig += int(ce.Positives[a])
+		}
+		if npig == 0 {
+			continue
+		}
+		for m, maxDet := range p.MaxDets {
+			matched, ignored = matched[:0], ignored[:0]
+			for _, d := range dets {
+				if int(d.pos) < maxDet {
+					matched = append(matched, d.ce.Matched[int(d.pos)*A+a])
+					ignored = append(ignored, d.ce.Ignored[int(d.pos)*A+a])
+				}
+			}
+			for t := range T {
+				rc := curve.compute(uint32(1)<<t, matched, ignored, npig)
+				res.Recall[((t*K+k)*A+a)*M+m] = rc
+				for r, q := range curve.sample(p.RecallThresholds) {
+					res.Precision[(((t*R+r)*K+k)*A+a)*M+m] = q
+				}
+			}
+		}
+	}
+}
+
+// prCurve is the scratch space for one precision/recall curve.
+type prCurve struct {
+	rc, pr, q []float64
+}
+
+func newPRCurve(n int) *prCurve {
+	return &prCurve{rc: make([]float64, 0, n), pr: make([]float64, 0, n)}
+}
+
+// compute builds the cumulative recall and precision at one threshold bit,
+// applies the precision envelope, and returns the final recall (0 with no
+// detections).
+func (c *prCurve) compute(bit uint32, matched, ignored []uint32, npig int) float64 {
+	c.rc, c.pr = c.rc[:0], c.pr[:0]
+	tp, fp := 0.0, 0.0
+	for i := range matched {
+		if ignored[i]&bit == 0 {
+			if matched[i]&bit != 0 {
+				tp++
+			} else {
+				fp++
+			}
+		}
+		c.rc = append(c.rc, tp/float64(npig))
+		c.pr = append(c.pr, tp/(fp+tp+eps))
+	}
+	nd := len(c.pr)
+	for i := nd - 1; i > 0; i-- {
+		if c.pr[i] > c.pr[i-1] {
+			c.pr[i-1] = c.pr[i]
+		}
+	}
+	if nd == 0 {
+		return 0
+	}
+	return c.rc[nd-1]
+}
+
+// sample reads the enveloped precision at each recall threshold: at the first
+// detection whose recall reaches it (numpy searchsorted, side left), or 0 when
+// recall never reaches it.
+func (c *prCurve) sample(thresholds []float64) []float64 {
+	c.q = c.q[:0]
+	i := 0
+	for _, thr := range thresholds {
+		for i < len(c.rc) && c.rc[i] < thr {
+			i++
+		}
+		if i < len(c.rc) {
+			c.q = append(c.q, c.pr[i])
+		} else {
+			c.q = append(c.q, 0)
+		}
+	}
+	return c.q
+}

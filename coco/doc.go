@@ -1,0 +1,78 @@
+// Package coco reads and writes COCO instances and results files and
+// evaluates detections exactly as pycocotools' COCOeval does (iouType
+// "bbox"), bit for bit, on all cores, with per-image results that separate
+// workers compute and one accumulator merges in any order.
+//
+// # Box format and naming
+//
+// Every box is a Box, [x, y, w, h] in pixels as in COCO JSON: (x, y) is the
+// top-left corner, w and h are the width and height, with no +1 (boxes of
+// MMDetection v0, which wrote w = x2 - x1 + 1, are evaluated as written).
+// Ground truth is "gt" (Annotation, Dataset), detections are "dt"
+// (Detection, results files); an ID names a COCO id, a rank or index a
+// position in a sorted list.
+//
+// Shape letters of the accumulated arrays (Result.Precision is [T,R,K,A,M],
+// Result.Recall is [T,K,A,M], both row-major, -1 where a category has no
+// ground truth to find):
+//
+//	T  IoU thresholds .50:.05:.95 (numpy linspace values, 10)
+//	R  recall thresholds 0:.01:1 (101)
+//	K  categories in ascending id order; 1 (id -1) when categories are ignored
+//	A  area ranges all, small (area <= 32²), medium, large (> 96²); ends inclusive
+//	M  maxDets: 1, 10, 100 for bbox; 100, 300, 1000 for proposals
+//
+// # Entry points
+//
+//	EvaluateFiles(ctx, gt, results, kind)   files in, *Result out (what `pipeline coco-eval` runs)
+//	LoadDataset / WriteDataset              instances JSON, streamed element by element
+//	ReadResults / WriteResults              results JSON with loadRes semantics
+//	Evaluate(ctx, gt, dets, params)         in-memory evaluation on all cores
+//	NewEvaluator, EvaluateImage, NewAccumulator, Add, Accumulate
+//	                                        the same, split for distributed workers
+//	Result.Summary(w), Result.Rows()        pycocotools' printout and metric rows
+//
+// Kinds: KindBBox ("bbox", COCOeval defaults) and KindProposal ("proposal":
+// class-agnostic recall, useCats=0, maxDets 100/300/1000, as the model zoo
+// reports for RPN; the detections' categories are ignored).
+//
+// # Metric rows (Result.Rows)
+//
+// bbox, in COCOeval stats order, then one row per category:
+//
+//	bbox_mAP     AP @[.50:.95, all, 100]     bbox_AR_1    AR @[.50:.95, all, 1]
+//	bbox_mAP_50  AP @[.50, all, 100]         bbox_AR_10   AR @[.50:.95, all, 10]
+//	bbox_mAP_75  AP @[.75, all, 100]         bbox_AR_100  AR @[.50:.95, all, 100]
+//	bbox_mAP_s   AP @[.50:.95, small, 100]   bbox_AR_s    AR @[.50:.95, small, 100]
+//	bbox_mAP_m   AP @[.50:.95, medium, 100]  bbox_AR_m    AR @[.50:.95, medium, 100]
+//	bbox_mAP_l   AP @[.50:.95, large, 100]   bbox_AR_l    AR @[.50:.95, large, 100]
+//	AP/<category name>  AP @[.50:.95, all, 100] of that category (MMDetection's
+//	                    classwise AP); -1 when it has no ground truth
+//
+// proposal: AR@100, AR@300, AR@1000 (area all) and AR_s@1000, AR_m@1000,
+// AR_l@1000. Values are fractions in [0, 1], or -1 where COCOeval prints -1.
+//
+// # Faithfulness to pycocotools
+//
+// Reproduced on purpose: IoU in float64 in maskApi's bbIou operation order;
+// against a crowd, IoU is intersection over the detection's area and a crowd
+// can absorb any number of detections, which are then ignored; ground truth
+// ignore = iscrowd (a file's "ignore" field is overwritten, as in
+// pycocotools); area ranges use the annotation's "area" field for ground
+// truth and w*h for detections; detections are capped per image and category
+// after a stable sort on descending score (ties keep file order); among equal
+// IoUs the later ground truth wins; a ground truth with id 0 counts as
+// unmatched (pycocotools stores matched ids and tests them for non-zero);
+// accumulate ranks detections by score with ties in image-id order, so merge
+// order never matters; recall thresholds are found with searchsorted (left);
+// means are summed in numpy's block-pairwise order. Parity tests against
+// numbers recorded from pycocotools are in testdata/parity.
+//
+// Deliberate differences, each where pycocotools would crash or silently
+// drop data: results naming unknown images are rejected with counts (as
+// loadRes asserts), and so are, for bbox, results naming unknown categories
+// (pycocotools drops them); for proposals, rows of unknown categories are
+// kept and tie-ordered after the known ones (pycocotools drops them); a
+// ground truth without "area" gets w*h; an empty results array is valid.
+// Segmentation is skipped when loading (bbox evaluation does not use it).
+package coco

@@ -1,0 +1,82 @@
+package coco
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+)
+
+// benchSizes sweeps the image count at the issue's per-image density.
+func benchSizes() []synthSpec {
+	small := benchSpec
+	small.images = 500
+	return []synthSpec{small, benchSpec}
+}
+
+// BenchmarkEvaluateFiles times what `pipeline coco-eval` does: decode both
+// JSON files, evaluate, accumulate, summarise. Compare with
+// testdata/bench_pycocotools.py on the same data (TestWriteBenchData).
+func BenchmarkEvaluateFiles(b *testing.B) {
+	for _, s := range benchSizes() {
+		b.Run(fmt.Sprintf("images=%d", s.images), func(b *testing.B) {
+			gt, res, err := synthJSON(s)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(gt) + len(res)))
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := EvaluateFiles(context.Background(), bytes.NewReader(gt), bytes.NewReader(res), KindBBox); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkEvaluate times evaluate + accumulate on data already in memory
+// (pycocotools' evaluate() + accumulate()).
+func BenchmarkEvaluate(b *testing.B) {
+	for _, s := range benchSizes() {
+		for _, kind := range []string{KindBBox, KindProposal} {
+			b.Run(fmt.Sprintf("images=%d/%s", s.images, kind), func(b *testing.B) {
+				ds, dets, err := synthData(s)
+				if err != nil {
+					b.Fatal(err)
+				}
+				p, _ := ParamsFor(kind)
+				b.ResetTimer()
+				for b.Loop() {
+					if _, err := Evaluate(context.Background(), ds, dets, p); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkLoad times decoding alone (pycocotools' COCO() + loadRes()).
+func BenchmarkLoad(b *testing.B) {
+	gt, res, err := synthJSON(benchSpec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("instances", func(b *testing.B) {
+		b.SetBytes(int64(len(gt)))
+		for b.Loop() {
+			if _, err := LoadDataset(context.Background(), bytes.NewReader(gt)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("results", func(b *testing.B) {
+		b.SetBytes(int64(len(res)))
+		for b.Loop() {
+			if _, err := ReadResults(context.Background(), bytes.NewReader(res)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -1,0 +1,113 @@
+package coco
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+)
+
+// EvaluateFiles loads a ground-truth instances file and a results file and
+// runs COCOeval of the given kind (KindBBox or KindProposal). Results on
+// images the ground truth does not list are rejected (as pycocotools'
+// loadRes does), and so are, for bbox, results of unknown categories
+// (pycocotools would silently drop them); the error carries the counts.
+func EvaluateFiles(ctx context.Context, gt, results io.Reader, kind string) (*Result, error) {
+	p, err := ParamsFor(kind)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := LoadDataset(ctx, gt)
+	if err != nil {
+		return nil, fmt.Errorf("load ground truth: %w", err)
+	}
+	dets, err := ReadResults(ctx, results)
+	if err != nil {
+		return nil, fmt.Errorf("load results: %w", err)
+	}
+	return Evaluate(ctx, ds, dets, p)
+}
+
+// Evaluate runs evaluateImg for every image of gt on all cores, then one
+// accumulate. dets must be in results-file order (their IDs order ties).
+func Evaluate(ctx context.Context, gt *Dataset, dets []Detection, p Params) (*Result, error) {
+	if err := gt.CheckResults(dets, p.UseCats); err != nil {
+		return nil, fmt.Errorf("check results: %w", err)
+	}
+	ev, err := NewEvaluator(gt, p)
+	if err != nil {
+		return nil, err
+	}
+	evals, err := ev.evaluateAll(ctx, ev.groupByImage(dets))
+	if err != nil {
+		return nil, err
+	}
+	acc := ev.NewAccumulator()
+	for _, ie := range evals {
+		if err := acc.Add(ie); err != nil {
+			return nil, err
+		}
+	}
+	return acc.Accumulate(ctx)
+}
+
+// groupByImage splits detections by image rank, keeping their order.
+func (e *Evaluator) groupByImage(dets []Detection) [][]Detection {
+	counts := make([]int, len(e.imageIDs))
+	ranks := make([]int, len(dets))
+	for i, d := range dets {
+		ranks[i] = e.imageRank[d.ImageID]
+		counts[ranks[i]]++
+	}
+	flat := make([]Detection, len(dets))
+	groups := make([][]Detection, len(e.imageIDs))
+	off := 0
+	for r, c := range counts {
+		groups[r] = flat[off : off : off+c]
+		off += c
+	}
+	for i, d := range dets {
+		groups[ranks[i]] = append(groups[ranks[i]], d)
+	}
+	return groups
+}
+
+// evaluateAll evaluates every image with one worker per core; images are
+// handed out in small batches to keep the workers busy without contention.
+func (e *Evaluator) evaluateAll(ctx context.Context, groups [][]Detection) ([]ImageEval, error) {
+	const batch = 64
+	out := make([]ImageEval, len(e.imageIDs))
+	errs := make([]error, len(e.imageIDs))
+	starts := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for lo := range starts {
+				for r := lo; r < min(lo+batch, len(out)); r++ {
+					out[r], errs[r] = e.EvaluateImage(e.imageIDs[r], groups[r])
+				}
+			}
+		}()
+	}
+	var ctxErr error
+	for lo := 0; lo < len(out); lo += batch {
+		if ctxErr = ctx.Err(); ctxErr != nil {
+			break
+		}
+		starts <- lo
+	}
+	close(starts)
+	wg.Wait()
+	if ctxErr != nil {
+		return nil, fmt.Errorf("evaluate images: %w", ctxErr)
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

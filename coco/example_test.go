@@ -1,0 +1,46 @@
+package coco_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/detflow/detflow/coco"
+)
+
+// One small object found exactly: AP and AR are 1 wherever there is ground
+// truth, and -1 for the medium and large buckets, which have none.
+func ExampleEvaluateFiles() {
+	gt := `{"images": [{"id": 1, "width": 64, "height": 64}],
+	        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [4, 4, 10, 10], "area": 100, "iscrowd": 0}],
+	        "categories": [{"id": 1, "name": "person"}]}`
+	results := `[{"image_id": 1, "category_id": 1, "bbox": [4, 4, 10, 10], "score": 0.9}]`
+	res, err := coco.EvaluateFiles(context.Background(), strings.NewReader(gt), strings.NewReader(results), coco.KindBBox)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	res.Summary(os.Stdout)
+	for _, row := range res.Rows()[:3] {
+		// Precision is tp/(tp+fp+eps) as in pycocotools, so a perfect score
+		// is 0.9999999999999998, which prints as 1.000.
+		fmt.Printf("%s=%.3f\n", row.Name, row.Value)
+	}
+	// Output:
+	//  Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 1.000
+	//  Average Precision  (AP) @[ IoU=0.50      | area=   all | maxDets=100 ] = 1.000
+	//  Average Precision  (AP) @[ IoU=0.75      | area=   all | maxDets=100 ] = 1.000
+	//  Average Precision  (AP) @[ IoU=0.50:0.95 | area= small | maxDets=100 ] = 1.000
+	//  Average Precision  (AP) @[ IoU=0.50:0.95 | area=medium | maxDets=100 ] = -1.000
+	//  Average Precision  (AP) @[ IoU=0.50:0.95 | area= large | maxDets=100 ] = -1.000
+	//  Average Recall     (AR) @[ IoU=0.50:0.95 | area=   all | maxDets=  1 ] = 1.000
+	//  Average Recall     (AR) @[ IoU=0.50:0.95 | area=   all | maxDets= 10 ] = 1.000
+	//  Average Recall     (AR) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 1.000
+	//  Average Recall     (AR) @[ IoU=0.50:0.95 | area= small | maxDets=100 ] = 1.000
+	//  Average Recall     (AR) @[ IoU=0.50:0.95 | area=medium | maxDets=100 ] = -1.000
+	//  Average Recall     (AR) @[ IoU=0.50:0.95 | area= large | maxDets=100 ] = -1.000
+	// bbox_mAP=1.000
+	// bbox_mAP_50=1.000
+	// bbox_mAP_75=1.000
+}

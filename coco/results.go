@@ -1,0 +1,217 @@
+package coco
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+)
+
+// Detection is one row of a COCO results file, with the fields pycocotools'
+// loadRes adds: ID is the 1-based position in the file and Area is w*h of the
+// box (results are never crowd). For proposals the category is ignored.
+type Detection struct {
+	ID         int64
+	ImageID    int64
+	CategoryID int64
+	BBox       Box
+	Score      float64
+	Area       float64
+}
+
+// wireDetection mirrors one results row; pointers tell missing from zero.
+type wireDetection struct {
+	ImageID    *int64    `json:"image_id"`
+	CategoryID *int64    `json:"category_id"`
+	BBox       []float64 `json:"bbox"`
+	Score      *float64  `json:"score"`
+}
+
+// ReadResults reads a COCO results file (a JSON array of
+// {image_id, category_id, bbox: [x,y,w,h], score}) row by row and applies
+// loadRes semantics: ids 1..N in file order, area = w*h, iscrowd 0. Other
+// fields (segmentation) are skipped. A row with a missing field, a box that is
+// not 4 finite numbers with non-negative sizes, or a non-finite score makes
+// it return a wrapped *ValidationError naming each row ("results[4].bbox[2]: negative width -3").
+// An empty array is valid and yields no detections.
+func ReadResults(ctx context.Context, r io.Reader) ([]Detection, error) {
+	s := newRowScanner(r)
+	var dets []Detection
+	var problems problemList
+	err := s.rows(ctx, "results", func(i int, row []byte) error {
+		var w wireDetection
+		var bbox [4]float64
+		if !parseRowFast(row, &w, &bbox) {
+			// Anything unusual (other keys, nulls, escapes, odd numbers) goes
+			// through encoding/json, so semantics and messages are its own.
+			w = wireDetection{}
+			if err := json.Unmarshal(row, &w); err != nil {
+				return err
+			}
+		}
+		if d, ok := detectionFromWire(i, w, &problems); ok {
+			dets = append(dets, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("decode results: %w", err)
+	}
+	if err := problems.err(); err != nil {
+		return nil, fmt.Errorf("validate results: %w", err)
+	}
+	return dets, nil
+}
+
+func detectionFromWire(i int, w wireDetection, problems *problemList) (Detection, bool) {
+	path := fmt.Sprintf("results[%d]", i)
+	n := problems.total
+	if w.ImageID == nil {
+		problems.add(path + ".image_id: missing")
+	}
+	if w.CategoryID == nil {
+		problems.add(path + ".category_id: missing")
+	}
+	if w.Score == nil {
+		problems.add(path + ".score: missing")
+	} else if math.IsNaN(*w.Score) || math.IsInf(*w.Score, 0) {
+		problems.add(fmt.Sprintf("%s.score: not a finite number %v", path, *w.Score))
+	}
+	if len(w.BBox) != 4 {
+		problems.add(fmt.Sprintf("%s.bbox: want 4 numbers [x,y,w,h], got %d", path, len(w.BBox)))
+	}
+	if problems.total > n {
+		return Detection{}, false
+	}
+	d := Detection{ID: int64(i) + 1, ImageID: *w.ImageID, CategoryID: *w.CategoryID, Score: *w.Score}
+	copy(d.BBox[:], w.BBox)
+	d.Area = d.BBox.Area()
+	if msgs := checkBox(path+".bbox", d.BBox); len(msgs) > 0 {
+		problems.add(msgs...)
+		return Detection{}, false
+	}
+	return d, true
+}
+
+// UnknownReferencesError says how many result rows name an image or category
+// that the ground truth does not list, with the first offender of each.
+type UnknownReferencesError struct {
+	UnknownImages     int
+	FirstImageRow     int // 0-based row of the first unknown image
+	FirstImageID      int64
+	UnknownCategories int
+	FirstCategoryRow  int
+	FirstCategoryID   int64
+}
+
+func (e *UnknownReferencesError) Error() string {
+	msg := ""
+	if e.UnknownImages > 0 {
+		msg = fmt.Sprintf("%d results name images not in the ground truth (first: results[%d].image_id %d)",
+			e.UnknownImages, e.FirstImageRow, e.FirstImageID)
+	}
+	if e.UnknownCategories > 0 {
+		if msg != "" {
+			msg += ", "
+		}
+		msg += fmt.Sprintf("%d results name categories not in the ground truth (first: results[%d].category_id %d)",
+			e.UnknownCategories, e.FirstCategoryRow, e.FirstCategoryID)
+	}
+	return msg
+}
+
+// CheckResults rejects detections on images the data set does not list and,
+// when checkCategories is true (bbox evaluation), on unknown categories. It
+// returns an *UnknownReferencesError with the counts, or nil.
+func (d *Dataset) CheckResults(dets []Detection, checkCategories bool) error {
+	var e UnknownReferencesError
+	for i, det := range dets {
+		if !d.HasImage(det.ImageID) {
+			if e.UnknownImages == 0 {
+				e.FirstImageRow, e.FirstImageID = i, det.ImageID
+			}
+			e.UnknownImages++
+		}
+		if checkCategories && !d.HasCategory(det.CategoryID) {
+			if e.UnknownCategories == 0 {
+				e.FirstCategoryRow, e.FirstCategoryID = i, det.CategoryID
+			}
+			e.UnknownCategories++
+		}
+	}
+	if e.UnknownImages > 0 || e.UnknownCategories > 0 {
+		return &e
+	}
+	return nil
+}
+
+// WriteResults writes detections as a COCO results JSON array, one row per
+// line, that pycocotools' loadRes reads back to the same values (floats are
+// written in Go's shortest round-trip form).
+func WriteResults(ctx context.Context, w io.Writer, dets []Detection) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	buf := make([]byte, 0, 160)
+	if _, err := bw.WriteString("["); err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	for i, d := range dets {
+		if i%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		var err error
+		buf, err = appendDetection(buf[:0], d)
+		if err != nil {
+			return fmt.Errorf("write results[%d]: %w", i, err)
+		}
+		if i > 0 {
+			bw.WriteString(",\n")
+		}
+		bw.Write(buf)
+	}
+	bw.WriteString("]\n")
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	return nil
+}
+
+func appendDetection(b []byte, d Detection) ([]byte, error) {
+	b = append(b, `{"image_id":`...)
+	b = strconv.AppendInt(b, d.ImageID, 10)
+	b = append(b, `,"category_id":`...)
+	b = strconv.AppendInt(b, d.CategoryID, 10)
+	b = append(b, `,"bbox":[`...)
+	for k, v := range d.BBox {
+		if k > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = appendJSONFloat(b, v); err != nil {
+			return nil, fmt.Errorf("bbox[%d]: %w", k, err)
+		}
+	}
+	b = append(b, `],"score":`...)
+	b, err := appendJSONFloat(b, d.Score)
+	if err != nil {
+		return nil, fmt.Errorf("score: %w", err)
+	}
+	return append(b, '}'), nil
+}
+
+// appendJSONFloat formats like encoding/json: shortest round-trip digits,
+// exponent form only for very small or very large magnitudes.
+func appendJSONFloat(b []byte, v float64) ([]byte, error) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil, fmt.Errorf("not a finite number %v", v)
+	}
+	format := byte('f')
+	if abs := math.Abs(v); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	return strconv.AppendFloat(b, v, format, -1, 64), nil
+}

@@ -1,0 +1,349 @@
+package pipelines
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/progress"
+	"github.com/detflow/detflow/stages"
+	"github.com/detflow/detflow/storage"
+)
+
+// Options configure one run of a pipeline.
+type Options struct {
+	Workdir   string // holds one folder per run
+	Run       string // the run's name
+	Selection Selection
+	DryRun    bool
+	Devices   stages.Devices
+	Progress  progress.Mode
+	Stdout    io.Writer // plan and summary
+	Stderr    io.Writer // logs and progress bars
+	Version   string    // detflow's version, recorded in manifests
+	Command   []string  // the command line, recorded in run.json
+}
+
+// Result is what happened to each stage of a run.
+type Result struct {
+	Plan    *Plan
+	Stages  []StageResult
+	Elapsed time.Duration
+}
+
+// StageResult is one row of the end-of-run summary.
+type StageResult struct {
+	Name    string
+	Outcome string // ran, skipped, failed, not built, not selected
+	Elapsed time.Duration
+	Files   int
+	Bytes   int64
+	Note    string
+}
+
+// RunDir is where a run's folder lives.
+func RunDir(workdir, run string) string { return storage.Join(workdir, run) }
+
+// Execute runs p under opts: it locks the run directory, saves the resolved
+// config, then runs each selected stage that is out of date and publishes its
+// outputs atomically, manifest last. It stops at the first failing stage;
+// everything published before stays intact.
+func Execute(ctx context.Context, fsys *storage.FS, p *Pipeline, cfg *configs.Config, opts Options) (*Result, error) {
+	start := time.Now()
+	runDir := RunDir(opts.Workdir, opts.Run)
+	if !storage.IsGCS(runDir) && !opts.DryRun {
+		lock, err := lockRunDir(runDir)
+		if err != nil {
+			return nil, err
+		}
+		defer lock.unlock()
+		// Holding the lock, anything left in .tmp or .trash is debris of a
+		// killed run: never published, safe to delete.
+		for _, d := range []string{".tmp", ".trash"} {
+			if err := fsys.RemoveAll(ctx, storage.Join(runDir, d)); err != nil {
+				return nil, fmt.Errorf("clean up %s: %w", d, err)
+			}
+		}
+	}
+	plan, err := MakePlan(ctx, fsys, p, cfg, runDir, opts.Selection)
+	if err != nil {
+		return nil, err
+	}
+	plan.Run = opts.Run
+	res := &Result{Plan: plan}
+	if opts.DryRun {
+		return res, plan.Blocked()
+	}
+	if err := plan.Blocked(); err != nil {
+		return res, err
+	}
+	if err := saveRunFiles(ctx, fsys, runDir, cfg, p, opts); err != nil {
+		return res, err
+	}
+	bars := progress.NewFactory(opts.Stderr, opts.Progress)
+	for _, step := range plan.Steps {
+		sr, err := executeStep(ctx, fsys, plan, step, cfg, opts, bars)
+		res.Stages = append(res.Stages, sr)
+		if err != nil {
+			res.Elapsed = time.Since(start)
+			return res, err
+		}
+	}
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+// executeStep runs one step if it is selected and still out of date.
+func executeStep(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step, cfg *configs.Config, opts Options, bars *progress.Factory) (StageResult, error) {
+	name := step.Stage.Name()
+	sr := StageResult{Name: name}
+	if !step.Selected {
+		sr.Outcome = "not selected"
+		return sr, nil
+	}
+	if step.Action == NotBuilt {
+		sr.Outcome = "not built"
+		return sr, step.Stage.Run(ctx, nil)
+	}
+	// Upstream stages may have just been republished: decide again with their
+	// real digests. A rebuild that reproduced identical outputs skips this one.
+	reasons, err := staleness(ctx, fsys, plan, step, opts.Selection.Verify)
+	if err != nil {
+		return sr, fmt.Errorf("stage %q: %w", name, err)
+	}
+	if len(reasons) == 0 && !step.Forced {
+		sr.Outcome, sr.Note = "skipped", "up to date"
+		if step.Action == WillRun {
+			sr.Note = "up to date: rebuilt inputs are unchanged"
+		}
+		step.Action = UpToDate
+		sr.Files, sr.Bytes = countOutputs(step.Manifest)
+		return sr, nil
+	}
+	if step.Forced {
+		reasons = append([]string{"forced"}, reasons...)
+	}
+	t0 := time.Now()
+	m, err := runAndPublish(ctx, fsys, plan, step, cfg, opts, reasons, bars)
+	sr.Elapsed = time.Since(t0)
+	if err != nil {
+		sr.Outcome = "failed"
+		return sr, fmt.Errorf("stage %q: %w", name, err)
+	}
+	step.Manifest, step.Action = m, UpToDate // freshly published
+	sr.Outcome = "ran"
+	sr.Files, sr.Bytes = countOutputs(m)
+	if err := updateRunJSON(ctx, fsys, plan.RunDir, name, m); err != nil {
+		return sr, err
+	}
+	return sr, nil
+}
+
+func countOutputs(m *Manifest) (int, int64) {
+	if m == nil {
+		return 0, 0
+	}
+	var n int64
+	for _, o := range m.Outputs {
+		n += o.Size
+	}
+	return len(m.Outputs), n
+}
+
+// runAndPublish runs the stage into a fresh folder and publishes it.
+//
+// Local run directories: the stage writes to .tmp/<stage>-<rand>; the manifest
+// is written there last, then the folder is swapped in with renames, so a
+// crash leaves either the old complete folder or none. On gs://, where
+// folders cannot be renamed, the old manifest is deleted first and the new
+// one written last, so a crash leaves no manifest over partial outputs.
+func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step, cfg *configs.Config, opts Options, reasons []string, bars *progress.Factory) (_ *Manifest, err error) {
+	name := step.Stage.Name()
+	log, closeLog, err := stageLogger(plan.RunDir, name, storage.IsGCS(plan.RunDir), opts.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { err = errors.Join(err, closeLog()) }()
+	log.Info("stage start", "stage", name, "reasons", reasons)
+
+	out := step.Dir
+	if storage.IsGCS(plan.RunDir) {
+		if err := fsys.Remove(ctx, storage.Join(out, ManifestName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("invalidate old outputs: %w", err)
+		}
+		if err := fsys.RemoveAll(ctx, out); err != nil {
+			return nil, fmt.Errorf("clear old outputs: %w", err)
+		}
+	} else {
+		out = storage.Join(plan.RunDir, ".tmp", name+"-"+randomSuffix())
+		defer func() {
+			if err != nil {
+				err = errors.Join(err, fsys.RemoveAll(context.WithoutCancel(ctx), out))
+			}
+		}()
+	}
+	if err := fsys.MkdirAll(ctx, out); err != nil {
+		return nil, fmt.Errorf("create output folder: %w", err)
+	}
+	env := &stages.Env{
+		FS: fsys, Config: cfg, Run: plan.Run, RunDir: plan.RunDir, Out: out,
+		Inputs: map[string]string{}, Devices: opts.Devices, Log: log, Progress: bars,
+	}
+	inputs := map[string]string{}
+	for _, in := range step.Stage.Inputs() {
+		up := plan.Step(in)
+		env.Inputs[in] = up.Dir
+		inputs[in] = up.Manifest.Digest
+	}
+	started := time.Now().UTC()
+	if err := step.Stage.Run(ctx, env); err != nil {
+		log.Error("stage failed", "stage", name, "err", err)
+		return nil, err
+	}
+	outs, err := hashOutputs(ctx, fsys, out)
+	if err != nil {
+		return nil, err
+	}
+	finished := time.Now().UTC()
+	m := &Manifest{
+		Stage: name, Version: step.Stage.Version(),
+		Fingerprint: fingerprint(name, step.Stage.Version(), step.Config, inputs),
+		Config:      step.Config, Inputs: inputs, Outputs: outs, Digest: outputsDigest(outs),
+		Started: started, Finished: finished, Seconds: finished.Sub(started).Seconds(), Detflow: opts.Version,
+	}
+	if err := writeJSON(ctx, fsys, storage.Join(out, ManifestName), m); err != nil {
+		return nil, err
+	}
+	if !storage.IsGCS(plan.RunDir) {
+		if err := swapIn(ctx, fsys, plan.RunDir, out, step.Dir); err != nil {
+			return nil, err
+		}
+	}
+	log.Info("stage done", "stage", name, "outputs", len(outs), "seconds", m.Seconds)
+	return m, nil
+}
+
+// swapIn replaces the published folder dst by src with renames; the old
+// folder goes to .trash first and is deleted after.
+func swapIn(ctx context.Context, fsys *storage.FS, runDir, src, dst string) error {
+	trash := storage.Join(runDir, ".trash", filepath.Base(dst)+"-"+randomSuffix())
+	if _, err := fsys.Stat(ctx, dst); err == nil {
+		if err := fsys.MkdirAll(ctx, storage.Join(runDir, ".trash")); err != nil {
+			return fmt.Errorf("publish: %w", err)
+		}
+		if err := fsys.Rename(ctx, dst, trash); err != nil {
+			return fmt.Errorf("publish: move old outputs aside: %w", err)
+		}
+	}
+	if err := fsys.Rename(ctx, src, dst); err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	return fsys.RemoveAll(ctx, trash)
+}
+
+func randomSuffix() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// stageLogger logs to runs/<run>/logs/<stage>.log and, at info level, to
+// stderr. On gs:// the log is kept in memory and written when the stage ends.
+func stageLogger(runDir, stage string, gcs bool, stderr io.Writer) (*slog.Logger, func() error, error) {
+	console := slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})
+	if gcs {
+		return slog.New(console), func() error { return nil }, nil
+	}
+	dir := filepath.Join(runDir, "logs")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("create log folder: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, stage+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open stage log: %w", err)
+	}
+	file := slog.NewJSONHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})
+	return slog.New(slog.NewMultiHandler(console, file)), f.Close, nil
+}
+
+// RunInfo is runs/<run>/run.json: what the run is and where each stage stands.
+type RunInfo struct {
+	Run      string               `json:"run"`
+	Pipeline string               `json:"pipeline"`
+	Config   string               `json:"config"`
+	Created  time.Time            `json:"created"`
+	Updated  time.Time            `json:"updated"`
+	Command  []string             `json:"command"`
+	Detflow  string               `json:"detflow_version"`
+	Stages   map[string]RunStages `json:"stages"`
+}
+
+// RunStages records a stage's last successful run.
+type RunStages struct {
+	Finished time.Time `json:"finished"`
+	Seconds  float64   `json:"seconds"`
+	Digest   string    `json:"digest"`
+}
+
+// ReadRunInfo reads a run's run.json.
+func ReadRunInfo(ctx context.Context, fsys *storage.FS, runDir string) (*RunInfo, error) {
+	b, err := fsys.ReadFile(ctx, storage.Join(runDir, "run.json"))
+	if err != nil {
+		return nil, fmt.Errorf("read run info: %w", err)
+	}
+	var ri RunInfo
+	if err := json.Unmarshal(b, &ri); err != nil {
+		return nil, fmt.Errorf("read run info %s: %w", storage.Join(runDir, "run.json"), err)
+	}
+	return &ri, nil
+}
+
+func saveRunFiles(ctx context.Context, fsys *storage.FS, runDir string, cfg *configs.Config, p *Pipeline, opts Options) error {
+	y, err := cfg.YAML()
+	if err != nil {
+		return fmt.Errorf("resolve config: %w", err)
+	}
+	if _, err := fsys.WriteFile(ctx, storage.Join(runDir, "config.yaml"), y); err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	ri, err := ReadRunInfo(ctx, fsys, runDir)
+	if err != nil {
+		ri = &RunInfo{Run: opts.Run, Created: time.Now().UTC(), Stages: map[string]RunStages{}}
+	}
+	ri.Pipeline, ri.Config, ri.Command, ri.Detflow = p.Name, cfg.Name, opts.Command, opts.Version
+	ri.Updated = time.Now().UTC()
+	return writeJSON(ctx, fsys, storage.Join(runDir, "run.json"), ri)
+}
+
+func updateRunJSON(ctx context.Context, fsys *storage.FS, runDir, stage string, m *Manifest) error {
+	ri, err := ReadRunInfo(ctx, fsys, runDir)
+	if err != nil {
+		return err
+	}
+	if ri.Stages == nil {
+		ri.Stages = map[string]RunStages{}
+	}
+	ri.Stages[stage] = RunStages{Finished: m.Finished, Seconds: m.Seconds, Digest: m.Digest}
+	ri.Updated = time.Now().UTC()
+	return writeJSON(ctx, fsys, storage.Join(runDir, "run.json"), ri)
+}
+
+func writeJSON(ctx context.Context, fsys *storage.FS, p string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", p, err)
+	}
+	if _, err := fsys.WriteFile(ctx, p, append(b, '\n')); err != nil {
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	return nil
+}

@@ -1,0 +1,81 @@
+// Package stages holds the contract between the orchestrator (package
+// pipelines) and the stages of a pipeline: one sub-package per stage
+// implements Stage, and the orchestrator fingerprints, runs and publishes it.
+package stages
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/progress"
+	"github.com/detflow/detflow/storage"
+)
+
+// Stage is one step of a pipeline. A stage reads the published outputs of the
+// stages named by Inputs and the config keys under ConfigKeys, and writes its
+// outputs below Env.Out. It never writes anywhere else: the orchestrator
+// publishes Env.Out atomically once Run returns nil.
+type Stage interface {
+	// Name is the stage's folder name in the run directory, e.g. "train".
+	Name() string
+	// Version changes whenever the stage's outputs change meaning or format
+	// for the same inputs; a new version makes published outputs stale.
+	Version() int
+	// Inputs names the upstream stages whose outputs this stage reads.
+	Inputs() []string
+	// ConfigKeys lists the config key prefixes this stage reads, e.g.
+	// "train" or "model.backbone"; changing any key below them reruns it.
+	ConfigKeys() []string
+	// Run does the work. It must honour ctx cancellation.
+	Run(ctx context.Context, env *Env) error
+}
+
+// Env is what a stage gets to run with.
+type Env struct {
+	FS     *storage.FS
+	Config *configs.Config
+	// Run is the run's name; RunDir its directory (local path or gs:// URL).
+	Run    string
+	RunDir string
+	// Out is the folder the stage writes its outputs to. It is a temporary
+	// folder that the orchestrator publishes as RunDir/<stage> on success.
+	Out string
+	// Inputs maps each upstream stage named by Stage.Inputs to the folder
+	// holding its published outputs.
+	Inputs map[string]string
+	// Devices is what --devices selected.
+	Devices Devices
+	Log      *slog.Logger
+	Progress *progress.Factory
+}
+
+// Input returns the published folder of the upstream stage name, or an error
+// naming the stage when the orchestrator did not provide it.
+func (e *Env) Input(name string) (string, error) {
+	dir, ok := e.Inputs[name]
+	if !ok {
+		return "", fmt.Errorf("input of stage %q not provided", name)
+	}
+	return dir, nil
+}
+
+// NotBuilt is a stage that a pipeline needs but that does not exist yet. It
+// is listed in plans so users see the whole pipeline, and running it fails
+// with a clear error instead of writing placeholder artifacts.
+type NotBuilt struct {
+	StageName string
+	StageIns  []string
+	Issue     int // the issue that tracks building it
+}
+
+func (s NotBuilt) Name() string         { return s.StageName }
+func (s NotBuilt) Version() int         { return 0 }
+func (s NotBuilt) Inputs() []string     { return s.StageIns }
+func (s NotBuilt) ConfigKeys() []string { return nil }
+
+// Run always fails: the stage has not been written yet.
+func (s NotBuilt) Run(context.Context, *Env) error {
+	return fmt.Errorf("stage %q is not built yet (tracked in issue %d); no outputs were written", s.StageName, s.Issue)
+}
