@@ -15,11 +15,11 @@ import (
 type Action int
 
 const (
-	UpToDate    Action = iota // published outputs match: skipped
-	WillRun                   // selected and out of date (or forced)
-	OutOfDate                 // out of date but not selected in this run
-	MissingInput              // selected, but an unselected input is out of date
-	NotBuilt                  // the stage does not exist yet
+	UpToDate     Action = iota // published outputs match: skipped
+	WillRun                    // selected and out of date (or forced)
+	OutOfDate                  // out of date but not selected in this run
+	MissingInput               // selected, but an unselected input is out of date
+	NotBuilt                   // the stage does not exist yet
 )
 
 func (a Action) String() string {

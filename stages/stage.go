@@ -46,7 +46,7 @@ type Env struct {
 	// holding its published outputs.
 	Inputs map[string]string
 	// Devices is what --devices selected.
-	Devices Devices
+	Devices  Devices
 	Log      *slog.Logger
 	Progress *progress.Factory
 }
