@@ -79,7 +79,8 @@ type ranked struct {
 // Accumulate computes precision [T,R,K,A,M] and recall [T,K,A,M] as
 // COCOeval.accumulate does (-1 where a category has no non-ignored ground
 // truth), then the summary stats. Images never added count as having neither
-// ground truth nor detections. Categories are processed in parallel.
+// ground truth nor detections. Categories, then (category, area range)
+// cells, are processed in parallel.
 func (acc *Accumulator) Accumulate(ctx context.Context) (*Result, error) {
 	p := acc.ev.params
 	K := 1
@@ -99,31 +100,42 @@ func (acc *Accumulator) Accumulate(ctx context.Context) (*Result, error) {
 		res.Recall[i] = -1
 	}
 	perCat := acc.byCategory(K)
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := range next {
-				acc.accumulateCategory(res, k, perCat[k])
-			}
-		}()
+	dets := make([][]ranked, K)
+	err := forEach(ctx, K, func(k int) { dets[k] = rankDetections(perCat[k]) })
+	if err == nil {
+		err = forEach(ctx, K*A, func(i int) { acc.accumulateCell(res, i/A, i%A, perCat[i/A], dets[i/A]) })
 	}
-	var err error
-	for k := range K {
-		if err = ctx.Err(); err != nil {
-			break
-		}
-		next <- k
-	}
-	close(next)
-	wg.Wait()
 	if err != nil {
 		return nil, fmt.Errorf("accumulate: %w", err)
 	}
 	res.Stats = summarizeStats(res)
 	return res, nil
+}
+
+// forEach runs fn(i) for every i in [0, n) on all cores, handing out no new
+// work once ctx is done.
+func forEach(ctx context.Context, n int, fn func(i int)) error {
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), max(n, 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fn(i)
+			}
+		}()
+	}
+	var err error
+	for i := range n {
+		if err = ctx.Err(); err != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return err
 }
 
 // byCategory lists each category's per-image evaluations in image order.
@@ -142,21 +154,21 @@ func (acc *Accumulator) byCategory(K int) [][]*CategoryEval {
 	return perCat
 }
 
-// accumulateCategory fills the cells of category k. evals are in image order.
-func (acc *Accumulator) accumulateCategory(res *Result, k int, evals []*CategoryEval) {
-	if len(evals) == 0 {
-		return
+// rankDetections orders a category's detections as accumulate sees them.
+// evals are in image order, so (score desc, index in evals, position) is the
+// order of pycocotools' concatenation in image order followed by a stable
+// sort on -score.
+func rankDetections(evals []*CategoryEval) []ranked {
+	n := 0
+	for _, ce := range evals {
+		n += len(ce.Scores)
 	}
-	p := acc.ev.params
-	T, R, K, A, M := len(p.IoUThresholds), len(p.RecallThresholds), len(res.CategoryIDs), len(p.AreaRanges), len(p.MaxDets)
-	var dets []ranked
+	dets := make([]ranked, 0, n)
 	for i, ce := range evals {
 		for pos, s := range ce.Scores {
 			dets = append(dets, ranked{score: s, img: int32(i), pos: int32(pos), ce: ce})
 		}
 	}
-	// evals are in image order, so (score desc, index in evals, pos) is the
-	// order of pycocotools' concatenation followed by a stable sort.
 	slices.SortFunc(dets, func(a, b ranked) int {
 		if c := cmp.Compare(b.score, a.score); c != 0 {
 			return c
@@ -166,31 +178,53 @@ func (acc *Accumulator) accumulateCategory(res *Result, k int, evals []*Category
 		}
 		return cmp.Compare(a.pos, b.pos)
 	})
-	var matched, ignored []uint32
+	return dets
+}
+
+// accumulateCell fills the cells of category k and area range a for every
+// IoU threshold and maxDets.
+func (acc *Accumulator) accumulateCell(res *Result, k, a int, evals []*CategoryEval, dets []ranked) {
+	p := acc.ev.params
+	T, R, K, A, M := len(p.IoUThresholds), len(p.RecallThresholds), len(res.CategoryIDs), len(p.AreaRanges), len(p.MaxDets)
+	npig, longest := 0, 0
+	for _, ce := range evals {
+		npig += int(ce.Positives[a])
+		longest = max(longest, len(ce.Scores))
+	}
+	if npig == 0 {
+		return
+	}
+	matched := make([]uint32, 0, len(dets))
+	ignored := make([]uint32, 0, len(dets))
 	curve := newPRCurve(len(dets))
-	for a := range A {
-		npig := 0
-		for _, ce := range evals {
-			npig += int(ce.Positives[a])
-		}
-		if npig == 0 {
+	complete := -1 // first m whose cap kept every detection
+	for m, maxDet := range p.MaxDets {
+		if complete >= 0 {
+			// A larger cap sees the same detections: same numbers.
+			for t := range T {
+				res.Recall[((t*K+k)*A+a)*M+m] = res.Recall[((t*K+k)*A+a)*M+complete]
+				for r := range R {
+					res.Precision[(((t*R+r)*K+k)*A+a)*M+m] = res.Precision[(((t*R+r)*K+k)*A+a)*M+complete]
+				}
+			}
 			continue
 		}
-		for m, maxDet := range p.MaxDets {
-			matched, ignored = matched[:0], ignored[:0]
-			for _, d := range dets {
-				if int(d.pos) < maxDet {
-					matched = append(matched, d.ce.Matched[int(d.pos)*A+a])
-					ignored = append(ignored, d.ce.Ignored[int(d.pos)*A+a])
-				}
+		matched, ignored = matched[:0], ignored[:0]
+		for _, d := range dets {
+			if int(d.pos) < maxDet {
+				matched = append(matched, d.ce.Matched[int(d.pos)*A+a])
+				ignored = append(ignored, d.ce.Ignored[int(d.pos)*A+a])
 			}
-			for t := range T {
-				rc := curve.compute(uint32(1)<<t, matched, ignored, npig)
-				res.Recall[((t*K+k)*A+a)*M+m] = rc
-				for r, q := range curve.sample(p.RecallThresholds) {
-					res.Precision[(((t*R+r)*K+k)*A+a)*M+m] = q
-				}
+		}
+		for t := range T {
+			rc := curve.compute(uint32(1)<<t, matched, ignored, npig)
+			res.Recall[((t*K+k)*A+a)*M+m] = rc
+			for r, q := range curve.sample(p.RecallThresholds) {
+				res.Precision[(((t*R+r)*K+k)*A+a)*M+m] = q
 			}
+		}
+		if maxDet >= longest {
+			complete = m
 		}
 	}
 }
@@ -208,29 +242,30 @@ func newPRCurve(n int) *prCurve {
 // applies the precision envelope, and returns the final recall (0 with no
 // detections).
 func (c *prCurve) compute(bit uint32, matched, ignored []uint32, npig int) float64 {
-	c.rc, c.pr = c.rc[:0], c.pr[:0]
-	tp, fp := 0.0, 0.0
-	for i := range matched {
+	nd := len(matched)
+	c.rc, c.pr = slices.Grow(c.rc[:0], nd)[:nd], slices.Grow(c.pr[:0], nd)[:nd]
+	rc, pr := c.rc, c.pr
+	tp, fp, n := 0.0, 0.0, float64(npig)
+	for i, mb := range matched {
 		if ignored[i]&bit == 0 {
-			if matched[i]&bit != 0 {
+			if mb&bit != 0 {
 				tp++
 			} else {
 				fp++
 			}
 		}
-		c.rc = append(c.rc, tp/float64(npig))
-		c.pr = append(c.pr, tp/(fp+tp+eps))
+		rc[i] = tp / n
+		pr[i] = tp / (fp + tp + eps)
 	}
-	nd := len(c.pr)
 	for i := nd - 1; i > 0; i-- {
-		if c.pr[i] > c.pr[i-1] {
-			c.pr[i-1] = c.pr[i]
+		if pr[i] > pr[i-1] {
+			pr[i-1] = pr[i]
 		}
 	}
 	if nd == 0 {
 		return 0
 	}
-	return c.rc[nd-1]
+	return rc[nd-1]
 }
 
 // sample reads the enveloped precision at each recall threshold: at the first

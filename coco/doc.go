@@ -32,6 +32,10 @@
 //	                                        the same, split for distributed workers
 //	Result.Summary(w), Result.Rows()        pycocotools' printout and metric rows
 //
+// Detections' IDs are their 1-based rows in the results file (ReadResults
+// assigns them, as loadRes does) and break score ties; detections made in
+// memory should get the rows WriteResults will give them.
+//
 // Kinds: KindBBox ("bbox", COCOeval defaults) and KindProposal ("proposal":
 // class-agnostic recall, useCats=0, maxDets 100/300/1000, as the model zoo
 // reports for RPN; the detections' categories are ignored).

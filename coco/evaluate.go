@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"runtime"
-	"sync"
 )
 
 // EvaluateFiles loads a ground-truth instances file and a results file and
@@ -30,7 +28,9 @@ func EvaluateFiles(ctx context.Context, gt, results io.Reader, kind string) (*Re
 }
 
 // Evaluate runs evaluateImg for every image of gt on all cores, then one
-// accumulate. dets must be in results-file order (their IDs order ties).
+// accumulate. Equal scores are ordered by Detection.ID: give detections made
+// in memory the 1-based row they get in the results file written for them,
+// and pycocotools on that file gives the same numbers.
 func Evaluate(ctx context.Context, gt *Dataset, dets []Detection, p Params) (*Result, error) {
 	if err := gt.CheckResults(dets, p.UseCats); err != nil {
 		return nil, fmt.Errorf("check results: %w", err)
@@ -73,36 +73,19 @@ func (e *Evaluator) groupByImage(dets []Detection) [][]Detection {
 	return groups
 }
 
-// evaluateAll evaluates every image with one worker per core; images are
-// handed out in small batches to keep the workers busy without contention.
+// evaluateAll evaluates every image on all cores; images are handed out in
+// small batches to keep the workers busy without contention.
 func (e *Evaluator) evaluateAll(ctx context.Context, groups [][]Detection) ([]ImageEval, error) {
 	const batch = 64
 	out := make([]ImageEval, len(e.imageIDs))
 	errs := make([]error, len(e.imageIDs))
-	starts := make(chan int)
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for lo := range starts {
-				for r := lo; r < min(lo+batch, len(out)); r++ {
-					out[r], errs[r] = e.EvaluateImage(e.imageIDs[r], groups[r])
-				}
-			}
-		}()
-	}
-	var ctxErr error
-	for lo := 0; lo < len(out); lo += batch {
-		if ctxErr = ctx.Err(); ctxErr != nil {
-			break
+	err := forEach(ctx, (len(out)+batch-1)/batch, func(b int) {
+		for r := b * batch; r < min((b+1)*batch, len(out)); r++ {
+			out[r], errs[r] = e.EvaluateImage(e.imageIDs[r], groups[r])
 		}
-		starts <- lo
-	}
-	close(starts)
-	wg.Wait()
-	if ctxErr != nil {
-		return nil, fmt.Errorf("evaluate images: %w", ctxErr)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("evaluate images: %w", err)
 	}
 	for _, err := range errs {
 		if err != nil {

@@ -88,9 +88,10 @@ func NewEvaluator(gt *Dataset, p Params) (*Evaluator, error) {
 func (e *Evaluator) Params() Params { return e.params }
 
 // EvaluateImage runs evaluateImg for one image over all categories. dets are
-// that image's detections; their IDs (file positions) order ties as the
-// results file does. With UseCats, a detection of an unknown category is an
-// error; without, categories only order ties (unknown ones last).
+// that image's detections in any order: equal scores are ordered by
+// Detection.ID, the 1-based row of the results file, as pycocotools orders
+// them (equal IDs keep slice order). With UseCats, a detection of an unknown
+// category is an error; without, categories only order ties (unknown ones last).
 func (e *Evaluator) EvaluateImage(imageID int64, dets []Detection) (ImageEval, error) {
 	rank, ok := e.imageRank[imageID]
 	if !ok {
@@ -151,7 +152,7 @@ func (e *Evaluator) orderDetections(imageID int64, dets []Detection) ([]Detectio
 		}
 		rs[i] = ranked{d, k}
 	}
-	slices.SortFunc(rs, func(a, b ranked) int {
+	slices.SortStableFunc(rs, func(a, b ranked) int {
 		if a.cat != b.cat {
 			return a.cat - b.cat
 		}

@@ -44,3 +44,60 @@ func ExampleEvaluateFiles() {
 	// bbox_mAP_50=1.000
 	// bbox_mAP_75=1.000
 }
+
+// Workers evaluate disjoint sets of images; one accumulator merges their
+// ImageEvals in whatever order they arrive.
+func ExampleAccumulator() {
+	ctx := context.Background()
+	gtFile, _ := os.Open("testdata/parity/edge.gt.json")
+	defer gtFile.Close()
+	resFile, _ := os.Open("testdata/parity/edge.res.json")
+	defer resFile.Close()
+	gt, err := coco.LoadDataset(ctx, gtFile)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	dets, err := coco.ReadResults(ctx, resFile)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ev, err := coco.NewEvaluator(gt, coco.BBoxParams())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	byImage := map[int64][]coco.Detection{}
+	for _, d := range dets {
+		byImage[d.ImageID] = append(byImage[d.ImageID], d)
+	}
+	// Each "worker" handles every other image; results arrive last first.
+	var evals []coco.ImageEval
+	ids := gt.ImageIDs()
+	for worker := range 2 {
+		for i := worker; i < len(ids); i += 2 {
+			ie, err := ev.EvaluateImage(ids[i], byImage[ids[i]])
+			if err != nil {
+				fmt.Println(err)
+				return
+			}
+			evals = append(evals, ie)
+		}
+	}
+	acc := ev.NewAccumulator()
+	for i := len(evals) - 1; i >= 0; i-- {
+		if err := acc.Add(evals[i]); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	res, err := acc.Accumulate(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("bbox_mAP %.17g (pycocotools: 0.20722200222821505)\n", res.Stats[0])
+	// Output:
+	// bbox_mAP 0.20722200222821505 (pycocotools: 0.20722200222821505)
+}

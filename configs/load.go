@@ -151,6 +151,7 @@ func (l *loader) loadDefaults() error {
 	}
 	// A shallow copy is enough: merging replaces slices, never writes into them.
 	defaults := *l.app.cfg
+	defaults.origin = nil
 	l.app.defaults = &defaults
 	l.app.defaultOrigin = make(map[string]string, len(l.app.cfg.origin))
 	for k, o := range l.app.cfg.origin {

@@ -94,11 +94,17 @@ func (a *applier) applyDelete(src source, n *yaml.Node, v reflect.Value, key str
 		if vn.Kind != yaml.ScalarNode || vn.ShortTag() != "!!bool" {
 			return errorf(src.at(vn), key, "%s: expected true or false, got %s", joinKey(key, "_delete_"), describeNode(vn))
 		}
-		if vn.Value != "true" || a.defaults == nil {
+		var del bool
+		if err := vn.Decode(&del); err != nil {
+			return errorf(src.at(vn), key, "%s: %v", joinKey(key, "_delete_"), err)
+		}
+		if !del || a.defaults == nil {
 			return nil
 		}
 		dv, _ := walk(reflect.ValueOf(a.defaults).Elem(), key)
+		origin := a.cfg.origin // kept when the whole config is reset
 		v.Set(dv)
+		a.cfg.origin = origin
 		for k := range a.cfg.origin {
 			if under(k, key) {
 				delete(a.cfg.origin, k)

@@ -159,3 +159,20 @@ func TestLevenshtein(t *testing.T) {
 		}
 	}
 }
+
+func TestDeleteWholeConfig(t *testing.T) {
+	efs := testFS(t, map[string]string{
+		"base.yaml": "train: {lr: 0.5}\nname: from-base\n",
+		"top.yaml":  "_base_: base\n_delete_: True\ntrain: {epochs: 2, lr_steps: [1]}\n",
+	})
+	cfg, err := load(efs, "top", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Train.LR != 0.02 || cfg.Train.Epochs != 2 || cfg.Name != "top" {
+		t.Errorf("lr %g, epochs %d, name %q; want the defaults' 0.02, 2 and top", cfg.Train.LR, cfg.Train.Epochs, cfg.Name)
+	}
+	if o := cfg.Origin("train.epochs"); o != "configs/top.yaml:3" {
+		t.Errorf("origin of train.epochs = %q", o)
+	}
+}

@@ -287,8 +287,9 @@ type Evaluate struct {
 	Batch           int      `yaml:"batch"`
 }
 
-// LRScale is the factor the linear scaling rule applies to train.lr for a
-// total batch of totalBatch images: totalBatch / train.base_batch.
-func (t Train) LRScale(totalBatch int) float64 {
-	return float64(totalBatch) / float64(t.BaseBatch)
+// ScaledLR is the learning rate for a total batch of totalBatch images
+// (devices x imgs_per_gpu) under the linear scaling rule:
+// lr * totalBatch / base_batch.
+func (t Train) ScaledLR(totalBatch int) float64 {
+	return t.LR * float64(totalBatch) / float64(t.BaseBatch)
 }

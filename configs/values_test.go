@@ -170,3 +170,24 @@ func TestDiff(t *testing.T) {
 		t.Errorf("Diff of equal maps = %v", d)
 	}
 }
+
+func TestScaledLR(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		batch int
+		want  float64
+	}{
+		{"fast_rcnn_r50_fpn_1x_coco", 16, 0.02}, // 8 GPUs x 2 images, as in the model zoo
+		{"fast_rcnn_r50_fpn_1x_coco", 2, 0.0025},
+		{Default, 4, 0.02},
+		{Default, 8, 0.04},
+	} {
+		cfg, err := Load(tc.name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.Train.ScaledLR(tc.batch); got != tc.want {
+			t.Errorf("%s: ScaledLR(%d) = %g, want %g", tc.name, tc.batch, got, tc.want)
+		}
+	}
+}

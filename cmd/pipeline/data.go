@@ -53,6 +53,9 @@ func cmdData(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, rep)
+	for _, sp := range rep.Splits {
+		fmt.Fprintf(stdout, "%-5s %5d images %6d objects (%d small, %d medium, %d large) %4d crowd regions  %s\n",
+			sp.Name, sp.Images, sp.Objects, sp.Small, sp.Medium, sp.Large, sp.Crowds, sp.Annotations)
+	}
 	return nil
 }
