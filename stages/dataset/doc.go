@@ -18,18 +18,20 @@
 //   - Cluttered backgrounds: a muted gradient, soft Gaussian blobs (no edge,
 //     so nothing box-like) and thin lines, then uniform noise of +-8 grey
 //     levels over everything.
-//   - 3 to 8 objects per image; sqrt(area) log-uniform in [12, 150] pixels
+//   - 3 to 8 objects per image (fewer only when 30 tries, shrinking the
+//     object after 15, find no place for one); sqrt(area) log-uniform in [12, 150] pixels
 //     at 240 px image height (scaled with min(width, height)/240), so COCO's
 //     small (< 32^2), medium and large (> 96^2) ranges are all populated.
 //     Every object lies inside its image with a 1 px margin.
-//   - Partial occlusion: later objects are painted over earlier ones, but a
+//   - Partial occlusion: objects are placed largest first and each is
+//     painted over the ones before it, but a
 //     placement that would hide more than 40% of an object below is tried
 //     elsewhere, so every object keeps at least 60% of its pixels.
 //   - Crowds: every 8th image (index 0, 8, 16, ...) holds one tight cluster
 //     of 6 to 14 tiny objects of one category, annotated once with
 //     iscrowd 1; no other object overlaps it.
-//   - The first object of image i has category i mod 9, so any split of 9 or
-//     more images contains every category.
+//   - One object of image i has category i mod 9, so any split of 9 or more
+//     images contains every category.
 //
 // Annotations are modal, as in COCO: they describe what is visible. area is
 // the number of visible pixels (at least half covered by the object and by

@@ -4,6 +4,7 @@ import (
 	"image"
 	"math"
 	"math/rand/v2"
+	"sort"
 )
 
 // Scene layout rules (see doc.go for how they turn into annotations).
@@ -139,9 +140,10 @@ func (s *scene) eachOwned(o *sceneObject, f func(p int)) {
 	}
 }
 
-// layoutScene places an optional crowd and 3 to 8 objects. The first object's
-// category cycles with the image index so every category appears in any
-// split of at least numShapes images.
+// layoutScene places an optional crowd and 3 to 8 objects, largest first so
+// that big objects end up behind small ones (and are not refused for
+// hiding them). One object has the category index mod numShapes, so every
+// category appears in any split of at least numShapes images.
 func layoutScene(rng *rand.Rand, w, h, index int) *scene {
 	s := newScene(w, h)
 	scale := float64(min(w, h)) / 240
@@ -153,23 +155,35 @@ func layoutScene(rng *rand.Rand, w, h, index int) *scene {
 			}
 		}
 	}
-	n := minObjects + rng.IntN(maxObjects-minObjects+1)
-	for k := range n {
-		kind := shapeKind(rng.IntN(int(numShapes)))
+	type plan struct {
+		kind shapeKind
+		side float64
+	}
+	plans := make([]plan, minObjects+rng.IntN(maxObjects-minObjects+1))
+	for k := range plans {
+		plans[k] = plan{kind: shapeKind(rng.IntN(int(numShapes))), side: objectSide(rng, scale)}
 		if k == 0 {
-			kind = shapeKind(index % int(numShapes))
+			plans[k].kind = shapeKind(index % int(numShapes))
 		}
-		shrink := 1.0
+	}
+	sort.SliceStable(plans, func(i, j int) bool { return plans[i].side > plans[j].side })
+	for _, pl := range plans {
+		side := pl.side
 		for try := range placeTries {
 			if try >= placeTries/2 {
-				shrink *= 0.8
+				side *= 0.8
 			}
-			if s.tryPlace(newObject(rng, kind, w, h, scale, shrink)) {
+			if s.tryPlace(newObject(rng, pl.kind, w, h, scale, side)) {
 				break
 			}
 		}
 	}
 	return s
+}
+
+// objectSide draws sqrt(area) log-uniform in [minSide, maxSide]*scale.
+func objectSide(rng *rand.Rand, scale float64) float64 {
+	return math.Exp(math.Log(minSide)+rng.Float64()*math.Log(maxSide/minSide)) * scale
 }
 
 // shapeRotation draws a rotation that keeps a category recognisable:
@@ -186,11 +200,9 @@ func shapeRotation(rng *rand.Rand, k shapeKind) float64 {
 	}
 }
 
-// newObject draws one object of category kind at a random place, with
-// sqrt(area) log-uniform in [minSide, maxSide]*scale*shrink, shrunk further
-// if needed to fit inside the image with a 1 px margin.
-func newObject(rng *rand.Rand, kind shapeKind, w, h int, scale, shrink float64) *sceneObject {
-	side := math.Exp(math.Log(minSide)+rng.Float64()*math.Log(maxSide/minSide)) * scale * shrink
+// newObject draws one object of category kind and sqrt(area) side at a
+// random place, shrunk if needed to fit inside the image with a 1 px margin.
+func newObject(rng *rand.Rand, kind shapeKind, w, h int, scale, side float64) *sceneObject {
 	p := shapeParams{kind: kind, theta: shapeRotation(rng, kind), aspect: 0.45 + 0.15*rng.Float64()}
 	p.r = side / math.Sqrt(shapeAreaFactor(kind, p.aspect))
 	p.cx, p.cy = placeInside(rng, &p, w, h)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 
 	"github.com/detflow/detflow/configs"
 	"github.com/detflow/detflow/stages"
@@ -46,7 +47,7 @@ func (Stage) Run(ctx context.Context, env *stages.Env) error {
 	case "synthetic":
 		return runSynthetic(ctx, env, cfg.Synthetic)
 	case "coco":
-		return fmt.Errorf("dataset.source %q: validating a user's COCO data set is not wired into the stage yet; use `pipeline data validate` once available", cfg.Source)
+		return runCOCO(ctx, env, cfg)
 	}
 	return fmt.Errorf("dataset.source %q: want synthetic or coco", cfg.Source)
 }
@@ -78,6 +79,52 @@ func runSynthetic(ctx context.Context, env *stages.Env, s configs.Synthetic) err
 	return writeDescriptor(ctx, env.FS, env.Out, d)
 }
 
+// runCOCO validates each split of a user's COCO data set in place (images
+// are not copied) and writes the validation reports. Any broken rule fails
+// the stage with the report, naming the file, the rule and the first cases.
+func runCOCO(ctx context.Context, env *stages.Env, cfg configs.Dataset) error {
+	d := Descriptor{Source: "coco"}
+	var reports []*ValidationReport
+	for _, sp := range []struct{ name, ann, images string }{
+		{"train", cfg.TrainAnn, cfg.TrainImages},
+		{"val", cfg.ValAnn, cfg.ValImages},
+	} {
+		ann, root := underRoot(cfg.Root, sp.ann), underRoot(cfg.Root, sp.images)
+		bar := env.Progress.New("check "+sp.name+" images", 0)
+		rep, err := Validate(ctx, env.FS, ValidateOptions{
+			Annotations: ann, ImageRoot: root, CheckImages: true,
+			Progress: func(done, total int) { bar.Set(done) },
+		})
+		bar.Done()
+		if err != nil {
+			return fmt.Errorf("validate %s split: %w", sp.name, err)
+		}
+		env.Log.Info("validated split", "split", sp.name, "report", rep.String())
+		if err := rep.Err(); err != nil {
+			return fmt.Errorf("dataset %s split: %w", sp.name, err)
+		}
+		reports = append(reports, rep)
+		d.Splits = append(d.Splits, SplitLocation{Name: sp.name, Annotations: ann, ImageRoot: root, Images: rep.Images})
+	}
+	b, err := json.MarshalIndent(reports, "", "  ")
+	if err != nil {
+		return err
+	}
+	if _, err := env.FS.WriteFile(ctx, storage.Join(env.Out, "validation.json"), append(b, '\n')); err != nil {
+		return fmt.Errorf("write validation report: %w", err)
+	}
+	return writeDescriptor(ctx, env.FS, env.Out, d)
+}
+
+// underRoot resolves a configured path against dataset.root unless it is
+// absolute or a gs:// URL.
+func underRoot(root, p string) string {
+	if storage.IsGCS(p) || filepath.IsAbs(p) || root == "" {
+		return p
+	}
+	return storage.Join(root, p)
+}
+
 func writeDescriptor(ctx context.Context, fsys *storage.FS, out string, d Descriptor) error {
 	b, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {
@@ -87,6 +134,37 @@ func writeDescriptor(ctx context.Context, fsys *storage.FS, out string, d Descri
 		return fmt.Errorf("write %s: %w", DescriptorName, err)
 	}
 	return nil
+}
+
+// ReadDescriptor reads the dataset stage's dataset.json from its published
+// folder, with every path resolved so callers can open it directly.
+func ReadDescriptor(ctx context.Context, fsys *storage.FS, stageDir string) (*Descriptor, error) {
+	p := storage.Join(stageDir, DescriptorName)
+	b, err := fsys.ReadFile(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("read data set descriptor: %w", err)
+	}
+	var d Descriptor
+	if err := json.Unmarshal(b, &d); err != nil {
+		return nil, fmt.Errorf("read data set descriptor %s: %w", p, err)
+	}
+	if d.Source == "synthetic" {
+		for i := range d.Splits {
+			d.Splits[i].Annotations = storage.Join(stageDir, d.Splits[i].Annotations)
+			d.Splits[i].ImageRoot = storage.Join(stageDir, d.Splits[i].ImageRoot)
+		}
+	}
+	return &d, nil
+}
+
+// Split returns the named split's location.
+func (d *Descriptor) Split(name string) (SplitLocation, error) {
+	for _, s := range d.Splits {
+		if s.Name == name {
+			return s, nil
+		}
+	}
+	return SplitLocation{}, fmt.Errorf("data set has no %q split", name)
 }
 
 // relativeTo returns p relative to dir; p must be dir or below it.

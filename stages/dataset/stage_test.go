@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/detflow/detflow/configs"
@@ -50,5 +52,46 @@ func TestStageWritesSyntheticSetAndDescriptor(t *testing.T) {
 	}
 	if len(d.Splits) != 2 {
 		t.Errorf("descriptor lists %d splits, want 2", len(d.Splits))
+	}
+}
+
+func TestStageValidatesUserCOCOSet(t *testing.T) {
+	ctx := context.Background()
+	fsys, err := storage.New(ctx, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	if _, err := Synthesize(ctx, fsys, SynthOptions{Out: root, Train: 3, Val: 2, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	sets := []string{"dataset.source=coco", "dataset.root=" + root,
+		"dataset.train_ann=annotations/instances_train.json", "dataset.train_images=train",
+		"dataset.val_ann=annotations/instances_val.json", "dataset.val_images=val"}
+	cfg, err := configs.Load(configs.Default, sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	env := &stages.Env{FS: fsys, Config: cfg, Out: out, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if err := (Stage{}).Run(ctx, env); err != nil {
+		t.Fatal(err)
+	}
+	d, err := ReadDescriptor(ctx, fsys, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	val, err := d.Split("val")
+	if err != nil || val.Images != 2 || val.Annotations != filepath.Join(root, "annotations/instances_val.json") {
+		t.Fatalf("val split %+v, %v", val, err)
+	}
+
+	// A missing image fails the stage with the rule and the file named.
+	if err := os.Remove(filepath.Join(root, "val", "000000000002.jpg")); err != nil {
+		t.Fatal(err)
+	}
+	err = (Stage{}).Run(ctx, &stages.Env{FS: fsys, Config: cfg, Out: t.TempDir(), Log: env.Log})
+	if err == nil || !strings.Contains(err.Error(), "val split") || !strings.Contains(err.Error(), "000000000002.jpg") {
+		t.Fatalf("error = %v, want the missing val image named", err)
 	}
 }
