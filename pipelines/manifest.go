@@ -33,6 +33,7 @@ type Manifest struct {
 	Finished    time.Time         `json:"finished"`
 	Seconds     float64           `json:"seconds"`
 	Detflow     string            `json:"detflow_version"`
+	Info        map[string]any    `json:"info,omitempty"` // what the stage recorded (stages.Env.Info)
 }
 
 // Output is one published file, relative to the stage folder.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/detflow/detflow/stages"
 	"github.com/detflow/detflow/stages/dataset"
+	"github.com/detflow/detflow/stages/records"
 )
 
 // Pipeline is a named list of stages in a valid execution order: every
@@ -132,21 +133,21 @@ func Builtin() Registry {
 			"Fast R-CNN trained on precomputed proposals",
 			ds,
 			stages.NotBuilt{StageName: "proposals", StageIns: []string{"dataset"}, Issue: 6},
-			stages.NotBuilt{StageName: "records", StageIns: []string{"dataset", "proposals"}, Issue: 6},
+			records.Stage{WithProposals: true},
 			stages.NotBuilt{StageName: "train", StageIns: []string{"records"}, Issue: 7},
 			stages.NotBuilt{StageName: "evaluate", StageIns: []string{"records", "train"}, Issue: 6},
 		),
 		"rpn": mustNew("rpn",
 			"Region Proposal Network: train, evaluate AR, export proposals",
 			ds,
-			stages.NotBuilt{StageName: "records", StageIns: []string{"dataset"}, Issue: 6},
+			records.Stage{},
 			stages.NotBuilt{StageName: "train", StageIns: []string{"records"}, Issue: 7},
 			stages.NotBuilt{StageName: "evaluate", StageIns: []string{"records", "train"}, Issue: 6},
 		),
 		"faster_rcnn": mustNew("faster_rcnn",
 			"Faster R-CNN (RPN and RoI heads trained jointly)",
 			ds,
-			stages.NotBuilt{StageName: "records", StageIns: []string{"dataset"}, Issue: 6},
+			records.Stage{},
 			stages.NotBuilt{StageName: "train", StageIns: []string{"records"}, Issue: 7},
 			stages.NotBuilt{StageName: "evaluate", StageIns: []string{"records", "train"}, Issue: 6},
 		),

@@ -219,6 +219,7 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 		Fingerprint: fingerprint(name, step.Stage.Version(), step.Config, inputs),
 		Config:      step.Config, Inputs: inputs, Outputs: outs, Digest: outputsDigest(outs),
 		Started: started, Finished: finished, Seconds: finished.Sub(started).Seconds(), Detflow: opts.Version,
+		Info: env.Info,
 	}
 	if err := writeJSON(ctx, fsys, storage.Join(out, ManifestName), m); err != nil {
 		return nil, err

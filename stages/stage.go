@@ -49,6 +49,9 @@ type Env struct {
 	Devices  Devices
 	Log      *slog.Logger
 	Progress *progress.Factory
+	// Info is recorded in the stage's manifest under "info" when the stage
+	// succeeds, e.g. per-shard row counts. It must marshal to JSON.
+	Info map[string]any
 }
 
 // Input returns the published folder of the upstream stage name, or an error

@@ -47,6 +47,8 @@ func main() {
 		beam.Init()
 		return
 	}
+	beam.Init() // not a worker: this only marks Beam initialised
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(Main(ctx, os.Args[1:], os.Stdout, os.Stderr))

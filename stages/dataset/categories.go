@@ -9,7 +9,7 @@ const (
 	square
 	triangle
 	star
-	hexagon
+	crescent
 	ring
 	cross
 	ellipse
@@ -23,7 +23,7 @@ var shapeNames = [numShapes]string{
 	square:   "square",
 	triangle: "triangle",
 	star:     "star",
-	hexagon:  "hexagon",
+	crescent: "crescent",
 	ring:     "ring",
 	cross:    "cross",
 	ellipse:  "ellipse",

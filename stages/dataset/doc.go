@@ -9,8 +9,9 @@
 // learns on a CPU in minutes, yet that exercises what COCO does:
 //
 //   - 9 categories told apart by shape alone: circle, square, triangle,
-//     star, hexagon, ring, cross, ellipse (axis ratio 0.45 to 0.6), diamond
-//     (a rhombus 0.62 as wide as tall). Squares, diamonds and crosses turn
+//     star, crescent, ring, cross, ellipse (axis ratio 0.45 to 0.6), diamond
+//     (a rhombus 0.62 as wide as tall). There is no hexagon: at COCO-small
+//     sizes a small CNN could not tell it from a circle. Squares, diamonds and crosses turn
 //     at most 15 degrees so that none becomes another; the rest turn freely.
 //   - Appearance varies within a category: saturated random colours, and
 //     solid, striped, dotted, checkered or gradient fills (small objects
@@ -19,14 +20,15 @@
 //     so nothing box-like) and thin lines, then uniform noise of +-8 grey
 //     levels over everything.
 //   - 3 to 8 objects per image (fewer only when 30 tries, shrinking the
-//     object after 15, find no place for one); sqrt(area) log-uniform in [12, 150] pixels
-//     at 240 px image height (scaled with min(width, height)/240), so COCO's
-//     small (< 32^2), medium and large (> 96^2) ranges are all populated.
-//     Every object lies inside its image with a 1 px margin.
-//   - Partial occlusion: objects are placed largest first and each is
-//     painted over the ones before it, but a
-//     placement that would hide more than 40% of an object below is tried
-//     elsewhere, so every object keeps at least 60% of its pixels.
+//     object after 15, find no place for one), with sqrt(area) log-uniform
+//     in [12, 150] pixels at 240 px image height (scaled with
+//     min(width, height)/240), so COCO's small (< 32^2), medium and large
+//     (> 96^2) ranges are all populated. Every object lies inside its image
+//     with a 1 px margin.
+//   - Partial occlusion: objects are placed largest first, each painted over
+//     the ones before it, but a placement that would hide more than 40% of
+//     an object below is tried elsewhere, so every object keeps at least 60%
+//     of its pixels.
 //   - Crowds: every 8th image (index 0, 8, 16, ...) holds one tight cluster
 //     of 6 to 14 tiny objects of one category, annotated once with
 //     iscrowd 1; no other object overlaps it.

@@ -28,6 +28,8 @@ const (
 	starInner      = 0.45 // inner vertex radius / outer radius of a star
 	crossArm       = 0.32 // half-width of a cross arm / arm length
 	diamondWidth   = 0.62 // half-width / half-height of a diamond
+	crescentOffset = 0.45 // centre offset of the circle cut from a crescent
+	crescentCut    = 0.8  // radius of that circle
 	roundSegments  = 48   // vertices of a circle's or ellipse's polygon
 	polygonDecimal = 100  // polygon coordinates are rounded to 1/100 px
 )
@@ -54,8 +56,8 @@ func unitPolygon(k shapeKind) [][2]float64 {
 		return regularPolygon(4, math.Pi/4)
 	case triangle:
 		return regularPolygon(3, -math.Pi/2)
-	case hexagon:
-		return regularPolygon(6, 0)
+	case crescent:
+		return crescentPolygon()
 	case star:
 		pts := make([][2]float64, 10)
 		for i := range pts {
@@ -77,6 +79,29 @@ func unitPolygon(k shapeKind) [][2]float64 {
 		return [][2]float64{{0, -1}, {diamondWidth, 0}, {0, 1}, {-diamondWidth, 0}}
 	}
 	panic("dataset: no polygon for shape " + k.String())
+}
+
+// crescentPolygon is the unit disk minus a disk of radius crescentCut
+// centred at (crescentOffset, 0): the unit circle's arc from the upper
+// intersection point round the left to the lower one, then the cut circle's
+// arc back, also round the left.
+func crescentPolygon() [][2]float64 {
+	d, r := crescentOffset, crescentCut
+	ix := (d*d + 1 - r*r) / (2 * d) // intersection points are (ix, +-iy)
+	iy := math.Sqrt(1 - ix*ix)
+	outer := math.Atan2(iy, ix)   // outer arc runs from outer to 2pi-outer
+	inner := math.Atan2(iy, ix-d) // cut arc runs from 2pi-inner down to inner, through pi
+	const n = roundSegments
+	pts := make([][2]float64, 0, 2*n+2)
+	for i := 0; i <= n; i++ {
+		a := outer + (2*math.Pi-2*outer)*float64(i)/n
+		pts = append(pts, [2]float64{math.Cos(a), math.Sin(a)})
+	}
+	for i := 1; i < n; i++ {
+		a := 2*math.Pi - inner - (2*math.Pi-2*inner)*float64(i)/n
+		pts = append(pts, [2]float64{d + r*math.Cos(a), r * math.Sin(a)})
+	}
+	return pts
 }
 
 func regularPolygon(n int, phase float64) [][2]float64 {

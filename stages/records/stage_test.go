@@ -1,0 +1,156 @@
+package records
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/schemas"
+	"github.com/detflow/detflow/stages"
+	"github.com/detflow/detflow/stages/dataset"
+	"github.com/detflow/detflow/storage"
+)
+
+// runRecords runs the dataset stage then the records stage (without
+// proposals) on a tiny synthetic set and returns the records folder.
+func runRecords(t *testing.T, shardSize string) (*storage.FS, string, string) {
+	t.Helper()
+	ctx := context.Background()
+	fsys, err := storage.New(ctx, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := configs.Load(configs.Default, []string{"dataset.synthetic.train=7", "dataset.synthetic.val=3", "records.shard_size=" + shardSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	dsDir, out := t.TempDir(), t.TempDir()
+	if err := (dataset.Stage{}).Run(ctx, &stages.Env{FS: fsys, Config: cfg, Out: dsDir, Log: log}); err != nil {
+		t.Fatal(err)
+	}
+	env := &stages.Env{FS: fsys, Config: cfg, Out: out, Log: log, Inputs: map[string]string{"dataset": dsDir}}
+	if err := (Stage{}).Run(ctx, env); err != nil {
+		t.Fatal(err)
+	}
+	if env.Info["shards"] == nil {
+		t.Error("stage recorded no shard info for the manifest")
+	}
+	return fsys, dsDir, out
+}
+
+func TestRecordsHoldEveryImageOnceWithItsGroundTruth(t *testing.T) {
+	ctx := context.Background()
+	fsys, dsDir, out := runRecords(t, "3")
+	desc, err := dataset.ReadDescriptor(ctx, fsys, dsDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, split := range []string{"train", "val"} {
+		loc, _ := desc.Split(split)
+		ds, err := loadDataset(ctx, fsys, loc.Annotations)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Open(ctx, fsys, out, split)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (len(ds.Images) + 2) / 3; len(r.Index.Shards) != want {
+			t.Errorf("%s: %d shards, want %d", split, len(r.Index.Shards), want)
+		}
+		var ids []int64
+		err = r.ReadAll(ctx, func(rec *schemas.Record) error {
+			ids = append(ids, rec.ImageID)
+			anns := ds.ImageAnnotations(rec.ImageID)
+			if len(rec.GTBoxes) != 4*len(anns) || len(rec.GTLabels) != len(anns) || len(rec.GTCrowd) != len(anns) {
+				t.Errorf("image %d: %d box values for %d annotations", rec.ImageID, len(rec.GTBoxes), len(anns))
+				return nil
+			}
+			for i, a := range anns {
+				if rec.GTBoxes[4*i+2] != float32(a.BBox[0]+a.BBox[2]) || rec.GTCrowd[i] != a.IsCrowd {
+					t.Errorf("image %d box %d: %v vs %v", rec.ImageID, i, rec.GTBoxes[4*i:4*i+4], a.BBox)
+				}
+			}
+			img, _ := ds.Image(rec.ImageID)
+			want, _ := os.ReadFile(filepath.Join(loc.ImageRoot, img.FileName))
+			if string(rec.Image) != string(want) {
+				t.Errorf("image %d: bytes differ from the data set's file", rec.ImageID)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sorted := slices.Clone(ids)
+		slices.Sort(sorted)
+		if want := ds.ImageIDs(); !slices.Equal(slices.Compact(sorted), want) || len(ids) != len(want) {
+			t.Errorf("%s: read ids %v, want each of %v once", split, ids, want)
+		}
+		if slices.IsSorted(ids) {
+			t.Errorf("%s: records are not shuffled: %v", split, ids)
+		}
+	}
+}
+
+func TestRecordsAreDeterministic(t *testing.T) {
+	ctx := context.Background()
+	fsys, _, a := runRecords(t, "4")
+	_, _, b := runRecords(t, "4")
+	ra, _ := Open(ctx, fsys, a, "train")
+	rb, _ := Open(ctx, fsys, b, "train")
+	if !slices.Equal(ra.Index.Shards, rb.Index.Shards) {
+		t.Errorf("two runs gave different shards:\n%v\n%v", ra.Index.Shards, rb.Index.Shards)
+	}
+}
+
+func TestCorruptShardIsNamed(t *testing.T) {
+	ctx := context.Background()
+	fsys, _, out := runRecords(t, "4")
+	r, err := Open(ctx, fsys, out, "train")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shard := filepath.Join(out, "train", r.Index.Shards[1].File)
+	data, err := os.ReadFile(shard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := slices.Clone(data)
+	flipped[len(flipped)/2] ^= 0xff
+	for name, content := range map[string][]byte{"flipped byte": flipped, "truncated": data[:len(data)/2]} {
+		if err := os.WriteFile(shard, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err := r.ReadAll(ctx, func(*schemas.Record) error { return nil })
+		var ce *CorruptShardError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), r.Index.Shards[1].File) {
+			t.Errorf("%s: error %v, want a CorruptShardError naming the shard", name, err)
+		}
+	}
+}
+
+func TestPlanShards(t *testing.T) {
+	ids := []int64{5, 3, 9, 1, 7}
+	a := planShards("train", ids, 2, 0)
+	b := planShards("train", []int64{9, 7, 5, 3, 1}, 2, 0)
+	if len(a) != 3 || len(a[2].ImageIDs) != 1 {
+		t.Fatalf("shards %v", a)
+	}
+	for i := range a {
+		if !slices.Equal(a[i].ImageIDs, b[i].ImageIDs) {
+			t.Errorf("input order changed shard %d: %v vs %v", i, a[i].ImageIDs, b[i].ImageIDs)
+		}
+	}
+	c := planShards("train", ids, 2, 1)
+	if slices.Equal(a[0].ImageIDs, c[0].ImageIDs) && slices.Equal(a[1].ImageIDs, c[1].ImageIDs) {
+		t.Errorf("another seed gave the same shuffle")
+	}
+}
