@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/detflow/detflow/configs"
@@ -194,15 +195,18 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 	if err := fsys.MkdirAll(ctx, out); err != nil {
 		return nil, fmt.Errorf("create output folder: %w", err)
 	}
-	env := &stages.Env{
-		FS: fsys, Config: cfg, Run: plan.Run, RunDir: plan.RunDir, Out: out,
-		Inputs: map[string]string{}, Devices: opts.Devices, Log: log, Progress: bars,
-	}
 	inputs := map[string]string{}
 	for _, in := range step.Stage.Inputs() {
-		up := plan.Step(in)
-		env.Inputs[in] = up.Dir
-		inputs[in] = up.Manifest.Digest
+		inputs[in] = plan.Step(in).Manifest.Digest
+	}
+	fp := fingerprint(name, step.Stage.Version(), step.Config, inputs)
+	env := &stages.Env{
+		FS: fsys, Config: cfg, Run: plan.Run, RunDir: plan.RunDir, Out: out,
+		Work:   storage.Join(plan.RunDir, ".work", name+"-"+fp[:16]),
+		Inputs: map[string]string{}, Devices: opts.Devices, Log: log, Progress: bars,
+	}
+	for _, in := range step.Stage.Inputs() {
+		env.Inputs[in] = plan.Step(in).Dir
 	}
 	started := time.Now().UTC()
 	if err := step.Stage.Run(ctx, env); err != nil {
@@ -216,7 +220,7 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 	finished := time.Now().UTC()
 	m := &Manifest{
 		Stage: name, Version: step.Stage.Version(),
-		Fingerprint: fingerprint(name, step.Stage.Version(), step.Config, inputs),
+		Fingerprint: fp,
 		Config:      step.Config, Inputs: inputs, Outputs: outs, Digest: outputsDigest(outs),
 		Started: started, Finished: finished, Seconds: finished.Sub(started).Seconds(), Detflow: opts.Version,
 		Info: env.Info,
@@ -228,6 +232,11 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 		if err := swapIn(ctx, fsys, plan.RunDir, out, step.Dir); err != nil {
 			return nil, err
 		}
+	}
+	// Published: the stage's resumable scratch (e.g. checkpoints) is spent,
+	// and so is that of any earlier configuration of this stage.
+	if err := removeWork(ctx, fsys, plan.RunDir, name); err != nil {
+		return nil, err
 	}
 	log.Info("stage done", "stage", name, "outputs", len(outs), "seconds", m.Seconds)
 	return m, nil
@@ -249,6 +258,23 @@ func swapIn(ctx context.Context, fsys *storage.FS, runDir, src, dst string) erro
 		return fmt.Errorf("publish: %w", err)
 	}
 	return fsys.RemoveAll(ctx, trash)
+}
+
+// removeWork deletes every .work folder of stage name.
+func removeWork(ctx context.Context, fsys *storage.FS, runDir, name string) error {
+	dir := storage.Join(runDir, ".work")
+	entries, err := fsys.List(ctx, dir)
+	if err != nil {
+		return fmt.Errorf("clean up work folders: %w", err)
+	}
+	for _, e := range entries {
+		if e.IsDir && strings.HasPrefix(e.Name, name+"-") {
+			if err := fsys.RemoveAll(ctx, storage.Join(dir, e.Name)); err != nil {
+				return fmt.Errorf("clean up work folder %s: %w", e.Name, err)
+			}
+		}
+	}
+	return nil
 }
 
 func randomSuffix() string {

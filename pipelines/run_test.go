@@ -2,11 +2,14 @@ package pipelines
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/detflow/detflow/stages"
 )
 
 func TestSecondRunSkipsEverything(t *testing.T) {
@@ -198,5 +201,42 @@ func TestConcurrentRunIsRefused(t *testing.T) {
 	lock.unlock()
 	if _, err := Execute(context.Background(), newFS(t), testPipeline(t, "", nil), loadConfig(t), testOptions(work)); err != nil {
 		t.Fatalf("run after the lock was released: %v", err)
+	}
+}
+
+// resumeStage fails on its first run after leaving a checkpoint in its work
+// folder, and on the next run finds it.
+type resumeStage struct{ testStage }
+
+func (s resumeStage) Run(ctx context.Context, env *stages.Env) error {
+	ckpt := filepath.Join(env.Work, "ckpt")
+	if _, err := os.Stat(ckpt); err != nil {
+		os.MkdirAll(env.Work, 0o755)
+		os.WriteFile(ckpt, []byte("epoch 1"), 0o644)
+		return errors.New("killed after epoch 1")
+	}
+	return os.WriteFile(filepath.Join(env.Out, "resumed"), nil, 0o644)
+}
+
+func TestWorkFolderSurvivesFailureUntilPublished(t *testing.T) {
+	ctx := context.Background()
+	work := t.TempDir()
+	p, err := New("resume", "", testStage{name: "dataset", keys: []string{"dataset"}},
+		resumeStage{testStage{name: "train", inputs: []string{"dataset"}, keys: []string{"train"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, cfg := newFS(t), loadConfig(t)
+	if _, err := Execute(ctx, fsys, p, cfg, testOptions(work)); err == nil {
+		t.Fatal("first run should fail")
+	}
+	if _, err := Execute(ctx, fsys, p, cfg, testOptions(work)); err != nil {
+		t.Fatalf("second run did not resume: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(work, "r1", "train", "resumed")); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(filepath.Join(work, "r1", ".work")); len(left) != 0 {
+		t.Errorf("work folder not removed after publishing: %v", left)
 	}
 }

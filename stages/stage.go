@@ -42,6 +42,10 @@ type Env struct {
 	// Out is the folder the stage writes its outputs to. It is a temporary
 	// folder that the orchestrator publishes as RunDir/<stage> on success.
 	Out string
+	// Work is a folder that survives a killed run: a stage that checkpoints
+	// (train) writes there and resumes from it when rerun with the same
+	// fingerprint. The orchestrator deletes it once the stage is published.
+	Work string
 	// Inputs maps each upstream stage named by Stage.Inputs to the folder
 	// holding its published outputs.
 	Inputs map[string]string
