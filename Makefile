@@ -28,5 +28,21 @@ lint:
 bench:
 	./scripts/bench.sh
 
+# The CUDA kernels' PTX is committed so builds need no nvcc; regenerate it
+# where nvcc exists (the lent GPU machines) after changing a .cu file.
+NVCC ?= nvcc
+CU   := $(wildcard gpu/kernels/*.cu)
+PTX  := $(patsubst gpu/kernels/%.cu,gpu/kernels/ptx/%.ptx,$(CU))
+ptx: $(PTX)
+	cd gpu/kernels && sha256sum *.cu > ptx/SOURCES.sha256
+gpu/kernels/ptx/%.ptx: gpu/kernels/%.cu
+	$(NVCC) -ptx -arch=compute_80 -O3 -o $@ $<
+
+# Test binaries for scripts/gpu-check.sh on a GPU machine (no Go there).
+gpu-check-binary:
+	mkdir -p .gpu
+	CGO_ENABLED=0 $(GO) test -c -o .gpu/gpu.test ./gpu
+	CGO_ENABLED=0 $(GO) test -c -o .gpu/tensordev.test ./gpu/tensordev
+
 clean:
 	rm -rf bin

@@ -1,0 +1,94 @@
+package gpu
+
+// kernelModule is one gpu/kernels/<Name>.cu file and the extern "C" kernels
+// it defines; the PTX of the module must declare exactly these entries.
+type kernelModule struct {
+	Name    string
+	Entries []string
+}
+
+// kernelModules lists every module and kernel the Go launchers use. A test
+// checks it against the .entry names of the PTX when the PTX exists.
+func kernelModules() []kernelModule {
+	return []kernelModule{
+		{modElementwise, []string{kAdd, kMul, kAxpy, kScale, kReluFwd, kReluBwd, kFill}},
+		{modReduce, []string{kSumPartial, kSumSqPartial}},
+		{modIm2col, []string{kIm2col, kCol2im}},
+		{modUnary, []string{kUnary, kUnaryBwd, kBinary, kBinaryBwd, kAxpby}},
+		{modBatchNorm, []string{kBNTrainFwd, kBNTrainBwd, kBNInfer, kChannelMeanVar, kChannelAffine, kChannelAffineBwd}},
+		{modMaxPool, []string{kMaxPoolFwd, kMaxPoolBwd}},
+		{modUpsample, []string{kUpsampleFwd, kUpsampleBwd}},
+		{modSoftmaxCE, []string{kSoftmaxCEFwd, kSoftmaxCEBwd}},
+		{modSmoothL1, []string{kSmoothL1Fwd, kSmoothL1Bwd}},
+		{modRoIAlign, []string{kRoIAlignFwd, kRoIAlignBwd}},
+		{modNMS, []string{kNMSMask}},
+		{modSGD, []string{kSGDMomentum}},
+	}
+}
+
+// Module names (gpu/kernels/<name>.cu).
+const (
+	modElementwise = "elementwise"
+	modUnary       = "unary"
+	modReduce      = "reduce"
+	modIm2col      = "im2col"
+	modBatchNorm   = "batchnorm"
+	modMaxPool     = "maxpool"
+	modUpsample    = "upsample"
+	modSoftmaxCE   = "softmax_ce"
+	modSmoothL1    = "smooth_l1"
+	modRoIAlign    = "roi_align"
+	modNMS         = "nms"
+	modSGD         = "sgd"
+)
+
+// Kernel entry names (extern "C", so PTX names are not mangled).
+const (
+	kAdd          = "add_f32"
+	kMul          = "mul_f32"
+	kAxpy         = "axpy_f32"
+	kScale        = "scale_f32"
+	kReluFwd      = "relu_fwd_f32"
+	kReluBwd      = "relu_bwd_f32"
+	kFill         = "fill_f32"
+	kSumPartial   = "sum_partial_f32"
+	kSumSqPartial = "sumsq_partial_f32"
+	kIm2col       = "im2col_f32"
+	kCol2im       = "col2im_f32"
+	kBNTrainFwd   = "bn_train_fwd_f32"
+	kBNTrainBwd   = "bn_train_bwd_f32"
+	kBNInfer      = "bn_infer_f32"
+	kMaxPoolFwd   = "maxpool_fwd_f32"
+	kMaxPoolBwd   = "maxpool_bwd_f32"
+	kUpsampleFwd  = "upsample_nearest_fwd_f32"
+	kUpsampleBwd  = "upsample_nearest_bwd_f32"
+	kSoftmaxCEFwd = "softmax_ce_fwd_f32"
+	kSoftmaxCEBwd = "softmax_ce_bwd_f32"
+	kSmoothL1Fwd  = "smooth_l1_fwd_f32"
+	kSmoothL1Bwd  = "smooth_l1_bwd_f32"
+	kRoIAlignFwd  = "roi_align_fwd_f32"
+	kRoIAlignBwd  = "roi_align_bwd_f32"
+	kNMSMask      = "nms_mask"
+	kSGDMomentum  = "sgd_momentum_f32"
+
+	kUnary            = "unary_f32"
+	kUnaryBwd         = "unary_bwd_f32"
+	kBinary           = "binary_f32"
+	kBinaryBwd        = "binary_bwd_f32"
+	kAxpby            = "axpby_f32"
+	kChannelMeanVar   = "channel_mean_var_f32"
+	kChannelAffine    = "channel_affine_f32"
+	kChannelAffineBwd = "channel_affine_bwd_f32"
+)
+
+// moduleOf returns the module that defines a kernel, or "".
+func moduleOf(kernel string) string {
+	for _, m := range kernelModules() {
+		for _, e := range m.Entries {
+			if e == kernel {
+				return m.Name
+			}
+		}
+	}
+	return ""
+}
