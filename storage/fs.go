@@ -253,7 +253,7 @@ func (f *FS) Create(ctx context.Context, p string) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newWriter(p, s), nil
+	return newWriter(ctx, p, s), nil
 }
 
 // WriteFile writes data to p atomically and returns its digest.
@@ -266,7 +266,7 @@ func (f *FS) WriteFile(ctx context.Context, p string, data []byte) (Digest, erro
 	if err != nil {
 		return Digest{}, err
 	}
-	w := newWriter(p, s)
+	w := newWriter(ctx, p, s)
 	if _, err := w.Write(data); err != nil {
 		return Digest{}, errors.Join(err, w.Abort())
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	gcs "cloud.google.com/go/storage"
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/api/iterator"
 )
 
@@ -221,12 +222,30 @@ func (g *gcsFS) removeAll(ctx context.Context, p string) error {
 		return err
 	}
 	objs = append(objs, Info{Path: p})
-	for _, o := range objs {
+	err = forEachParallel(ctx, objs, func(ctx context.Context, o Info) error {
 		if err := g.remove(ctx, o.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("remove all %q: %w", p, err)
+			return err
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("remove all %q: %w", p, err)
 	}
 	return nil
+}
+
+// gcsParallelism bounds concurrent requests of one many-object operation.
+const gcsParallelism = 16
+
+// forEachParallel runs f on every object with bounded concurrency and
+// returns the first error.
+func forEachParallel(ctx context.Context, objs []Info, f func(context.Context, Info) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(gcsParallelism)
+	for _, o := range objs {
+		g.Go(func() error { return f(gctx, o) })
+	}
+	return g.Wait()
 }
 
 func (g *gcsFS) mkdirAll(_ context.Context, dir string) error {
@@ -292,18 +311,26 @@ func (g *gcsFS) renameDir(ctx context.Context, from, to string) error {
 		return &fs.PathError{Op: "rename", Path: to, Err: fs.ErrExist}
 	}
 	prefix := gcsPath(fb, fk) + "/"
-	for _, o := range objs {
+	err = forEachParallel(ctx, objs, func(ctx context.Context, o Info) error {
 		rel := strings.TrimPrefix(o.Path, prefix)
 		src := g.client.Bucket(fb).Object(fk + "/" + rel)
 		dst := g.client.Bucket(tb).Object(tk + "/" + rel)
 		if _, err := dst.CopierFrom(src).Run(ctx); err != nil {
 			return gcsErr("rename", o.Path, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	for _, o := range objs {
+	err = forEachParallel(ctx, objs, func(ctx context.Context, o Info) error {
 		if err := g.remove(ctx, o.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("rename %q: %w", from, err)
+			return err
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("rename %q: %w", from, err)
 	}
 	return nil
 }

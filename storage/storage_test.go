@@ -454,3 +454,61 @@ func TestEndpoint(t *testing.T) {
 		t.Errorf("read = %q, %v", got, err)
 	}
 }
+
+// TestRenameAndRemoveManyFiles moves and deletes a directory larger than
+// the GCS request parallelism.
+func TestRenameAndRemoveManyFiles(t *testing.T) {
+	forEachRoot(t, func(t *testing.T, r testRoot) {
+		ctx := context.Background()
+		const n = 2*gcsParallelism + 3
+		for i := range n {
+			mustWrite(t, r, fmt.Sprintf("staging/d%d/f%02d.txt", i%3, i), fmt.Sprint(i))
+		}
+		if err := r.fs.Rename(ctx, Join(r.root, "staging"), Join(r.root, "published")); err != nil {
+			t.Fatal(err)
+		}
+		files, err := r.fs.ListRecursive(ctx, Join(r.root, "published"))
+		if err != nil || len(files) != n {
+			t.Fatalf("published holds %d files (%v), want %d", len(files), err, n)
+		}
+		for i := range n {
+			p := Join(r.root, "published", fmt.Sprintf("d%d/f%02d.txt", i%3, i))
+			if got, err := r.fs.ReadFile(ctx, p); err != nil || string(got) != fmt.Sprint(i) {
+				t.Errorf("%s = %q, %v", p, got, err)
+			}
+		}
+		if left, _ := r.fs.ListRecursive(ctx, Join(r.root, "staging")); len(left) != 0 {
+			t.Errorf("%d files left in the source", len(left))
+		}
+		if err := r.fs.RemoveAll(ctx, Join(r.root, "published")); err != nil {
+			t.Fatal(err)
+		}
+		if left, _ := r.fs.ListRecursive(ctx, Join(r.root, "published")); len(left) != 0 {
+			t.Errorf("%d files left after RemoveAll", len(left))
+		}
+	})
+}
+
+func TestCommitAfterCancelAborts(t *testing.T) {
+	forEachRoot(t, func(t *testing.T, r testRoot) {
+		ctx, cancel := context.WithCancel(context.Background())
+		p := Join(r.root, "cancelled.txt")
+		w, err := r.fs.Create(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write([]byte("data")); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		if err := w.Commit(); !errors.Is(err, context.Canceled) {
+			t.Errorf("commit after cancel: err = %v, want context.Canceled", err)
+		}
+		if ok, _ := r.fs.Exists(context.Background(), p); ok {
+			t.Error("file published although its context was cancelled")
+		}
+		if left, _ := r.fs.List(context.Background(), r.root); len(left) != 0 {
+			t.Errorf("left behind: %v", left)
+		}
+	})
+}

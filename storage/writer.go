@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 //	... write ...
 //	return w.Commit()
 type Writer struct {
+	ctx  context.Context
 	path string
 	s    sink
 	h    hash.Hash
@@ -26,8 +28,8 @@ type Writer struct {
 	done bool
 }
 
-func newWriter(p string, s sink) *Writer {
-	return &Writer{path: p, s: s, h: sha256.New()}
+func newWriter(ctx context.Context, p string, s sink) *Writer {
+	return &Writer{ctx: ctx, path: p, s: s, h: sha256.New()}
 }
 
 // Path is the destination path.
@@ -48,10 +50,14 @@ func (w *Writer) Write(p []byte) (int, error) {
 }
 
 // Commit publishes the file at its path. After an error nothing was
-// published and the temporary data is gone.
+// published and the temporary data is gone. A Writer whose context was
+// cancelled aborts instead, on both backends.
 func (w *Writer) Commit() error {
 	if w.done {
 		return fmt.Errorf("commit %q: writer already committed or aborted", w.path)
+	}
+	if err := w.ctx.Err(); err != nil {
+		return errors.Join(fmt.Errorf("commit %q: %w", w.path, err), w.Abort())
 	}
 	w.done = true
 	if err := w.s.commit(); err != nil {

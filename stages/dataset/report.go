@@ -10,29 +10,29 @@ import (
 // ValidationReport is the outcome of Validate: totals and, per broken rule,
 // how often it was broken with the first few examples.
 type ValidationReport struct {
-	Annotations string // the validated instances JSON
-	ImageRoot   string
+	Annotations string `json:"annotations"` // the validated instances JSON
+	ImageRoot   string `json:"image_root"`
 	// Digest of the annotations file as read.
-	Digest     storage.Digest
-	Images     int
-	Objects    int // annotations
-	Categories int
-	ImagesRead bool // whether image headers were decoded (CheckImages)
-	Problems   []Problem
+	Digest     storage.Digest `json:"digest"`
+	Images     int            `json:"images"`
+	Objects    int            `json:"annotation_count"` // annotations
+	Categories int            `json:"categories"`
+	ImagesRead bool           `json:"images_decoded"` // whether image headers were decoded (CheckImages)
+	Problems   []Problem      `json:"problems"`
 }
 
 // Problem is one broken rule.
 type Problem struct {
-	Rule     string
-	Count    int
-	Examples []Example // the first few, in file order
+	Rule     string    `json:"rule"`
+	Count    int       `json:"count"`
+	Examples []Example `json:"examples"` // the first few, in file order
 }
 
 // Example locates one instance of a broken rule.
 type Example struct {
-	Path   string // JSON path, like "annotations[12].bbox"
-	Value  string // the offending value as JSON
-	Detail string // optional explanation, like "declared 640x480, file is 320x240"
+	Path   string `json:"path"`             // JSON path, like "annotations[12].bbox"
+	Value  string `json:"value"`            // the offending value as JSON
+	Detail string `json:"detail,omitempty"` // optional explanation, like "declared 640x480, file is 320x240"
 }
 
 func (e Example) String() string {

@@ -34,8 +34,11 @@ type SplitLocation struct {
 // validates a user's COCO-format set, and describes where each split is.
 type Stage struct{}
 
-func (Stage) Name() string         { return "dataset" }
-func (Stage) Version() int         { return 1 }
+func (Stage) Name() string { return "dataset" }
+
+// Version folds in the generator's version, so a change to the synthetic
+// images reruns the stage.
+func (Stage) Version() int         { return 1000*1 + SynthVersion }
 func (Stage) Inputs() []string     { return nil }
 func (Stage) ConfigKeys() []string { return []string{"dataset"} }
 

@@ -17,6 +17,12 @@ import (
 	"github.com/detflow/detflow/storage"
 )
 
+// SynthVersion identifies the generator's output: the same options give
+// the same bytes within one version. Bump it whenever a change alters what
+// Synthesize writes (TestSynthesizeGolden fails until then), so that
+// pipeline fingerprints, which should include it, see the change.
+const SynthVersion = 1
+
 // Defaults of SynthOptions.
 const (
 	DefaultWidth       = 320
@@ -49,25 +55,27 @@ type SynthOptions struct {
 
 // SynthReport describes what Synthesize wrote.
 type SynthReport struct {
-	Out    string
-	Splits []SplitSummary
+	Out    string         `json:"out"`
+	Splits []SplitSummary `json:"splits"`
 	// Files lists every file written, relative to Out, sorted by path.
-	Files []OutputFile
+	Files []OutputFile `json:"files"`
 }
 
 // SplitSummary describes one split of the synthetic set.
 type SplitSummary struct {
-	Name        string // "train" or "val"
-	Annotations string // path of the instances JSON
-	ImageRoot   string // directory that file_name values are relative to
-	Images      int
-	Objects     int // annotations with iscrowd 0
-	Crowds      int // annotations with iscrowd 1
+	Name        string `json:"name"`        // "train" or "val"
+	Annotations string `json:"annotations"` // path of the instances JSON
+	ImageRoot   string `json:"image_root"`  // directory that file_name values are relative to
+	Images      int    `json:"images"`
+	Objects     int    `json:"objects"` // annotations with iscrowd 0
+	Crowds      int    `json:"crowds"`  // annotations with iscrowd 1
 	// Small, Medium and Large count iscrowd-0 annotations by COCO area
 	// range: area < 32^2, < 96^2, and the rest.
-	Small, Medium, Large int
+	Small  int `json:"small"`
+	Medium int `json:"medium"`
+	Large  int `json:"large"`
 	// PerCategory counts iscrowd-0 annotations by category id - 1.
-	PerCategory []int
+	PerCategory []int `json:"per_category"`
 }
 
 // OutputFile is one written file with its digest.

@@ -97,12 +97,19 @@ func TestValidateAcceptsValidSet(t *testing.T) {
 	dir, root := validFixture(t)
 	ann := filepath.Join(dir, "instances.json")
 	writeFile(t, ann, marshal(t, baseDoc()))
-	r, err := Validate(context.Background(), localFS(t), ValidateOptions{Annotations: ann, ImageRoot: root, CheckImages: true})
+	var progress []int
+	r, err := Validate(context.Background(), localFS(t), ValidateOptions{
+		Annotations: ann, ImageRoot: root, CheckImages: true,
+		Progress: func(done, total int) { progress = append(progress, done*10+total) },
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Err(); err != nil {
 		t.Fatalf("valid set rejected: %v", err)
+	}
+	if len(progress) != 2 || progress[1] != 22 {
+		t.Errorf("progress calls (done*10+total) %v, want [12 22]", progress)
 	}
 	if r.Images != 2 || r.Objects != 3 || r.Categories != 2 || r.Digest.Size == 0 {
 		t.Errorf("report %+v", r)
