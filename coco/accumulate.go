@@ -53,6 +53,23 @@ func (acc *Accumulator) Add(ie ImageEval) error {
 	return nil
 }
 
+// Merge adds every image of other, an accumulator over the same ground
+// truth and params (for example a combiner's partial result).
+func (acc *Accumulator) Merge(other *Accumulator) error {
+	for _, ie := range other.images {
+		if ie == nil {
+			continue
+		}
+		if err := acc.Add(*ie); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Len returns the number of images added so far.
+func (acc *Accumulator) Len() int { return acc.added }
+
 // categoryIndex maps a CategoryEval's id to k in the result arrays.
 func (acc *Accumulator) categoryIndex(id int64) int {
 	if !acc.ev.params.UseCats {

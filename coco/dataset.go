@@ -50,6 +50,7 @@ type Dataset struct {
 	imageIndex    map[int64]int   // image id -> index in Images
 	categoryIndex map[int64]int   // category id -> index in Categories
 	annsByImage   map[int64][]int // image id -> annotation indexes, file order
+	annsByCat     map[int64][]int // category id -> annotation indexes, file order
 }
 
 // buildIndex fills the id indexes and returns every broken rule as a list of
@@ -73,6 +74,7 @@ func (d *Dataset) buildIndex() []string {
 		d.categoryIndex[c.ID] = i
 	}
 	d.annsByImage = make(map[int64][]int, len(d.Images))
+	d.annsByCat = make(map[int64][]int, len(d.Categories))
 	annIDs := make(map[int64]int, len(d.Annotations))
 	for i, a := range d.Annotations {
 		if first, ok := annIDs[a.ID]; ok {
@@ -89,6 +91,7 @@ func (d *Dataset) buildIndex() []string {
 			continue
 		}
 		d.annsByImage[a.ImageID] = append(d.annsByImage[a.ImageID], i)
+		d.annsByCat[a.CategoryID] = append(d.annsByCat[a.CategoryID], i)
 	}
 	return problems
 }
@@ -132,10 +135,17 @@ func (d *Dataset) HasImage(id int64) bool { _, ok := d.imageIndex[id]; return ok
 // HasCategory reports whether the data set lists the category id.
 func (d *Dataset) HasCategory(id int64) bool { _, ok := d.categoryIndex[id]; return ok }
 
-// ImageAnnotations returns the annotations of one image in file order. The
-// returned slice is a copy; the annotations are shared.
+// ImageAnnotations returns the annotations of one image in file order.
 func (d *Dataset) ImageAnnotations(imageID int64) []Annotation {
-	idx := d.annsByImage[imageID]
+	return d.pick(d.annsByImage[imageID])
+}
+
+// CategoryAnnotations returns the annotations of one category in file order.
+func (d *Dataset) CategoryAnnotations(categoryID int64) []Annotation {
+	return d.pick(d.annsByCat[categoryID])
+}
+
+func (d *Dataset) pick(idx []int) []Annotation {
 	out := make([]Annotation, len(idx))
 	for i, j := range idx {
 		out[i] = d.Annotations[j]

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -289,11 +288,4 @@ func checkBox(path string, b Box) []string {
 		}
 	}
 	return out
-}
-
-// asValidationError reports whether err carries a *ValidationError.
-func asValidationError(err error) (*ValidationError, bool) {
-	var v *ValidationError
-	ok := errors.As(err, &v)
-	return v, ok
 }

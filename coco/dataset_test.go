@@ -3,6 +3,7 @@ package coco
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -41,6 +42,9 @@ func TestLoadDatasetGood(t *testing.T) {
 	crowd := d.ImageAnnotations(1)[0]
 	if !crowd.IsCrowd || crowd.Area != 100 {
 		t.Errorf("annotation 11 = %+v, want crowd with area w*h = 100 (no area field)", crowd)
+	}
+	if byCat := d.CategoryAnnotations(1); len(byCat) != 2 || byCat[0].ID != 11 || byCat[1].ID != 12 {
+		t.Errorf("CategoryAnnotations(1) = %+v, want ids 11, 12", byCat)
 	}
 	if c, ok := d.Category(1); !ok || c.Name != "person" || c.Supercategory != "human" {
 		t.Errorf("Category(1) = %+v, %v", c, ok)
@@ -120,6 +124,13 @@ func TestLoadDatasetBad(t *testing.T) {
 			}
 		})
 	}
+}
+
+// asValidationError reports whether err carries a *ValidationError.
+func asValidationError(err error) (*ValidationError, bool) {
+	var v *ValidationError
+	ok := errors.As(err, &v)
+	return v, ok
 }
 
 func TestValidationErrorCountsAll(t *testing.T) {

@@ -28,7 +28,7 @@
 //	LoadDataset / WriteDataset              instances JSON, streamed element by element
 //	ReadResults / WriteResults              results JSON with loadRes semantics
 //	Evaluate(ctx, gt, dets, params)         in-memory evaluation on all cores
-//	NewEvaluator, EvaluateImage, NewAccumulator, Add, Accumulate
+//	NewEvaluator, EvaluateImage, NewAccumulator, Add, Merge, Accumulate
 //	                                        the same, split for distributed workers
 //	Result.Summary(w), Result.Rows()        pycocotools' printout and metric rows
 //

@@ -9,9 +9,9 @@ import (
 
 // benchSizes sweeps the image count at the issue's per-image density.
 func benchSizes() []synthSpec {
-	small := benchSpec
+	small := benchSpec()
 	small.images = 500
-	return []synthSpec{small, benchSpec}
+	return []synthSpec{small, benchSpec()}
 }
 
 // BenchmarkEvaluateFiles times what `pipeline coco-eval` does: decode both
@@ -26,11 +26,13 @@ func BenchmarkEvaluateFiles(b *testing.B) {
 			}
 			b.SetBytes(int64(len(gt) + len(res)))
 			b.ResetTimer()
+			cpu := processCPUTime()
 			for b.Loop() {
 				if _, err := EvaluateFiles(context.Background(), bytes.NewReader(gt), bytes.NewReader(res), KindBBox); err != nil {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric((processCPUTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
 		})
 	}
 }
@@ -59,7 +61,7 @@ func BenchmarkEvaluate(b *testing.B) {
 
 // BenchmarkLoad times decoding alone (pycocotools' COCO() + loadRes()).
 func BenchmarkLoad(b *testing.B) {
-	gt, res, err := synthJSON(benchSpec)
+	gt, res, err := synthJSON(benchSpec())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -79,4 +81,21 @@ func BenchmarkLoad(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkEvaluateProposals times proposal recall at RPN scale: 1,000
+// proposals per image.
+func BenchmarkEvaluateProposals(b *testing.B) {
+	s := benchSpec()
+	s.images, s.detsPerImage = 1000, 1000
+	ds, dets, err := synthData(s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Evaluate(context.Background(), ds, dets, ProposalParams()); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package coco
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -131,14 +132,16 @@ func (e *Evaluator) EvaluateImage(imageID int64, dets []Detection) (ImageEval, e
 	return out, nil
 }
 
-// orderDetections sorts an image's detections by (category rank, ID), the
-// order pycocotools' per-image, per-category lists have before the score sort.
+// orderDetections returns a copy of an image's detections sorted by
+// (category rank, ID), the order pycocotools' per-image, per-category lists
+// have before the score sort, and each one's category rank.
 func (e *Evaluator) orderDetections(imageID int64, dets []Detection) ([]Detection, []int, error) {
-	type ranked struct {
-		d   Detection
+	type key struct {
 		cat int
+		id  int64
+		i   int
 	}
-	rs := make([]ranked, len(dets))
+	keys := make([]key, len(dets))
 	for i, d := range dets {
 		if d.ImageID != imageID {
 			return nil, nil, fmt.Errorf("evaluate image %d: detection %d belongs to image %d", imageID, d.ID, d.ImageID)
@@ -150,34 +153,31 @@ func (e *Evaluator) orderDetections(imageID int64, dets []Detection) ([]Detectio
 			}
 			k = len(e.catIDs)
 		}
-		rs[i] = ranked{d, k}
+		keys[i] = key{k, d.ID, i}
 	}
-	slices.SortStableFunc(rs, func(a, b ranked) int {
-		if a.cat != b.cat {
-			return a.cat - b.cat
+	// i last makes the order total, so equal IDs keep slice order.
+	slices.SortFunc(keys, func(a, b key) int {
+		if c := cmp.Compare(a.cat, b.cat); c != 0 {
+			return c
 		}
-		switch {
-		case a.d.ID < b.d.ID:
-			return -1
-		case a.d.ID > b.d.ID:
-			return 1
+		if c := cmp.Compare(a.id, b.id); c != 0 {
+			return c
 		}
-		return 0
+		return cmp.Compare(a.i, b.i)
 	})
-	dts := make([]Detection, len(rs))
-	cats := make([]int, len(rs))
-	for i, r := range rs {
-		dts[i], cats[i] = r.d, r.cat
+	dts := make([]Detection, len(dets))
+	cats := make([]int, len(dets))
+	for j, k := range keys {
+		dts[j], cats[j] = dets[k.i], k.cat
 	}
 	return dts, cats, nil
 }
 
 // evaluateCategory is evaluateImg for one category (or all, when categories
-// are ignored) and every area range.
+// are ignored) and every area range. It sorts dts in place.
 func (e *Evaluator) evaluateCategory(catID int64, gts []gtObject, dts []Detection) CategoryEval {
 	p := e.params
 	// Stable sort by descending score (numpy mergesort on -score), then cap.
-	dts = slices.Clone(dts)
 	slices.SortStableFunc(dts, func(a, b Detection) int {
 		switch {
 		case a.Score > b.Score:

@@ -84,6 +84,32 @@ func TestShuffledMergeIsIdentical(t *testing.T) {
 				if !slices.Equal(got.Stats, want.Stats) || !slices.Equal(got.Precision, want.Precision) || !slices.Equal(got.Recall, want.Recall) {
 					t.Fatalf("seed %d: shuffled merge differs: stats %v, want %v", seed, got.Stats, want.Stats)
 				}
+				// Three partial accumulators (workers), merged last first.
+				parts := []*Accumulator{ev.NewAccumulator(), ev.NewAccumulator(), ev.NewAccumulator()}
+				for i, ie := range evals {
+					if err := parts[i%3].Add(ie); err != nil {
+						t.Fatal(err)
+					}
+				}
+				merged := ev.NewAccumulator()
+				for i := len(parts) - 1; i >= 0; i-- {
+					if err := merged.Merge(parts[i]); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if merged.Len() != len(evals) {
+					t.Fatalf("merged %d images, want %d", merged.Len(), len(evals))
+				}
+				got, err = merged.Accumulate(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(got.Stats, want.Stats) || !slices.Equal(got.Precision, want.Precision) || !slices.Equal(got.Recall, want.Recall) {
+					t.Fatalf("seed %d: merged partial accumulators differ: stats %v, want %v", seed, got.Stats, want.Stats)
+				}
+				if err := merged.Merge(parts[0]); err == nil {
+					t.Fatal("merging the same images twice succeeded")
+				}
 			}
 		})
 	}

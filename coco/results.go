@@ -67,8 +67,16 @@ func ReadResults(ctx context.Context, r io.Reader) ([]Detection, error) {
 }
 
 func detectionFromWire(i int, w wireDetection, problems *problemList) (Detection, bool) {
+	if w.ImageID != nil && w.CategoryID != nil && w.Score != nil && len(w.BBox) == 4 && finite(*w.Score) {
+		d := Detection{ID: int64(i) + 1, ImageID: *w.ImageID, CategoryID: *w.CategoryID, Score: *w.Score}
+		copy(d.BBox[:], w.BBox)
+		d.Area = d.BBox.Area()
+		if validBox(d.BBox) {
+			return d, true
+		}
+	}
+	// Only a broken row pays for building messages.
 	path := fmt.Sprintf("results[%d]", i)
-	n := problems.total
 	if w.ImageID == nil {
 		problems.add(path + ".image_id: missing")
 	}
@@ -77,23 +85,22 @@ func detectionFromWire(i int, w wireDetection, problems *problemList) (Detection
 	}
 	if w.Score == nil {
 		problems.add(path + ".score: missing")
-	} else if math.IsNaN(*w.Score) || math.IsInf(*w.Score, 0) {
+	} else if !finite(*w.Score) {
 		problems.add(fmt.Sprintf("%s.score: not a finite number %v", path, *w.Score))
 	}
 	if len(w.BBox) != 4 {
 		problems.add(fmt.Sprintf("%s.bbox: want 4 numbers [x,y,w,h], got %d", path, len(w.BBox)))
+	} else {
+		problems.add(checkBox(path+".bbox", Box(w.BBox))...)
 	}
-	if problems.total > n {
-		return Detection{}, false
-	}
-	d := Detection{ID: int64(i) + 1, ImageID: *w.ImageID, CategoryID: *w.CategoryID, Score: *w.Score}
-	copy(d.BBox[:], w.BBox)
-	d.Area = d.BBox.Area()
-	if msgs := checkBox(path+".bbox", d.BBox); len(msgs) > 0 {
-		problems.add(msgs...)
-		return Detection{}, false
-	}
-	return d, true
+	return Detection{}, false
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// validBox is checkBox without messages: finite, non-negative sizes.
+func validBox(b Box) bool {
+	return finite(b[0]) && finite(b[1]) && finite(b[2]) && finite(b[3]) && b[2] >= 0 && b[3] >= 0
 }
 
 // UnknownReferencesError says how many result rows name an image or category

@@ -20,7 +20,9 @@ type synthSpec struct {
 
 // benchSpec is the benchmark size: 5,000 images, 80 categories,
 // about 7 ground truths and 100 detections per image.
-var benchSpec = synthSpec{images: 5000, cats: 80, gtPerImage: 7, detsPerImage: 100, seed: 1}
+func benchSpec() synthSpec {
+	return synthSpec{images: 5000, cats: 80, gtPerImage: 7, detsPerImage: 100, seed: 1}
+}
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
 
@@ -103,7 +105,7 @@ func TestWriteBenchData(t *testing.T) {
 	if dir == "" {
 		t.Skip("COCO_BENCH_DIR not set; nothing to write")
 	}
-	gt, res, err := synthJSON(benchSpec)
+	gt, res, err := synthJSON(benchSpec())
 	if err != nil {
 		t.Fatal(err)
 	}

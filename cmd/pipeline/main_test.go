@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/detflow/detflow/schemas"
+	"github.com/detflow/detflow/storage"
 )
 
 // pipeline runs the CLI in process and returns its exit code and output.
@@ -118,5 +122,35 @@ func TestDataSynth(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(out, p)); err != nil {
 			t.Errorf("missing %s: %v (stdout %q)", p, err, stdout)
 		}
+	}
+}
+
+func TestCocoEvalPrintsSummaryAndWritesMetrics(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "metrics.parquet")
+	code, stdout, errOut := pipeline(t, "coco-eval", "--gt", "../../coco/testdata/parity/random.gt.json",
+		"--results", "../../coco/testdata/parity/random.res.json", "--out", out)
+	if code != 0 {
+		t.Fatalf("code %d: %s", code, errOut)
+	}
+	// The first summary line as pycocotools prints it for these files.
+	want := " Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 0.120\n"
+	if !strings.HasPrefix(stdout, want) {
+		t.Errorf("summary starts %q, want %q", stdout[:min(len(stdout), 90)], want)
+	}
+	ctx := context.Background()
+	fsys, err := storage.New(ctx, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := schemas.Read[schemas.Metric](ctx, fsys, out, schemas.Metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) < 12 || rows[0].Metric != "bbox_mAP" || math.Abs(rows[0].Value-0.120) > 0.0005 {
+		t.Errorf("metrics table: %d rows, first %+v", len(rows), rows[0])
+	}
+	code, _, errOut = pipeline(t, "coco-eval", "--gt", "../../coco/testdata/parity/random.gt.json", "--results", "missing.json")
+	if code != 1 || !strings.Contains(errOut, "missing.json") {
+		t.Errorf("missing results file: code %d, stderr %q", code, errOut)
 	}
 }
