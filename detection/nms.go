@@ -1,0 +1,179 @@
+package detection
+
+import (
+	"fmt"
+	"slices"
+)
+
+// NMS is greedy non-maximum suppression, torchvision.ops.nms: visit boxes by
+// decreasing score, keep a box unless an already kept box overlaps it with
+// IoU > iouThr (strictly greater). It returns the kept indices by decreasing
+// score. Ties in score are visited lower index first (a stable sort), which is
+// what torchvision's CPU kernel does.
+//
+// IoU is computed in float32 and compared in float64 against iouThr, as the
+// torchvision kernel does, so decisions at the threshold agree.
+func NMS(boxes, scores []float32, iouThr float64, legacy bool) []int {
+	n := NumBoxes(boxes)
+	if len(scores) != n {
+		panic(fmt.Sprintf("detection: nms: %d scores for %d boxes", len(scores), n))
+	}
+	order := sortByScore(scores)
+	// Copy the boxes into score order, one slice per coordinate, so that the
+	// O(n^2) inner loop reads memory sequentially.
+	x1, y1, x2, y2, area := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+	off := pixelOffset(legacy)
+	for k, i := range order {
+		x1[k], y1[k], x2[k], y2[k] = boxes[4*i], boxes[4*i+1], boxes[4*i+2], boxes[4*i+3]
+		area[k] = (x2[k] - x1[k] + off) * (y2[k] - y1[k] + off)
+	}
+	suppressed := make([]bool, n)
+	keep := make([]int, 0, min(n, 64))
+	for k := 0; k < n; k++ {
+		if suppressed[k] {
+			continue
+		}
+		keep = append(keep, order[k])
+		kx1, ky1, kx2, ky2, ka := x1[k], y1[k], x2[k], y2[k], area[k]
+		for j := k + 1; j < n; j++ {
+			if suppressed[j] {
+				continue
+			}
+			w := min(kx2, x2[j]) - max(kx1, x1[j]) + off
+			h := min(ky2, y2[j]) - max(ky1, y1[j]) + off
+			if w <= 0 || h <= 0 {
+				continue
+			}
+			inter := float32(w * h)
+			iou := inter / float32(ka+area[j]-inter)
+			if float64(iou) > iouThr {
+				suppressed[j] = true
+			}
+		}
+	}
+	return keep
+}
+
+// sortByScore returns the indices 0..n-1 ordered by decreasing score; equal
+// scores keep increasing index. NaN scores sort last.
+func sortByScore(scores []float32) []int {
+	order := make([]int, len(scores))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		sa, sb := scores[a], scores[b]
+		switch {
+		case sa > sb:
+			return -1
+		case sa < sb:
+			return 1
+		case sa == sb:
+			return 0
+		case sa != sa && sb == sb: // a is NaN
+			return 1
+		case sb != sb && sa == sa:
+			return -1
+		}
+		return 0
+	})
+	return order
+}
+
+// TopK returns the indices of the k highest scores, by decreasing score with
+// ties by increasing index (all of them when k <= 0 or k >= len(scores)).
+func TopK(scores []float32, k int) []int {
+	order := sortByScore(scores)
+	if k > 0 && k < len(order) {
+		order = order[:k]
+	}
+	return order
+}
+
+// BatchedNMS runs NMS independently within each class (or pyramid level, or
+// image): boxes of different classes never suppress each other. It returns the
+// kept indices by decreasing score, ties by increasing index, which is the
+// order torchvision's batched_nms returns.
+//
+// torchvision and MMDetection implement this with the coordinate-offset trick
+// (shift each class's boxes by class*(max+1) and run one NMS) below a size
+// limit and per class above it; the offset costs float32 precision in the IoU
+// of large coordinates, so we always run per class, which is exact.
+func BatchedNMS(boxes, scores []float32, classes []int, iouThr float64, legacy bool) []int {
+	n := NumBoxes(boxes)
+	if len(scores) != n || len(classes) != n {
+		panic(fmt.Sprintf("detection: batched nms: %d boxes, %d scores, %d classes", n, len(scores), len(classes)))
+	}
+	groups := map[int][]int{}
+	var labels []int
+	for i, c := range classes {
+		if _, ok := groups[c]; !ok {
+			labels = append(labels, c)
+		}
+		groups[c] = append(groups[c], i)
+	}
+	keep := make([]int, 0, n)
+	for _, c := range labels {
+		idx := groups[c]
+		for _, k := range NMS(GatherBoxes(boxes, idx), gather(scores, idx), iouThr, legacy) {
+			keep = append(keep, idx[k])
+		}
+	}
+	slices.Sort(keep)
+	order := sortByScore(gather(scores, keep))
+	out := make([]int, len(order))
+	for i, o := range order {
+		out[i] = keep[o]
+	}
+	return out
+}
+
+func gather[T any](v []T, idx []int) []T {
+	out := make([]T, len(idx))
+	for i, j := range idx {
+		out[i] = v[j]
+	}
+	return out
+}
+
+// Detections are one image's final boxes (N x 4), scores and 0-based labels.
+type Detections struct {
+	Boxes  []float32
+	Scores []float32
+	Labels []int
+}
+
+// MultiClassNMS turns a head's per-class boxes and scores into detections:
+// MMDetection's multiclass_nms. boxes is N x 4 (class-agnostic) or N x 4K
+// (per class); scores is N x K foreground probabilities (drop the background
+// column first). Pairs (box, class) with score > scoreThr go through class-wise
+// NMS and the best maxPerImg (all when <= 0) are returned by decreasing score.
+func MultiClassNMS(boxes, scores []float32, numClasses int, scoreThr, iouThr float64, maxPerImg int, legacy bool) Detections {
+	n := len(scores) / numClasses
+	if len(scores) != n*numClasses || (len(boxes) != 4*n && len(boxes) != 4*n*numClasses) {
+		panic(fmt.Sprintf("detection: multiclass nms: %d boxes values and %d scores for %d classes", len(boxes), len(scores), numClasses))
+	}
+	perClass := len(boxes) == 4*n*numClasses
+	var cb, cs []float32
+	var cl []int
+	for i := 0; i < n; i++ {
+		for c := 0; c < numClasses; c++ {
+			s := scores[i*numClasses+c]
+			if !(float64(s) > scoreThr) {
+				continue
+			}
+			o := 4 * i
+			if perClass {
+				o = 4 * (i*numClasses + c)
+			}
+			cb = append(cb, boxes[o:o+4]...)
+			cs = append(cs, s)
+			cl = append(cl, c)
+		}
+	}
+	keep := BatchedNMS(cb, cs, cl, iouThr, legacy)
+	if maxPerImg > 0 && len(keep) > maxPerImg {
+		keep = keep[:maxPerImg]
+	}
+	return Detections{Boxes: GatherBoxes(cb, keep), Scores: gather(cs, keep), Labels: gather(cl, keep)}
+}

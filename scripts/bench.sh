@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# make bench: detflow's benchmarks, each beside a reference timed in the same
+# run on the same cores where the reference is installed (PyTorch and numpy
+# from Debian's python3-torch / python3-numpy, pycocotools built locally and
+# reachable through PYTHONPATH). Figures go to stdout; BENCHMARKS.md records
+# what was measured and when.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=/usr/bin/python3
+section() { printf '\n=== %s\n' "$*"; }
+have() { "$PY" -c "import $1" 2>/dev/null; }
+
+section "machine"
+lscpu | grep -E '^(Model name|CPU\(s\)|L2 cache|L3 cache)' || true
+go version
+
+section "FP32 FMA peak and SGEMM (tensor/gemm): GFLOP/s and fraction of single-core peak"
+go test -run '^$' -bench 'PeakFMA|Sgemm$' -benchtime 3x ./tensor/gemm/
+if have numpy; then
+	section "numpy SGEMM on the same cores (reference)"
+	"$PY" tensor/gemm/testdata/bench_numpy.py
+fi
+
+section "ResNet-18/50 forward and train step, batch 2x3x224x224 (nn), vs PyTorch"
+THREADS=$(nproc) nn/testdata/bench_resnet.sh 3
+
+section "COCO bbox evaluation, 5000 images x 80 categories (coco), vs pycocotools"
+bench=$(mktemp -d)
+COCO_BENCH_DIR=$bench go test ./coco -run TestWriteBenchData -count=1 >/dev/null
+go test ./coco -run '^$' -bench 'EvaluateFiles/images=5000' -benchtime 3x
+if have pycocotools; then
+	"$PY" coco/testdata/bench_pycocotools.py "$bench"
+else
+	echo "pycocotools not importable: no side-by-side figure (set PYTHONPATH to a local cocoapi build)"
+fi
+rm -rf "$bench"
+
+section "synthetic data set generation (stages/dataset)"
+go test ./stages/dataset -run '^$' -bench 'Synthesize' -benchtime 3x
+
+if [ -d detection ]; then
+	section "detection ops: RoIAlign and NMS (detection), vs torchvision"
+	go test ./detection -run '^$' -bench . -benchtime 3x
+	if have torchvision; then "$PY" detection/testdata/bench_torchvision_ops.py; fi
+fi

@@ -1,0 +1,265 @@
+package train
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/detflow/detflow/batch"
+	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/nn"
+	"github.com/detflow/detflow/schemas"
+	"github.com/detflow/detflow/stages"
+	"github.com/detflow/detflow/stages/records"
+	"github.com/detflow/detflow/storage"
+)
+
+// Files the stage writes (in its work folder while training, then in its
+// outputs).
+const (
+	latestName = "latest"          // holds the newest checkpoint's file name
+	logName    = "train_log.jsonl" // one JSON line per logging interval
+	tableName  = "train_log.parquet"
+	metricName = "metrics.parquet"
+)
+
+func checkpointName(epoch int) string { return fmt.Sprintf("epoch_%d.safetensors", epoch) }
+
+// loop is one training run's state.
+type loop struct {
+	env  *stages.Env
+	cfg  configs.Train
+	tr   *Trainer
+	rd   *records.Reader
+	data batch.Options
+	opts Options
+
+	epoch, step int // epochs and iterations completed
+	iterTimes   []float64
+}
+
+func (l *loop) run(ctx context.Context) error {
+	if err := os.MkdirAll(l.env.Work, 0o755); err != nil {
+		return fmt.Errorf("train: create work folder: %w", err)
+	}
+	if err := l.restore(ctx); err != nil {
+		return err
+	}
+	n := l.opts.Replicas * l.opts.ImagesPerReplica
+	perEpoch := itersPerEpoch(l.rd.Index.Images, n)
+	bar := l.env.Progress.New("train", l.cfg.Epochs*perEpoch)
+	bar.Add(l.step)
+	defer bar.Done()
+	for l.epoch < l.cfg.Epochs {
+		if err := l.runEpoch(ctx, n, bar); err != nil {
+			return err
+		}
+		l.epoch++
+		if l.epoch%max(l.cfg.CheckpointInterval, 1) == 0 || l.epoch == l.cfg.Epochs {
+			if err := l.save(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return l.publish(ctx)
+}
+
+// restore resumes from the work folder's latest checkpoint (an interrupted
+// attempt), else from train.resume_from, else loads train.load_from weights.
+func (l *loop) restore(ctx context.Context) error {
+	latest, err := os.ReadFile(storage.Join(l.env.Work, latestName))
+	switch {
+	case err == nil:
+		return l.resume(ctx, storage.Join(l.env.Work, strings.TrimSpace(string(latest))), "interrupted run")
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("train: read latest checkpoint pointer: %w", err)
+	case l.cfg.ResumeFrom != "":
+		return l.resume(ctx, l.cfg.ResumeFrom, "train.resume_from")
+	case l.cfg.LoadFrom != "":
+		_, rep, err := nn.LoadCheckpoint(ctx, l.cfg.LoadFrom, l.tr.Model(), nil)
+		if err != nil {
+			return fmt.Errorf("train: train.load_from: %w", err)
+		}
+		l.tr.Sync()
+		l.env.Log.Info("loaded weights", "from", l.cfg.LoadFrom, "report", rep.String())
+	}
+	return nil
+}
+
+func (l *loop) resume(ctx context.Context, path, why string) error {
+	info, rep, err := nn.LoadCheckpoint(ctx, path, l.tr.Model(), l.tr.Optimizer())
+	if err != nil {
+		return fmt.Errorf("train: resume (%s): %w", why, err)
+	}
+	if !rep.Clean() {
+		return fmt.Errorf("train: resume from %s: checkpoint does not match the model: %s", path, rep)
+	}
+	l.tr.Sync()
+	l.epoch, l.step = info.Epoch, int(info.Step)
+	l.env.Log.Info("resumed", "from", path, "why", why, "epoch", l.epoch, "step", l.step)
+	return truncateLog(storage.Join(l.env.Work, logName), l.step)
+}
+
+// runEpoch trains one epoch, logging every log_interval iterations.
+func (l *loop) runEpoch(ctx context.Context, n int, bar interface{ Add(int) }) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	steps := make(chan step, 2)
+	go epochBatches(ctx, l.rd, l.epoch, n, l.opts.Seed, l.data, steps)
+	var win logWindow
+	clock := elapsed{time.Now()}
+	for s := range steps {
+		wait := clock.lap()
+		if s.Err != nil {
+			return fmt.Errorf("train: epoch %d: load data: %w", l.epoch+1, s.Err)
+		}
+		lr := l.opts.Schedule.LR(l.epoch, l.step)
+		rngs := make([]*rand.Rand, len(s.Items))
+		for i := range rngs {
+			rngs[i] = seeded(l.opts.Seed, "sample", uint64(l.step), uint64(i))
+		}
+		res, err := l.tr.Step(s.Items, rngs, lr)
+		if err != nil {
+			var le *LossError
+			if errors.As(err, &le) {
+				return fmt.Errorf("train: epoch %d iter %d (step %d): %w; stopped, the last good checkpoint is kept in %s",
+					l.epoch+1, s.Iter+1, l.step+1, err, l.env.Work)
+			}
+			return fmt.Errorf("train: epoch %d iter %d: %w", l.epoch+1, s.Iter+1, err)
+		}
+		took := clock.lap()
+		l.step++
+		l.iterTimes = append(l.iterTimes, (wait + took).Seconds())
+		win.add(res, wait+took, wait)
+		bar.Add(1)
+		if (s.Iter+1)%max(l.cfg.LogInterval, 1) == 0 {
+			if err := l.writeLog(win.row(l.epoch+1, s.Iter+1, l.step, lr)); err != nil {
+				return err
+			}
+			win = logWindow{}
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if win.n > 0 {
+		return l.writeLog(win.row(l.epoch+1, 0, l.step, l.opts.Schedule.LR(l.epoch, l.step-1)))
+	}
+	return nil
+}
+
+// save writes this epoch's checkpoint to the work folder, then the pointer.
+func (l *loop) save(ctx context.Context) error {
+	name := checkpointName(l.epoch)
+	info := nn.CheckpointInfo{Step: int64(l.step), Epoch: l.epoch, Meta: map[string]string{"run": l.env.Run}}
+	if err := nn.SaveCheckpoint(ctx, storage.Join(l.env.Work, name), l.tr.Model(), l.tr.Optimizer(), info); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if _, err := l.env.FS.WriteFile(ctx, storage.Join(l.env.Work, latestName), []byte(name+"\n")); err != nil {
+		return fmt.Errorf("train: update latest checkpoint pointer: %w", err)
+	}
+	l.env.Log.Info("checkpoint", "epoch", l.epoch, "step", l.step, "file", name)
+	return nil
+}
+
+// logWindow averages one logging interval.
+type logWindow struct {
+	n              int
+	time, dataTime float64
+	losses         map[string]float64
+	total, norm    float64
+}
+
+func (w *logWindow) add(r StepResult, took, wait time.Duration) {
+	if w.losses == nil {
+		w.losses = map[string]float64{}
+	}
+	w.n++
+	w.time += took.Seconds()
+	w.dataTime += wait.Seconds()
+	w.total += r.Total
+	w.norm += r.GradNorm
+	for k, v := range r.Losses {
+		w.losses[k] += v
+	}
+}
+
+func (w *logWindow) row(epoch, iter, step int, lr float64) schemas.TrainLogRow {
+	f := 1 / float64(max(w.n, 1))
+	row := schemas.TrainLogRow{Epoch: int32(epoch), Iter: int32(iter), Step: int64(step), LR: lr,
+		Time: w.time * f, DataTime: w.dataTime * f, MemoryMB: peakRSSMiB(), Loss: w.total * f, GradNorm: w.norm * f}
+	for _, k := range sortedKeys(w.losses) {
+		row.Losses = append(row.Losses, schemas.LossValue{Name: k, Value: w.losses[k] * f})
+	}
+	return row
+}
+
+// writeLog appends one JSON line (MMDetection's log.json layout: epoch,
+// iter, lr, time, data_time, memory, then each loss) and logs it.
+func (l *loop) writeLog(row schemas.TrainLogRow) error {
+	b, err := json.Marshal(row)
+	if err != nil {
+		return err
+	}
+	obj := map[string]any{}
+	json.Unmarshal(b, &obj)
+	for _, lv := range row.Losses {
+		obj[lv.Name] = lv.Value
+	}
+	line, _ := json.Marshal(obj)
+	f, err := os.OpenFile(storage.Join(l.env.Work, logName), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("train: open log: %w", err)
+	}
+	_, werr := f.Write(append(line, '\n'))
+	if err := errors.Join(werr, f.Close()); err != nil {
+		return fmt.Errorf("train: write log: %w", err)
+	}
+	l.env.Log.Info("train", "epoch", row.Epoch, "iter", row.Iter, "lr", row.LR, "loss", row.Loss, "time", row.Time)
+	return nil
+}
+
+// truncateLog drops log lines past step, which a resumed run redoes.
+func truncateLog(path string, step int) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var keep bytes.Buffer
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		var r struct{ Step int }
+		if json.Unmarshal(sc.Bytes(), &r) == nil && r.Step <= step {
+			keep.Write(sc.Bytes())
+			keep.WriteByte('\n')
+		}
+	}
+	return os.WriteFile(path, keep.Bytes(), 0o644)
+}
+
+// peakRSSMiB is the process's peak resident memory (Linux VmHWM), or 0.
+func peakRSSMiB() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}

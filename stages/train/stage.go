@@ -1,0 +1,92 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/detflow/detflow/batch"
+	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/nn"
+	"github.com/detflow/detflow/stages"
+	"github.com/detflow/detflow/stages/records"
+)
+
+// Stage is the training stage. Models picks the detector for a config.
+type Stage struct {
+	Models Factory
+}
+
+func (Stage) Name() string     { return "train" }
+func (Stage) Version() int     { return 1 }
+func (Stage) Inputs() []string { return []string{"records"} }
+
+// ConfigKeys are what training reads; evaluation-only keys (test_cfg,
+// evaluate) are left out so changing them does not retrain.
+func (Stage) ConfigKeys() []string { return []string{"model", "train_cfg", "data", "train"} }
+
+// Run trains, resuming from the work folder's latest checkpoint when a
+// previous attempt with the same fingerprint was interrupted.
+func (s Stage) Run(ctx context.Context, env *stages.Env) error {
+	cfg := env.Config
+	if env.Devices.Kind == "cuda" {
+		return fmt.Errorf("train: --devices %s: the GPU trainer is not built yet (issue 9); train with --devices cpu:N", env.Devices)
+	}
+	recDir, err := env.Input("records")
+	if err != nil {
+		return err
+	}
+	rd, err := records.Open(ctx, env.FS, recDir, "train")
+	if err != nil {
+		return err
+	}
+	build, err := s.Models(cfg)
+	if err != nil {
+		return err
+	}
+	opts, err := trainerOptions(cfg, max(env.Devices.Replicas(), 1))
+	if err != nil {
+		return err
+	}
+	data, err := batch.FromConfig(cfg.Data)
+	if err != nil {
+		return err
+	}
+	tr, err := NewTrainer(build, opts)
+	if err != nil {
+		return err
+	}
+	l := &loop{env: env, cfg: cfg.Train, tr: tr, rd: rd, data: data, opts: opts}
+	return l.run(ctx)
+}
+
+// trainerOptions maps the config, scaling the LR linearly with the total
+// batch as MMDetection's linear scaling rule does.
+func trainerOptions(cfg *configs.Config, replicas int) (Options, error) {
+	t := cfg.Train
+	warm := t.Warmup
+	if warm == "none" {
+		warm = nn.WarmupNone
+	}
+	total := replicas * cfg.Data.ImgsPerGPU
+	sched := nn.StepSchedule{BaseLR: t.ScaledLR(total), Steps: t.LRSteps, Gamma: t.Gamma,
+		Warmup: warm, WarmupIters: t.WarmupIters, WarmupRatio: t.WarmupRatio}
+	if err := sched.Validate(); err != nil {
+		return Options{}, err
+	}
+	return Options{
+		Replicas: replicas, ImagesPerReplica: cfg.Data.ImgsPerGPU, Schedule: sched,
+		Momentum: t.Momentum, WeightDecay: t.WeightDecay, GradClip: t.GradClip.MaxNorm,
+		SizeDivisor: cfg.Data.SizeDivisor, Seed: int64(t.Seed), MaxLoss: 1e4,
+	}, nil
+}
+
+// elapsed is a tiny stopwatch.
+type elapsed struct{ t time.Time }
+
+func (e *elapsed) lap() time.Duration {
+	now := time.Now()
+	d := now.Sub(e.t)
+	e.t = now
+	return d
+}

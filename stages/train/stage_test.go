@@ -1,0 +1,165 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+
+	"github.com/detflow/detflow/batch"
+	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/nn"
+	"github.com/detflow/detflow/schemas"
+	"github.com/detflow/detflow/stages"
+	"github.com/detflow/detflow/stages/dataset"
+	"github.com/detflow/detflow/stages/records"
+	"github.com/detflow/detflow/storage"
+	"github.com/detflow/detflow/tensor"
+)
+
+func TestMain(m *testing.M) {
+	beam.Init() // the records stage used to make test inputs is a Beam pipeline
+	os.Exit(m.Run())
+}
+
+var testSets = []string{"dataset.synthetic.train=8", "dataset.synthetic.val=2", "records.shard_size=3",
+	"data.imgs_per_gpu=2", "train.epochs=3", "train.log_interval=2", "train.lr_steps=[2]",
+	"train.warmup_iters=3", "train.lr=0.04", "train.base_batch=2"}
+
+// trainInputs runs the dataset and records stages once for a test.
+func trainInputs(t *testing.T) (*storage.FS, *configs.Config, string) {
+	t.Helper()
+	ctx := context.Background()
+	fsys, err := storage.New(ctx, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := configs.Load(configs.Default, testSets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	dsDir, recDir := t.TempDir(), t.TempDir()
+	if err := (dataset.Stage{}).Run(ctx, &stages.Env{FS: fsys, Config: cfg, Out: dsDir, Log: log}); err != nil {
+		t.Fatal(err)
+	}
+	if err := (records.Stage{}).Run(ctx, &stages.Env{FS: fsys, Config: cfg, Out: recDir, Log: log, Inputs: map[string]string{"dataset": dsDir}}); err != nil {
+		t.Fatal(err)
+	}
+	return fsys, cfg, recDir
+}
+
+func toyFactory(nanAfter int, failAt int) Factory {
+	return func(*configs.Config) (Builder, error) {
+		return func(e *tensor.Engine, rng *rand.Rand) (Model, error) {
+			m := newToy(e, rng, 9)
+			m.nanAfter = nanAfter
+			return &failingToy{toyModel: m, failAt: failAt}, nil
+		}, nil
+	}
+}
+
+// failingToy fails at its failAt-th Losses call, as a crash would stop it.
+type failingToy struct {
+	*toyModel
+	failAt int
+}
+
+var errCrash = errors.New("simulated crash")
+
+func (f *failingToy) Losses(b *batch.Batch, rngs []*rand.Rand) (map[string]*tensor.Tensor, error) {
+	if f.failAt > 0 && f.calls+1 >= f.failAt {
+		return nil, errCrash
+	}
+	return f.toyModel.Losses(b, rngs)
+}
+
+func runStage(t *testing.T, fsys *storage.FS, cfg *configs.Config, recDir, work string, f Factory) (string, string, error) {
+	t.Helper()
+	out := t.TempDir()
+	var logs strings.Builder
+	env := &stages.Env{FS: fsys, Config: cfg, Run: "toy", Out: out, Work: work, Devices: stages.Devices{Kind: "cpu", Replica: 1},
+		Inputs: map[string]string{"records": recDir}, Log: slog.New(slog.NewTextHandler(&logs, nil))}
+	err := Stage{Models: f}.Run(context.Background(), env)
+	return out, logs.String(), err
+}
+
+func TestStageResumesFromLastCheckpoint(t *testing.T) {
+	fsys, cfg, recDir := trainInputs(t)
+	// 8 images, batch 2: 4 iterations an epoch. Crash during epoch 2.
+	work := filepath.Join(t.TempDir(), "work")
+	_, _, err := runStage(t, fsys, cfg, recDir, work, toyFactory(0, 6))
+	if !errors.Is(err, errCrash) {
+		t.Fatalf("first attempt: %v, want the simulated crash", err)
+	}
+	if _, err := os.Stat(filepath.Join(work, "epoch_1.safetensors")); err != nil {
+		t.Fatalf("no epoch 1 checkpoint after the crash: %v", err)
+	}
+	out, logs, err := runStage(t, fsys, cfg, recDir, work, toyFactory(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs, "msg=resumed") || !strings.Contains(logs, "epoch=1") {
+		t.Errorf("rerun did not log a resume from epoch 1:\n%s", logs)
+	}
+	clean, _, err := runStage(t, fsys, cfg, recDir, filepath.Join(t.TempDir(), "work"), toyFactory(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := loadToy(t, filepath.Join(out, "epoch_3.safetensors")), loadToy(t, filepath.Join(clean, "epoch_3.safetensors"))
+	for i := range a {
+		da, db := a[i].Tensor.Data(), b[i].Tensor.Data()
+		for j := range da {
+			if da[j] != db[j] {
+				t.Fatalf("%s[%d]: resumed %v, uninterrupted %v", a[i].Name, j, da[j], db[j])
+			}
+		}
+	}
+	rows, err := schemas.Read[schemas.TrainLogRow](context.Background(), fsys, filepath.Join(out, tableName), schemas.TrainLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two log lines an epoch (iterations 2 and 4), three epochs, no duplicates from the redone epoch.
+	if len(rows) != 6 || rows[5].Step != 12 || len(rows[0].Losses) != 2 {
+		t.Errorf("train log: %d rows, last step %d, losses %v", len(rows), rows[len(rows)-1].Step, rows[0].Losses)
+	}
+	if rows[0].LR >= rows[2].LR || rows[5].LR >= rows[2].LR {
+		t.Errorf("lr warmup then step decay not visible: %v %v %v", rows[0].LR, rows[2].LR, rows[5].LR)
+	}
+	metrics, err := schemas.Read[schemas.Metric](context.Background(), fsys, filepath.Join(out, metricName), schemas.Metrics)
+	if err != nil || len(metrics) != 3 {
+		t.Fatalf("metrics %v, %v", metrics, err)
+	}
+	latest, _ := os.ReadFile(filepath.Join(out, latestName))
+	if strings.TrimSpace(string(latest)) != "epoch_3.safetensors" {
+		t.Errorf("latest = %q", latest)
+	}
+}
+
+func TestStageStopsOnNaNKeepingCheckpoint(t *testing.T) {
+	fsys, cfg, recDir := trainInputs(t)
+	work := filepath.Join(t.TempDir(), "work")
+	_, _, err := runStage(t, fsys, cfg, recDir, work, toyFactory(6, 0))
+	if err == nil || !strings.Contains(err.Error(), "loss_bbox is NaN") || !strings.Contains(err.Error(), "epoch 2 iter 2") {
+		t.Fatalf("error = %v, want loss_bbox NaN named at epoch 2 iter 2", err)
+	}
+	if _, err := os.Stat(filepath.Join(work, "epoch_1.safetensors")); err != nil {
+		t.Errorf("last good checkpoint gone: %v", err)
+	}
+}
+
+func loadToy(t *testing.T, path string) []nn.Named {
+	t.Helper()
+	m := newToy(newCPUEngine(), seeded(0, "x", 0, 0), 9)
+	if _, rep, err := nn.LoadCheckpoint(context.Background(), path, m, nil); err != nil || !rep.Clean() {
+		t.Fatalf("load %s: %v %v", path, err, rep)
+	}
+	return nn.NamedParameters(m)
+}

@@ -1,0 +1,260 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sort"
+	"sync"
+
+	"github.com/detflow/detflow/batch"
+	"github.com/detflow/detflow/nn"
+	"github.com/detflow/detflow/tensor"
+)
+
+// Options configure a Trainer.
+type Options struct {
+	Replicas         int
+	ImagesPerReplica int
+	Schedule         nn.StepSchedule // BaseLR already scaled to the total batch
+	Momentum         float64
+	WeightDecay      float64
+	GradClip         float64 // max global gradient norm; 0 disables clipping
+	SizeDivisor      int
+	Seed             int64
+	// MaxLoss stops training when the total loss exceeds it (an exploding
+	// run); NaN and Inf always stop it.
+	MaxLoss float64
+}
+
+// replica is one data-parallel worker: its own engine and model copy.
+type replica struct {
+	eng    *tensor.Engine
+	model  Model
+	params []nn.Named
+}
+
+// Trainer runs synchronous data-parallel SGD. Replica 0 owns the optimizer:
+// gradients are averaged into it, it steps, and its parameters and buffers
+// are copied to the other replicas (as DDP broadcasts buffers from rank 0).
+type Trainer struct {
+	opts     Options
+	replicas []*replica
+	opt      *nn.SGD
+}
+
+// NewTrainer builds opts.Replicas identical models on CPU engines that share
+// the machine's cores.
+func NewTrainer(build Builder, opts Options) (*Trainer, error) {
+	if opts.Replicas < 1 || opts.ImagesPerReplica < 1 {
+		return nil, fmt.Errorf("train: need at least one replica and one image per replica")
+	}
+	workers := max(1, runtime.GOMAXPROCS(0)/opts.Replicas)
+	t := &Trainer{opts: opts}
+	for r := 0; r < opts.Replicas; r++ {
+		eng := tensor.NewEngine(tensor.NewCPU(workers))
+		m, err := build(eng, seeded(opts.Seed, "init", 0, 0))
+		if err != nil {
+			return nil, fmt.Errorf("train: build model: %w", err)
+		}
+		nn.SetTraining(m, true)
+		t.replicas = append(t.replicas, &replica{eng: eng, model: m, params: nn.TrainableParameters(m)})
+	}
+	p0 := t.replicas[0].params
+	t.opt = nn.NewSGD(p0, float32(opts.Schedule.BaseLR), float32(opts.Momentum), float32(opts.WeightDecay))
+	return t, nil
+}
+
+// Model is replica 0's model, the one checkpoints save and load.
+func (t *Trainer) Model() Model { return t.replicas[0].model }
+
+// Optimizer is replica 0's optimizer.
+func (t *Trainer) Optimizer() *nn.SGD { return t.opt }
+
+// Sync copies replica 0's parameters and buffers to the other replicas,
+// after loading a checkpoint into it.
+func (t *Trainer) Sync() {
+	src := t.replicas[0].model
+	for _, r := range t.replicas[1:] {
+		copyState(src, r.model)
+	}
+}
+
+// StepResult is what one iteration measured.
+type StepResult struct {
+	Losses   map[string]float64 // averaged over replicas
+	Total    float64
+	GradNorm float64
+	LR       float64
+}
+
+// Step trains one iteration on items (Replicas x ImagesPerReplica of them,
+// in global order) with learning rate lr. rngs has one generator per item.
+func (t *Trainer) Step(items []*batch.Item, rngs []*rand.Rand, lr float64) (StepResult, error) {
+	k := t.opts.ImagesPerReplica
+	if len(items) != k*len(t.replicas) {
+		return StepResult{}, fmt.Errorf("train: step got %d images, want %d", len(items), k*len(t.replicas))
+	}
+	losses := make([]map[string]float64, len(t.replicas))
+	errs := make([]error, len(t.replicas))
+	marks := make([]tensor.Mark, len(t.replicas))
+	var wg sync.WaitGroup
+	for i, r := range t.replicas {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			marks[i] = r.eng.Mark()
+			losses[i], errs[i] = r.forwardBackward(items[i*k:(i+1)*k], rngs[i*k:(i+1)*k], t.opts.SizeDivisor)
+		}()
+	}
+	wg.Wait()
+	defer func() {
+		for i, r := range t.replicas {
+			r.eng.Release(marks[i])
+		}
+	}()
+	for _, err := range errs {
+		if err != nil {
+			return StepResult{}, err
+		}
+	}
+	res := StepResult{Losses: map[string]float64{}, LR: lr}
+	for _, l := range losses {
+		for name, v := range l {
+			res.Losses[name] += v / float64(len(t.replicas))
+		}
+	}
+	for _, v := range res.Losses {
+		res.Total += v
+	}
+	if err := t.checkLoss(res); err != nil {
+		return res, err
+	}
+	if err := t.averageGrads(); err != nil {
+		return res, err
+	}
+	if t.opts.GradClip > 0 {
+		res.GradNorm = nn.ClipGradNorm(t.replicas[0].params, t.opts.GradClip)
+	} else {
+		res.GradNorm = nn.ClipGradNorm(t.replicas[0].params, math.Inf(1))
+	}
+	t.opt.LR = float32(lr)
+	t.opt.Step()
+	t.Sync()
+	return res, nil
+}
+
+// forwardBackward runs the model on a replica's share and backpropagates
+// the sum of its losses; it returns the loss values.
+func (r *replica) forwardBackward(items []*batch.Item, rngs []*rand.Rand, div int) (map[string]float64, error) {
+	nn.ZeroGrad(r.model)
+	b := batch.Collate(r.eng, items, div)
+	named, err := r.model.Losses(b, rngs)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(named))
+	for n := range named {
+		names = append(names, n)
+	}
+	sort.Strings(names) // a fixed order keeps float sums reproducible
+	var total *tensor.Tensor
+	out := make(map[string]float64, len(named))
+	for _, n := range names {
+		l := named[n]
+		out[n] = float64(l.Item())
+		if total == nil {
+			total = l
+		} else {
+			total = tensor.Add(total, l)
+		}
+	}
+	if total == nil {
+		return nil, fmt.Errorf("train: the model returned no losses")
+	}
+	total.Backward()
+	return out, nil
+}
+
+// checkLoss stops on NaN, Inf or an exploding loss, naming the loss.
+func (t *Trainer) checkLoss(res StepResult) error {
+	names := make([]string, 0, len(res.Losses))
+	for n := range res.Losses {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		v := res.Losses[n]
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return &LossError{Name: n, Value: v}
+		}
+	}
+	if t.opts.MaxLoss > 0 && res.Total > t.opts.MaxLoss {
+		return &LossError{Name: "loss", Value: res.Total, Limit: t.opts.MaxLoss}
+	}
+	return nil
+}
+
+// LossError reports a NaN, infinite or exploding loss.
+type LossError struct {
+	Name  string
+	Value float64
+	Limit float64
+}
+
+func (e *LossError) Error() string {
+	if e.Limit > 0 {
+		return fmt.Sprintf("%s = %g exceeds %g: training diverged", e.Name, e.Value, e.Limit)
+	}
+	return fmt.Sprintf("%s is %g", e.Name, e.Value)
+}
+
+// averageGrads replaces replica 0's gradients by the mean over replicas.
+func (t *Trainer) averageGrads() error {
+	n := len(t.replicas)
+	if n == 1 {
+		return nil
+	}
+	for i, p := range t.replicas[0].params {
+		g0 := p.Tensor.Grad()
+		var sum []float32
+		if g0 != nil {
+			sum = g0.Data()
+		}
+		for _, r := range t.replicas[1:] {
+			g := r.params[i].Tensor.Grad()
+			if g == nil {
+				continue
+			}
+			if g0 == nil {
+				return fmt.Errorf("train: parameter %s has a gradient on one replica but not on replica 0", p.Name)
+			}
+			for j, v := range g.Data() {
+				sum[j] += v
+			}
+		}
+		if g0 == nil {
+			continue
+		}
+		inv := 1 / float32(n)
+		for j := range sum {
+			sum[j] *= inv
+		}
+		g0.CopyFrom(sum)
+	}
+	return nil
+}
+
+// copyState copies every parameter and buffer of src into dst (same
+// architecture, other engine).
+func copyState(src, dst nn.Module) {
+	copyNamed(nn.NamedParameters(src), nn.NamedParameters(dst))
+	copyNamed(nn.NamedBuffers(src), nn.NamedBuffers(dst))
+}
+
+func copyNamed(src, dst []nn.Named) {
+	for i := range src {
+		dst[i].Tensor.CopyFrom(src[i].Tensor.Data())
+	}
+}

@@ -1,0 +1,151 @@
+package tensor
+
+// Im2col implements Device. Rows (c,kh,kw) are independent, so they are
+// split across goroutines.
+func (d *CPU) Im2col(x Buffer, g ConvGeom, col Buffer) {
+	xs, cs := f(x), f(col)
+	checkLen("im2col image", g.C*g.H*g.W, len(xs))
+	checkLen("im2col columns", g.ColRows()*g.ColCols(), len(cs))
+	cols := g.ColCols()
+	d.parallel(g.ColRows(), max(1, elemGrain/max(cols, 1)), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			im2colRow(xs, g, r, cs[r*cols:(r+1)*cols])
+		}
+	})
+}
+
+// im2colRow fills one row (c,kh,kw) of the column matrix: for every output
+// pixel the input pixel that tap reads, or zero in the padding.
+func im2colRow(xs []float32, g ConvGeom, r int, out []float32) {
+	kw := r % g.KW
+	kh := (r / g.KW) % g.KH
+	c := r / (g.KW * g.KH)
+	oh, ow := g.OutH(), g.OutW()
+	plane := xs[c*g.H*g.W : (c+1)*g.H*g.W]
+	for y := 0; y < oh; y++ {
+		dst := out[y*ow : (y+1)*ow]
+		ih := y*g.StrideH - g.PadH + kh*g.DilationH
+		if ih < 0 || ih >= g.H {
+			clear(dst)
+			continue
+		}
+		src := plane[ih*g.W : (ih+1)*g.W]
+		x0 := kw*g.DilationW - g.PadW // input column of output column 0
+		if g.StrideW == 1 {
+			// Contiguous run: zeros, a copy, zeros.
+			lo := min(max(0, -x0), ow)
+			hi := max(min(ow, g.W-x0), lo)
+			clear(dst[:lo])
+			copy(dst[lo:hi], src[x0+lo:x0+hi])
+			clear(dst[hi:])
+			continue
+		}
+		lo, hi := validCols(x0, g.StrideW, g.W, ow)
+		clear(dst[:lo])
+		gatherStrided(dst[lo:hi], src[x0+lo*g.StrideW:], g.StrideW)
+		clear(dst[hi:])
+	}
+}
+
+// Col2im implements Device. Each channel's rows write only that channel's
+// plane, so channels are split across goroutines without races.
+func (d *CPU) Col2im(col Buffer, g ConvGeom, x Buffer) {
+	xs, cs := f(x), f(col)
+	checkLen("col2im image", g.C*g.H*g.W, len(xs))
+	checkLen("col2im columns", g.ColRows()*g.ColCols(), len(cs))
+	cols := g.ColCols()
+	kk := g.KH * g.KW
+	d.parallel(g.C, max(1, elemGrain/max(cols*kk, 1)), func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			plane := xs[c*g.H*g.W : (c+1)*g.H*g.W]
+			clear(plane)
+			for k := 0; k < kk; k++ {
+				r := c*kk + k
+				col2imRow(cs[r*cols:(r+1)*cols], g, r, plane)
+			}
+		}
+	})
+}
+
+// col2imRow adds one column-matrix row back into its channel plane.
+func col2imRow(in []float32, g ConvGeom, r int, plane []float32) {
+	kw := r % g.KW
+	kh := (r / g.KW) % g.KH
+	oh, ow := g.OutH(), g.OutW()
+	for y := 0; y < oh; y++ {
+		ih := y*g.StrideH - g.PadH + kh*g.DilationH
+		if ih < 0 || ih >= g.H {
+			continue
+		}
+		src := in[y*ow : (y+1)*ow]
+		dst := plane[ih*g.W : (ih+1)*g.W]
+		x0 := kw*g.DilationW - g.PadW
+		if g.StrideW == 1 {
+			lo := min(max(0, -x0), ow)
+			hi := max(min(ow, g.W-x0), lo)
+			addTo(dst[x0+lo:x0+hi], src[lo:hi])
+			continue
+		}
+		lo, hi := validCols(x0, g.StrideW, g.W, ow)
+		scatterAddStrided(dst[x0+lo*g.StrideW:], src[lo:hi], g.StrideW)
+	}
+}
+
+// validCols is the range [lo, hi) of output columns x whose input column
+// x0 + x·stride lies in [0, w), clamped to [0, ow).
+func validCols(x0, stride, w, ow int) (lo, hi int) {
+	lo = 0
+	if x0 < 0 {
+		lo = (-x0 + stride - 1) / stride
+	}
+	hi = 0
+	if w-x0 > 0 {
+		hi = (w - x0 + stride - 1) / stride // first x with x0 + x·stride >= w
+	}
+	lo, hi = min(lo, ow), min(hi, ow)
+	return lo, max(hi, lo)
+}
+
+// gatherStrided sets dst[i] = src[i·stride]. The stride-2 loop (every
+// downsampling layer) is written so the compiler drops its bounds checks.
+func gatherStrided(dst, src []float32, stride int) {
+	if len(dst) == 0 {
+		return
+	}
+	if stride == 2 {
+		src = src[:2*len(dst)-1]
+		for i := range dst {
+			dst[i] = src[2*i]
+		}
+		return
+	}
+	for i := range dst {
+		dst[i] = src[i*stride]
+	}
+}
+
+// addTo sets dst[i] += src[i] over equal lengths.
+func addTo(dst, src []float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] += v
+	}
+}
+
+// scatterAddStrided sets dst[i·stride] += src[i], Col2im's adjoint of
+// gatherStrided.
+func scatterAddStrided(dst, src []float32, stride int) {
+	if len(src) == 0 {
+		return
+	}
+	if stride == 2 {
+		dst = dst[:2*len(src)-1]
+		for i, v := range src {
+			dst[2*i] += v
+		}
+		return
+	}
+	for i, v := range src {
+		dst[i*stride] += v
+	}
+}

@@ -1,0 +1,253 @@
+package tensor
+
+import (
+	"fmt"
+	"math/bits"
+)
+
+// Engine owns a Device, a pool of reusable buffers and the grad mode. It is
+// not safe for concurrent use: give each goroutine (data-parallel replica) its
+// own Engine.
+type Engine struct {
+	dev         Device
+	gradEnabled bool
+
+	pool    map[int][]Buffer      // free buffers by size class (see sizeClass)
+	views   map[Buffer]Buffer     // buffer handed out by get -> its pooled base
+	idxPool map[int][]IndexBuffer // free index buffers by exact length
+	pooled  int                   // elements held in pool and idxPool
+	limit   int                   // most pooled elements kept; 0: no limit
+
+	scratch    []Buffer      // buffers owned by scratch tensors, in allocation order
+	scratchIdx []IndexBuffer // index buffers owned by scratch index tensors
+}
+
+// NewEngine returns an Engine on dev with gradients enabled.
+func NewEngine(dev Device) *Engine {
+	return &Engine{
+		dev:         dev,
+		gradEnabled: true,
+		pool:        map[int][]Buffer{},
+		views:       map[Buffer]Buffer{},
+		idxPool:     map[int][]IndexBuffer{},
+	}
+}
+
+// Device returns the engine's device.
+func (e *Engine) Device() Device { return e.dev }
+
+// GradEnabled reports whether operations record the graph for Backward.
+func (e *Engine) GradEnabled() bool { return e.gradEnabled }
+
+// SetGradEnabled switches graph recording on or off and returns the previous
+// setting, so callers can restore it with defer.
+func (e *Engine) SetGradEnabled(on bool) bool {
+	prev := e.gradEnabled
+	e.gradEnabled = on
+	return prev
+}
+
+// NoGrad runs fn with graph recording off (inference).
+func (e *Engine) NoGrad(fn func()) {
+	prev := e.SetGradEnabled(false)
+	defer e.SetGradEnabled(prev)
+	fn()
+}
+
+// Mark returns a position in the scratch allocations for Release.
+type Mark struct{ buf, idx int }
+
+// Mark records the current scratch position.
+func (e *Engine) Mark() Mark { return Mark{len(e.scratch), len(e.scratchIdx)} }
+
+// Release returns every scratch buffer allocated since m to the pool. Tensors
+// created since m, and gradients of scratch tensors computed since m, must
+// not be used afterwards: copy results to the host (Tensor.Data) first.
+// Persistent tensors and their gradients are unaffected.
+func (e *Engine) Release(m Mark) {
+	for _, b := range e.scratch[m.buf:] {
+		e.put(b) // nil for buffers already returned by Free
+	}
+	clear(e.scratch[m.buf:])
+	e.scratch = e.scratch[:m.buf]
+	for _, b := range e.scratchIdx[m.idx:] {
+		e.putIndex(b)
+	}
+	clear(e.scratchIdx[m.idx:])
+	e.scratchIdx = e.scratchIdx[:m.idx]
+}
+
+// Free returns the buffers of scratch tensors to the pool before Release,
+// so a long no-grad forward pass (inference on large images) holds only the
+// activations still needed. It must run with grad mode off: with it on, a
+// tensor may be saved for a backward pass. Tensors that share another's
+// buffer (Reshape results), persistent tensors and tensors in a graph are
+// left alone. A freed tensor must not be used again.
+func (e *Engine) Free(ts ...*Tensor) {
+	if e.gradEnabled {
+		panic("tensor: Free with grad mode on")
+	}
+	for _, t := range ts {
+		if t == nil || !t.owner || t.persistent || t.node != nil || t.buf == nil {
+			continue
+		}
+		// Blank the scratch entry rather than removing it, so Marks keep
+		// their positions; recent tensors are near the end.
+		for i := len(e.scratch) - 1; i >= 0; i-- {
+			if e.scratch[i] == t.buf {
+				e.scratch[i] = nil
+				e.put(t.buf)
+				t.buf, t.owner = nil, false
+				break
+			}
+		}
+	}
+}
+
+// ReleaseAll is Release from the very first scratch allocation.
+func (e *Engine) ReleaseAll() { e.Release(Mark{}) }
+
+// PoolStats reports the number of pooled free buffers (float and index) and
+// their total elements (for tests and memory diagnostics).
+func (e *Engine) PoolStats() (buffers, elements int) {
+	for _, bs := range e.pool {
+		buffers += len(bs)
+	}
+	for _, bs := range e.idxPool {
+		buffers += len(bs)
+	}
+	return buffers, e.pooled
+}
+
+// get takes a buffer of n elements from the pool or the device. The caller
+// owns it: it must end up in scratch, in a persistent tensor, or back in put.
+// Buffers come in size classes, so tensors whose sizes vary from step to
+// step (images of different shapes) still reuse each other's memory; a
+// request smaller than its class gets a view of the class buffer.
+func (e *Engine) get(n int) Buffer {
+	c := sizeClass(n)
+	base := e.takePooled(c)
+	if base == nil {
+		base = e.dev.Alloc(c)
+	}
+	if base.Len() == n {
+		return base
+	}
+	v := e.dev.View(base, 0, n)
+	e.views[v] = base
+	return v
+}
+
+// takePooled pops a free buffer of class c or of one of the next few
+// classes (up to about 50% larger), so a step whose tensors shrink a little
+// reuses the previous step's memory instead of allocating.
+func (e *Engine) takePooled(c int) Buffer {
+	for range 8 {
+		if free := e.pool[c]; len(free) > 0 {
+			b := free[len(free)-1]
+			free[len(free)-1] = nil
+			e.pool[c] = free[:len(free)-1]
+			e.pooled -= c
+			return b
+		}
+		c = sizeClass(c + 1)
+	}
+	return nil
+}
+
+// put returns a buffer from get to the pool, or to the device when the pool
+// is over its limit. Other buffers are ignored.
+func (e *Engine) put(b Buffer) {
+	if b == nil {
+		return
+	}
+	if base, ok := e.views[b]; ok {
+		delete(e.views, b)
+		b = base
+	}
+	c := b.Len()
+	if sizeClass(c) != c {
+		return
+	}
+	if e.limit > 0 && e.pooled+c > e.limit {
+		e.dev.Free(b)
+		return
+	}
+	e.pool[c] = append(e.pool[c], b)
+	e.pooled += c
+}
+
+// putIndex pools an index buffer by its exact length (index buffers have no
+// views), within the same limit.
+func (e *Engine) putIndex(b IndexBuffer) {
+	if e.limit > 0 && e.pooled+b.Len() > e.limit {
+		e.dev.FreeIndex(b)
+		return
+	}
+	e.idxPool[b.Len()] = append(e.idxPool[b.Len()], b)
+	e.pooled += b.Len()
+}
+
+// sizeClass rounds n up to one of 16 steps per power of two (at most 6.25%
+// waste); classes are fixed points: sizeClass(sizeClass(n)) == sizeClass(n).
+func sizeClass(n int) int {
+	if n <= 16 {
+		return n
+	}
+	step := 1 << max(bits.Len(uint(n-1))-5, 0) // octave (2^(b-1), 2^b] in 16 steps
+	return (n + step - 1) &^ (step - 1)
+}
+
+// SetPoolLimit caps the elements the pool keeps for reuse (0: no cap);
+// buffers released beyond it go back to the device. A cap bounds memory when
+// tensor sizes keep changing; without one the pool holds the largest working
+// set seen per size class.
+func (e *Engine) SetPoolLimit(elements int) { e.limit = elements }
+
+// Trim frees every pooled buffer on the device.
+func (e *Engine) Trim() {
+	for c, free := range e.pool {
+		for _, b := range free {
+			e.dev.Free(b)
+		}
+		delete(e.pool, c)
+	}
+	for n, free := range e.idxPool {
+		for _, b := range free {
+			e.dev.FreeIndex(b)
+		}
+		delete(e.idxPool, n)
+	}
+	e.pooled = 0
+}
+
+// alloc returns a scratch buffer of n elements, freed by Release.
+func (e *Engine) alloc(n int) Buffer {
+	b := e.get(n)
+	e.scratch = append(e.scratch, b)
+	return b
+}
+
+// allocIndex returns a scratch index buffer of n elements.
+func (e *Engine) allocIndex(n int) IndexBuffer {
+	var b IndexBuffer
+	if free := e.idxPool[n]; len(free) > 0 {
+		b = free[len(free)-1]
+		free[len(free)-1] = nil
+		e.idxPool[n] = free[:len(free)-1]
+		e.pooled -= n
+	} else {
+		b = e.dev.AllocIndex(n)
+	}
+	e.scratchIdx = append(e.scratchIdx, b)
+	return b
+}
+
+// checkEngine panics when tensors from different engines meet in one op.
+func (e *Engine) checkEngine(ts ...*Tensor) {
+	for _, t := range ts {
+		if t != nil && t.eng != e {
+			panic(fmt.Sprintf("tensor: tensor of shape %v belongs to another engine", t.shape))
+		}
+	}
+}

@@ -1,0 +1,74 @@
+package gemm
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestMicroKernels compares every micro-kernel this machine can run with
+// the plain-Go tile loop, for k values around the unrolling factor and for
+// beta zero (C full of NaN must not leak), one and other.
+func TestMicroKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, kern := range runnableKernels() {
+		t.Run(kern.name, func(t *testing.T) {
+			for _, k := range []int{0, 1, 2, 3, 4, 5, 7, 8, 9, 31, 64, 257} {
+				for _, beta := range []float32{0, 1, -0.5} {
+					checkMicroKernel(t, rng, kern, k, beta)
+				}
+			}
+		})
+	}
+}
+
+func checkMicroKernel(t *testing.T, rng *rand.Rand, kern microKernel, k int, beta float32) {
+	t.Helper()
+	mr, nr := kern.mr, kern.nr
+	ldc := nr + 5
+	a := newGuarded(rng, 1, k*mr, k*mr+1, true)
+	b := newGuarded(rng, 1, k*nr, k*nr+1, true)
+	c := newGuarded(rng, mr, nr, ldc, beta != 0)
+	want := c.clone()
+	kernelGoTile(mr, nr, k, a.view, b.view, want.view, ldc, beta)
+	kern.fn(k, a.view, b.view, c.view, ldc, beta)
+	c.checkGuards(t, kern.name)
+	for i := 0; i < mr; i++ {
+		for j := 0; j < nr; j++ {
+			got, ref := c.view[i*ldc+j], want.view[i*ldc+j]
+			if math.IsNaN(float64(got)) || math.Abs(float64(got-ref)) > 1e-5*float64(k+1)*(1+math.Abs(float64(ref))) {
+				t.Fatalf("%s k=%d beta=%g: C[%d][%d] = %g, want %g", kern.name, k, beta, i, j, got, ref)
+			}
+		}
+	}
+}
+
+// TestBlockedVariants runs the blocked driver with every runnable kernel,
+// with tiny blocking sizes (so that every loop of the nest takes several
+// trips and edge blocks appear everywhere) and with the default ones, on one
+// and several workers.
+func TestBlockedVariants(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, kern := range runnableKernels() {
+		blockings := []blocking{
+			{mc: kern.mr, kc: 5, nc: kern.nr, groupRows: 1},
+			{mc: 2 * kern.mr, kc: 13, nc: 3 * kern.nr, groupRows: 5 * kern.mr},
+			defaultBlocking(),
+		}
+		for _, bl := range blockings {
+			for _, workers := range []int{1, 3} {
+				f := func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+					if m == 0 || n == 0 || k == 0 || alpha == 0 {
+						Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+						return
+					}
+					g := gemmCall{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
+					g.run(kern, bl, workers)
+				}
+				for _, p := range randomProblems(rng, 24, 70) {
+					runAndCompare(t, rng, p, f)
+				}
+			}
+		}
+	}
+}

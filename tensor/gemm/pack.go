@@ -1,0 +1,110 @@
+package gemm
+
+// packB copies slivers [s0,s1) of the kc×nc panel op(B)[pc:pc+kc, jc:jc+nc]
+// into dst. Sliver s holds columns jc+s*nr .. jc+s*nr+nr-1 as kc rows of nr
+// contiguous values (dst[(s*kc+p)*nr+jj]); columns past the panel's edge are
+// zero so the micro-kernel can always compute full tiles. With simd, full
+// slivers of transposed B are packed by 16×16 AVX-512 transposes.
+func packB(dst, b []float32, ldb int, transB bool, pc, kc, jc, nc, nr, s0, s1 int, simd bool) {
+	for s := s0; s < s1; s++ {
+		j0 := jc + s*nr
+		w := min(nr, jc+nc-j0)
+		out := dst[s*kc*nr : (s+1)*kc*nr]
+		switch {
+		case !transB:
+			for p := 0; p < kc; p++ {
+				row := out[p*nr : p*nr+nr]
+				copy(row, b[(pc+p)*ldb+j0:(pc+p)*ldb+j0+w])
+				clear(row[w:])
+			}
+		case simd && w == nr && nr%16 == 0:
+			// op(B)[p][j] = b[j*ldb+p]: 16 columns of op(B) at a time are
+			// 16 rows of b, transposed into the sliver.
+			for q := 0; q < nr; q += 16 {
+				transposeBlocks16(out[q:], b[(j0+q)*ldb+pc:], ldb, kc, nr)
+			}
+		default:
+			transposeGo(out, b[j0*ldb+pc:], ldb, w, kc, nr, 1)
+			if w < nr {
+				for p := 0; p < kc; p++ {
+					clear(out[p*nr+w : p*nr+nr])
+				}
+			}
+		}
+	}
+}
+
+// packA copies the mc×kc block alpha*op(A)[ic:ic+mc, pc:pc+kc] into dst as
+// micro-panels of mr rows: panel r holds kc columns of mr contiguous values
+// (dst[(r*kc+p)*mr+ii]); rows past the block's edge are zero. Folding alpha
+// in here costs nothing in the micro-kernel. With simd, full 14-row panels
+// of untransposed A are packed by AVX-512 transposes.
+func packA(dst, a []float32, lda int, transA bool, alpha float32, ic, mc, pc, kc, mr int, simd bool) {
+	for r := 0; r*mr < mc; r++ {
+		i0 := ic + r*mr
+		h := min(mr, ic+mc-i0)
+		out := dst[r*kc*mr : (r+1)*kc*mr]
+		switch {
+		case transA:
+			// op(A)[i][p] = a[p*lda+i]: mr consecutive rows of op(A) are
+			// contiguous in each row of a.
+			for p := 0; p < kc; p++ {
+				col := out[p*mr : p*mr+mr]
+				scaleCopy(col, a[(pc+p)*lda+i0:(pc+p)*lda+i0+h], alpha)
+				clear(col[h:])
+			}
+		case simd && h == mr && mr == 14:
+			transposeBlocks14(out, a[i0*lda+pc:], lda, kc, alpha)
+		default:
+			transposeGo(out, a[i0*lda+pc:], lda, h, kc, mr, alpha)
+			if h < mr {
+				for p := 0; p < kc; p++ {
+					clear(out[p*mr+h : p*mr+mr])
+				}
+			}
+		}
+	}
+}
+
+// transposeBlocks14 sets dst[p*14+i] = alpha*src[i*ld+p] for i < 14,
+// p < cols: whole 16-column blocks in assembly, the rest in Go.
+func transposeBlocks14(dst, src []float32, ld, cols int, alpha float32) {
+	chunks := cols / 16
+	transpose14AVX512(dst, src, ld, chunks, 14, alpha)
+	if done := 16 * chunks; done < cols {
+		transposeGo(dst[done*14:], src[done:], ld, 14, cols-done, 14, alpha)
+	}
+}
+
+// transposeBlocks16 sets dst[p*stride+i] = src[i*ld+p] for i < 16,
+// p < cols: whole 16-column blocks in assembly, the rest in Go.
+func transposeBlocks16(dst, src []float32, ld, cols, stride int) {
+	chunks := cols / 16
+	transpose16AVX512(dst, src, ld, chunks, stride)
+	if done := 16 * chunks; done < cols {
+		transposeGo(dst[done*stride:], src[done:], ld, 16, cols-done, stride, 1)
+	}
+}
+
+// transposeGo sets dst[p*dstStride+i] = alpha*src[i*ld+p] for i < rows,
+// p < cols.
+func transposeGo(dst, src []float32, ld, rows, cols, dstStride int, alpha float32) {
+	for i := 0; i < rows; i++ {
+		row := src[i*ld : i*ld+cols]
+		for p, v := range row {
+			dst[p*dstStride+i] = alpha * v
+		}
+	}
+}
+
+// scaleCopy sets dst[i] = alpha*src[i] for i < len(src).
+func scaleCopy(dst, src []float32, alpha float32) {
+	if alpha == 1 {
+		copy(dst, src)
+		return
+	}
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = alpha * v
+	}
+}

@@ -1,0 +1,25 @@
+//go:build noasm || !amd64
+
+package gemm
+
+// fmaPeakAVX512 runs iters iterations of 24 independent 16-lane chains
+// (768 flops per iteration):
+//
+//	for i := 0; i < iters; i++ {
+//		for c := range acc { // 24 chains × 16 lanes
+//			acc[c] += x * x
+//		}
+//	}
+//
+// It returns lane 0 of three chains summed (3*iters*x*x) so that the work
+// is observable and checkable. Pure-Go twin of the
+// AVX-512 assembly.
+func fmaPeakAVX512(iters int, x float32) float32 {
+	return fmaPeakGo(iters, x, 24*16)
+}
+
+// fmaPeakAVX2 runs iters iterations of 12 independent 8-lane chains (192
+// flops per iteration). Pure-Go twin of the AVX2 assembly.
+func fmaPeakAVX2(iters int, x float32) float32 {
+	return fmaPeakGo(iters, x, 12*8)
+}

@@ -1,0 +1,105 @@
+package gemm
+
+import (
+	"runtime"
+)
+
+// Sizes below which Sgemm takes a cheaper path. Both are counts of
+// multiply-adds (m*n*k).
+const (
+	// smallWork: below this the plain loops beat packing plus the vector
+	// kernel. Measured on the Zen 5 machine by thread CPU time, n³ problems,
+	// loops vs packed single goroutine: n=6 182 vs 225 ns, n=8 376 vs 272,
+	// n=16 2644 vs 440, n=32 18024 vs 817 (BenchmarkSgemmSmall times the
+	// same by wall clock). The packing overhead is that small, so only
+	// really tiny products take the loops.
+	smallWork = 7 * 7 * 7
+	// serialWork: below this one goroutine beats starting more
+	// (BenchmarkSgemmSerial); the packed path then runs on the caller's
+	// goroutine only, without allocating.
+	serialWork = 96 * 96 * 96
+)
+
+// Sgemm computes C = alpha*op(A)*op(B) + beta*C, row-major; op(X) is X or its transpose.
+// It uses runtime.GOMAXPROCS(0) worker goroutines.
+//
+// op(A) is m×k, op(B) is k×n and C is m×n; lda, ldb and ldc are the row
+// strides of a, b and c as stored. When beta is zero C is not read (NaNs in C
+// do not propagate); when alpha is zero A and B are not read. Sgemm panics
+// with a "gemm: " message when a slice is too short for its dimensions.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if alpha == 0 || k == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	work := m * n * k
+	if work < smallWork {
+		smallGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if work < serialWork {
+		workers = 1
+	}
+	g := gemmCall{
+		transA: transA, transB: transB,
+		m: m, n: n, k: k,
+		alpha: alpha, a: a, lda: lda,
+		b: b, ldb: ldb,
+		beta: beta, c: c, ldc: ldc,
+	}
+	g.run(bestKernel(), defaultBlocking(), workers)
+}
+
+// scaleC sets C = beta*C, writing zeros without reading C when beta == 0.
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		scaleRow(c[i*ldc:i*ldc+n], beta)
+	}
+}
+
+// smallGemm is the path for tiny products: no workspace, no packing, no
+// goroutines, an i-p-j loop that streams rows of op(B) and C.
+func smallGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		crow := c[i*ldc : i*ldc+n]
+		scaleRow(crow, beta)
+		for p := 0; p < k; p++ {
+			s := alpha * elemA(transA, a, lda, i, p)
+			if transB {
+				for j := range crow {
+					crow[j] += s * b[j*ldb+p]
+				}
+				continue
+			}
+			brow := b[p*ldb : p*ldb+n]
+			for j, v := range brow {
+				crow[j] += s * v
+			}
+		}
+	}
+}
+
+// scaleRow sets row = beta*row, writing zeros without reading when beta == 0.
+func scaleRow(row []float32, beta float32) {
+	switch beta {
+	case 0:
+		clear(row)
+	case 1:
+	default:
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// KernelName names the micro-kernel Sgemm uses on this machine: "avx512"
+// (14×32 tile), "avx2" (6×16) or "generic" (4×8, plain Go), for benchmark
+// and log output.
+func KernelName() string {
+	return bestKernel().name
+}

@@ -1,0 +1,103 @@
+package gemm
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+func TestSgemmFixedShapes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	dims := [][3]int{{1, 1, 1}, {0, 5, 3}, {5, 0, 3}, {4, 4, 0}, {7, 13, 17}, {31, 37, 41}, {97, 101, 103}, {64, 64, 64}, {1, 300, 7}, {300, 1, 7}, {33, 513, 259}}
+	for _, d := range dims {
+		for tr := 0; tr < 4; tr++ {
+			for _, pad := range []int{0, 3} {
+				for _, ab := range [][2]float32{{1, 0}, {-0.5, 1}, {2, -1.5}, {0, 0.5}} {
+					p := problem{transA: tr&1 == 1, transB: tr&2 == 2, m: d[0], n: d[1], k: d[2], alpha: ab[0], beta: ab[1]}.withPad(pad)
+					runAndCompare(t, rng, p, Sgemm)
+				}
+			}
+		}
+	}
+}
+
+func TestSgemmRandomShapes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, p := range randomProblems(rng, 300, 80) {
+		runAndCompare(t, rng, p, Sgemm)
+	}
+}
+
+// TestSgemmAlphaZeroIgnoresAB checks the BLAS rule that alpha == 0 reads
+// neither A nor B (NaNs there must not reach C).
+func TestSgemmAlphaZeroIgnoresAB(t *testing.T) {
+	nan := float32(math.NaN())
+	a := []float32{nan, nan, nan, nan}
+	b := []float32{nan, nan, nan, nan}
+	for _, tc := range []struct {
+		beta float32
+		c    []float32
+		want []float32
+	}{
+		{beta: 0, c: []float32{nan, nan, nan, nan}, want: []float32{0, 0, 0, 0}},
+		{beta: 2, c: []float32{1, 2, 3, 4}, want: []float32{2, 4, 6, 8}},
+	} {
+		Sgemm(false, false, 2, 2, 2, 0, a, 2, b, 2, tc.beta, tc.c, 2)
+		for i := range tc.want {
+			if tc.c[i] != tc.want[i] {
+				t.Errorf("beta=%g: c = %v, want %v", tc.beta, tc.c, tc.want)
+				break
+			}
+		}
+	}
+}
+
+// TestSgemmPanicsOnShortSlices checks that impossible arguments panic with
+// the package prefix instead of corrupting memory.
+func TestSgemmPanicsOnShortSlices(t *testing.T) {
+	buf := make([]float32, 100)
+	for _, tc := range []struct {
+		name string
+		call func()
+	}{
+		{"short a", func() { Sgemm(false, false, 10, 2, 10, 1, buf[:99], 10, buf, 2, 0, buf, 2) }},
+		{"short b transposed", func() { Sgemm(false, true, 2, 10, 10, 1, buf, 10, buf[:99], 10, 0, buf, 10) }},
+		{"short c", func() { Sgemm(false, false, 10, 10, 1, 1, buf, 1, buf, 10, 0, buf[:99], 10) }},
+		{"small ldc", func() { Sgemm(false, false, 2, 3, 2, 1, buf, 2, buf, 3, 0, buf, 2) }},
+		{"negative m", func() { Sgemm(false, false, -1, 2, 2, 1, buf, 2, buf, 2, 0, buf, 2) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				r := recover()
+				msg, ok := r.(string)
+				if !ok || !strings.HasPrefix(msg, "gemm: ") {
+					t.Fatalf("recovered %v, want a panic starting with %q", r, "gemm: ")
+				}
+			}()
+			tc.call()
+		})
+	}
+}
+
+// TestSgemmLarge runs one product big enough for several kc steps and A
+// blocks with the default blocking, on all workers.
+func TestSgemmLarge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, p := range []problem{
+		{m: 701, n: 333, k: 517, alpha: 1, beta: 0},
+		{transA: true, transB: true, m: 350, n: 610, k: 600, alpha: -1, beta: 0.5},
+	} {
+		runAndCompare(t, rng, p.withPad(1), Sgemm)
+	}
+}
+
+func TestKernelNameIsRunnable(t *testing.T) {
+	name := KernelName()
+	for _, k := range runnableKernels() {
+		if k.name == name {
+			return
+		}
+	}
+	t.Fatalf("KernelName() = %q, not among the runnable kernels", name)
+}

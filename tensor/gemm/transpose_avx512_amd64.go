@@ -1,0 +1,25 @@
+//go:build !noasm
+
+package gemm
+
+// transpose14AVX512 transposes chunks 14×16 blocks of a matrix with row
+// stride ld, scaling by alpha: for p < 16*chunks and i < 14
+//
+//	dst[p*dstStride+i] = alpha * src[i*ld+p]
+//
+// Each block is 14 row loads, a 16×16 in-register transpose (two zero
+// rows) and 16 masked stores, far cheaper than a scalar transposing copy.
+// Requires AVX-512F.
+//
+//go:noescape
+func transpose14AVX512(dst, src []float32, ld, chunks, dstStride int, alpha float32)
+
+// transpose16AVX512 transposes chunks 16×16 blocks of a matrix with row
+// stride ld: for p < 16*chunks and i < 16
+//
+//	dst[p*dstStride+i] = src[i*ld+p]
+//
+// Requires AVX-512F.
+//
+//go:noescape
+func transpose16AVX512(dst, src []float32, ld, chunks, dstStride int)

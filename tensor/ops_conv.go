@@ -1,0 +1,207 @@
+package tensor
+
+import "fmt"
+
+// ConvOptions are conv2d's hyper-parameters as (height, width) pairs. A zero
+// Stride or Dilation means 1; Padding is zero padding on each side.
+type ConvOptions struct {
+	Stride   [2]int
+	Padding  [2]int
+	Dilation [2]int
+}
+
+// Conv2d convolves x [N,C,H,W] with weight [Cout,C,KH,KW] and adds bias
+// [Cout] when not nil, giving [N,Cout,OH,OW] (PyTorch's conv2d, groups=1).
+// It is im2col + GEMM per image; 1×1 stride-1 unpadded convolutions skip
+// im2col because the image already is the column matrix.
+func Conv2d(x, weight, bias *Tensor, opt ConvOptions) *Tensor {
+	e := x.eng
+	e.checkEngine(weight, bias)
+	g := convGeom(x, weight, opt)
+	n, cout := x.shape[0], weight.shape[0]
+	oh, ow := g.OutH(), g.OutW()
+	if oh <= 0 || ow <= 0 {
+		panic(fmt.Sprintf("tensor: conv2d output %dx%d for input %v, weight %v", oh, ow, x.shape, weight.shape))
+	}
+	y := e.newLike([]int{n, cout, oh, ow})
+	convForward(e, x.buf, weight.buf, g, n, cout, y.buf)
+	if bias != nil {
+		e.dev.ChannelAffine(y.buf, n, cout, oh*ow, nil, bias.buf, y.buf)
+	}
+	record(y, []*Tensor{x, weight, bias}, func(dy Buffer) []Buffer {
+		return convBackward(e, x, weight, bias, g, dy)
+	})
+	return y
+}
+
+func convGeom(x, w *Tensor, opt ConvOptions) ConvGeom {
+	if len(x.shape) != 4 || len(w.shape) != 4 || x.shape[1] != w.shape[1] {
+		panic(fmt.Sprintf("tensor: conv2d input %v with weight %v", x.shape, w.shape))
+	}
+	one := func(v int) int { return max(v, 1) }
+	return ConvGeom{
+		C: x.shape[1], H: x.shape[2], W: x.shape[3],
+		KH: w.shape[2], KW: w.shape[3],
+		StrideH: one(opt.Stride[0]), StrideW: one(opt.Stride[1]),
+		PadH: opt.Padding[0], PadW: opt.Padding[1],
+		DilationH: one(opt.Dilation[0]), DilationW: one(opt.Dilation[1]),
+	}
+}
+
+// pointwise reports whether the image itself is the column matrix.
+func (g ConvGeom) pointwise() bool {
+	return g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 0 && g.PadW == 0
+}
+
+// batchedColsLimit is the output size (OH·OW) below which a batch is
+// convolved as one GEMM over [C·KH·KW, N·OH·OW] columns: with few columns per
+// image the GEMM's packing of the weight dominates, so doing it once per
+// batch instead of once per image pays for the extra copies.
+const batchedColsLimit = 256
+
+func useBatched(n int, g ConvGeom) bool { return n > 1 && g.ColCols() < batchedColsLimit }
+
+// batchCols fills col [C·KH·KW, N·OH·OW] with every image's column matrix
+// side by side.
+func batchCols(e *Engine, x Buffer, g ConvGeom, n int, col Buffer) {
+	d := e.dev
+	inSize, rows, cols := g.C*g.H*g.W, g.ColRows(), g.ColCols()
+	var tmp Buffer
+	if !g.pointwise() {
+		tmp = e.get(rows * cols)
+		defer e.put(tmp)
+	}
+	for i := 0; i < n; i++ {
+		src := d.View(x, i*inSize, inSize)
+		if tmp != nil {
+			d.Im2col(src, g, tmp)
+			src = tmp
+		}
+		d.StridedCopy([]int{rows, cols}, src, []int{cols, 1}, d.View(col, i*cols, rows*n*cols-i*cols), []int{n * cols, 1}, false)
+	}
+}
+
+// convForward computes y as one GEMM per image, or per batch for small
+// outputs (see batchedColsLimit). Backward rebuilds the column matrices
+// rather than keeping them: keeping them measured no faster and costs their
+// memory for the whole step.
+func convForward(e *Engine, x, w Buffer, g ConvGeom, n, cout int, y Buffer) {
+	d := e.dev
+	rows, cols := g.ColRows(), g.ColCols()
+	if useBatched(n, g) {
+		col, out := e.get(rows*n*cols), e.get(cout*n*cols)
+		defer e.put(col)
+		defer e.put(out)
+		batchCols(e, x, g, n, col)
+		d.Gemm(false, false, cout, n*cols, rows, 1, w, rows, col, n*cols, 0, out, n*cols)
+		// [Cout, N, OH·OW] -> [N, Cout, OH·OW]
+		d.StridedCopy([]int{n, cout, cols}, out, []int{cols, n * cols, 1}, y, []int{cout * cols, cols, 1}, false)
+		return
+	}
+	inSize, outSize := g.C*g.H*g.W, cout*cols
+	var col Buffer
+	if !g.pointwise() {
+		col = e.get(rows * cols)
+		defer e.put(col)
+	}
+	for i := 0; i < n; i++ {
+		src := d.View(x, i*inSize, inSize)
+		if col != nil {
+			d.Im2col(src, g, col)
+			src = col
+		}
+		d.Gemm(false, false, cout, cols, rows, 1, w, rows, src, cols, 0, d.View(y, i*outSize, outSize), cols)
+	}
+}
+
+// convBackward returns the gradients of x, weight and bias.
+func convBackward(e *Engine, x, weight, bias *Tensor, g ConvGeom, dy Buffer) []Buffer {
+	d := e.dev
+	n, cout := x.shape[0], weight.shape[0]
+	inSize, rows, cols := g.C*g.H*g.W, g.ColRows(), g.ColCols()
+	outSize := cout * cols
+	var dx, dw, db Buffer
+	if wants(bias) {
+		db = e.get(cout)
+		d.ChannelAffineBackward(nil, dy, n, cout, cols, nil, nil, nil, db)
+	}
+	if wants(weight) {
+		dw = e.get(weight.Len())
+	}
+	if wants(x) {
+		dx = e.get(x.Len())
+	}
+	if useBatched(n, g) {
+		convBackwardBatched(e, x, weight, g, dy, dx, dw)
+		return []Buffer{dx, dw, db}
+	}
+	var col Buffer // scratch for rebuilt columns and for dcol
+	if !g.pointwise() {
+		col = e.get(rows * cols)
+		defer e.put(col)
+	}
+	for i := 0; i < n; i++ {
+		dyi := d.View(dy, i*outSize, outSize)
+		if dw != nil {
+			src := d.View(x.buf, i*inSize, inSize)
+			if col != nil {
+				d.Im2col(src, g, col)
+				src = col
+			}
+			beta := float32(1)
+			if i == 0 {
+				beta = 0
+			}
+			// dW += dY·colᵀ
+			d.Gemm(false, true, cout, rows, cols, 1, dyi, cols, src, cols, beta, dw, rows)
+		}
+		if dx != nil {
+			dxi := d.View(dx, i*inSize, inSize)
+			if col == nil {
+				d.Gemm(true, false, rows, cols, cout, 1, weight.buf, rows, dyi, cols, 0, dxi, cols)
+				continue
+			}
+			// dcol = Wᵀ·dY, then scatter back onto the image.
+			d.Gemm(true, false, rows, cols, cout, 1, weight.buf, rows, dyi, cols, 0, col, cols)
+			d.Col2im(col, g, dxi)
+		}
+	}
+	return []Buffer{dx, dw, db}
+}
+
+// convBackwardBatched is convBackward with whole-batch GEMMs (see
+// batchedColsLimit); dx and dw are nil when not wanted.
+func convBackwardBatched(e *Engine, x, weight *Tensor, g ConvGeom, dy, dx, dw Buffer) {
+	d := e.dev
+	n, cout := x.shape[0], weight.shape[0]
+	inSize, rows, cols := g.C*g.H*g.W, g.ColRows(), g.ColCols()
+	// dY as [Cout, N·OH·OW].
+	dyT := e.get(cout * n * cols)
+	defer e.put(dyT)
+	d.StridedCopy([]int{n, cout, cols}, dy, []int{cout * cols, cols, 1}, dyT, []int{cols, n * cols, 1}, false)
+	col := e.get(rows * n * cols) // rebuilt columns, then dcol
+	defer e.put(col)
+	if dw != nil {
+		batchCols(e, x.buf, g, n, col)
+		d.Gemm(false, true, cout, rows, n*cols, 1, dyT, n*cols, col, n*cols, 0, dw, rows)
+	}
+	if dx == nil {
+		return
+	}
+	d.Gemm(true, false, rows, n*cols, cout, 1, weight.buf, rows, dyT, n*cols, 0, col, n*cols)
+	var tmp Buffer
+	if !g.pointwise() {
+		tmp = e.get(rows * cols)
+		defer e.put(tmp)
+	}
+	for i := 0; i < n; i++ {
+		dst := d.View(dx, i*inSize, inSize)
+		if tmp != nil {
+			dst = tmp
+		}
+		d.StridedCopy([]int{rows, cols}, d.View(col, i*cols, rows*n*cols-i*cols), []int{n * cols, 1}, dst, []int{cols, 1}, false)
+		if tmp != nil {
+			d.Col2im(tmp, g, d.View(dx, i*inSize, inSize))
+		}
+	}
+}
