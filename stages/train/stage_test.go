@@ -20,6 +20,7 @@ import (
 	"github.com/detflow/detflow/stages"
 	"github.com/detflow/detflow/stages/dataset"
 	"github.com/detflow/detflow/stages/records"
+	"github.com/detflow/detflow/stages/train/traintest"
 	"github.com/detflow/detflow/storage"
 	"github.com/detflow/detflow/tensor"
 )
@@ -59,26 +60,26 @@ func trainInputs(t *testing.T) (*storage.FS, *configs.Config, string) {
 func toyFactory(nanAfter int, failAt int) Factory {
 	return func(*configs.Config) (Builder, error) {
 		return func(e *tensor.Engine, rng *rand.Rand) (Model, error) {
-			m := newToy(e, rng, 9)
-			m.nanAfter = nanAfter
-			return &failingToy{toyModel: m, failAt: failAt}, nil
+			m := traintest.NewToy(e, rng, 9)
+			m.NaNAfter = nanAfter
+			return &failingToy{Toy: m, failAt: failAt}, nil
 		}, nil
 	}
 }
 
 // failingToy fails at its failAt-th Losses call, as a crash would stop it.
 type failingToy struct {
-	*toyModel
+	*traintest.Toy
 	failAt int
 }
 
 var errCrash = errors.New("simulated crash")
 
 func (f *failingToy) Losses(b *batch.Batch, rngs []*rand.Rand) (map[string]*tensor.Tensor, error) {
-	if f.failAt > 0 && f.calls+1 >= f.failAt {
+	if f.failAt > 0 && f.Calls+1 >= f.failAt {
 		return nil, errCrash
 	}
-	return f.toyModel.Losses(b, rngs)
+	return f.Toy.Losses(b, rngs)
 }
 
 func runStage(t *testing.T, fsys *storage.FS, cfg *configs.Config, recDir, work string, f Factory) (string, string, error) {
@@ -157,7 +158,7 @@ func TestStageStopsOnNaNKeepingCheckpoint(t *testing.T) {
 
 func loadToy(t *testing.T, path string) []nn.Named {
 	t.Helper()
-	m := newToy(newCPUEngine(), seeded(0, "x", 0, 0), 9)
+	m := traintest.NewToy(newCPUEngine(), seeded(0, "x", 0, 0), 9)
 	if _, rep, err := nn.LoadCheckpoint(context.Background(), path, m, nil); err != nil || !rep.Clean() {
 		t.Fatalf("load %s: %v %v", path, err, rep)
 	}

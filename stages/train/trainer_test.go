@@ -7,6 +7,8 @@ import (
 
 	"github.com/detflow/detflow/batch"
 	"github.com/detflow/detflow/nn"
+	"github.com/detflow/detflow/stages/train/traintest"
+	"github.com/detflow/detflow/tensor"
 )
 
 // toyItems makes count random 16x16 images with two boxes each.
@@ -118,3 +120,14 @@ func TestNaNLossStopsNamingTheLoss(t *testing.T) {
 		}
 	}
 }
+
+// toyBuilder builds traintest.Toy models.
+func toyBuilder(classes, nanAfter int) Builder {
+	return func(e *tensor.Engine, rng *rand.Rand) (Model, error) {
+		m := traintest.NewToy(e, rng, classes)
+		m.NaNAfter = nanAfter
+		return m, nil
+	}
+}
+
+func newCPUEngine() *tensor.Engine { return tensor.NewEngine(tensor.NewCPU(1)) }

@@ -87,6 +87,10 @@ func BenchmarkSgemmSerial(b *testing.B) {
 	}
 }
 
+// benchSquare times f on n×n×n and reports GFLOP/s, the fraction of the
+// single-core peak per thread, and GFLOP per CPU-second of the process
+// (GFLOP/cpu-s), which time slices taken by other processes on a shared
+// machine do not lower.
 func benchSquare(b *testing.B, n, threads int, peak float64, f sgemmFunc) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
 	rng := rand.New(rand.NewPCG(1, uint64(n)))
@@ -96,60 +100,18 @@ func benchSquare(b *testing.B, n, threads int, peak float64, f sgemmFunc) {
 	for i := range x {
 		x[i], y[i] = rng.Float32(), rng.Float32()
 	}
+	f(false, false, n, n, n, 1, x, n, y, n, 0, z, n) // warm the workspace pool
+	cpu0, cpuOK := processCPUSeconds()
 	b.ResetTimer()
 	for b.Loop() {
 		f(false, false, n, n, n, 1, x, n, y, n, 0, z, n)
 	}
-	gflops := 2 * float64(n) * float64(n) * float64(n) * float64(b.N) / b.Elapsed().Seconds() / 1e9
+	cpu1, _ := processCPUSeconds()
+	flops := 2 * float64(n) * float64(n) * float64(n) * float64(b.N)
+	gflops := flops / b.Elapsed().Seconds() / 1e9
 	b.ReportMetric(gflops, "GFLOP/s")
 	b.ReportMetric(gflops/(peak*float64(threads)), "peak-frac")
-}
-
-// BenchmarkBlocking sweeps kc and mc at n=1024 on one thread, to retune
-// defaultBlocking on another machine.
-func BenchmarkBlocking(b *testing.B) {
-	peak := peakOnce()
-	for _, kc := range []int{128, 192, 256, 384, 512} {
-		for _, mc := range []int{112, 224, 336, 504} {
-			bl := defaultBlocking()
-			bl.kc, bl.mc = kc, mc
-			f := func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-				g := gemmCall{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
-				g.run(bestKernel(), bl, 1)
-			}
-			b.Run(fmt.Sprintf("kc=%d/mc=%d", kc, mc), func(b *testing.B) { benchSquare(b, 1024, 1, peak, f) })
-		}
+	if cpuOK && cpu1 > cpu0 {
+		b.ReportMetric(flops/(cpu1-cpu0)/1e9, "GFLOP/cpu-s")
 	}
-}
-
-// BenchmarkPack compares the scalar transposing packs with the simd packs
-// of the best kernel (the same code where the kernel has no simd pack).
-func BenchmarkPack(b *testing.B) {
-	const n, kc, mc, nc = 1024, 256, 336, 1024
-	kern := bestKernel()
-	src := make([]float32, n*n)
-	dstA := make([]float32, roundUp(mc, kern.mr)*kc)
-	dstB := make([]float32, kc*roundUp(nc, kern.nr))
-	for _, simd := range []bool{false, kern.simd} {
-		b.Run(fmt.Sprintf("A/simd=%v", simd), func(b *testing.B) {
-			for b.Loop() {
-				packA(dstA, src, n, false, 1, 0, mc, 0, kc, kern.mr, simd)
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*mc*kc), "ns/elem")
-		})
-		b.Run(fmt.Sprintf("Btrans/simd=%v", simd), func(b *testing.B) {
-			slivers := ceilDiv(nc, kern.nr)
-			for b.Loop() {
-				packB(dstB, src, n, true, 0, kc, 0, nc, kern.nr, 0, slivers, simd)
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*nc*kc), "ns/elem")
-		})
-	}
-	b.Run("B/copy", func(b *testing.B) {
-		slivers := ceilDiv(nc, kern.nr)
-		for b.Loop() {
-			packB(dstB, src, n, false, 0, kc, 0, nc, kern.nr, 0, slivers, false)
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*nc*kc), "ns/elem")
-	})
 }

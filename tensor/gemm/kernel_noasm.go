@@ -4,14 +4,18 @@ package gemm
 
 // sgemmKernel14x32AVX512 computes a 14×32 tile: C = A·B + beta*C, with A a
 // packed 14×k micro-panel and B a packed k×32 micro-panel (see kernelGoTile
-// for the loop). This is the pure-Go twin of the AVX-512 assembly.
+// for the loop). The assembly keeps 28 zmm accumulators, two zmm rows of B
+// and two broadcast registers (all 32) and needs AVX-512F; the pure-Go twin
+// under the noasm tag computes the same tile.
 func sgemmKernel14x32AVX512(k int, a, b, c []float32, ldc int, beta float32) {
 	kernelGoTile(14, 32, k, a, b, c, ldc, beta)
 }
 
 // sgemmKernel6x16AVX2 computes a 6×16 tile: C = A·B + beta*C, with A a
 // packed 6×k micro-panel and B a packed k×16 micro-panel (see kernelGoTile
-// for the loop). This is the pure-Go twin of the AVX2+FMA assembly.
+// for the loop). The assembly keeps 12 ymm accumulators, two ymm rows of B
+// and two broadcast registers (all 16) and needs AVX2 and FMA; the pure-Go
+// twin under the noasm tag computes the same tile.
 func sgemmKernel6x16AVX2(k int, a, b, c []float32, ldc int, beta float32) {
 	kernelGoTile(6, 16, k, a, b, c, ldc, beta)
 }

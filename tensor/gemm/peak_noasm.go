@@ -2,7 +2,7 @@
 
 package gemm
 
-// fmaPeakAVX512 runs iters iterations of 24 independent 16-lane chains
+// fmaPeakAVX512 runs iters iterations of 24 independent 16-lane FMA chains
 // (768 flops per iteration):
 //
 //	for i := 0; i < iters; i++ {
@@ -12,14 +12,15 @@ package gemm
 //	}
 //
 // It returns lane 0 of three chains summed (3*iters*x*x) so that the work
-// is observable and checkable. Pure-Go twin of the
-// AVX-512 assembly.
+// is observable and checkable. The assembly needs AVX-512F; the pure-Go twin
+// under the noasm tag does the same arithmetic.
 func fmaPeakAVX512(iters int, x float32) float32 {
 	return fmaPeakGo(iters, x, 24*16)
 }
 
-// fmaPeakAVX2 runs iters iterations of 12 independent 8-lane chains (192
-// flops per iteration). Pure-Go twin of the AVX2 assembly.
+// fmaPeakAVX2 runs iters iterations of 12 independent 8-lane FMA chains
+// (192 flops per iteration), as fmaPeakAVX512. The assembly needs AVX2 and
+// FMA; the pure-Go twin under the noasm tag does the same arithmetic.
 func fmaPeakAVX2(iters int, x float32) float32 {
 	return fmaPeakGo(iters, x, 12*8)
 }

@@ -101,3 +101,18 @@ func TestKernelNameIsRunnable(t *testing.T) {
 	}
 	t.Fatalf("KernelName() = %q, not among the runnable kernels", name)
 }
+
+// TestSgemmSerialDoesNotAllocate checks that a steady-state call on the
+// caller's goroutine reuses its pooled workspace (training loops call
+// Sgemm millions of times).
+func TestSgemmSerialDoesNotAllocate(t *testing.T) {
+	const n = 64 // below serialWork: one goroutine
+	a := make([]float32, n*n)
+	c := make([]float32, n*n)
+	allocs := testing.AllocsPerRun(50, func() {
+		Sgemm(false, true, n, n, n, 1, a, n, a, n, 0.5, c, n)
+	})
+	if allocs >= 0.5 {
+		t.Fatalf("Sgemm allocated %.2f times per call, want 0", allocs)
+	}
+}

@@ -7,7 +7,10 @@ package gemm
 //
 //	dst[p*dstStride+i] = alpha * src[i*ld+p]
 //
-// Pure-Go twin of the AVX-512 transpose.
+// The assembly does each block with 14 row loads, a 16×16 in-register
+// transpose (two zero rows) and 16 masked stores, far cheaper than a scalar
+// transposing copy, and needs AVX-512F; the pure-Go twin under the noasm tag
+// computes the same.
 func transpose14AVX512(dst, src []float32, ld, chunks, dstStride int, alpha float32) {
 	transposeGo(dst, src, ld, 14, 16*chunks, dstStride, alpha)
 }
@@ -17,7 +20,8 @@ func transpose14AVX512(dst, src []float32, ld, chunks, dstStride int, alpha floa
 //
 //	dst[p*dstStride+i] = src[i*ld+p]
 //
-// Pure-Go twin of the AVX-512 transpose.
+// The assembly needs AVX-512F; the pure-Go twin under the noasm tag computes
+// the same.
 func transpose16AVX512(dst, src []float32, ld, chunks, dstStride int) {
 	transposeGo(dst, src, ld, 16, 16*chunks, dstStride, 1)
 }
