@@ -11,6 +11,7 @@ import (
 	"github.com/detflow/detflow/stages"
 	"github.com/detflow/detflow/stages/dataset"
 	"github.com/detflow/detflow/stages/records"
+	"github.com/detflow/detflow/stages/train"
 )
 
 // Pipeline is a named list of stages in a valid execution order: every
@@ -134,21 +135,21 @@ func Builtin() Registry {
 			ds,
 			stages.NotBuilt{StageName: "proposals", StageIns: []string{"dataset"}, Issue: 6},
 			records.Stage{WithProposals: true},
-			stages.NotBuilt{StageName: "train", StageIns: []string{"records"}, Issue: 7},
+			train.Stage{Models: detectorModels},
 			stages.NotBuilt{StageName: "evaluate", StageIns: []string{"records", "train"}, Issue: 6},
 		),
 		"rpn": mustNew("rpn",
 			"Region Proposal Network: train, evaluate AR, export proposals",
 			ds,
 			records.Stage{},
-			stages.NotBuilt{StageName: "train", StageIns: []string{"records"}, Issue: 7},
+			train.Stage{Models: detectorModels},
 			stages.NotBuilt{StageName: "evaluate", StageIns: []string{"records", "train"}, Issue: 6},
 		),
 		"faster_rcnn": mustNew("faster_rcnn",
 			"Faster R-CNN (RPN and RoI heads trained jointly)",
 			ds,
 			records.Stage{},
-			stages.NotBuilt{StageName: "train", StageIns: []string{"records"}, Issue: 7},
+			train.Stage{Models: detectorModels},
 			stages.NotBuilt{StageName: "evaluate", StageIns: []string{"records", "train"}, Issue: 6},
 		),
 	}

@@ -1,0 +1,170 @@
+package detector
+
+import (
+	"math/rand/v2"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/detflow/detflow/batch"
+	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/nn"
+)
+
+// cpuSeconds is the process's user+system CPU time: on a shared machine
+// wall time depends on the neighbours, CPU time much less.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// benchItems makes n images of the default synthetic size (320x240) with
+// six objects and 2000 proposals each, the default config's workload.
+func benchItems(n int) []*batch.Item {
+	rng := rand.New(rand.NewPCG(1, 1))
+	items := make([]*batch.Item, n)
+	for i := range items {
+		var boxes []float32
+		var labels []int32
+		for j := 0; j < 6; j++ {
+			x, y := rng.Float32()*260, rng.Float32()*180
+			boxes = append(boxes, x, y, x+20+rng.Float32()*40, y+20+rng.Float32()*40)
+			labels = append(labels, int32(rng.IntN(3)))
+		}
+		it := synthItem(rng, int64(i), 240, 320, boxes, labels)
+		it.Proposals = it.Proposals[:0]
+		for j := 0; j < 2000; j++ {
+			x, y := rng.Float32()*300, rng.Float32()*220
+			it.Proposals = append(it.Proposals, x, y, x+4+rng.Float32()*(316-x), y+4+rng.Float32()*(236-y))
+		}
+		it.ProposalScores = make([]float32, 2000)
+		items[i] = it
+	}
+	return items
+}
+
+func defaultConfig(b *testing.B, typ string) *configs.Config {
+	name := map[string]string{configs.ModelFastRCNN: configs.Default, configs.ModelFasterRCNN: "faster_rcnn_tiny_synth"}[typ]
+	cfg, err := configs.Load(name, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return cfg
+}
+
+// BenchmarkTrainStep times one training step (Losses + Backward + SGD) of
+// the default tiny configs on imgs_per_gpu images of 320x240.
+func BenchmarkTrainStep(b *testing.B) {
+	for _, typ := range []string{configs.ModelFastRCNN, configs.ModelFasterRCNN} {
+		b.Run(typ, func(b *testing.B) {
+			cfg := defaultConfig(b, typ)
+			e := newEngine()
+			d, err := Build(e, cfg, rand.New(rand.NewPCG(1, 1)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			items := benchItems(cfg.Data.ImgsPerGPU)
+			opt := nn.NewSGD(nn.TrainableParameters(d), 0.01, 0.9, 1e-4)
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0 := cpuSeconds()
+			for i := 0; i < b.N; i++ {
+				mark := e.Mark()
+				nn.ZeroGrad(d)
+				bt := batch.Collate(e, items, cfg.Data.SizeDivisor)
+				losses, err := d.Losses(bt, rngsFor(uint64(i), len(items)))
+				if err != nil {
+					b.Fatal(err)
+				}
+				TotalLoss(losses).Backward()
+				opt.Step()
+				e.Release(mark)
+			}
+			b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
+			b.ReportMetric(float64(len(items)*b.N)/b.Elapsed().Seconds(), "img/s")
+		})
+	}
+}
+
+// BenchmarkPredict times inference of the default tiny Fast R-CNN on one
+// batch of evaluate.batch images with 1000 proposals each.
+func BenchmarkPredict(b *testing.B) {
+	cfg := defaultConfig(b, configs.ModelFastRCNN)
+	e := newEngine()
+	d, err := Build(e, cfg, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	items := benchItems(cfg.Evaluate.Batch)
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	for i := 0; i < b.N; i++ {
+		mark := e.Mark()
+		if _, err := d.Predict(batch.Collate(e, items, cfg.Data.SizeDivisor)); err != nil {
+			b.Fatal(err)
+		}
+		e.Release(mark)
+	}
+	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
+	b.ReportMetric(float64(len(items)*b.N)/b.Elapsed().Seconds(), "img/s")
+}
+
+// BenchmarkR50FPN times the MMDetection-size model: Fast R-CNN R-50-FPN
+// (80 classes, frozen stem and BN as fast_rcnn_r50_fpn_1x_coco) on one
+// 1333x800 image with 1000 proposals: inference, and a training step with
+// 512 sampled RoIs (the issue's `make bench` figure). Weights are random;
+// the time does not depend on them.
+func BenchmarkR50FPN(b *testing.B) {
+	cfg, err := configs.Load("fast_rcnn_r50_fpn_1x_coco", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := newEngine()
+	d, err := Build(e, cfg, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(2, 2))
+	var boxes []float32
+	var labels []int32
+	for j := 0; j < 7; j++ {
+		x, y := rng.Float32()*1100, rng.Float32()*600
+		boxes = append(boxes, x, y, x+40+rng.Float32()*180, y+40+rng.Float32()*180)
+		labels = append(labels, int32(rng.IntN(80)))
+	}
+	it := &batch.Item{OrigW: 1333, OrigH: 800, W: 1333, H: 800, ScaleX: 1, ScaleY: 1,
+		Pixels: make([]float32, 3*800*1333), GTBoxes: boxes, GTLabels: labels, GTCrowd: make([]bool, 7)}
+	for j := 0; j < 1000; j++ {
+		x, y := rng.Float32()*1300, rng.Float32()*780
+		it.Proposals = append(it.Proposals, x, y, x+8+rng.Float32()*(1325-x), y+8+rng.Float32()*(792-y))
+	}
+	items := []*batch.Item{it}
+	b.Run("Predict", func(b *testing.B) {
+		cpu0 := cpuSeconds()
+		for i := 0; i < b.N; i++ {
+			if _, err := d.Predict(batch.Collate(e, items, 32)); err != nil {
+				b.Fatal(err)
+			}
+			e.ReleaseAll()
+		}
+		b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
+	})
+	b.Run("TrainStep", func(b *testing.B) {
+		opt := nn.NewSGD(nn.TrainableParameters(d), 0.01, 0.9, 1e-4)
+		cpu0 := cpuSeconds()
+		for i := 0; i < b.N; i++ {
+			nn.ZeroGrad(d)
+			losses, err := d.Losses(batch.Collate(e, items, 32), rngsFor(uint64(i), 1))
+			if err != nil {
+				b.Fatal(err)
+			}
+			TotalLoss(losses).Backward()
+			opt.Step()
+			e.ReleaseAll()
+		}
+		b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
+	})
+}

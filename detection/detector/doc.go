@@ -1,0 +1,65 @@
+// Package detector holds the detection networks built on the compute engine:
+// a ResNet backbone, the FPN neck, the RPN head, the RoI head (multi-level
+// RoIAlign and a Shared2FC box head) and the three detectors assembled from
+// them, FastRCNN (external proposals), RPN and FasterRCNN. The box
+// arithmetic, anchors, assignment, sampling, NMS and RoIAlign themselves are
+// package detection's; this package turns them into trainable modules.
+//
+// # Shapes and boxes
+//
+// Images are [B,3,H,W] (B images, padded to a common size); feature maps are
+// [B,C,H,W] with the level's stride. C2..C5 are the backbone's stage outputs
+// (strides 4..32), P2..P6 the FPN's (strides 4..64). Boxes are xyxy in pixels
+// of the resized image (batch.Item's frame), without the legacy +1 unless
+// model.legacy_plus_one is set; Detections are returned in original image
+// pixels. RoIs are R x 5 rows (image index, x1, y1, x2, y2).
+//
+// # Names
+//
+// Parameters carry MMDetection v2 state-dict names ("backbone.layer1.0.conv1.weight",
+// "neck.lateral_convs.0.conv.weight", "rpn_head.rpn_conv.weight",
+// "roi_head.bbox_head.shared_fcs.0.weight"), and the backbone alone carries
+// torchvision's ResNet names, so ImageNet checkpoints load by name
+// (LoadBackboneWeights: torchvision .pth, or Detectron's caffe-style .pkl
+// through DetectronResNetStateDict). TorchvisionFasterRCNNStateDict maps a
+// torchvision fasterrcnn_resnet50_fpn state dict onto these names
+// (LoadTorchvisionFasterRCNN).
+//
+// # Training and inference modes
+//
+// Detectors start in training mode. Predict switches to eval mode (BN on
+// running statistics) with grad off for its duration and restores the
+// previous mode; Losses uses whatever mode is set (nn.SetTraining). BNs of
+// frozen stages and all BNs under norm_eval stay in eval mode regardless.
+//
+// # Classes
+//
+// The box head's classifier has K+1 outputs with background LAST (index K),
+// as MMDetection v2: foreground labels are 0..K-1 everywhere. Box regression
+// is per class (4K outputs, class k at columns 4k..4k+3) unless class
+// agnostic (4 outputs).
+//
+// # Losses
+//
+// Losses follow MMDetection: the RPN's binary cross-entropy over the sampled
+// anchors and smooth-L1 over the positive ones, both divided by the number of
+// sampled anchors; the RoI head's cross-entropy over the sampled RoIs and
+// smooth-L1 (or L1) over the positive ones, both divided by the number of
+// sampled RoIs. The one deviation: the divisor is taken per image and the
+// per-image losses are averaged over the batch, where MMDetection divides the
+// batch's sum by the batch's sample count. The two agree whenever every image
+// fills its sampling budget (the usual case: 256 anchors, 512 RoIs), and the
+// per-image form makes a batch's loss the mean of its images' losses, so
+// data-parallel replicas average to exactly the single-replica gradient.
+//
+// # Concurrency
+//
+// A detector belongs to one tensor.Engine and, like it, is not safe for
+// concurrent use: data-parallel replicas each build their own.
+//
+// # Randomness
+//
+// Weights are initialised from the *rand.Rand given to the constructors;
+// sampling in Losses draws from the per-image generators passed in, so a
+// run is reproduced by its seeds whatever the split of images over replicas.
+package detector

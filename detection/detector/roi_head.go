@@ -1,0 +1,308 @@
+package detector
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/detflow/detflow/batch"
+	"github.com/detflow/detflow/detection"
+	"github.com/detflow/detflow/nn"
+	"github.com/detflow/detflow/tensor"
+)
+
+// Box regression loss kinds.
+const (
+	LossSmoothL1 = "smooth_l1"
+	LossL1       = "l1"
+)
+
+// BoxLoss is a box regression loss: smooth-L1 with transition Beta, or L1.
+type BoxLoss struct {
+	Type string  // LossSmoothL1 (default) or LossL1
+	Beta float64 // smooth-L1 transition point; default 1
+}
+
+// elementwise returns the per-element loss of pred against target.
+func (l BoxLoss) elementwise(pred, target *tensor.Tensor) *tensor.Tensor {
+	if l.Type == LossL1 {
+		return tensor.L1Loss(pred, target)
+	}
+	beta := l.Beta
+	if beta == 0 {
+		beta = 1
+	}
+	return tensor.SmoothL1Loss(pred, target, float32(beta))
+}
+
+func (l BoxLoss) validate() error {
+	if l.Type != "" && l.Type != LossSmoothL1 && l.Type != LossL1 {
+		return fmt.Errorf("box loss %q: want %q or %q", l.Type, LossSmoothL1, LossL1)
+	}
+	if l.Beta < 0 {
+		return fmt.Errorf("box loss beta %g < 0", l.Beta)
+	}
+	return nil
+}
+
+// RoIHeadOptions configures the second stage.
+type RoIHeadOptions struct {
+	Extractor RoIExtractorOptions
+	BBox      BBoxHeadOptions
+	// Coder normalises the regression targets; default means 0, stds 0.1,
+	// 0.1, 0.2, 0.2 (detection.RoIBoxCoder).
+	Coder    *detection.BoxCoder
+	Loss     BoxLoss
+	Assigner detection.MaxIoUAssigner // default detection.RCNNAssigner
+	Sampler  detection.RandomSampler  // default detection.RCNNSampler
+	// ScoreThr, NMSThr and MaxPerImg post-process detections; defaults 0.05,
+	// 0.5, 100.
+	ScoreThr  float64
+	NMSThr    float64
+	MaxPerImg int
+	// Legacy selects MMDetection v0's +1 pixel convention for every part
+	// (extractor level mapping, default coder and assigner, NMS).
+	Legacy bool
+}
+
+func (o RoIHeadOptions) withDefaults() RoIHeadOptions {
+	if o.Coder == nil {
+		c := detection.RoIBoxCoder()
+		c.Legacy = o.Legacy
+		o.Coder = &c
+	}
+	if o.Assigner == (detection.MaxIoUAssigner{}) {
+		o.Assigner = detection.RCNNAssigner()
+		o.Assigner.Legacy = o.Legacy
+	}
+	if o.Sampler == (detection.RandomSampler{}) {
+		o.Sampler = detection.RCNNSampler()
+	}
+	if o.ScoreThr == 0 {
+		o.ScoreThr = 0.05
+	}
+	if o.NMSThr == 0 {
+		o.NMSThr = 0.5
+	}
+	if o.MaxPerImg == 0 {
+		o.MaxPerImg = 100
+	}
+	o.Extractor.Legacy = o.Legacy
+	return o
+}
+
+// RoIHead pools proposals from the pyramid and classifies and refines them.
+type RoIHead struct {
+	Extractor *RoIExtractor
+	BBoxHead  *BBoxHead
+	opt       RoIHeadOptions
+}
+
+// NewRoIHead builds the RoI head; the box head's InChannels must be the
+// pyramid's channels.
+func NewRoIHead(e *tensor.Engine, opt RoIHeadOptions, rng *rand.Rand) (*RoIHead, error) {
+	opt = opt.withDefaults()
+	if opt.BBox.RoISize == 0 {
+		opt.BBox.RoISize = opt.Extractor.withDefaults().OutputSize
+	}
+	if err := opt.Loss.validate(); err != nil {
+		return nil, fmt.Errorf("roi head: %w", err)
+	}
+	if err := opt.Assigner.Validate(); err != nil {
+		return nil, fmt.Errorf("roi head: %w", err)
+	}
+	if err := opt.Sampler.Validate(); err != nil {
+		return nil, fmt.Errorf("roi head: %w", err)
+	}
+	bh, err := NewBBoxHead(e, opt.BBox, rng)
+	if err != nil {
+		return nil, fmt.Errorf("roi head: %w", err)
+	}
+	return &RoIHead{Extractor: NewRoIExtractor(opt.Extractor), BBoxHead: bh, opt: opt}, nil
+}
+
+// Params implements nn.Module.
+func (h *RoIHead) Params() []nn.Named { return nil }
+
+// Buffers implements nn.Module.
+func (h *RoIHead) Buffers() []nn.Named { return nil }
+
+// Children implements nn.Module.
+func (h *RoIHead) Children() []nn.Child {
+	return []nn.Child{{Name: "bbox_head", Module: h.BBoxHead}}
+}
+
+// roiTargets are the sampled RoIs of a batch and what the head must predict
+// for them.
+type roiTargets struct {
+	rois       []float32 // R x 5
+	labels     []int32   // R: gt label or K (background)
+	regCols    []int32   // R x 4: regressor columns of the positive's class
+	regTargets []float32 // R x 4: encoded gt deltas (0 for negatives)
+	clsWeight  []float32 // R: 1/(samples of the image · B)
+	regWeight  []float32 // R x 4: clsWeight for positives, 0 otherwise
+}
+
+// sampleTargets assigns and samples each image's proposals (MaxIoU, then
+// random sampling with the image's own generator) and encodes the targets.
+func (h *RoIHead) sampleTargets(items []*batch.Item, proposals [][]float32, rngs []*rand.Rand) (roiTargets, error) {
+	k := h.opt.BBox.NumClasses
+	var t roiTargets
+	for i, it := range items {
+		gt, err := splitGT(it, k)
+		if err != nil {
+			return t, err
+		}
+		as, err := h.opt.Assigner.Assign(proposals[i], gt.boxes, gt.labels, gt.crowd)
+		if err != nil {
+			return t, fmt.Errorf("image %d: %w", it.ImageID, err)
+		}
+		s, err := h.opt.Sampler.Sample(rngs[i], as, proposals[i], gt.boxes, gt.labels)
+		if err != nil {
+			return t, fmt.Errorf("image %d: %w", it.ImageID, err)
+		}
+		n := len(s.PosInds) + len(s.NegInds)
+		if n == 0 {
+			continue
+		}
+		w := 1 / float32(n*len(items))
+		posBoxes := detection.GatherBoxes(s.Proposals, s.PosInds)
+		deltas := h.opt.Coder.Encode(posBoxes, detection.GatherBoxes(gt.boxes, s.PosGtIndex()))
+		for j, p := range s.PosInds {
+			label := s.Assign.Labels[p]
+			t.rois = append(t.rois, float32(i))
+			t.rois = append(t.rois, s.Proposals[4*p:4*p+4]...)
+			t.labels = append(t.labels, int32(label))
+			col := int32(0)
+			if !h.opt.BBox.RegClassAgnostic {
+				col = int32(4 * label)
+			}
+			t.regCols = append(t.regCols, col, col+1, col+2, col+3)
+			t.regTargets = append(t.regTargets, deltas[4*j:4*j+4]...)
+			t.clsWeight = append(t.clsWeight, w)
+			t.regWeight = append(t.regWeight, w, w, w, w)
+		}
+		for _, q := range s.NegInds {
+			t.rois = append(t.rois, float32(i))
+			t.rois = append(t.rois, s.Proposals[4*q:4*q+4]...)
+			t.labels = append(t.labels, int32(k))
+			t.regCols = append(t.regCols, 0, 1, 2, 3)
+			t.regTargets = append(t.regTargets, 0, 0, 0, 0)
+			t.clsWeight = append(t.clsWeight, w)
+			t.regWeight = append(t.regWeight, 0, 0, 0, 0)
+		}
+	}
+	x := h.Extractor.opt
+	return t.sortedByLevel(detection.MapRoILevels(t.rois, len(x.Strides), x.FinestScale, x.Legacy)), nil
+}
+
+// sortedByLevel reorders the RoIs (stably) by pyramid level. The loss is a
+// sum over RoIs, so order does not change it, and level-sorted RoIs let the
+// extractor pool and back-propagate each level's rows in place.
+func (t roiTargets) sortedByLevel(levels []int) roiTargets {
+	perm := make([]int, len(levels))
+	for i := range perm {
+		perm[i] = i
+	}
+	slices.SortStableFunc(perm, func(a, b int) int { return levels[a] - levels[b] })
+	out := roiTargets{
+		rois:       make([]float32, 0, len(t.rois)),
+		labels:     make([]int32, 0, len(t.labels)),
+		regCols:    make([]int32, 0, len(t.regCols)),
+		regTargets: make([]float32, 0, len(t.regTargets)),
+		clsWeight:  make([]float32, 0, len(t.clsWeight)),
+		regWeight:  make([]float32, 0, len(t.regWeight)),
+	}
+	for _, i := range perm {
+		out.rois = append(out.rois, t.rois[5*i:5*i+5]...)
+		out.labels = append(out.labels, t.labels[i])
+		out.regCols = append(out.regCols, t.regCols[4*i:4*i+4]...)
+		out.regTargets = append(out.regTargets, t.regTargets[4*i:4*i+4]...)
+		out.clsWeight = append(out.clsWeight, t.clsWeight[i])
+		out.regWeight = append(out.regWeight, t.regWeight[4*i:4*i+4]...)
+	}
+	return out
+}
+
+// Losses samples RoIs from proposals (one xyxy slice per image, in the
+// resized frame) and returns the classification and regression losses.
+func (h *RoIHead) Losses(feats []*tensor.Tensor, items []*batch.Item, proposals [][]float32, rngs []*rand.Rand) (cls, reg *tensor.Tensor, err error) {
+	if len(rngs) != len(items) || len(proposals) != len(items) {
+		return nil, nil, fmt.Errorf("roi head: %d images, %d proposal sets, %d random sources", len(items), len(proposals), len(rngs))
+	}
+	t, err := h.sampleTargets(items, proposals, rngs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("roi head targets: %w", err)
+	}
+	e := feats[0].Engine()
+	r := len(t.labels)
+	if r == 0 {
+		// No RoI in the whole batch (no proposals, no gts): zero losses that
+		// still reach the graph, so a training step can run Backward.
+		z := zeroLoss(e, h.BBoxHead.FCCls.Bias)
+		return z, z, nil
+	}
+	pooled, err := h.Extractor.Forward(feats, t.rois)
+	if err != nil {
+		return nil, nil, err
+	}
+	logits, deltas := h.BBoxHead.Forward(pooled)
+	ce := tensor.SoftmaxCrossEntropy(logits, e.NewIndex(t.labels, r), tensor.IgnoreIndex)
+	cls = tensor.Sum(tensor.Mul(ce, e.FromData(t.clsWeight, r)))
+	pred := tensor.Gather(deltas, e.NewIndex(t.regCols, r, 4))
+	l := h.opt.Loss.elementwise(pred, e.FromData(t.regTargets, r, 4))
+	reg = tensor.Sum(tensor.Mul(l, e.FromData(t.regWeight, r, 4)))
+	return cls, reg, nil
+}
+
+// Predict classifies and refines each image's proposals and returns its
+// detections in original image pixels. Run it with grad mode off.
+func (h *RoIHead) Predict(feats []*tensor.Tensor, items []*batch.Item, proposals [][]float32) ([]Detections, error) {
+	if len(proposals) != len(items) {
+		return nil, fmt.Errorf("roi head: %d proposal sets for %d images", len(proposals), len(items))
+	}
+	var rois []float32
+	for i, p := range proposals {
+		for j := 0; j < len(p)/4; j++ {
+			rois = append(rois, float32(i))
+			rois = append(rois, p[4*j:4*j+4]...)
+		}
+	}
+	out := make([]Detections, len(items))
+	if len(rois) == 0 {
+		return out, nil
+	}
+	pooled, err := h.Extractor.Forward(feats, rois)
+	if err != nil {
+		return nil, err
+	}
+	logits, deltas := h.BBoxHead.Forward(pooled)
+	probs := tensor.Softmax(logits).Data()
+	regs := deltas.Data()
+	k, kr := h.opt.BBox.NumClasses, 4*h.BBoxHead.numRegClasses()
+	rows := make([]int, len(items)+1) // first RoI row of each image
+	for i := range items {
+		rows[i+1] = rows[i] + len(proposals[i])/4
+	}
+	_ = forEachImage(len(items), func(i int) error {
+		it, row, n := items[i], rows[i], rows[i+1]-rows[i]
+		scores := make([]float32, n*k)
+		for j := 0; j < n; j++ {
+			copy(scores[j*k:(j+1)*k], probs[(row+j)*(k+1):(row+j)*(k+1)+k]) // drop background (last)
+		}
+		boxes := h.opt.Coder.DecodeClipped(proposals[i][:4*n], regs[row*kr:(row+n)*kr], it.H, it.W)
+		d := detection.MultiClassNMS(boxes, scores, k, h.opt.ScoreThr, h.opt.NMSThr, h.opt.MaxPerImg, h.opt.Legacy)
+		out[i] = toOriginal(d.Boxes, d.Scores, d.Labels, it)
+		return nil
+	})
+	return out, nil
+}
+
+// zeroLoss is a scalar 0 that depends on p when p is trainable (so Backward
+// works and p's gradient is 0), and a constant otherwise.
+func zeroLoss(e *tensor.Engine, p *tensor.Tensor) *tensor.Tensor {
+	if p == nil || !p.RequiresGrad() || !e.GradEnabled() {
+		return e.Zeros()
+	}
+	return tensor.Scale(tensor.Sum(p), 0)
+}

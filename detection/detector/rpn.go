@@ -1,0 +1,264 @@
+package detector
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/detflow/detflow/batch"
+	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/detection"
+	"github.com/detflow/detflow/nn"
+	"github.com/detflow/detflow/tensor"
+)
+
+// RPN is a region proposal network trained alone; its predictions are
+// proposals (label 0, score = objectness).
+type RPN struct {
+	body
+	RPNHead *RPNHead
+	// TestProposal turns outputs into proposals at inference.
+	TestProposal detection.ProposalConfig
+}
+
+// Children implements nn.Module: backbone, neck, rpn_head.
+func (d *RPN) Children() []nn.Child {
+	return append(d.children(), nn.Child{Name: "rpn_head", Module: d.RPNHead})
+}
+
+// Losses implements Detector: "loss_rpn_cls" and "loss_rpn_bbox".
+func (d *RPN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses map[string]*tensor.Tensor, err error) {
+	defer catchPanic(&err)
+	if err := checkBatch(b, rngs, true); err != nil {
+		return nil, fmt.Errorf("rpn losses: %w", err)
+	}
+	feats, err := d.features(b.Images)
+	if err != nil {
+		return nil, fmt.Errorf("rpn losses: %w", err)
+	}
+	out, err := d.RPNHead.Forward(feats)
+	if err != nil {
+		return nil, fmt.Errorf("rpn losses: %w", err)
+	}
+	cls, reg, err := d.RPNHead.Losses(out, b.Items, rngs)
+	if err != nil {
+		return nil, fmt.Errorf("rpn losses: %w", err)
+	}
+	return map[string]*tensor.Tensor{"loss_rpn_cls": cls, "loss_rpn_bbox": reg}, nil
+}
+
+// Predict implements Detector: each image's proposals in original pixels.
+func (d *RPN) Predict(b *batch.Batch) (dets []Detections, err error) {
+	if err := checkBatch(b, nil, false); err != nil {
+		return nil, fmt.Errorf("rpn predict: %w", err)
+	}
+	err = inference(d, d.training, b.Images.Engine(), func() error {
+		feats, err := d.features(b.Images)
+		if err != nil {
+			return err
+		}
+		out, err := d.RPNHead.Forward(feats)
+		if err != nil {
+			return err
+		}
+		props, err := d.RPNHead.Proposals(out, b.Items, d.TestProposal)
+		if err != nil {
+			return err
+		}
+		dets = make([]Detections, len(props))
+		for i, p := range props {
+			dets[i] = toOriginal(p.Boxes, p.Scores, make([]int, len(p.Scores)), b.Items[i])
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rpn predict: %w", err)
+	}
+	return dets, nil
+}
+
+// FasterRCNN is an RPN whose proposals feed a RoI head, trained jointly.
+type FasterRCNN struct {
+	body
+	RPNHead *RPNHead
+	RoIHead *RoIHead
+	// TrainProposal and TestProposal make the RoI head's proposals.
+	TrainProposal, TestProposal detection.ProposalConfig
+}
+
+// Children implements nn.Module: backbone, neck, rpn_head, roi_head.
+func (d *FasterRCNN) Children() []nn.Child {
+	return append(d.children(), nn.Child{Name: "rpn_head", Module: d.RPNHead}, nn.Child{Name: "roi_head", Module: d.RoIHead})
+}
+
+// proposalBoxes runs the proposal layer without recording a graph: the RoI
+// head's targets do not back-propagate into the RPN (as MMDetection).
+func proposalBoxes(h *RPNHead, out RPNOutput, items []*batch.Item, cfg detection.ProposalConfig) ([][]float32, error) {
+	e := out.Logits.Engine()
+	var props []detection.Proposals
+	var err error
+	e.NoGrad(func() { props, err = h.Proposals(out, items, cfg) })
+	if err != nil {
+		return nil, err
+	}
+	boxes := make([][]float32, len(props))
+	for i, p := range props {
+		boxes[i] = p.Boxes
+	}
+	return boxes, nil
+}
+
+// Losses implements Detector: the RPN's and the RoI head's losses.
+func (d *FasterRCNN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses map[string]*tensor.Tensor, err error) {
+	defer catchPanic(&err)
+	if err := checkBatch(b, rngs, true); err != nil {
+		return nil, fmt.Errorf("faster r-cnn losses: %w", err)
+	}
+	feats, err := d.features(b.Images)
+	if err != nil {
+		return nil, fmt.Errorf("faster r-cnn losses: %w", err)
+	}
+	out, err := d.RPNHead.Forward(feats)
+	if err != nil {
+		return nil, fmt.Errorf("faster r-cnn losses: %w", err)
+	}
+	rpnCls, rpnReg, err := d.RPNHead.Losses(out, b.Items, rngs)
+	if err != nil {
+		return nil, fmt.Errorf("faster r-cnn losses: %w", err)
+	}
+	props, err := proposalBoxes(d.RPNHead, out, b.Items, d.TrainProposal)
+	if err != nil {
+		return nil, fmt.Errorf("faster r-cnn losses: %w", err)
+	}
+	cls, reg, err := d.RoIHead.Losses(feats, b.Items, props, rngs)
+	if err != nil {
+		return nil, fmt.Errorf("faster r-cnn losses: %w", err)
+	}
+	return map[string]*tensor.Tensor{"loss_rpn_cls": rpnCls, "loss_rpn_bbox": rpnReg, "loss_cls": cls, "loss_bbox": reg}, nil
+}
+
+// Predict implements Detector.
+func (d *FasterRCNN) Predict(b *batch.Batch) (dets []Detections, err error) {
+	if err := checkBatch(b, nil, false); err != nil {
+		return nil, fmt.Errorf("faster r-cnn predict: %w", err)
+	}
+	err = inference(d, d.training, b.Images.Engine(), func() error {
+		feats, err := d.features(b.Images)
+		if err != nil {
+			return err
+		}
+		out, err := d.RPNHead.Forward(feats)
+		if err != nil {
+			return err
+		}
+		props, err := proposalBoxes(d.RPNHead, out, b.Items, d.TestProposal)
+		if err != nil {
+			return err
+		}
+		dets, err = d.RoIHead.Predict(feats, b.Items, props)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("faster r-cnn predict: %w", err)
+	}
+	return dets, nil
+}
+
+// RPNHeadOptionsFromConfig maps model.rpn_head and train_cfg.rpn;
+// inChannels is the neck's out channels.
+func RPNHeadOptionsFromConfig(cfg *configs.Config, inChannels int) (RPNHeadOptions, error) {
+	m := cfg.Model
+	legacy := m.LegacyPlusOne
+	rh := m.RPNHead
+	coder, err := coderFromConfig(rh.TargetMeans, rh.TargetStds, legacy)
+	if err != nil {
+		return RPNHeadOptions{}, fmt.Errorf("model.rpn_head: %w", err)
+	}
+	anchors := detection.AnchorGenerator{
+		Strides: append([]int(nil), rh.AnchorStrides...),
+		Scales:  append([]float64(nil), rh.AnchorScales...),
+		Ratios:  append([]float64(nil), rh.AnchorRatios...),
+		Legacy:  legacy,
+	}
+	if legacy {
+		anchors.CenterOffset = 0.5 // the v1 configs' center_offset for the legacy generator
+	}
+	tr := cfg.TrainCfg.RPN
+	return RPNHeadOptions{
+		InChannels:    inChannels,
+		FeatChannels:  rh.FeatChannels,
+		Anchors:       &anchors,
+		Coder:         &coder,
+		Loss:          BoxLoss{Type: rh.LossBBox.Type, Beta: rh.LossBBox.Beta},
+		Assigner:      assignerFromConfig(tr.Assigner, legacy),
+		Sampler:       samplerFromConfig(tr.Sampler),
+		AllowedBorder: float32(tr.AllowedBorder),
+		Legacy:        legacy,
+	}, nil
+}
+
+// ProposalConfigFromConfig maps a proposal section (train_cfg.rpn_proposal
+// or test_cfg.rpn).
+func ProposalConfigFromConfig(p configs.ProposalCfg, legacy bool) detection.ProposalConfig {
+	return detection.ProposalConfig{
+		NmsPre:     p.NMSPre,
+		NmsPost:    p.NMSPost,
+		MaxNum:     p.MaxNum,
+		NmsThr:     p.NMSThr,
+		MinBoxSize: float32(p.MinBBoxSize),
+		Legacy:     legacy,
+	}
+}
+
+func rpnHeadFromConfig(e *tensor.Engine, cfg *configs.Config, b body, rng *rand.Rand) (*RPNHead, error) {
+	if len(cfg.Model.RPNHead.AnchorStrides) > b.Neck.opt.NumOuts {
+		return nil, fmt.Errorf("model.rpn_head.anchor_strides has %d levels, the neck makes %d", len(cfg.Model.RPNHead.AnchorStrides), b.Neck.opt.NumOuts)
+	}
+	opt, err := RPNHeadOptionsFromConfig(cfg, b.Neck.opt.OutChannels)
+	if err != nil {
+		return nil, err
+	}
+	h, err := NewRPNHead(e, opt, rng)
+	if err != nil {
+		return nil, fmt.Errorf("model.rpn_head: %w", err)
+	}
+	return h, nil
+}
+
+// NewRPNFromConfig builds an RPN.
+func NewRPNFromConfig(e *tensor.Engine, cfg *configs.Config, rng *rand.Rand) (*RPN, error) {
+	b, err := bodyFromConfig(e, cfg, rng)
+	if err != nil {
+		return nil, fmt.Errorf("build rpn: %w", err)
+	}
+	h, err := rpnHeadFromConfig(e, cfg, b, rng)
+	if err != nil {
+		return nil, fmt.Errorf("build rpn: %w", err)
+	}
+	return &RPN{body: b, RPNHead: h, TestProposal: ProposalConfigFromConfig(cfg.TestCfg.RPN, cfg.Model.LegacyPlusOne)}, nil
+}
+
+// NewFasterRCNNFromConfig builds a FasterRCNN.
+func NewFasterRCNNFromConfig(e *tensor.Engine, cfg *configs.Config, rng *rand.Rand) (*FasterRCNN, error) {
+	b, err := bodyFromConfig(e, cfg, rng)
+	if err != nil {
+		return nil, fmt.Errorf("build faster r-cnn: %w", err)
+	}
+	rh, err := rpnHeadFromConfig(e, cfg, b, rng)
+	if err != nil {
+		return nil, fmt.Errorf("build faster r-cnn: %w", err)
+	}
+	opt, err := RoIHeadOptionsFromConfig(cfg, b.Neck.opt.OutChannels)
+	if err != nil {
+		return nil, fmt.Errorf("build faster r-cnn: %w", err)
+	}
+	h, err := NewRoIHead(e, opt, rng)
+	if err != nil {
+		return nil, fmt.Errorf("build faster r-cnn: model.roi_head: %w", err)
+	}
+	legacy := cfg.Model.LegacyPlusOne
+	return &FasterRCNN{
+		body: b, RPNHead: rh, RoIHead: h,
+		TrainProposal: ProposalConfigFromConfig(cfg.TrainCfg.RPNProposal, legacy),
+		TestProposal:  ProposalConfigFromConfig(cfg.TestCfg.RPN, legacy),
+	}, nil
+}

@@ -1,0 +1,34 @@
+package pipelines
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/detection/detector"
+	"github.com/detflow/detflow/stages/train"
+	"github.com/detflow/detflow/tensor"
+)
+
+// detectorModels is the train stage's model factory: the detector the
+// config's model section names, with its pretrained backbone loaded when
+// model.backbone.pretrained is set.
+func detectorModels(cfg *configs.Config) (train.Builder, error) {
+	return func(e *tensor.Engine, rng *rand.Rand) (train.Model, error) {
+		d, err := detector.Build(e, cfg, rng)
+		if err != nil {
+			return nil, err
+		}
+		if p := cfg.Model.Backbone.Pretrained; p != "" {
+			rep, err := detector.LoadBackboneWeights(context.Background(), d, p)
+			if err != nil {
+				return nil, fmt.Errorf("model.backbone.pretrained: %w", err)
+			}
+			if len(rep.Missing) > 0 {
+				return nil, fmt.Errorf("model.backbone.pretrained %q: backbone weights missing: %s", p, rep)
+			}
+		}
+		return d, nil
+	}, nil
+}
