@@ -61,9 +61,11 @@ func (s Stage) Run(ctx context.Context, env *stages.Env) error {
 		}
 		fn := &writeShardFn{Annotations: loc.Annotations, ImageRoot: loc.ImageRoot, Out: storage.Join(env.Out, name)}
 		if s.WithProposals {
-			if fn.Proposals, err = env.Input("proposals"); err != nil {
+			propDir, err := env.Input("proposals")
+			if err != nil {
 				return err
 			}
+			fn.Proposals = storage.Join(propDir, name)
 		}
 		specs := planShards(name, ds.ImageIDs(), cfg.ShardSize, cfg.Seed)
 		scope := root.Scope("records_" + name)

@@ -154,3 +154,63 @@ func TestPlanShards(t *testing.T) {
 		t.Errorf("another seed gave the same shuffle")
 	}
 }
+
+func TestRecordsJoinProposals(t *testing.T) {
+	ctx := context.Background()
+	fsys, dsDir, _ := runRecords(t, "4")
+	desc, err := dataset.ReadDescriptor(ctx, fsys, dsDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := configs.Load(configs.Default, []string{"dataset.synthetic.train=7", "dataset.synthetic.val=3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	propDir := t.TempDir()
+	for _, split := range []string{"train", "val"} {
+		loc, _ := desc.Split(split)
+		ds, err := loadDataset(ctx, fsys, loc.Annotations)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []schemas.ImageProposals
+		for _, img := range ds.Images {
+			rows = append(rows, schemas.ImageProposals{ImageID: img.ID, FileName: img.FileName, Split: split,
+				Width: int32(img.Width), Height: int32(img.Height), Boxes: []float32{1, 2, 3, float32(img.ID)}, Scores: []float32{0.5}})
+		}
+		if err := schemas.Write(ctx, fsys, filepath.Join(propDir, split, schemas.ProposalPartName(0)), schemas.Proposals, rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := t.TempDir()
+	env := &stages.Env{FS: fsys, Config: cfg, Out: out, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Inputs: map[string]string{"dataset": dsDir, "proposals": propDir}}
+	if err := (Stage{WithProposals: true}).Run(ctx, env); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(ctx, fsys, out, "val")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	err = r.ReadAll(ctx, func(rec *schemas.Record) error {
+		n++
+		if len(rec.ProposalBoxes) != 4 || rec.ProposalBoxes[3] != float32(rec.ImageID) || rec.ProposalScores[0] != 0.5 {
+			t.Errorf("image %d: proposals %v %v", rec.ImageID, rec.ProposalBoxes, rec.ProposalScores)
+		}
+		return nil
+	})
+	if err != nil || n != 3 {
+		t.Fatalf("read %d val records: %v", n, err)
+	}
+	// An image without proposals fails, naming it.
+	os.RemoveAll(filepath.Join(propDir, "val"))
+	if err := schemas.Write(ctx, fsys, filepath.Join(propDir, "val", schemas.ProposalPartName(0)), schemas.Proposals, []schemas.ImageProposals{}); err != nil {
+		t.Fatal(err)
+	}
+	err = (Stage{WithProposals: true}).Run(ctx, &stages.Env{FS: fsys, Config: cfg, Out: t.TempDir(), Log: env.Log,
+		Inputs: env.Inputs})
+	if err == nil || !strings.Contains(err.Error(), "has no proposals") {
+		t.Fatalf("missing proposals: %v", err)
+	}
+}

@@ -22,7 +22,7 @@ func init() {
 type writeShardFn struct {
 	Annotations string // COCO instances JSON of the split
 	ImageRoot   string // folder file_name values are relative to
-	Proposals   string // the proposals stage's folder, or "" for none
+	Proposals   string // the proposals stage's folder of this split, or "" for none
 	Out         string // folder the shards go to
 
 	fsys   *storage.FS
