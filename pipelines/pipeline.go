@@ -10,6 +10,7 @@ import (
 
 	"github.com/detflow/detflow/stages"
 	"github.com/detflow/detflow/stages/dataset"
+	"github.com/detflow/detflow/stages/proposals"
 	"github.com/detflow/detflow/stages/records"
 	"github.com/detflow/detflow/stages/train"
 )
@@ -133,7 +134,7 @@ func Builtin() Registry {
 		"fast_rcnn_with_proposals": mustNew("fast_rcnn_with_proposals",
 			"Fast R-CNN trained on precomputed proposals",
 			ds,
-			stages.NotBuilt{StageName: "proposals", StageIns: []string{"dataset"}, Issue: 6},
+			proposals.Stage{},
 			records.Stage{WithProposals: true},
 			train.Stage{Models: detectorModels},
 			stages.NotBuilt{StageName: "evaluate", StageIns: []string{"records", "train"}, Issue: 6},

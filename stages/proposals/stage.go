@@ -1,0 +1,188 @@
+package proposals
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
+
+	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/schemas"
+	"github.com/detflow/detflow/stages"
+	"github.com/detflow/detflow/storage"
+)
+
+const stageName = "proposals"
+
+// Proposal methods, the values of proposals.method.
+const (
+	MethodSelectiveSearch = "selective_search"
+	MethodFile            = "file"
+	MethodRPN             = "rpn"
+)
+
+// MetricsName is the metrics table file in the stage folder.
+const MetricsName = "metrics.parquet"
+
+// Stage is the proposals stage.
+type Stage struct{}
+
+func (Stage) Name() string     { return stageName }
+func (Stage) Version() int     { return 1 }
+func (Stage) Inputs() []string { return []string{"dataset"} }
+
+// ConfigKeys: the proposals section, and the pipeline name that metrics
+// rows carry.
+func (Stage) ConfigKeys() []string { return []string{"proposals", "pipeline"} }
+
+// Run computes or imports the proposals of every split, writes them as
+// part files and writes their recall to metrics.parquet.
+func (Stage) Run(ctx context.Context, env *stages.Env) error {
+	cfg := env.Config.Proposals
+	if err := checkConfig(cfg); err != nil {
+		return err
+	}
+	dsDir, err := env.Input("dataset")
+	if err != nil {
+		return err
+	}
+	splits, err := readSplits(ctx, env.FS, dsDir)
+	if err != nil {
+		return err
+	}
+	m := &metricRows{run: env.Run, pipeline: env.Config.Pipeline, created: time.Now().UTC()}
+	for _, sp := range splits {
+		if err := runSplit(ctx, env, cfg, sp, m); err != nil {
+			return err
+		}
+	}
+	return schemas.Write(ctx, env.FS, storage.Join(env.Out, MetricsName), schemas.Metrics, m.rows)
+}
+
+// runSplit makes one split's proposals and measures their recall.
+func runSplit(ctx context.Context, env *stages.Env, cfg configs.Proposals, sp split, m *metricRows) error {
+	out := storage.Join(env.Out, sp.Name)
+	start := time.Now()
+	var err error
+	switch cfg.Method {
+	case MethodSelectiveSearch:
+		err = runSelectiveSearch(ctx, env, cfg, sp, out)
+	case MethodFile:
+		err = runFile(ctx, env, cfg, sp, out)
+	default:
+		err = errRPNNotBuilt
+	}
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start).Seconds()
+	rows, boxes, err := recall(ctx, env.FS, sp, out)
+	if err != nil {
+		return err
+	}
+	n := float64(len(sp.GT.Images))
+	for _, r := range rows {
+		m.add(sp.Name, "proposal", r.Name, r.Value)
+	}
+	if cfg.Method == MethodSelectiveSearch {
+		// Wall time of the Beam run, startup included, as the model zoo
+		// counts data loading in inference speed.
+		m.add(sp.Name, "", "images_per_s", n/max(elapsed, 1e-9))
+	}
+	m.add(sp.Name, "", "proposals_per_image", float64(boxes)/max(n, 1))
+	env.Log.Info("proposals", "split", sp.Name, "method", cfg.Method, "images", len(sp.GT.Images),
+		"seconds", elapsed, "proposals_per_image", float64(boxes)/max(n, 1), "recall", fmt.Sprint(rows))
+	return nil
+}
+
+var errRPNNotBuilt = errors.New(`proposals.method "rpn" is not built yet: it needs a trained RPN checkpoint and the detection library's RPN inference; use selective_search or file`)
+
+func checkConfig(cfg configs.Proposals) error {
+	switch cfg.Method {
+	case MethodSelectiveSearch, MethodFile:
+	case MethodRPN:
+		return errRPNNotBuilt
+	default:
+		return fmt.Errorf("proposals.method %q: want %q, %q or %q", cfg.Method, MethodSelectiveSearch, MethodRPN, MethodFile)
+	}
+	if cfg.TopKTrain < 1 || cfg.TopKTest < 1 {
+		return fmt.Errorf("proposals.top_k_train %d and proposals.top_k_test %d: want both >= 1", cfg.TopKTrain, cfg.TopKTest)
+	}
+	if cfg.MinSize < 0 {
+		return fmt.Errorf("proposals.min_size %v: want >= 0", cfg.MinSize)
+	}
+	return nil
+}
+
+// topK is the number of proposals kept per image of a split.
+func topK(cfg configs.Proposals, splitName string) int {
+	if splitName == "train" {
+		return cfg.TopKTrain
+	}
+	return cfg.TopKTest
+}
+
+// runSelectiveSearch runs the Beam pipeline over one split's images with
+// the runner chosen by --runner (prism, in process, by default).
+func runSelectiveSearch(ctx context.Context, env *stages.Env, cfg configs.Proposals, sp split, out string) error {
+	ss := cfg.SelectiveSearch
+	opts := SearchOptions{Mode: ss.Mode, BaseK: ss.BaseK, IncK: ss.IncK, Sigma: ss.Sigma, MinRegion: defaultMinRegion,
+		MinSize: cfg.MinSize, StorageEndpoint: emulatorEndpoint()}
+	if err := opts.check(); err != nil {
+		return err
+	}
+	if err := env.FS.MkdirAll(ctx, out); err != nil {
+		return fmt.Errorf("create %s: %w", out, err)
+	}
+	parts := planParts(sp, out, topK(cfg, sp.Name))
+	if len(parts) == 0 {
+		return nil
+	}
+	if !beam.Initialized() {
+		// The pipeline CLI and tests are not Beam programs with their own
+		// main; beam.Init only runs the registered hooks (the worker
+		// harness hook returns at once outside a worker).
+		beam.Init()
+	}
+	p, s := beam.NewPipelineWithRoot()
+	SelectiveSearch(s, opts, beam.CreateList(s, parts), len(sp.GT.Images))
+	bar := env.Progress.New("selective search "+sp.Name, len(sp.GT.Images))
+	stop := watchParts(ctx, env.FS, out, parts, bar.Set)
+	err := beamx.Run(ctx, p)
+	stop()
+	bar.Done()
+	if err != nil {
+		return fmt.Errorf("selective search on split %q: %w", sp.Name, err)
+	}
+	return nil
+}
+
+// emulatorEndpoint turns STORAGE_EMULATOR_HOST (host:port or a URL), when
+// set, into the JSON API endpoint the workers' storage should use: GCS
+// emulators answer the JSON API only, and workers may run in processes that
+// do not share the driver's environment.
+func emulatorEndpoint() string {
+	h := os.Getenv("STORAGE_EMULATOR_HOST")
+	if h == "" {
+		return ""
+	}
+	if !strings.Contains(h, "://") {
+		h = "http://" + h
+	}
+	return strings.TrimSuffix(h, "/") + "/storage/v1/"
+}
+
+// defaultMinRegion is OpenCV's minimum segment size for selective search.
+const defaultMinRegion = 100
+
+func (o SearchOptions) check() error {
+	if err := o.selsearch(0).Validate(); err != nil {
+		return fmt.Errorf("proposals.selective_search: %w", err)
+	}
+	return nil
+}
