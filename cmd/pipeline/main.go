@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"slices"
@@ -32,6 +33,11 @@ func commands() []command {
 		{"status", "show the runs in the work directory and their stages", cmdStatus},
 		{"data", "data set tools: pipeline data synth --out DIR", cmdData},
 		{"coco-eval", "evaluate a COCO results file against ground truth", cmdCocoEval},
+		{"query", "run SQL over every run's tables: pipeline query \"SQL\"", cmdQuery},
+		{"metrics", "print a run's COCO summaries, recall, speed and memory", cmdMetrics},
+		{"compare", "put runs' metrics side by side: pipeline compare R1 R2 ...", cmdCompare},
+		{"zoo", "print the runs as MMDetection MODEL_ZOO.md tables", cmdZoo},
+		{"plot", "draw a run's loss and mAP curves to PNG: pipeline plot RUN", cmdPlot},
 		{"version", "print the version", cmdVersion},
 	}
 }
@@ -48,6 +54,9 @@ func main() {
 		return
 	}
 	beam.Init() // not a worker: this only marks Beam initialised
+	// Beam's runners log every job transition through the default logger;
+	// stages log to their own loggers, so keep the default to warnings.
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

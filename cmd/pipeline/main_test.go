@@ -81,19 +81,20 @@ func TestRunStopsAtFirstStageNotBuilt(t *testing.T) {
 	work := t.TempDir()
 	small := []string{"--set", "dataset.synthetic.train=6", "--set", "dataset.synthetic.val=3", "--workdir", work, "--progress", "never"}
 	code, out, errOut := pipeline(t, append([]string{"run", "fast_rcnn_with_proposals"}, small...)...)
-	if code != 1 || !strings.Contains(errOut, `stage "proposals" is not built yet`) {
-		t.Fatalf("code %d, stderr %q: want the not-built error for proposals", code, errOut)
+	if code != 1 || !strings.Contains(errOut, `stage "evaluate" is not built yet`) {
+		t.Fatalf("code %d, stderr %q: want the not-built error for evaluate", code, errOut)
 	}
 	if !strings.Contains(out, "dataset") || !strings.Contains(out, "ran") {
 		t.Errorf("summary lacks the dataset stage: %q", out)
 	}
 	runDir := filepath.Join(work, "fast_rcnn_tiny_synth")
-	for _, p := range []string{"run.json", "config.yaml", "dataset/_MANIFEST.json", "logs/dataset.log"} {
+	for _, p := range []string{"run.json", "config.yaml", "dataset/_MANIFEST.json", "logs/dataset.log",
+		"proposals/_MANIFEST.json", "records/_MANIFEST.json", "train/_MANIFEST.json", "train/latest"} {
 		if _, err := os.Stat(filepath.Join(runDir, p)); err != nil {
 			t.Errorf("missing %s: %v", p, err)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(runDir, "proposals")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(runDir, "evaluate")); !os.IsNotExist(err) {
 		t.Errorf("a stage that is not built left a folder: %v", err)
 	}
 	code, out, _ = pipeline(t, append([]string{"stages", "fast_rcnn_with_proposals"}, small[:len(small)-2]...)...)
@@ -152,5 +153,13 @@ func TestCocoEvalPrintsSummaryAndWritesMetrics(t *testing.T) {
 	code, _, errOut = pipeline(t, "coco-eval", "--gt", "../../coco/testdata/parity/random.gt.json", "--results", "missing.json")
 	if code != 1 || !strings.Contains(errOut, "missing.json") {
 		t.Errorf("missing results file: code %d, stderr %q", code, errOut)
+	}
+}
+
+func TestCUDADevicesWithoutDriverSayWhy(t *testing.T) {
+	t.Setenv("DETFLOW_LIBCUDA", "/nonexistent/libcuda.so.1")
+	code, _, errOut := pipeline(t, "run", "fast_rcnn_with_proposals", "--workdir", t.TempDir(), "--devices", "cuda:0")
+	if code != 1 || !strings.Contains(errOut, "--devices cuda:0: no NVIDIA driver found") {
+		t.Errorf("code %d, stderr %q", code, errOut)
 	}
 }

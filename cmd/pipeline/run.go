@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/gpu"
 	"github.com/detflow/detflow/pipelines"
 	"github.com/detflow/detflow/progress"
 	"github.com/detflow/detflow/stages"
@@ -192,6 +193,11 @@ func prepare(ctx context.Context, name string, f *runFlags) (*job, error) {
 	if f.devices != "" {
 		if opts.Devices, err = stages.ParseDevices(f.devices); err != nil {
 			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		if opts.Devices.Kind == "cuda" {
+			if err := gpu.Check(opts.Devices.CUDA); err != nil {
+				return nil, fmt.Errorf("--devices %s: %w", opts.Devices, err)
+			}
 		}
 	}
 	if f.progress != "" {

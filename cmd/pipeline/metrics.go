@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/detflow/detflow/report"
+	"github.com/detflow/detflow/schemas"
+	"github.com/detflow/detflow/storage"
+)
+
+func cmdMetrics(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("metrics", "pipeline metrics [--run R] [--workdir DIR]\n\n"+
+		"Prints a run's metrics (the most recently updated run by default): the COCO bbox\n"+
+		"summary of each evaluation in pycocotools' layout, proposal recall (AR@100/300/1000),\n"+
+		"and training and inference speed and memory.", stderr)
+	run := fs.String("run", "", "the run to show (default: the most recently updated)")
+	workdir := fs.String("workdir", "runs", "work directory (local path or gs://bucket/dir)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return fmt.Errorf("%w: unexpected argument %q (name a run with --run)", errUsage, fs.Arg(0))
+	}
+	fsys, err := storage.New(ctx, storage.Options{})
+	if err != nil {
+		return err
+	}
+	defer fsys.Close()
+	c, err := report.Scan(ctx, fsys, *workdir)
+	if err != nil {
+		return err
+	}
+	r := c.Latest()
+	if *run != "" {
+		if r, err = c.Run(*run); err != nil {
+			return err
+		}
+	}
+	rows, err := report.ReadMetrics(ctx, fsys, c, r.Name)
+	if err != nil {
+		return err
+	}
+	return report.WriteSummary(stdout, r, rows)
+}
+
+func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("compare", "pipeline compare R1 R2 ... [--workdir DIR] [--format table|csv|json|markdown]\n\n"+
+		"Puts runs side by side: one row per metric, one column per run (the latest\n"+
+		"evaluation on a validation split); \"-\" where a run lacks a metric.", stderr)
+	workdir := fs.String("workdir", "runs", "work directory (local path or gs://bucket/dir)")
+	format := fs.String("format", "table", "output format: table, csv, json or markdown")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("%w: want one run name or more", errUsage)
+	}
+	f, err := report.ParseFormat(*format)
+	if err != nil {
+		return fmt.Errorf("%w: --format: %v", errUsage, err)
+	}
+	fsys, err := storage.New(ctx, storage.Options{})
+	if err != nil {
+		return err
+	}
+	defer fsys.Close()
+	c, err := report.Scan(ctx, fsys, *workdir)
+	if err != nil {
+		return err
+	}
+	rows := map[string][]schemas.Metric{}
+	for _, name := range fs.Args() {
+		if _, err := c.Run(name); err != nil {
+			return err
+		}
+		if rows[name], err = report.ReadMetrics(ctx, fsys, c, name); err != nil {
+			return err
+		}
+	}
+	return report.Compare(fs.Args(), rows).Write(stdout, f)
+}

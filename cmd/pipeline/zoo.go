@@ -1,0 +1,38 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/detflow/detflow/report"
+	"github.com/detflow/detflow/storage"
+)
+
+func cmdZoo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("zoo", "pipeline zoo [--workdir DIR]\n\n"+
+		"Prints the runs as MMDetection's MODEL_ZOO.md tables (Markdown): backbone, style,\n"+
+		"lr schedule, memory (GB), train time (s/iter), inference speed (fps), box AP and\n"+
+		"AR1000, one section per model; \"-\" where a run has not measured a value.", stderr)
+	workdir := fs.String("workdir", "runs", "work directory (local path or gs://bucket/dir)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	fsys, err := storage.New(ctx, storage.Options{})
+	if err != nil {
+		return err
+	}
+	defer fsys.Close()
+	c, err := report.Scan(ctx, fsys, *workdir)
+	if err != nil {
+		return err
+	}
+	entries, err := report.ZooEntries(ctx, fsys, c)
+	if err != nil {
+		return err
+	}
+	return report.WriteZoo(stdout, entries)
+}
