@@ -4,12 +4,15 @@
 GO      ?= go
 BIN     := bin/pipeline
 PKGS    := ./...
+# The CLI links DuckDB (cgo) for `pipeline query` when a C compiler exists;
+# everything else, and every Beam worker binary, is cgo-free.
+CGO     := $(shell command -v gcc >/dev/null 2>&1 && echo 1 || echo 0)
 export CGO_ENABLED ?= 0
 
-.PHONY: build run test test-noasm bench lint ptx gpu-check-binary clean
+.PHONY: build run test test-query bench lint ptx gpu-check-binary clean
 
 build:
-	$(GO) build -o $(BIN) ./cmd/pipeline
+	CGO_ENABLED=$(CGO) $(GO) build -o $(BIN) ./cmd/pipeline
 
 run: build
 	./$(BIN) run fast_rcnn_with_proposals
@@ -17,6 +20,12 @@ run: build
 test: lint
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 	$(GO) test -count=1 -tags noasm ./tensor/...
+	if [ "$(CGO)" = 1 ]; then $(MAKE) test-query; else echo "no C compiler: DuckDB query tests skipped"; fi
+
+# The DuckDB-backed `pipeline query` (cgo).
+test-query:
+	CGO_ENABLED=1 $(GO) vet ./query/... ./cmd/pipeline/
+	CGO_ENABLED=1 $(GO) test -count=1 ./query/... ./report/... ./cmd/pipeline/ -run Query
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/detflow/detflow/batch"
 	"github.com/detflow/detflow/configs"
 	"github.com/detflow/detflow/detection/detector"
+	"github.com/detflow/detflow/nn"
+	"github.com/detflow/detflow/stages/evaluate"
 	"github.com/detflow/detflow/stages/train"
 	"github.com/detflow/detflow/tensor"
 )
@@ -31,4 +34,43 @@ func detectorModels(cfg *configs.Config) (train.Builder, error) {
 		}
 		return d, nil
 	}, nil
+}
+
+func init() {
+	// Beam workers run every init but not main: the loader must be
+	// registered here to be found by name in off-process workers.
+	evaluate.RegisterLoader(loadDetector)
+}
+
+// loadDetector is the evaluate stage's loader: the config's detector with a
+// train-stage checkpoint's weights.
+func loadDetector(ctx context.Context, cfg *configs.Config, e *tensor.Engine, checkpoint string) (evaluate.Model, error) {
+	d, err := detector.Build(e, cfg, rand.New(rand.NewPCG(0, 0)))
+	if err != nil {
+		return nil, err
+	}
+	_, rep, err := nn.LoadCheckpoint(ctx, checkpoint, d, nil)
+	if err != nil {
+		return nil, err
+	}
+	if !rep.Clean() {
+		return nil, fmt.Errorf("checkpoint %s does not match the %s model: %s", checkpoint, cfg.Model.Type, rep)
+	}
+	nn.SetTraining(d, false)
+	return predictor{d}, nil
+}
+
+// predictor adapts a detector to the evaluate stage's Model.
+type predictor struct{ d detector.Detector }
+
+func (p predictor) Predict(b *batch.Batch) ([]evaluate.Detections, error) {
+	dets, err := p.d.Predict(b)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]evaluate.Detections, len(dets))
+	for i, d := range dets {
+		out[i] = evaluate.Detections{Boxes: d.Boxes, Scores: d.Scores, Labels: d.Labels}
+	}
+	return out, nil
 }

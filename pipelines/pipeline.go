@@ -10,6 +10,7 @@ import (
 
 	"github.com/detflow/detflow/stages"
 	"github.com/detflow/detflow/stages/dataset"
+	"github.com/detflow/detflow/stages/evaluate"
 	"github.com/detflow/detflow/stages/proposals"
 	"github.com/detflow/detflow/stages/records"
 	"github.com/detflow/detflow/stages/train"
@@ -137,21 +138,21 @@ func Builtin() Registry {
 			proposals.Stage{},
 			records.Stage{WithProposals: true},
 			train.Stage{Models: detectorModels},
-			stages.NotBuilt{StageName: "evaluate", StageIns: []string{"records", "train"}, Issue: 6},
+			evaluate.Stage{Load: loadDetector},
 		),
 		"rpn": mustNew("rpn",
 			"Region Proposal Network: train, evaluate AR, export proposals",
 			ds,
 			records.Stage{},
 			train.Stage{Models: detectorModels},
-			stages.NotBuilt{StageName: "evaluate", StageIns: []string{"records", "train"}, Issue: 6},
+			evaluate.Stage{Load: loadDetector},
 		),
 		"faster_rcnn": mustNew("faster_rcnn",
 			"Faster R-CNN (RPN and RoI heads trained jointly)",
 			ds,
 			records.Stage{},
 			train.Stage{Models: detectorModels},
-			stages.NotBuilt{StageName: "evaluate", StageIns: []string{"records", "train"}, Issue: 6},
+			evaluate.Stage{Load: loadDetector},
 		),
 	}
 }

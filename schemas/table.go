@@ -62,8 +62,14 @@ func Read[T any](ctx context.Context, fsys *storage.FS, path string, t Table) ([
 	return rows, nil
 }
 
-// Decode reads rows from a Parquet file of size bytes.
-func Decode[T any](r io.ReaderAt, size int64, t Table) ([]T, error) {
+// Decode reads rows from a Parquet file of size bytes. A corrupt file is an
+// error, never a panic (parquet-go panics on some malformed inputs).
+func Decode[T any](r io.ReaderAt, size int64, t Table) (rows []T, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			rows, err = nil, fmt.Errorf("corrupt Parquet file: %v", p)
+		}
+	}()
 	f, err := parquet.OpenFile(r, size)
 	if err != nil {
 		return nil, err
@@ -76,7 +82,10 @@ func Decode[T any](r io.ReaderAt, size int64, t Table) ([]T, error) {
 	if ver != strconv.Itoa(t.Version) {
 		return nil, fmt.Errorf("schema version %q, this detflow reads version %d", ver, t.Version)
 	}
-	rows := make([]T, f.NumRows())
+	if f.NumRows() < 0 || f.NumRows() > size {
+		return nil, fmt.Errorf("corrupt Parquet file: footer claims %d rows in %d bytes", f.NumRows(), size)
+	}
+	rows = make([]T, f.NumRows())
 	n, err := parquet.NewGenericReader[T](f).Read(rows)
 	if err != nil && err != io.EOF {
 		return nil, err

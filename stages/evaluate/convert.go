@@ -1,0 +1,73 @@
+package evaluate
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/detflow/detflow/coco"
+	"github.com/detflow/detflow/schemas"
+	"github.com/detflow/detflow/stages/records"
+)
+
+// labelCategories maps the model's contiguous labels back to COCO category
+// ids through the records index.
+func labelCategories(ix *records.Index) map[int32]int64 {
+	m := make(map[int32]int64, len(ix.Categories))
+	for _, c := range ix.Categories {
+		m[c.Label] = c.ID
+	}
+	return m
+}
+
+// convert turns one image's predictions into COCO detections and table
+// rows: labels to category ids, xyxy to xywh. Each detection's ID is its
+// 1-based position in the image's list, which is the order the results
+// file keeps within the image: COCOeval breaks score ties by file order,
+// and only the order within an image matters, so evaluating these
+// detections here gives what evaluating the written file gives.
+func convert(imageID int64, d *Detections, kind string, cats map[int32]int64) ([]coco.Detection, []schemas.Detection, error) {
+	if err := d.check(); err != nil {
+		return nil, nil, err
+	}
+	n := d.Len()
+	dets := make([]coco.Detection, n)
+	rows := make([]schemas.Detection, n)
+	for i := range n {
+		label := int32(0)
+		if d.Labels != nil {
+			label = d.Labels[i]
+		}
+		cat, ok := cats[label]
+		if !ok {
+			return nil, nil, fmt.Errorf("box %d: label %d is not one of the %d classes of the records index", i, label, len(cats))
+		}
+		b := d.Boxes[4*i : 4*i+4]
+		// Widths in float32, as the detections table stores them; the
+		// results file carries the same values.
+		x, y, w, h := b[0], b[1], b[2]-b[0], b[3]-b[1]
+		s := d.Scores[i]
+		if !finite32(x, y, w, h, s) || w < 0 || h < 0 {
+			return nil, nil, fmt.Errorf("box %d: xyxy %v score %v is not a finite box with x2 >= x1 and y2 >= y1", i, b, s)
+		}
+		box := coco.Box{float64(x), float64(y), float64(w), float64(h)}
+		dets[i] = coco.Detection{ID: int64(i + 1), ImageID: imageID, CategoryID: cat, BBox: box, Score: float64(s), Area: box.Area()}
+		rows[i] = schemas.Detection{ImageID: imageID, CategoryID: cat, Label: label, Score: s, X: x, Y: y, W: w, H: h, IoUType: kind}
+	}
+	return dets, rows, nil
+}
+
+func finite32(vs ...float32) bool {
+	for _, v := range vs {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// detectionOf is the COCO detection of a table row; id is its 1-based row
+// in the results file.
+func detectionOf(r schemas.Detection, id int64) coco.Detection {
+	box := coco.Box{float64(r.X), float64(r.Y), float64(r.W), float64(r.H)}
+	return coco.Detection{ID: id, ImageID: r.ImageID, CategoryID: r.CategoryID, BBox: box, Score: float64(r.Score), Area: box.Area()}
+}

@@ -1,0 +1,51 @@
+package evaluate
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/detflow/detflow/coco"
+	"github.com/detflow/detflow/storage"
+)
+
+// loadGroundTruth reads a split's COCO instances file.
+func loadGroundTruth(ctx context.Context, fsys *storage.FS, path string) (*coco.Dataset, error) {
+	r, err := fsys.Open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("open ground truth: %w", err)
+	}
+	defer r.Close()
+	ds, err := coco.LoadDataset(ctx, r)
+	if err != nil {
+		return nil, fmt.Errorf("load ground truth %s: %w", path, err)
+	}
+	return ds, nil
+}
+
+// params are COCOeval's parameters for an iou type; proposal recall is
+// measured at evaluate.proposal_max_dets.
+func params(kind string, proposalMaxDets []int) (coco.Params, error) {
+	p, err := coco.ParamsFor(kind)
+	if err != nil {
+		return coco.Params{}, err
+	}
+	if kind == coco.KindProposal && len(proposalMaxDets) > 0 {
+		p.MaxDets = append([]int(nil), proposalMaxDets...)
+	}
+	return p, nil
+}
+
+// evaluators prepares one COCOeval per iou type over gt.
+func evaluators(gt *coco.Dataset, kinds []string, proposalMaxDets []int) (map[string]*coco.Evaluator, error) {
+	out := make(map[string]*coco.Evaluator, len(kinds))
+	for _, kind := range kinds {
+		p, err := params(kind, proposalMaxDets)
+		if err != nil {
+			return nil, err
+		}
+		if out[kind], err = coco.NewEvaluator(gt, p); err != nil {
+			return nil, fmt.Errorf("iou type %s: %w", kind, err)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,182 @@
+package evaluate
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
+
+	"github.com/detflow/detflow/stages"
+	"github.com/detflow/detflow/stages/dataset"
+	"github.com/detflow/detflow/stages/records"
+	"github.com/detflow/detflow/storage"
+)
+
+// Split is the data set split the stage evaluates.
+const Split = "val"
+
+// Output files of the stage folder.
+const (
+	DetectionsName = "detections.parquet"
+	MetricsName    = "metrics.parquet"
+	SummaryName    = "summary.txt"
+	partsDir       = "_parts" // worker outputs, removed before Run returns
+)
+
+// ResultsName is the COCO results file of an iou type, as MMDetection names
+// it: results.bbox.json, results.proposal.json.
+func ResultsName(kind string) string { return "results." + kind + ".json" }
+
+// latestName is the train stage's pointer to its newest checkpoint.
+const latestName = "latest"
+
+// Stage is the evaluate stage. Load builds the model from a checkpoint; it
+// must also be registered with RegisterLoader so that workers in other
+// processes find it. ModelStage names the stage whose latest checkpoint is
+// evaluated ("" means "train").
+type Stage struct {
+	Load       Loader
+	ModelStage string
+}
+
+func (Stage) Name() string { return "evaluate" }
+func (Stage) Version() int { return 1 }
+
+// Inputs: the data set (the split's COCO ground truth, which carries the
+// annotation areas and ids COCOeval needs), the records to run over, and
+// the stage holding the checkpoint.
+func (s Stage) Inputs() []string { return []string{"dataset", "records", s.modelStage()} }
+
+// ConfigKeys: what inference and evaluation read, and the pipeline name the
+// metrics rows carry.
+func (Stage) ConfigKeys() []string {
+	return []string{"evaluate", "test_cfg", "data", "model", "pipeline"}
+}
+
+func (s Stage) modelStage() string {
+	if s.ModelStage == "" {
+		return "train"
+	}
+	return s.ModelStage
+}
+
+// Run evaluates the latest checkpoint on the val split as a Beam pipeline,
+// then writes the results files, the detections and metrics tables and the
+// COCO summary.
+func (s Stage) Run(ctx context.Context, env *stages.Env) error {
+	job, err := s.plan(ctx, env)
+	if err != nil {
+		return err
+	}
+	env.Log.Info("evaluating", "checkpoint", job.checkpoint, "images", job.images, "shards", len(job.shards), "iou_types", strings.Join(job.infer.Kinds, ","))
+	p, root := beam.NewPipelineWithRoot()
+	evaluateSteps(root, job.infer, job.accumulate, job.parts, beam.CreateList(root, job.shards))
+	bar := env.Progress.New("evaluate "+Split, job.images)
+	stop := watchParts(ctx, env.FS, job.parts, job.shards, bar.Set)
+	err = beamx.Run(ctx, p)
+	stop()
+	bar.Done()
+	if err != nil {
+		return fmt.Errorf("evaluate pipeline: %w", err)
+	}
+	return publish(ctx, env, job)
+}
+
+// evaluateSteps adds the evaluation steps to a pipeline. It consumes a
+// PCollection<shardRef>, spreads it over workers, runs inferShardFn
+// (writing one schemas.Detection part file per shard into partsDir and
+// emitting KV<iou type, imageEval>), merges each iou type's evaluations in
+// one global combine and writes the small summaries into partsDir.
+func evaluateSteps(s beam.Scope, infer *inferShardFn, acc *accumulateFn, partsDir string, shards beam.PCollection) {
+	s = s.Scope("evaluate")
+	shards = beam.Reshuffle(s, shards)
+	evals := beam.ParDo(s, infer, shards)
+	summaries := beam.CombinePerKey(s, acc, evals)
+	beam.ParDo0(s, &writeSummaryFn{Dir: partsDir, Storage: infer.Storage}, summaries)
+}
+
+// job is a planned evaluation.
+type job struct {
+	checkpoint string // file name, e.g. epoch_12.safetensors
+	images     int
+	shards     []shardRef
+	parts      string
+	infer      *inferShardFn
+	accumulate *accumulateFn
+}
+
+// plan checks everything the workers will need before any of them starts:
+// the loader is registered, the checkpoint, ground truth and records exist.
+func (s Stage) plan(ctx context.Context, env *stages.Env) (*job, error) {
+	key, err := loaderKey(s.Load)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := resolveLoader(key); err != nil {
+		return nil, err
+	}
+	dsDir, err := env.Input("dataset")
+	if err != nil {
+		return nil, err
+	}
+	recDir, err := env.Input("records")
+	if err != nil {
+		return nil, err
+	}
+	modelDir, err := env.Input(s.modelStage())
+	if err != nil {
+		return nil, err
+	}
+	desc, err := dataset.ReadDescriptor(ctx, env.FS, dsDir)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := desc.Split(Split)
+	if err != nil {
+		return nil, err
+	}
+	rd, err := records.Open(ctx, env.FS, recDir, Split)
+	if err != nil {
+		return nil, err
+	}
+	if len(rd.Index.Shards) == 0 {
+		return nil, fmt.Errorf("evaluate: the records of split %q have no shards", Split)
+	}
+	name, err := latestCheckpoint(ctx, env.FS, modelDir)
+	if err != nil {
+		return nil, err
+	}
+	cfg := env.Config
+	j := &job{checkpoint: name, images: rd.Index.Images, parts: storage.Join(env.Out, partsDir)}
+	for i, sh := range rd.Index.Shards {
+		j.shards = append(j.shards, shardRef{Index: i, File: sh.File, Rows: sh.Rows})
+	}
+	kinds := append([]string(nil), cfg.Evaluate.IoUTypes...)
+	j.infer = &inferShardFn{Records: recDir, Split: Split, Annotations: loc.Annotations,
+		Checkpoint: storage.Join(modelDir, name), Loader: key, Config: *cfg, Kinds: kinds, PartsDir: j.parts, Storage: emulatorEndpoint()}
+	j.accumulate = &accumulateFn{Annotations: loc.Annotations, Kinds: kinds, ProposalMaxDets: cfg.Evaluate.ProposalMaxDets, Storage: j.infer.Storage}
+	return j, nil
+}
+
+// latestCheckpoint reads the model stage's pointer to its newest
+// checkpoint and checks the file is there.
+func latestCheckpoint(ctx context.Context, fsys *storage.FS, dir string) (string, error) {
+	b, err := fsys.ReadFile(ctx, storage.Join(dir, latestName))
+	if err != nil {
+		return "", fmt.Errorf("evaluate: find the latest checkpoint: %w", err)
+	}
+	name := strings.TrimSpace(string(b))
+	if name == "" || strings.ContainsAny(name, "/\\") {
+		return "", fmt.Errorf("evaluate: %s names checkpoint %q, want a file name in that folder", storage.Join(dir, latestName), name)
+	}
+	ok, err := fsys.Exists(ctx, storage.Join(dir, name))
+	if err != nil {
+		return "", fmt.Errorf("evaluate: find the latest checkpoint: %w", err)
+	}
+	if !ok {
+		return "", fmt.Errorf("evaluate: %s names %q, which is not in %s", storage.Join(dir, latestName), name, dir)
+	}
+	return name, nil
+}
