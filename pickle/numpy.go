@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/detflow/detflow/float16"
 )
 
 // Array is a numpy.ndarray of numbers, booleans or fixed-width strings.
@@ -321,7 +323,7 @@ func (dt *DType) decode(a *Array, raw []byte, n int) error {
 		case 2:
 			a.F32 = make([]float32, n)
 			for i := range a.F32 {
-				a.F32[i] = halfToFloat32(bo.Uint16(raw[i*2:]))
+				a.F32[i] = float16.ToFloat32(bo.Uint16(raw[i*2:]))
 			}
 		case 4:
 			a.F32 = make([]float32, n)
@@ -393,25 +395,4 @@ func (dt *DType) integer(b []byte) (int64, error) {
 		return 0, fmt.Errorf("uint64 value %d does not fit in int64", u)
 	}
 	return int64(u), nil
-}
-
-// halfToFloat32 converts an IEEE 754 binary16 value exactly.
-func halfToFloat32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h) & 0x3ff
-	switch {
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0xff<<23 | mant<<13)
-	case exp == 0 && mant == 0:
-		return math.Float32frombits(sign)
-	case exp == 0:
-		// Subnormal: value is mant * 2^-24.
-		v := float32(mant) * (1.0 / (1 << 24))
-		if sign != 0 {
-			v = -v
-		}
-		return v
-	}
-	return math.Float32frombits(sign | (exp+127-15)<<23 | mant<<13)
 }

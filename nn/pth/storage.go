@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+
+	"github.com/detflow/detflow/float16"
 )
 
 // storageType is a resolved torch.<Type>Storage class: the element type
@@ -81,7 +83,7 @@ func (s *storage) fill(st storageType, raw []byte, bo binary.ByteOrder) error {
 func floatAt(dtype string, raw []byte, i int, bo binary.ByteOrder) float32 {
 	switch dtype {
 	case "float16":
-		return halfToFloat32(bo.Uint16(raw[2*i:]))
+		return float16.ToFloat32(bo.Uint16(raw[2*i:]))
 	case "bfloat16":
 		return math.Float32frombits(uint32(bo.Uint16(raw[2*i:])) << 16)
 	case "float64":
@@ -109,24 +111,4 @@ func intAt(dtype string, raw []byte, i int, bo binary.ByteOrder) (int64, error) 
 		return int64(raw[i]), nil
 	}
 	return 0, fmt.Errorf("element type %q not supported", dtype)
-}
-
-// halfToFloat32 converts an IEEE 754 binary16 value exactly.
-func halfToFloat32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h) & 0x3ff
-	switch {
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0xff<<23 | mant<<13)
-	case exp == 0 && mant == 0:
-		return math.Float32frombits(sign)
-	case exp == 0:
-		v := float32(mant) * (1.0 / (1 << 24))
-		if sign != 0 {
-			v = -v
-		}
-		return v
-	}
-	return math.Float32frombits(sign | (exp+127-15)<<23 | mant<<13)
 }

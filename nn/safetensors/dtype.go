@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+
+	"github.com/detflow/detflow/float16"
 )
 
 // DType is a safetensors element type, spelled as in the header.
@@ -62,7 +64,7 @@ func decodeFloats(d DType, b []byte, n int) []float32 {
 		}
 	case F16:
 		for i := range out {
-			out[i] = halfToFloat32(le.Uint16(b[2*i:]))
+			out[i] = float16.ToFloat32(le.Uint16(b[2*i:]))
 		}
 	case BF16:
 		for i := range out {
@@ -106,24 +108,4 @@ func decodeInts(d DType, b []byte, n int) ([]int64, error) {
 		}
 	}
 	return out, nil
-}
-
-// halfToFloat32 converts an IEEE 754 binary16 value exactly.
-func halfToFloat32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h) & 0x3ff
-	switch {
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0xff<<23 | mant<<13)
-	case exp == 0 && mant == 0:
-		return math.Float32frombits(sign)
-	case exp == 0:
-		v := float32(mant) * (1.0 / (1 << 24))
-		if sign != 0 {
-			v = -v
-		}
-		return v
-	}
-	return math.Float32frombits(sign | (exp+127-15)<<23 | mant<<13)
 }

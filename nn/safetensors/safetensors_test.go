@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/detflow/detflow/float16"
 )
 
 // TestReadPythonFixture reads testdata/tiny.safetensors, written by hand in
@@ -224,11 +226,11 @@ func TestHalfToFloat32(t *testing.T) {
 		{0x7c00, float32(math.Inf(1))}, {0x3555, 0.33325195},
 	}
 	for _, tc := range tests {
-		if got := halfToFloat32(tc.h); math.Float32bits(got) != math.Float32bits(tc.want) {
+		if got := float16.ToFloat32(tc.h); math.Float32bits(got) != math.Float32bits(tc.want) {
 			t.Errorf("half 0x%04x = %v, want %v", tc.h, got, tc.want)
 		}
 	}
-	if !math.IsNaN(float64(halfToFloat32(0x7e00))) {
+	if !math.IsNaN(float64(float16.ToFloat32(0x7e00))) {
 		t.Error("half NaN not NaN")
 	}
 }
