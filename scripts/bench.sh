@@ -43,3 +43,7 @@ if [ -d detection ]; then
 	go test ./detection -run '^$' -bench . -benchtime 3x
 	if have torchvision; then "$PY" detection/testdata/bench_torchvision_ops.py; fi
 fi
+
+section "Fast R-CNN tiny (default config) train step and predict (detection/detector), vs torchvision"
+go test ./detection/detector -run '^$' -bench 'TrainStep|Predict' -benchtime 5x
+if have torchvision; then "$PY" detection/detector/testdata/bench_torchvision_tiny.py; fi

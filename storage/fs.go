@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"sync"
 	"time"
 
@@ -112,6 +113,10 @@ func (f *FS) newGCS(ctx context.Context) (*gcsFS, error) {
 		// Emulators serve the JSON API; the default XML reads would go to a
 		// host they do not answer.
 		opts = append(opts, option.WithEndpoint(f.opts.Endpoint), option.WithoutAuthentication(), gcs.WithJSONReads())
+	} else if os.Getenv("STORAGE_EMULATOR_HOST") != "" {
+		// The client honours the variable for its endpoint but still reads
+		// through the XML API, which emulators do not serve.
+		opts = append(opts, gcs.WithJSONReads())
 	}
 	// The client outlives the call that happened to create it.
 	c, err := gcs.NewClient(context.WithoutCancel(ctx), opts...)

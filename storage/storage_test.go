@@ -430,8 +430,9 @@ func TestLocalPublishedFilesAreReadable(t *testing.T) {
 	}
 }
 
-// TestEndpoint talks to a fake server over a real loopback listener through
-// Options.Endpoint, the way a user points detflow at an emulator.
+// TestEndpoint talks to a fake server over a real loopback listener, the
+// way a user points detflow at an emulator: through Options.Endpoint, and
+// through STORAGE_EMULATOR_HOST with default options (as Beam workers do).
 func TestEndpoint(t *testing.T) {
 	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{Scheme: "http", Host: "127.0.0.1"})
 	if err != nil {
@@ -440,19 +441,26 @@ func TestEndpoint(t *testing.T) {
 	defer srv.Stop()
 	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: testBucket})
 	ctx := context.Background()
-	f, err := New(ctx, Options{Endpoint: srv.URL() + "/storage/v1/"})
-	if err != nil {
-		t.Fatal(err)
+	roundTrip := func(t *testing.T, opts Options) {
+		f, err := New(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		p := "gs://" + testBucket + "/e/" + t.Name()
+		if _, err := f.WriteFile(ctx, p, []byte("via emulator")); err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.ReadFile(ctx, p)
+		if err != nil || string(got) != "via emulator" {
+			t.Errorf("read = %q, %v", got, err)
+		}
 	}
-	defer f.Close()
-	p := "gs://" + testBucket + "/e/x.txt"
-	if _, err := f.WriteFile(ctx, p, []byte("via endpoint")); err != nil {
-		t.Fatal(err)
-	}
-	got, err := f.ReadFile(ctx, p)
-	if err != nil || string(got) != "via endpoint" {
-		t.Errorf("read = %q, %v", got, err)
-	}
+	t.Run("endpoint", func(t *testing.T) { roundTrip(t, Options{Endpoint: srv.URL() + "/storage/v1/"}) })
+	t.Run("env", func(t *testing.T) {
+		t.Setenv("STORAGE_EMULATOR_HOST", strings.TrimPrefix(srv.URL(), "http://"))
+		roundTrip(t, Options{})
+	})
 }
 
 // TestRenameAndRemoveManyFiles moves and deletes a directory larger than
