@@ -19,11 +19,11 @@
 // On amd64 the micro-kernels are Go assembly, one file per variant:
 // kernel_avx512_amd64.s (14×32 tile, 28 zmm accumulators) and
 // kernel_avx2_amd64.s (6×16, 12 ymm accumulators), chosen at run time with
-// golang.org/x/sys/cpu; with AVX-512 the transposing packs use masked
-// gathers (pack_avx512_amd64.s). Each has a pure-Go twin with the same doc
-// comment, compiled under the noasm build tag or on other architectures,
-// where a portable 4×8 Go kernel is used. Tests run every variant the CPU
-// supports against SgemmRef, the obvious triple loop.
+// golang.org/x/sys/cpu; with AVX-512 the transposing packs use 16×16
+// in-register transposes (transpose_avx512_amd64.s). Each has a pure-Go twin
+// with the same doc comment, compiled under the noasm build tag or on other
+// architectures, where a portable 4×8 Go kernel is used. Tests run every
+// variant the CPU supports against SgemmRef, the obvious triple loop.
 //
 // Tiny products (m*n*k < 7³) skip packing and goroutines altogether;
 // small ones (below 96³) run on the caller's goroutine only.
