@@ -42,7 +42,7 @@ func SelectiveSearch(s beam.Scope, opts SearchOptions, parts beam.PCollection, w
 	parts = beam.Reshuffle(s, parts)
 	results := beam.ParDo(s, &searchPartFn{Options: opts}, parts)
 	total := beam.Combine(s, addResults, results)
-	beam.ParDo0(s, &checkTotalFn{Images: wantImages}, total)
+	beam.ParDo0(s, &checkTotalFn{Step: "selective search", Images: wantImages}, total)
 }
 
 // partResult summarises one written part.
@@ -57,12 +57,13 @@ func addResults(a, b partResult) partResult {
 // checkTotalFn fails the pipeline when the parts did not cover every image
 // exactly once (a runner that dropped or duplicated elements).
 type checkTotalFn struct {
+	Step   string // the step that wrote the parts, for the message
 	Images int
 }
 
 func (f *checkTotalFn) ProcessElement(total partResult) error {
 	if total.Images != f.Images {
-		return fmt.Errorf("selective search wrote %d parts with %d images, want %d images", total.Parts, total.Images, f.Images)
+		return fmt.Errorf("%s wrote %d parts with %d images, want %d images", f.Step, total.Parts, total.Images, f.Images)
 	}
 	return nil
 }

@@ -12,7 +12,18 @@
 //   - file: import precomputed proposals (MMDetection v0-v2 and 3.x,
 //     Detectron and Detectron2 pickles, JSON, or detflow's own Parquet); see
 //     import.go for the layouts and the checks against the annotation file.
-//   - rpn: not built yet (needs a trained RPN); it fails with a clear error.
+//   - rpn: run a trained RPN (detector.RPN) over the images, as a Beam
+//     pipeline shaped like selective_search's, the model loaded once per
+//     worker (DoFn Setup). proposals.rpn.checkpoint names an rpn pipeline
+//     run directory (its train/latest checkpoint), its train folder, a
+//     checkpoint file, or just the name of a run in the same --workdir
+//     (e.g. rpn_tiny_synth). The RPN's architecture, test_cfg (proposal count,
+//     NMS), image pipeline (data) and batch (evaluate.batch) come from the
+//     config.yaml of the run that trained it (beside the checkpoint or one
+//     folder up), not from this run's model section, which describes the
+//     Fast R-CNN. The driver loads the RPN once before the workers start,
+//     so a missing checkpoint, a config that is not an RPN's or weights
+//     that do not fit the architecture fail at once; see rpn_source.go.
 //
 // Every method then clips boxes to the image, drops boxes with a side below
 // proposals.min_size (and empty ones), keeps the proposals.top_k_train
@@ -26,8 +37,8 @@
 //	                             AR@100, AR@300, AR@1000, AR_s/m/l@1000
 //	                             (COCO proposal recall, useCats=0), plus
 //	                             proposals_per_image and, for
-//	                             selective_search, images_per_s (wall
-//	                             time of the Beam run) (iou_type "")
+//	                             selective_search and rpn, images_per_s
+//	                             (wall time of the Beam run) (iou_type "")
 //
 // The orchestrator publishes the stage folder atomically after Run returns.
 package proposals

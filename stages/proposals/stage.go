@@ -2,7 +2,6 @@ package proposals
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -55,17 +54,24 @@ func (Stage) Run(ctx context.Context, env *stages.Env) error {
 	if err != nil {
 		return err
 	}
+	var rpn *rpnSource
+	if cfg.Method == MethodRPN {
+		if rpn, err = prepareRPN(ctx, env, cfg); err != nil {
+			return err
+		}
+	}
 	m := &metricRows{run: env.Run, pipeline: env.Config.Pipeline, created: time.Now().UTC()}
 	for _, sp := range splits {
-		if err := runSplit(ctx, env, cfg, sp, m); err != nil {
+		if err := runSplit(ctx, env, cfg, rpn, sp, m); err != nil {
 			return err
 		}
 	}
 	return schemas.Write(ctx, env.FS, storage.Join(env.Out, MetricsName), schemas.Metrics, m.rows)
 }
 
-// runSplit makes one split's proposals and measures their recall.
-func runSplit(ctx context.Context, env *stages.Env, cfg configs.Proposals, sp split, m *metricRows) error {
+// runSplit makes one split's proposals and measures their recall; rpn is
+// the resolved RPN of method rpn (nil otherwise).
+func runSplit(ctx context.Context, env *stages.Env, cfg configs.Proposals, rpn *rpnSource, sp split, m *metricRows) error {
 	out := storage.Join(env.Out, sp.Name)
 	start := time.Now()
 	var err error
@@ -74,8 +80,10 @@ func runSplit(ctx context.Context, env *stages.Env, cfg configs.Proposals, sp sp
 		err = runSelectiveSearch(ctx, env, cfg, sp, out)
 	case MethodFile:
 		err = runFile(ctx, env, cfg, sp, out)
+	case MethodRPN:
+		err = runRPN(ctx, env, cfg, rpn, sp, out)
 	default:
-		err = errRPNNotBuilt
+		err = fmt.Errorf("proposals.method %q: no such method", cfg.Method)
 	}
 	if err != nil {
 		return err
@@ -89,7 +97,7 @@ func runSplit(ctx context.Context, env *stages.Env, cfg configs.Proposals, sp sp
 	for _, r := range rows {
 		m.add(sp.Name, "proposal", r.Name, r.Value)
 	}
-	if cfg.Method == MethodSelectiveSearch {
+	if cfg.Method == MethodSelectiveSearch || cfg.Method == MethodRPN {
 		// Wall time of the Beam run, startup included, as the model zoo
 		// counts data loading in inference speed.
 		m.add(sp.Name, "", "images_per_s", n/max(elapsed, 1e-9))
@@ -100,13 +108,9 @@ func runSplit(ctx context.Context, env *stages.Env, cfg configs.Proposals, sp sp
 	return nil
 }
 
-var errRPNNotBuilt = errors.New(`proposals.method "rpn" is not built yet: it needs a trained RPN checkpoint and the detection library's RPN inference; use selective_search or file`)
-
 func checkConfig(cfg configs.Proposals) error {
 	switch cfg.Method {
-	case MethodSelectiveSearch, MethodFile:
-	case MethodRPN:
-		return errRPNNotBuilt
+	case MethodSelectiveSearch, MethodFile, MethodRPN:
 	default:
 		return fmt.Errorf("proposals.method %q: want %q, %q or %q", cfg.Method, MethodSelectiveSearch, MethodRPN, MethodFile)
 	}

@@ -115,7 +115,7 @@ func TestStageRejectsBadConfig(t *testing.T) {
 		mutate func(*configs.Proposals)
 		want   string
 	}{
-		{func(p *configs.Proposals) { p.Method = "rpn" }, `"rpn" is not built yet`},
+		{func(p *configs.Proposals) { p.Method = "rpn" }, `proposals.rpn.checkpoint is empty: proposals.method "rpn" needs an RPN checkpoint file`},
 		{func(p *configs.Proposals) { p.Method = "magic" }, `proposals.method "magic"`},
 		{func(p *configs.Proposals) { p.TopKTest = 0 }, "top_k_test 0"},
 		{func(p *configs.Proposals) { p.MinSize = -1 }, "min_size -1"},
