@@ -47,3 +47,18 @@ fi
 section "Fast R-CNN tiny (default config) train step and predict (detection/detector), vs torchvision"
 go test ./detection/detector -run '^$' -bench 'TrainStep|Predict' -benchtime 5x
 if have torchvision; then "$PY" detection/detector/testdata/bench_torchvision_tiny.py; fi
+
+section "Fast R-CNN R-50-FPN at 1333x800, 1000 proposals: predict and train step with 512 RoIs (detection/detector), vs torchvision"
+detection/detector/testdata/bench_r50.sh
+
+section "train stage, default config, 1 and 2 CPU replicas (200 images, 1 epoch): s/iter, images/s, peak memory"
+go build -o /tmp/detflow-bench-pipeline ./cmd/pipeline
+work=$(mktemp -d)
+for n in 1 2; do
+	/tmp/detflow-bench-pipeline run fast_rcnn_with_proposals --workdir "$work" --run "replicas$n" --progress never \
+		--devices "cpu:$n" --set dataset.synthetic.train=200 --set dataset.synthetic.val=20 \
+		--set train.epochs=1 --set train.lr_steps=[1] >/dev/null 2>&1 || echo "replicas $n: run failed"
+	echo "--- $n replica(s), $((4 * n)) images per iteration"
+	/tmp/detflow-bench-pipeline metrics --workdir "$work" --run "replicas$n" | grep -E 'train_(s_per_iter|images_per_s|peak_memory_mb)'
+done
+rm -rf "$work" /tmp/detflow-bench-pipeline

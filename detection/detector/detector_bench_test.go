@@ -1,7 +1,11 @@
 package detector
 
 import (
+	"bufio"
 	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +23,44 @@ func cpuSeconds() float64 {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// peakRSSMiB is the process's peak resident set (VmHWM in /proc/self/status)
+// in MiB, and false where that file is absent (not Linux). The peak is per
+// process, so it is only the figure of one benchmark when that benchmark runs
+// alone (-run '^$' -bench R50FPN); within it, sub-benchmarks run in order and
+// each reports the peak so far.
+func peakRSSMiB() (float64, bool) {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:")
+		if !ok {
+			continue
+		}
+		// The line reads "VmHWM:   123456 kB".
+		fields := strings.Fields(rest)
+		if len(fields) != 2 || fields[1] != "kB" {
+			return 0, false
+		}
+		kb, err := strconv.ParseFloat(fields[0], 64)
+		if err != nil {
+			return 0, false
+		}
+		return kb / 1024, true
+	}
+	return 0, false
+}
+
+// reportPeakRSS adds the process's peak resident set so far as peak-MiB.
+func reportPeakRSS(b *testing.B) {
+	if mib, ok := peakRSSMiB(); ok {
+		b.ReportMetric(mib, "peak-MiB")
+	}
 }
 
 // benchItems makes n images of the default synthetic size (320x240) with
@@ -116,7 +158,10 @@ func BenchmarkPredict(b *testing.B) {
 // (80 classes, frozen stem and BN as fast_rcnn_r50_fpn_1x_coco) on one
 // 1333x800 image with 1000 proposals: inference, and a training step with
 // 512 sampled RoIs (the issue's `make bench` figure). Weights are random;
-// the time does not depend on them.
+// the time does not depend on them. peak-MiB is the process's peak resident
+// set after each pass (Predict runs first, so TrainStep's is the larger of
+// the two); run this benchmark alone for it to mean anything
+// (detection/detector/testdata/bench_r50.sh does).
 func BenchmarkR50FPN(b *testing.B) {
 	cfg, err := configs.Load("fast_rcnn_r50_fpn_1x_coco", nil)
 	if err != nil {
@@ -151,6 +196,7 @@ func BenchmarkR50FPN(b *testing.B) {
 			e.ReleaseAll()
 		}
 		b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
+		reportPeakRSS(b)
 	})
 	b.Run("TrainStep", func(b *testing.B) {
 		opt := nn.NewSGD(nn.TrainableParameters(d), 0.01, 0.9, 1e-4)
@@ -166,5 +212,6 @@ func BenchmarkR50FPN(b *testing.B) {
 			e.ReleaseAll()
 		}
 		b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
+		reportPeakRSS(b)
 	})
 }
