@@ -23,15 +23,11 @@ func cmdMetrics(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if fs.NArg() != 0 {
 		return fmt.Errorf("%w: unexpected argument %q (name a run with --run)", errUsage, fs.Arg(0))
 	}
-	fsys, err := storage.New(ctx, storage.Options{})
+	fsys, c, err := openCatalog(ctx, *workdir)
 	if err != nil {
 		return err
 	}
 	defer fsys.Close()
-	c, err := report.Scan(ctx, fsys, *workdir)
-	if err != nil {
-		return err
-	}
 	r := c.Latest()
 	if *run != "" {
 		if r, err = c.Run(*run); err != nil {
@@ -61,15 +57,11 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return fmt.Errorf("%w: --format: %v", errUsage, err)
 	}
-	fsys, err := storage.New(ctx, storage.Options{})
+	fsys, c, err := openCatalog(ctx, *workdir)
 	if err != nil {
 		return err
 	}
 	defer fsys.Close()
-	c, err := report.Scan(ctx, fsys, *workdir)
-	if err != nil {
-		return err
-	}
 	rows := map[string][]schemas.Metric{}
 	for _, name := range fs.Args() {
 		if _, err := c.Run(name); err != nil {
@@ -80,4 +72,19 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	return report.Compare(fs.Args(), rows).Write(stdout, f)
+}
+
+// openCatalog opens storage and scans the work directory's runs, for the
+// commands that report on them. The caller closes the FS.
+func openCatalog(ctx context.Context, workdir string) (*storage.FS, *report.Catalog, error) {
+	fsys, err := storage.New(ctx, storage.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := report.Scan(ctx, fsys, workdir)
+	if err != nil {
+		fsys.Close()
+		return nil, nil, err
+	}
+	return fsys, c, nil
 }

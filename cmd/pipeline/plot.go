@@ -22,15 +22,11 @@ func cmdPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if fs.NArg() != 1 {
 		return fmt.Errorf("%w: want one run name", errUsage)
 	}
-	fsys, err := storage.New(ctx, storage.Options{})
+	fsys, c, err := openCatalog(ctx, *workdir)
 	if err != nil {
 		return err
 	}
 	defer fsys.Close()
-	c, err := report.Scan(ctx, fsys, *workdir)
-	if err != nil {
-		return err
-	}
 	r, err := c.Run(fs.Arg(0))
 	if err != nil {
 		return err

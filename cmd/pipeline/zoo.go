@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/detflow/detflow/report"
-	"github.com/detflow/detflow/storage"
 )
 
 func cmdZoo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -21,15 +20,11 @@ func cmdZoo(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if fs.NArg() != 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	fsys, err := storage.New(ctx, storage.Options{})
+	fsys, c, err := openCatalog(ctx, *workdir)
 	if err != nil {
 		return err
 	}
 	defer fsys.Close()
-	c, err := report.Scan(ctx, fsys, *workdir)
-	if err != nil {
-		return err
-	}
 	entries, err := report.ZooEntries(ctx, fsys, c)
 	if err != nil {
 		return err
