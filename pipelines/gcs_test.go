@@ -7,25 +7,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fsouza/fake-gcs-server/fakestorage"
-
 	"github.com/detflow/detflow/storage"
+	"github.com/detflow/detflow/storage/storagetest"
 )
 
 // TestRunOnGCS runs, reruns and republishes a pipeline whose work directory
 // is a gs:// bucket, on an in-process fake GCS server.
 func TestRunOnGCS(t *testing.T) {
 	ctx := context.Background()
-	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{NoListener: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: "exp"})
-	fsys, err := storage.New(ctx, storage.Options{Client: srv.Client()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fsys := storagetest.FakeGCS(t, "exp")
 	counter := filepath.Join(t.TempDir(), "count")
 	p := testPipeline(t, counter, nil)
 	opts := testOptions("gs://exp/runs")

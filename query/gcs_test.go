@@ -6,28 +6,17 @@ import (
 	"context"
 	"testing"
 
-	"github.com/fsouza/fake-gcs-server/fakestorage"
-
 	"github.com/detflow/detflow/query"
 	"github.com/detflow/detflow/report"
 	"github.com/detflow/detflow/report/reporttest"
-	"github.com/detflow/detflow/storage"
+	"github.com/detflow/detflow/storage/storagetest"
 )
 
 // TestQueryOnGCS queries a gs:// work directory on an in-process fake GCS
 // server: its tables are copied through storage and read locally.
 func TestQueryOnGCS(t *testing.T) {
 	ctx := context.Background()
-	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{NoListener: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: "exp"})
-	fsys, err := storage.New(ctx, storage.Options{Client: srv.Client()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fsys := storagetest.FakeGCS(t, "exp")
 	reporttest.WriteZoo(t, fsys, "gs://exp/runs")
 	tab, err := query.Run(ctx, fsys, "gs://exp/runs",
 		"select run, count(*) as n from metrics group by run order by run")

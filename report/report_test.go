@@ -20,23 +20,9 @@ import (
 
 var update = flag.Bool("golden", false, "rewrite testdata/*.golden")
 
-// golden compares got with testdata/name, rewriting it under -golden.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("read golden (run with -golden to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	reporttest.Golden(t, *update, name, got)
 }
 
 func fixture(t *testing.T) (*storage.FS, *report.Catalog) {

@@ -77,6 +77,17 @@ type body struct {
 }
 
 // features runs backbone and neck: P2..P6.
+// rpnPass runs the backbone, the neck and an RPN head: the shared first
+// half of the RPN and Faster R-CNN passes.
+func (d *body) rpnPass(h *RPNHead, images *tensor.Tensor) ([]*tensor.Tensor, RPNOutput, error) {
+	feats, err := d.features(images)
+	if err != nil {
+		return nil, RPNOutput{}, err
+	}
+	out, err := h.Forward(feats)
+	return feats, out, err
+}
+
 func (d *body) features(images *tensor.Tensor) ([]*tensor.Tensor, error) {
 	if images == nil || images.Rank() != 4 || images.Dim(1) != 3 {
 		return nil, fmt.Errorf("images: want [B,3,H,W], got %v", shapeOf(images))

@@ -31,11 +31,7 @@ func (d *RPN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses map[string]*tens
 	if err := checkBatch(b, rngs, true); err != nil {
 		return nil, fmt.Errorf("rpn losses: %w", err)
 	}
-	feats, err := d.features(b.Images)
-	if err != nil {
-		return nil, fmt.Errorf("rpn losses: %w", err)
-	}
-	out, err := d.RPNHead.Forward(feats)
+	_, out, err := d.rpnPass(d.RPNHead, b.Images)
 	if err != nil {
 		return nil, fmt.Errorf("rpn losses: %w", err)
 	}
@@ -52,11 +48,7 @@ func (d *RPN) Predict(b *batch.Batch) (dets []Detections, err error) {
 		return nil, fmt.Errorf("rpn predict: %w", err)
 	}
 	err = inference(d, d.training, b.Images.Engine(), func() error {
-		feats, err := d.features(b.Images)
-		if err != nil {
-			return err
-		}
-		out, err := d.RPNHead.Forward(feats)
+		_, out, err := d.rpnPass(d.RPNHead, b.Images)
 		if err != nil {
 			return err
 		}
@@ -113,11 +105,7 @@ func (d *FasterRCNN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses map[strin
 	if err := checkBatch(b, rngs, true); err != nil {
 		return nil, fmt.Errorf("faster r-cnn losses: %w", err)
 	}
-	feats, err := d.features(b.Images)
-	if err != nil {
-		return nil, fmt.Errorf("faster r-cnn losses: %w", err)
-	}
-	out, err := d.RPNHead.Forward(feats)
+	feats, out, err := d.rpnPass(d.RPNHead, b.Images)
 	if err != nil {
 		return nil, fmt.Errorf("faster r-cnn losses: %w", err)
 	}
@@ -142,11 +130,7 @@ func (d *FasterRCNN) Predict(b *batch.Batch) (dets []Detections, err error) {
 		return nil, fmt.Errorf("faster r-cnn predict: %w", err)
 	}
 	err = inference(d, d.training, b.Images.Engine(), func() error {
-		feats, err := d.features(b.Images)
-		if err != nil {
-			return err
-		}
-		out, err := d.RPNHead.Forward(feats)
+		feats, out, err := d.rpnPass(d.RPNHead, b.Images)
 		if err != nil {
 			return err
 		}

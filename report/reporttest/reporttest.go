@@ -10,6 +10,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"testing"
 	"time"
@@ -136,4 +138,24 @@ func mustWriteJSON(t testing.TB, fsys *storage.FS, p string, v any) {
 		t.Fatal(err)
 	}
 	mustWrite(t, fsys, p, append(b, '\n'))
+}
+
+// Golden compares got with testdata/name; with rewrite (a test's -golden
+// flag) it writes got there instead.
+func Golden(t testing.TB, rewrite bool, name string, got []byte) {
+	t.Helper()
+	p := filepath.Join("testdata", name)
+	if rewrite {
+		if err := os.WriteFile(p, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("read golden (run with -golden to create it): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
 }

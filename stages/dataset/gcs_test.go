@@ -5,26 +5,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fsouza/fake-gcs-server/fakestorage"
-
-	"github.com/detflow/detflow/storage"
+	"github.com/detflow/detflow/storage/storagetest"
 )
 
 // TestSynthesizeAndValidateOnGCS runs both entry points against an
 // in-process fake GCS server, so gs:// paths take the same code paths as
 // local ones.
 func TestSynthesizeAndValidateOnGCS(t *testing.T) {
-	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{NoListener: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: "data"})
 	ctx := context.Background()
-	fsys, err := storage.New(ctx, storage.Options{Client: srv.Client()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fsys := storagetest.FakeGCS(t, "data")
 	rep, err := Synthesize(ctx, fsys, SynthOptions{Out: "gs://data/synth", Train: 3, Val: 2, Seed: 5})
 	if err != nil {
 		t.Fatal(err)

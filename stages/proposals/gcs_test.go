@@ -10,23 +10,15 @@ import (
 
 	"github.com/detflow/detflow/schemas"
 	"github.com/detflow/detflow/storage"
+	"github.com/detflow/detflow/storage/storagetest"
 )
 
 // TestFileMethodOnGCS runs the stage with every input and output on an
 // in-process fake GCS server: descriptor, annotations, proposals files,
 // part files and metrics.
 func TestFileMethodOnGCS(t *testing.T) {
-	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{NoListener: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: "data"})
 	ctx := context.Background()
-	fsys, err := storage.New(ctx, storage.Options{Client: srv.Client()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fsys := storagetest.FakeGCS(t, "data")
 	upload := func(local, remote string) {
 		b, err := os.ReadFile(filepath.Join("testdata", local))
 		if err != nil {
