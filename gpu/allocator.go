@@ -184,3 +184,19 @@ func (a *CachingAllocator) Close() error {
 	}
 	return err
 }
+
+// Discard frees every block, cached or still handed out: for an owner that
+// drops all its tensors at once. Blocks handed out must not be used after.
+func (a *CachingAllocator) Discard() error {
+	err := a.Empty()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var errs []error
+	for p, class := range a.live {
+		errs = append(errs, a.raw.Free(p))
+		delete(a.live, p)
+		a.stats.Allocated -= class
+		a.stats.RawFrees++
+	}
+	return errors.Join(append(errs, err)...)
+}

@@ -187,3 +187,26 @@ func TestCachingAllocatorOutOfMemoryRetry(t *testing.T) {
 		t.Errorf("Alloc beyond budget: err = %v, want ErrOutOfMemory", err)
 	}
 }
+
+// TestCachingAllocatorDiscard: Discard returns cached and live blocks alike
+// to the backing allocator, for a trainer that drops its models at once.
+func TestCachingAllocatorDiscard(t *testing.T) {
+	raw := newFakeRaw(1 << 20)
+	a := newCachingAllocator(raw)
+	p, _ := a.Alloc(1000)
+	if _, err := a.Alloc(3000); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Free(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Discard(); err != nil {
+		t.Fatal(err)
+	}
+	if len(raw.blocks) != 0 || raw.used != 0 {
+		t.Errorf("after Discard the backing allocator still holds %d blocks (%d bytes)", len(raw.blocks), raw.used)
+	}
+	if s := a.Stats(); s.Allocated != 0 || s.Cached != 0 {
+		t.Errorf("stats after Discard: %+v", s)
+	}
+}

@@ -137,13 +137,24 @@ func (d *Device) MemInfo() (free, total uint64, err error) {
 
 // Close releases the allocator's cached blocks, the loaded modules, the
 // streams and the primary context. Blocks still allocated are reported.
-func (d *Device) Close() error {
+func (d *Device) Close() error { return d.close(false) }
+
+// Discard is Close for an owner that drops every device buffer at once (a
+// finished training stage): blocks still allocated are freed, not reported.
+func (d *Device) Discard() error { return d.close(true) }
+
+func (d *Device) close(discard bool) error {
 	var errs []error
 	if d.blas != nil {
 		errs = append(errs, d.blas.close(d))
 	}
 	errs = append(errs, d.Synchronize())
-	errs = append(errs, d.do(func() error { return errors.Join(d.alloc.Close(), d.pinned.Close()) }))
+	errs = append(errs, d.do(func() error {
+		if discard {
+			return errors.Join(d.alloc.Discard(), d.pinned.Discard())
+		}
+		return errors.Join(d.alloc.Close(), d.pinned.Close())
+	}))
 	errs = append(errs, d.do(func() error {
 		var errs []error
 		for name, m := range d.modules {

@@ -16,7 +16,7 @@ type CPU struct {
 }
 
 // NewCPU returns a CPU device that uses up to workers goroutines per kernel;
-// workers <= 0 means runtime.GOMAXPROCS(0). GEMM always uses all cores.
+// workers <= 0 means runtime.GOMAXPROCS(0).
 func NewCPU(workers int) *CPU {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -130,7 +130,7 @@ func (d *CPU) DownloadIndex(dst []int32, src IndexBuffer) {
 
 // Gemm implements Device with the assembly SGEMM.
 func (d *CPU) Gemm(transA, transB bool, m, n, k int, alpha float32, a Buffer, lda int, b Buffer, ldb int, beta float32, c Buffer, ldc int) {
-	gemm.Sgemm(transA, transB, m, n, k, alpha, f(a), lda, f(b), ldb, beta, f(c), ldc)
+	gemm.SgemmWorkers(d.workers, transA, transB, m, n, k, alpha, f(a), lda, f(b), ldb, beta, f(c), ldc)
 }
 
 // Axpby implements Device.

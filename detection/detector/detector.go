@@ -156,15 +156,16 @@ func inference(m Detector, training bool, e *tensor.Engine, fn func() error) (er
 	return err
 }
 
-// catchPanic turns a compute-engine panic ("tensor: ...", a shape mismatch)
-// into an error at the API boundary; other panics propagate.
+// catchPanic turns a compute-engine panic ("tensor: ...", a shape mismatch;
+// "tensordev: ...", a GPU failure) into an error at the API boundary; other
+// panics propagate.
 func catchPanic(err *error) {
 	r := recover()
 	if r == nil {
 		return
 	}
 	msg := fmt.Sprint(r)
-	if strings.HasPrefix(msg, "tensor: ") || strings.HasPrefix(msg, "nn: ") || strings.HasPrefix(msg, "detection: ") || strings.HasPrefix(msg, "detector: ") {
+	if strings.HasPrefix(msg, "tensor: ") || strings.HasPrefix(msg, "tensordev: ") || strings.HasPrefix(msg, "nn: ") || strings.HasPrefix(msg, "detection: ") || strings.HasPrefix(msg, "detector: ") {
 		*err = fmt.Errorf("%s", msg)
 		return
 	}

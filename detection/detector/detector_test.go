@@ -11,6 +11,7 @@ import (
 	"github.com/detflow/detflow/detection"
 	"github.com/detflow/detflow/nn"
 	"github.com/detflow/detflow/tensor"
+	"github.com/detflow/detflow/tensor/tensortest"
 )
 
 var allTypes = []string{configs.ModelFastRCNN, configs.ModelRPN, configs.ModelFasterRCNN}
@@ -526,6 +527,36 @@ func TestRPNLossValues(t *testing.T) {
 	for name, want := range map[string]float64{"loss_rpn_cls": bce / float64(sampled), "loss_rpn_bbox": reg / float64(sampled)} {
 		if got := float64(losses[name].Item()); math.Abs(got-want) > 1e-5*(1+want) {
 			t.Errorf("%s = %g, host recomputation %g", name, got, want)
+		}
+	}
+}
+
+// TestOnAnotherDevice trains and runs each detector on a device that is not
+// tensor.CPU (as on a GPU, custom operators such as RoIAlign then copy
+// their operands through host memory) and checks that it computes exactly
+// what the CPU device does: same kernels, same order, same bits.
+func TestOnAnotherDevice(t *testing.T) {
+	for _, typ := range allTypes {
+		run := func(dev tensor.Device) ([]float32, []Detections) {
+			e := tensor.NewEngine(dev)
+			d := buildTiny(t, e, typ, 3)
+			losses := trainSteps(t, e, d, tinyItems(), 3, 0.02)
+			nn.SetTraining(d, false)
+			dets, err := d.Predict(batch.Collate(e, tinyItems(), 32))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return losses, dets
+		}
+		lc, dc := run(tensor.NewCPU(1))
+		lh, dh := run(tensortest.NewHostDevice(1))
+		if !slices.Equal(lc, lh) {
+			t.Fatalf("%s: losses %v on the CPU device, %v on the other", typ, lc, lh)
+		}
+		for i := range dc {
+			if !slices.Equal(dc[i].Boxes, dh[i].Boxes) || !slices.Equal(dc[i].Scores, dh[i].Scores) || !slices.Equal(dc[i].Labels, dh[i].Labels) {
+				t.Fatalf("%s: image %d detections differ between the CPU device and the other", typ, i)
+			}
 		}
 	}
 }

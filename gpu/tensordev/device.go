@@ -28,6 +28,21 @@ func New(g *gpu.Device, name string) *Device {
 	return &Device{g: g, cpu: tensor.NewCPU(0), name: name, fallbacks: map[string]int{}}
 }
 
+// Open opens GPU ordinal as a Device named "cuda:<ordinal>"; without a
+// driver the error is gpu.Open's *gpu.NoDriverError. Close releases it.
+func Open(ordinal int) (*Device, error) {
+	g, err := gpu.Open(ordinal)
+	if err != nil {
+		return nil, err
+	}
+	return New(g, fmt.Sprintf("cuda:%d", ordinal)), nil
+}
+
+// Close closes the GPU, freeing every buffer still allocated through this
+// Device (tensors must not be used after): for owners such as a trainer
+// that drop all their tensors at once.
+func (d *Device) Close() error { return d.g.Discard() }
+
 // GPU returns the wrapped device.
 func (d *Device) GPU() *gpu.Device { return d.g }
 
@@ -164,6 +179,25 @@ func (d *Device) Copy(dst, src tensor.Buffer) {
 	if src.Len() > 0 {
 		must(d.g.CopyDtoD(ptr(dst), ptr(src), 4*src.Len()))
 	}
+}
+
+var _ tensor.PeerCopier = (*Device)(nil)
+
+// CopyPeer implements tensor.PeerCopier for buffers of another Device (a
+// data-parallel replica on another GPU, or on the same one). The source
+// device is synchronised first, so the copy, queued on this device's
+// stream, sees the source's finished values.
+func (d *Device) CopyPeer(dst tensor.Buffer, from tensor.Device, src tensor.Buffer) bool {
+	fd, ok := from.(*Device)
+	if !ok {
+		return false
+	}
+	checkLen("peer copy", src.Len(), dst.Len())
+	if src.Len() > 0 {
+		must(fd.g.Synchronize())
+		must(d.g.CopyPeer(ptr(dst), fd.g, ptr(src), 4*src.Len()))
+	}
+	return true
 }
 
 // Fill implements tensor.Device.

@@ -2,7 +2,7 @@ package train
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"time"
 
 	"github.com/detflow/detflow/batch"
@@ -27,11 +27,13 @@ func (Stage) ConfigKeys() []string { return []string{"model", "train_cfg", "data
 
 // Run trains, resuming from the work folder's latest checkpoint when a
 // previous attempt with the same fingerprint was interrupted.
-func (s Stage) Run(ctx context.Context, env *stages.Env) error {
+func (s Stage) Run(ctx context.Context, env *stages.Env) (err error) {
 	cfg := env.Config
-	if env.Devices.Kind == "cuda" {
-		return fmt.Errorf("train: --devices %s: the GPU trainer is not built yet (issue 9); train with --devices cpu:N", env.Devices)
+	devs, closeDevs, err := openDevices(env.Devices)
+	if err != nil {
+		return err
 	}
+	defer func() { err = errors.Join(err, closeDevs()) }()
 	recDir, err := env.Input("records")
 	if err != nil {
 		return err
@@ -52,6 +54,7 @@ func (s Stage) Run(ctx context.Context, env *stages.Env) error {
 	if err != nil {
 		return err
 	}
+	opts.Devices = devs
 	tr, err := NewTrainer(build, opts)
 	if err != nil {
 		return err

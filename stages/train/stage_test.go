@@ -15,6 +15,7 @@ import (
 
 	"github.com/detflow/detflow/batch"
 	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/gpu"
 	"github.com/detflow/detflow/nn"
 	"github.com/detflow/detflow/schemas"
 	"github.com/detflow/detflow/stages"
@@ -84,9 +85,14 @@ func (f *failingToy) Losses(b *batch.Batch, rngs []*rand.Rand) (map[string]*tens
 
 func runStage(t *testing.T, fsys *storage.FS, cfg *configs.Config, recDir, work string, f Factory) (string, string, error) {
 	t.Helper()
+	return runStageOn(t, stages.Devices{Kind: "cpu", Replica: 1}, fsys, cfg, recDir, work, f)
+}
+
+func runStageOn(t *testing.T, devs stages.Devices, fsys *storage.FS, cfg *configs.Config, recDir, work string, f Factory) (string, string, error) {
+	t.Helper()
 	out := t.TempDir()
 	var logs strings.Builder
-	env := &stages.Env{FS: fsys, Config: cfg, Run: "toy", Out: out, Work: work, Devices: stages.Devices{Kind: "cpu", Replica: 1},
+	env := &stages.Env{FS: fsys, Config: cfg, Run: "toy", Out: out, Work: work, Devices: devs,
 		Inputs: map[string]string{"records": recDir}, Log: slog.New(slog.NewTextHandler(&logs, nil))}
 	err := Stage{Models: f}.Run(context.Background(), env)
 	return out, logs.String(), err
@@ -153,6 +159,23 @@ func TestStageStopsOnNaNKeepingCheckpoint(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(work, "epoch_1.safetensors")); err != nil {
 		t.Errorf("last good checkpoint gone: %v", err)
+	}
+}
+
+// TestStageWithoutDriverSaysSo: --devices cuda:N on a machine without the
+// NVIDIA driver fails before training with the CUDA issue's message.
+func TestStageWithoutDriverSaysSo(t *testing.T) {
+	if _, err := gpu.LoadDriver(); err == nil {
+		t.Skip("an NVIDIA driver is present; the GPU checks cover training there")
+	}
+	fsys, cfg, recDir := trainInputs(t)
+	work := filepath.Join(t.TempDir(), "work")
+	_, _, err := runStageOn(t, stages.Devices{Kind: "cuda", CUDA: []int{0, 0}}, fsys, cfg, recDir, work, toyFactory(0, 0))
+	if err == nil || !strings.HasPrefix(err.Error(), "--devices cuda:0,0: no NVIDIA driver found (libcuda.so.1)") {
+		t.Fatalf("err = %v, want the no-driver message", err)
+	}
+	if _, err := os.Stat(work); !os.IsNotExist(err) {
+		t.Errorf("the failed start left a work folder: %v", err)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/detflow/detflow/batch"
@@ -26,6 +27,9 @@ type Options struct {
 	// MaxLoss stops training when the total loss exceeds it (an exploding
 	// run); NaN and Inf always stop it.
 	MaxLoss float64
+	// Devices holds one device per replica (GPUs, say); nil trains on CPU
+	// engines that share the machine's cores.
+	Devices []tensor.Device
 }
 
 // replica is one data-parallel worker: its own engine and model copy.
@@ -44,16 +48,23 @@ type Trainer struct {
 	opt      *nn.SGD
 }
 
-// NewTrainer builds opts.Replicas identical models on CPU engines that share
-// the machine's cores.
+// NewTrainer builds opts.Replicas identical models, on opts.Devices or on
+// CPU engines that share the machine's cores.
 func NewTrainer(build Builder, opts Options) (*Trainer, error) {
 	if opts.Replicas < 1 || opts.ImagesPerReplica < 1 {
 		return nil, fmt.Errorf("train: need at least one replica and one image per replica")
 	}
+	if opts.Devices != nil && len(opts.Devices) != opts.Replicas {
+		return nil, fmt.Errorf("train: %d devices for %d replicas", len(opts.Devices), opts.Replicas)
+	}
 	workers := max(1, runtime.GOMAXPROCS(0)/opts.Replicas)
 	t := &Trainer{opts: opts}
 	for r := 0; r < opts.Replicas; r++ {
-		eng := tensor.NewEngine(tensor.NewCPU(workers))
+		var dev tensor.Device = tensor.NewCPU(workers)
+		if opts.Devices != nil {
+			dev = opts.Devices[r]
+		}
+		eng := tensor.NewEngine(dev)
 		m, err := build(eng, seeded(opts.Seed, "init", 0, 0))
 		if err != nil {
 			return nil, fmt.Errorf("train: build model: %w", err)
@@ -91,7 +102,8 @@ type StepResult struct {
 
 // Step trains one iteration on items (Replicas x ImagesPerReplica of them,
 // in global order) with learning rate lr. rngs has one generator per item.
-func (t *Trainer) Step(items []*batch.Item, rngs []*rand.Rand, lr float64) (StepResult, error) {
+func (t *Trainer) Step(items []*batch.Item, rngs []*rand.Rand, lr float64) (res StepResult, err error) {
+	defer catchDeviceFailure(&err)
 	k := t.opts.ImagesPerReplica
 	if len(items) != k*len(t.replicas) {
 		return StepResult{}, fmt.Errorf("train: step got %d images, want %d", len(items), k*len(t.replicas))
@@ -104,6 +116,7 @@ func (t *Trainer) Step(items []*batch.Item, rngs []*rand.Rand, lr float64) (Step
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer catchDeviceFailure(&errs[i])
 			marks[i] = r.eng.Mark()
 			losses[i], errs[i] = r.forwardBackward(items[i*k:(i+1)*k], rngs[i*k:(i+1)*k], t.opts.SizeDivisor)
 		}()
@@ -119,7 +132,7 @@ func (t *Trainer) Step(items []*batch.Item, rngs []*rand.Rand, lr float64) (Step
 			return StepResult{}, err
 		}
 	}
-	res := StepResult{Losses: map[string]float64{}, LR: lr}
+	res = StepResult{Losses: map[string]float64{}, LR: lr}
 	for _, l := range losses {
 		for name, v := range l {
 			res.Losses[name] += v / float64(len(t.replicas))
@@ -177,6 +190,22 @@ func (r *replica) forwardBackward(items []*batch.Item, rngs []*rand.Rand, div in
 	return out, nil
 }
 
+// catchDeviceFailure turns a device failure into the step's error. GPU
+// devices report out-of-memory and faulted kernels by panicking with a
+// "tensordev: " message (tensor.Device methods have no error results);
+// other panics are programming errors and propagate.
+func catchDeviceFailure(err *error) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	if msg := fmt.Sprint(r); strings.HasPrefix(msg, "tensordev: ") {
+		*err = fmt.Errorf("train: %s", msg)
+		return
+	}
+	panic(r)
+}
+
 // checkLoss stops on NaN, Inf or an exploding loss, naming the loss.
 func (t *Trainer) checkLoss(res StepResult) error {
 	names := make([]string, 0, len(res.Losses))
@@ -210,18 +239,19 @@ func (e *LossError) Error() string {
 	return fmt.Sprintf("%s is %g", e.Name, e.Value)
 }
 
-// averageGrads replaces replica 0's gradients by the mean over replicas.
+// averageGrads replaces replica 0's gradients by the mean over replicas:
+// each other replica's gradient is copied to replica 0's device and added
+// there in replica order (so the sum does not depend on timing), then
+// scaled by 1/n.
 func (t *Trainer) averageGrads() error {
 	n := len(t.replicas)
 	if n == 1 {
 		return nil
 	}
-	for i, p := range t.replicas[0].params {
+	r0 := t.replicas[0]
+	dev := r0.eng.Device()
+	for i, p := range r0.params {
 		g0 := p.Tensor.Grad()
-		var sum []float32
-		if g0 != nil {
-			sum = g0.Data()
-		}
 		for _, r := range t.replicas[1:] {
 			g := r.params[i].Tensor.Grad()
 			if g == nil {
@@ -230,18 +260,13 @@ func (t *Trainer) averageGrads() error {
 			if g0 == nil {
 				return fmt.Errorf("train: parameter %s has a gradient on one replica but not on replica 0", p.Name)
 			}
-			for j, v := range g.Data() {
-				sum[j] += v
-			}
+			other := r0.eng.Empty(g.Shape()...) // step scratch, released with the step's mark
+			tensor.CopyAcross(other, g)
+			dev.Axpby(1, other.Buffer(), 1, g0.Buffer())
 		}
-		if g0 == nil {
-			continue
+		if g0 != nil {
+			dev.Unary(tensor.UnaryScale, 1/float32(n), g0.Buffer(), g0.Buffer())
 		}
-		inv := 1 / float32(n)
-		for j := range sum {
-			sum[j] *= inv
-		}
-		g0.CopyFrom(sum)
 	}
 	return nil
 }
@@ -255,6 +280,6 @@ func copyState(src, dst nn.Module) {
 
 func copyNamed(src, dst []nn.Named) {
 	for i := range src {
-		dst[i].Tensor.CopyFrom(src[i].Tensor.Data())
+		tensor.CopyAcross(dst[i].Tensor, src[i].Tensor)
 	}
 }

@@ -3,12 +3,15 @@ package train
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/detflow/detflow/batch"
 	"github.com/detflow/detflow/nn"
 	"github.com/detflow/detflow/stages/train/traintest"
 	"github.com/detflow/detflow/tensor"
+	"github.com/detflow/detflow/tensor/tensortest"
 )
 
 // toyItems makes count random 16x16 images with two boxes each.
@@ -131,3 +134,83 @@ func toyBuilder(classes, nanAfter int) Builder {
 }
 
 func newCPUEngine() *tensor.Engine { return tensor.NewEngine(tensor.NewCPU(1)) }
+
+// TestReplicasOnOtherDevices trains two replicas on devices that are not
+// tensor.CPU (as GPU replicas are): gradients and weights then move between
+// replicas by CopyAcross's host path, and the run must match the CPU
+// replicas' bit for bit, since the same kernels run in the same order.
+func TestReplicasOnOtherDevices(t *testing.T) {
+	sched := nn.StepSchedule{BaseLR: 0.05, Gamma: 0.1}
+	newT := func(devs []tensor.Device) *Trainer {
+		tr, err := NewTrainer(toyBuilder(3, 0), Options{Replicas: 2, ImagesPerReplica: 1, Schedule: sched,
+			Momentum: 0.9, WeightDecay: 1e-4, GradClip: 35, SizeDivisor: 8, Seed: 5, Devices: devs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr
+	}
+	cpu := newT(nil)
+	other := newT([]tensor.Device{tensortest.NewHostDevice(1), tensortest.NewHostDevice(1)})
+	for k := 0; k < 4; k++ {
+		items := toyItems(2, uint64(k))
+		rngs := func() []*rand.Rand {
+			return []*rand.Rand{seeded(5, "sample", uint64(k), 0), seeded(5, "sample", uint64(k), 1)}
+		}
+		rc, err := cpu.Step(items, rngs(), 0.05)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ro, err := other.Step(items, rngs(), 0.05)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rc.Total != ro.Total || rc.GradNorm != ro.GradNorm {
+			t.Fatalf("step %d: loss %v, grad norm %v on CPU replicas; %v, %v on other devices", k, rc.Total, rc.GradNorm, ro.Total, ro.GradNorm)
+		}
+	}
+	for r := range 2 {
+		pc, po := nn.NamedParameters(cpu.replicas[r].model), nn.NamedParameters(other.replicas[r].model)
+		for i := range pc {
+			if !slices.Equal(pc[i].Tensor.Data(), po[i].Tensor.Data()) {
+				t.Fatalf("replica %d %s differs between CPU and other devices", r, pc[i].Name)
+			}
+		}
+	}
+}
+
+func TestDevicesMustMatchReplicas(t *testing.T) {
+	_, err := NewTrainer(toyBuilder(3, 0), Options{Replicas: 2, ImagesPerReplica: 1, Seed: 1,
+		Schedule: nn.StepSchedule{BaseLR: 0.1, Gamma: 0.1}, Devices: []tensor.Device{tensor.NewCPU(1)}})
+	if err == nil || !strings.Contains(err.Error(), "1 devices for 2 replicas") {
+		t.Fatalf("err = %v, want a devices/replicas mismatch", err)
+	}
+}
+
+// failingDevice fails like a GPU out of memory once armed.
+type failingDevice struct {
+	*tensortest.HostDevice
+	armed bool
+}
+
+func (d *failingDevice) Alloc(n int) tensor.Buffer {
+	if d.armed {
+		panic("tensordev: cuMemAlloc_v2: CUDA_ERROR_OUT_OF_MEMORY (out of memory)")
+	}
+	return d.HostDevice.Alloc(n)
+}
+
+// TestDeviceFailureIsAnError: a replica's device failing mid-step ends the
+// step with an error naming the failure, not a crash of the process.
+func TestDeviceFailureIsAnError(t *testing.T) {
+	bad := &failingDevice{HostDevice: tensortest.NewHostDevice(1)}
+	tr, err := NewTrainer(toyBuilder(3, 0), Options{Replicas: 2, ImagesPerReplica: 1, Seed: 1,
+		Schedule: nn.StepSchedule{BaseLR: 0.1, Gamma: 0.1}, Devices: []tensor.Device{tensortest.NewHostDevice(1), bad}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad.armed = true
+	_, err = tr.Step(toyItems(2, 1), []*rand.Rand{seeded(1, "s", 0, 0), seeded(1, "s", 0, 1)}, 0.1)
+	if err == nil || !strings.Contains(err.Error(), "out of memory") {
+		t.Fatalf("err = %v, want the device's out-of-memory failure", err)
+	}
+}

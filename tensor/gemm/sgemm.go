@@ -21,13 +21,21 @@ const (
 )
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C, row-major; op(X) is X or its transpose.
-// It uses runtime.GOMAXPROCS(0) worker goroutines.
+// It uses runtime.GOMAXPROCS(0) worker goroutines (SgemmWorkers sets the number).
 //
 // op(A) is m×k, op(B) is k×n and C is m×n; lda, ldb and ldc are the row
 // strides of a, b and c as stored. When beta is zero C is not read (NaNs in C
 // do not propagate); when alpha is zero A and B are not read. Sgemm panics
 // with a "gemm: " message when a slice is too short for its dimensions.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	SgemmWorkers(runtime.GOMAXPROCS(0), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// SgemmWorkers is Sgemm on at most workers goroutines (the caller's
+// included; workers < 1 counts as 1). Data-parallel replicas that share the
+// cores give each its share, so that two replicas on two cores do not run
+// four GEMM workers.
+func SgemmWorkers(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
 		return
@@ -41,7 +49,6 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		smallGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	workers := runtime.GOMAXPROCS(0)
 	if work < serialWork {
 		workers = 1
 	}
@@ -52,7 +59,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		b: b, ldb: ldb,
 		beta: beta, c: c, ldc: ldc,
 	}
-	g.run(bestKernel(), defaultBlocking(), workers)
+	g.run(bestKernel(), defaultBlocking(), max(workers, 1))
 }
 
 // scaleC sets C = beta*C, writing zeros without reading C when beta == 0.

@@ -106,6 +106,9 @@ func TestKernelNameIsRunnable(t *testing.T) {
 // caller's goroutine reuses its pooled workspace (training loops call
 // Sgemm millions of times).
 func TestSgemmSerialDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector (sync.Pool drops items)")
+	}
 	const n = 64 // below serialWork: one goroutine
 	a := make([]float32, n*n)
 	c := make([]float32, n*n)
@@ -114,5 +117,19 @@ func TestSgemmSerialDoesNotAllocate(t *testing.T) {
 	})
 	if allocs >= 0.5 {
 		t.Fatalf("Sgemm allocated %.2f times per call, want 0", allocs)
+	}
+}
+
+// TestSgemmWorkers checks the explicit worker counts replicas use,
+// including counts above the core count and the clamp of 0 to 1.
+func TestSgemmWorkers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, workers := range []int{0, 1, 3} {
+		f := func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+			SgemmWorkers(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		}
+		for _, p := range randomProblems(rng, 20, 260) {
+			runAndCompare(t, rng, p, f)
+		}
 	}
 }
