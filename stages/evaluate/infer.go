@@ -42,6 +42,7 @@ type inferShardFn struct {
 	Kinds       []string // iou types to evaluate
 	PartsDir    string   // where detection part files go
 	Storage     string   // GCS endpoint for workers ("" for the default); see workerStorage
+	Device      string   // "cuda:N" to infer on that GPU; "" for the worker's CPU cores
 
 	fsys     *storage.FS
 	rd       *records.Reader
@@ -51,6 +52,7 @@ type inferShardFn struct {
 	engine   *tensor.Engine
 	model    Model
 	localCkp string // a downloaded copy of a remote checkpoint, removed in Teardown
+	closeDev func() error
 }
 
 func (f *inferShardFn) Setup(ctx context.Context) error {
@@ -76,8 +78,8 @@ func (f *inferShardFn) Setup(ctx context.Context) error {
 	return f.loadModel(ctx)
 }
 
-// loadModel resolves the registered loader and builds the model on a CPU
-// engine using every core of this worker.
+// loadModel resolves the registered loader and builds the model on the
+// GPU named by f.Device or on a CPU engine using every core of this worker.
 func (f *inferShardFn) loadModel(ctx context.Context) error {
 	load, err := resolveLoader(f.Loader)
 	if err != nil {
@@ -87,7 +89,9 @@ func (f *inferShardFn) loadModel(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	f.engine = tensor.NewEngine(tensor.NewCPU(0))
+	if f.engine, f.closeDev, err = openEngine(f.Device); err != nil {
+		return fmt.Errorf("evaluate worker: %w", err)
+	}
 	cfg := f.Config
 	if f.model, err = load(ctx, &cfg, f.engine, path); err != nil {
 		return fmt.Errorf("evaluate worker: load model from %s: %w", f.Checkpoint, err)
@@ -125,6 +129,9 @@ func (f *inferShardFn) Teardown() error {
 	var errs []error
 	if f.localCkp != "" {
 		errs = append(errs, os.Remove(f.localCkp))
+	}
+	if f.closeDev != nil {
+		errs = append(errs, f.closeDev())
 	}
 	if f.fsys != nil {
 		errs = append(errs, f.fsys.Close())

@@ -155,7 +155,8 @@ func (s Stage) plan(ctx context.Context, env *stages.Env) (*job, error) {
 	}
 	kinds := append([]string(nil), cfg.Evaluate.IoUTypes...)
 	j.infer = &inferShardFn{Records: recDir, Split: Split, Annotations: loc.Annotations,
-		Checkpoint: storage.Join(modelDir, name), Loader: key, Config: *cfg, Kinds: kinds, PartsDir: j.parts, Storage: emulatorEndpoint()}
+		Checkpoint: storage.Join(modelDir, name), Loader: key, Config: *cfg, Kinds: kinds, PartsDir: j.parts, Storage: emulatorEndpoint(),
+		Device: inferDevice(env.Devices)}
 	j.accumulate = &accumulateFn{Annotations: loc.Annotations, Kinds: kinds, ProposalMaxDets: cfg.Evaluate.ProposalMaxDets, Storage: j.infer.Storage}
 	return j, nil
 }
