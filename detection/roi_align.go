@@ -141,6 +141,12 @@ func checkRoIAlign(feat FeatureMap, rois []float32, cfg RoIAlignConfig) error {
 	if err := feat.Check(); err != nil {
 		return err
 	}
+	return checkRoIs(feat.N, rois, cfg)
+}
+
+// checkRoIs checks the configuration and the rois (R x 5) against a map of n
+// images.
+func checkRoIs(n int, rois []float32, cfg RoIAlignConfig) error {
 	if len(rois)%5 != 0 {
 		return fmt.Errorf("rois have %d values, not a multiple of 5", len(rois))
 	}
@@ -148,8 +154,8 @@ func checkRoIAlign(feat FeatureMap, rois []float32, cfg RoIAlignConfig) error {
 		return fmt.Errorf("output size %dx%d and spatial scale %g must be positive", cfg.OutH, cfg.OutW, cfg.SpatialScale)
 	}
 	for r := 0; r < len(rois)/5; r++ {
-		if b := int(rois[5*r]); b < 0 || b >= feat.N {
-			return fmt.Errorf("roi %d: batch index %g outside [0, %d)", r, rois[5*r], feat.N)
+		if b := int(rois[5*r]); b < 0 || b >= n {
+			return fmt.Errorf("roi %d: batch index %g outside [0, %d)", r, rois[5*r], n)
 		}
 		for _, v := range rois[5*r+1 : 5*r+5] {
 			// Adaptive sampling of an infinite RoI would take infinite taps.

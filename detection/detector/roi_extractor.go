@@ -36,6 +36,26 @@ func (o RoIExtractorOptions) withDefaults() RoIExtractorOptions {
 	return o
 }
 
+// RoIAlignDevice is the optional capability of a tensor.Device to run
+// RoIAlign on its own buffers (gpu/tensordev does, with the CUDA kernels).
+// When the engine's device has it, the extractor pools on the device and the
+// feature maps never leave it; otherwise it runs detection.RoIAlign through
+// tensor.Custom, on host copies of the maps for any device but the CPU.
+//
+// Both methods take the uploaded rois (g.R rows of 5) that the caller has
+// validated with g.Check, so an implementation may read them unchecked, and
+// they must compute what detection.RoIAlign and RoIAlignBackward compute
+// under g's config, up to float32 rounding (see detection.RoIAlignGeom).
+type RoIAlignDevice interface {
+	// RoIAlignForward overwrites out (g.OutLen() values, R x C x OutH x
+	// OutW) with RoIAlign of feat (g.FeatureLen(), N x C x H x W).
+	RoIAlignForward(out, feat, rois tensor.Buffer, g detection.RoIAlignGeom)
+	// RoIAlignBackward accumulates RoIAlign's feature gradient for the output
+	// gradient dout (g.OutLen()) into dfeat (g.FeatureLen()); the caller
+	// zeroes dfeat first. The order of the sums may vary (GPU atomics).
+	RoIAlignBackward(dfeat, dout, rois tensor.Buffer, g detection.RoIAlignGeom)
+}
+
 // RoIExtractor pools every RoI from the pyramid level its size maps to
 // (MMDetection's SingleRoIExtractor with RoIAlign).
 type RoIExtractor struct {
@@ -49,7 +69,8 @@ func NewRoIExtractor(opt RoIExtractorOptions) *RoIExtractor {
 
 // Forward pools rois (R x 5, image index first) from levels (the first
 // len(Strides) pyramid levels, [B,C,H,W] each) into [R,C,S,S], with the
-// gradient flowing back into the levels.
+// gradient flowing back into the levels. On a device with the RoIAlignDevice
+// capability the pooling runs there; elsewhere through tensor.Custom.
 func (x *RoIExtractor) Forward(levels []*tensor.Tensor, rois []float32) (*tensor.Tensor, error) {
 	o := x.opt
 	if len(levels) < len(o.Strides) {
@@ -85,6 +106,18 @@ func (x *RoIExtractor) Forward(levels []*tensor.Tensor, rois []float32) (*tensor
 		lc := cfg
 		lc.SpatialScale = 1 / float64(o.Strides[l])
 		return lc
+	}
+	if dev, ok := levels[0].Engine().Device().(RoIAlignDevice); ok {
+		geoms := make([]detection.RoIAlignGeom, len(levels))
+		for l, g := range groups {
+			s := shapes[l]
+			geoms[l] = detection.RoIAlignGeom{N: s[0], C: s[1], H: s[2], W: s[3], R: len(g.idx), RoIAlignConfig: levelCfg(l)}
+		}
+		out, err := poolOnDevice(dev, levels, rois, groups, geoms)
+		if err != nil {
+			return nil, fmt.Errorf("roi extractor: %w", err)
+		}
+		return out, nil
 	}
 	var ferr error
 	forward := func(in [][]float32, out []float32) {
@@ -124,6 +157,70 @@ func (x *RoIExtractor) Forward(levels []*tensor.Tensor, rois []float32) (*tensor
 		return nil, fmt.Errorf("roi extractor: %w", ferr)
 	}
 	return out, nil
+}
+
+// poolOnDevice is Forward on a RoIAlignDevice: the RoIs are validated on the
+// host, uploaded once sorted by level, and each level's kernel writes its
+// rows of the output. A level whose RoIs are consecutive writes them in
+// place; the others pool into a scratch buffer whose rows are copied to
+// their places run by run (the backward pass gathers the output gradient
+// likewise), all on the device.
+func poolOnDevice(dev RoIAlignDevice, levels []*tensor.Tensor, rois []float32, groups []levelGroup, geoms []detection.RoIAlignGeom) (*tensor.Tensor, error) {
+	e := levels[0].Engine()
+	d := e.Device()
+	sorted := make([]float32, 0, len(rois))
+	first := make([]int, len(levels)) // row of each level's first RoI in sorted
+	for l, g := range groups {
+		if len(g.idx) == 0 {
+			continue
+		}
+		rows := g.rows(rois, 5)
+		if err := geoms[l].Check(rows); err != nil {
+			return nil, fmt.Errorf("level %d: roi align: %w", l, err)
+		}
+		first[l] = len(sorted) / 5
+		sorted = append(sorted, rows...)
+	}
+	r := len(rois) / 5
+	var sortedBuf tensor.Buffer
+	if r > 0 {
+		sortedBuf = e.FromData(sorted, r, 5).Buffer()
+	}
+	levelRoIs := func(l int) tensor.Buffer { return d.View(sortedBuf, 5*first[l], 5*geoms[l].R) }
+	g0 := geoms[0]
+	bins := g0.C * g0.OutH * g0.OutW
+	forward := func(in []tensor.Buffer, out tensor.Buffer) {
+		for l, g := range groups {
+			geom := geoms[l]
+			if geom.R == 0 {
+				continue
+			}
+			if g.contiguous {
+				dev.RoIAlignForward(d.View(out, g.idx[0]*bins, geom.OutLen()), in[l], levelRoIs(l), geom)
+				continue
+			}
+			pooled := e.Empty(geom.OutLen()).Buffer()
+			dev.RoIAlignForward(pooled, in[l], levelRoIs(l), geom)
+			g.copyRows(d, out, pooled, bins, true)
+		}
+	}
+	backward := func(dout tensor.Buffer, in []tensor.Buffer, din []tensor.Buffer) {
+		for l, g := range groups {
+			geom := geoms[l]
+			if geom.R == 0 || din[l] == nil {
+				continue
+			}
+			var gout tensor.Buffer
+			if g.contiguous {
+				gout = d.View(dout, g.idx[0]*bins, geom.OutLen())
+			} else {
+				gout = e.Empty(geom.OutLen()).Buffer()
+				g.copyRows(d, gout, dout, bins, false)
+			}
+			dev.RoIAlignBackward(din[l], gout, levelRoIs(l), geom)
+		}
+	}
+	return tensor.DeviceOp(e, []int{r, g0.C, g0.OutH, g0.OutW}, levels, forward, backward), nil
 }
 
 // levelGroup lists the RoIs (by index) pooled from one level. When they are
@@ -168,5 +265,25 @@ func (g levelGroup) scatter(dst, src []float32, w int) {
 	}
 	for k, i := range g.idx {
 		copy(dst[i*w:(i+1)*w], src[k*w:(k+1)*w])
+	}
+}
+
+// copyRows copies the group's rows (width w) between a buffer in group order
+// and one in RoI order, one device copy per run of consecutive RoIs: into
+// RoI order (dst) from group order (src) when toRoIOrder, else from RoI
+// order (src) into group order (dst).
+func (g levelGroup) copyRows(d tensor.Device, dst, src tensor.Buffer, w int, toRoIOrder bool) {
+	for start := 0; start < len(g.idx); {
+		end := start + 1
+		for end < len(g.idx) && g.idx[end] == g.idx[end-1]+1 {
+			end++
+		}
+		n, grouped, inRoIOrder := (end-start)*w, start*w, g.idx[start]*w
+		if toRoIOrder {
+			d.Copy(d.View(dst, inRoIOrder, n), d.View(src, grouped, n))
+		} else {
+			d.Copy(d.View(dst, grouped, n), d.View(src, inRoIOrder, n))
+		}
+		start = end
 	}
 }
