@@ -5,26 +5,33 @@
 #
 #     OUT=/some/dir scripts/gpu-check.sh
 #
-# Needs the test binaries built beforehand on a machine with Go:
+# Needs the test binaries built beforehand on a machine with Go, with
+# `make gpu-check-binary` (.gpu/gpu.test, and tensordev, detector and train
+# as .test.gz; CGO_ENABLED=0, stripped), and .gpu carried to the GPU machine.
 #
-#     CGO_ENABLED=0 go test -c -o .gpu/gpu.test ./gpu
-#     CGO_ENABLED=0 go test -c -o .gpu/tensordev.test ./gpu/tensordev   (optional)
-#
-# and .gpu carried to the GPU machine.
-#
-# Steps, each logged under $OUT/logs and never stopping the script:
+# Steps, each logged under $OUT/logs and never stopping the script, most
+# valuable first:
 #   a. nvcc -ptx -arch=compute_80 every gpu/kernels/*.cu into $OUT/ptx
 #      (in parallel; a failing file is logged and the rest go on), then
 #      ptxas for the local GPU as a second opinion.
-#   b. the Go tests with DETFLOW_PTX_DIR=$OUT/ptx: host tests in one run,
-#      then every GPU test in its own process (a kernel fault poisons its
-#      CUDA context, not the other tests).
-#   c. the Go GPU benchmarks, briefly.
-#   d. the same sizes in PyTorch (scripts/gpu_torch_ref.py), for ratios
-#      measured side by side.
-#   e. nvidia-smi and a summary ($OUT/summary.txt); the PTX stays in
+#   b. the kernel tests with DETFLOW_PTX_DIR=$OUT/ptx: gpu host tests in one
+#      run, then every TestGPU* of gpu in its own process (a kernel fault
+#      poisons its CUDA context, not the other tests), then gpu/tensordev.
+#   c. the training checks: every TestGPU* of detection/detector and
+#      stages/train, one process each.
+#   d. issue 9's R-50 figures: BenchmarkGPUR50FPN (Fast R-CNN R-50-FPN, 2
+#      images of 1333x800 per step) and torchvision's equivalent
+#      (bench_torchvision_r50.py --device cuda --batch 2, with PyTorch's
+#      default TF32 settings and with --fp32), and a ratio table.
+#   e. the kernel micro-benchmarks, Go and PyTorch (scripts/gpu_torch_ref.py),
+#      briefly, with ratios.
+#   f. nvidia-smi and a summary ($OUT/summary.txt); the PTX stays in
 #      $OUT/ptx for committing to gpu/kernels/ptx/.
-# Target: well under 4 minutes on an H100/H200.
+# Every step has its own time limit, and all of them share a budget of
+# GPU_CHECK_BUDGET seconds (default 420) counted from the start: a step gets
+# at most what is left, and one that would start with under 15 s left is
+# skipped (said so in the summary), so the script ends within about 7
+# minutes whatever hangs.
 
 set -u
 OUT="${OUT:-$(mktemp -d /tmp/gpu-check.XXXXXX)}"
@@ -34,13 +41,22 @@ ROOT=$(pwd)
 SUMMARY="$OUT/summary.txt"
 : >"$SUMMARY"
 T0=$(date +%s)
+DEADLINE=$((T0 + ${GPU_CHECK_BUDGET:-420}))
 
 say() { echo "[gpu-check +$(($(date +%s) - T0))s] $*" | tee -a "$SUMMARY"; }
-# run_logged NAME TIMEOUT CMD...: runs CMD with a time limit, output to
-# $OUT/logs/NAME.log, and reports the exit status.
+# run_logged NAME TIMEOUT CMD...: runs CMD with a time limit (at most what
+# is left of the budget), output to $OUT/logs/NAME.log, and reports the exit
+# status; 125 when skipped for want of time.
 run_logged() {
 	local name=$1 limit=$2
 	shift 2
+	local left=$((DEADLINE - $(date +%s)))
+	if [ $left -lt 15 ]; then
+		echo "skipped: ${left}s of the budget left" >"$OUT/logs/$name.log"
+		say "$name: SKIPPED (time budget spent)"
+		return 125
+	fi
+	[ $left -lt "$limit" ] && limit=$left
 	timeout -k 5 "$limit" "$@" >"$OUT/logs/$name.log" 2>&1
 	local rc=$?
 	if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
@@ -52,6 +68,29 @@ run_logged() {
 }
 
 say "output in $OUT"
+
+# Test binaries: .gpu/NAME.test, or .gpu/NAME.test.gz (make gpu-check-binary
+# gzips the big ones: the device tool carries 64 MiB) unpacked into a
+# scratch folder, never into .gpu or $OUT.
+BINTMP=$(mktemp -d "${TMPDIR:-/tmp}/detflow-gpu-bin.XXXXXX")
+trap 'rm -rf "$BINTMP"' EXIT
+testbin() { # testbin NAME: path of NAME's test binary ("" if none)
+	local plain="$ROOT/.gpu/$1.test" z="$ROOT/.gpu/$1.test.gz" out="$BINTMP/$1.test"
+	if [ -x "$plain" ]; then
+		echo "$plain"
+	elif [ -e "$z" ]; then
+		if command -v gzip >/dev/null; then
+			gzip -dc "$z" >"$out"
+		else
+			python3 -c 'import gzip, shutil, sys; shutil.copyfileobj(gzip.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$z" "$out"
+		fi && chmod +x "$out" && echo "$out"
+	fi
+}
+GPU_BIN=$(testbin gpu)
+TENSORDEV_BIN=$(testbin tensordev)
+DETECTOR_BIN=$(testbin detector)
+TRAIN_BIN=$(testbin train)
+say "test binaries: ${GPU_BIN:-no gpu} ${TENSORDEV_BIN:-no tensordev} ${DETECTOR_BIN:-no detector} ${TRAIN_BIN:-no train} (make gpu-check-binary, carry .gpu)"
 
 # --- environment ------------------------------------------------------------
 {
@@ -114,76 +153,148 @@ fi
 # --- libraries ----------------------------------------------------------------
 # The binary finds libcuda by itself; cuBLAS and NCCL may live in the CUDA
 # toolkit or in PyTorch's pip wheels (site-packages/nvidia/...), which the
-# loader does not search: point the overrides at what is there.
-SITES=$(python3 -c 'import site; print(" ".join(site.getsitepackages()))' 2>/dev/null || true)
-find_lib() { # find_lib PATTERN: newest-looking match in the toolkit, then pip wheels
-	local hit
-	for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib /usr/local/cuda-13*/lib64; do
-		hit=$(ls -1 "$d"/$1 2>/dev/null | sort -V | tail -1)
-		[ -n "$hit" ] && { echo "$hit"; return; }
-	done
-	for s in $SITES; do
-		hit=$(find "$s/nvidia" "$s/torch/lib" -maxdepth 4 -name "$1" 2>/dev/null | sort -V | tail -1)
-		[ -n "$hit" ] && { echo "$hit"; return; }
+# loader does not search: point the overrides at what is t# --- b. kernel tests ---------------------------------------------------------
+export DETFLOW_PTX_DIR="$OUT/ptx"
+
+# run_gpu_tests LABEL DIR BIN LIMIT: every test of BIN named TestGPU*, each
+# in its own process run from DIR (Go test binaries expect their package
+# folder: testdata, gpu/kernels/*.cu), logged as logs/LABEL-TEST.log.
+run_gpu_tests() {
+	local label=$1 dir=$2 bin=$3 limit=$4 t rc res tests
+	if [ -z "$bin" ]; then
+		say "$label: test binary MISSING; build it with make gpu-check-binary (and carry .gpu)"
+		return
+	fi
+	tests=$(cd "$dir" && "$bin" -test.list '^TestGPU' 2>/dev/null)
+	if [ -z "$tests" ]; then
+		say "$label: no TestGPU* tests in $(basename "$bin")"
+		return
+	fi
+	for t in $tests; do
+		(cd "$dir" && run_logged "$label-$t" "$limit" "$bin" -test.v -test.run "^$t\$" -test.timeout "$((limit - 10))s")
+		rc=$?
+		[ $rc -eq 125 ] && continue # skipped for want of time, said so
+		res=PASS
+		[ $rc -ne 0 ] && res=FAIL
+		grep -q "^--- SKIP: $t" "$OUT/logs/$label-$t.log" && res=SKIP
+		case $res in
+		PASS) say "$label $t: PASS" ;;
+		SKIP) say "$label $t: SKIP: $(grep -m1 -E '_test\.go:[0-9]+: ' "$OUT/logs/$label-$t.log" | sed -E 's/^.*_test\.go:[0-9]+: //')" ;;
+		FAIL)
+			say "$label $t: FAIL"
+			grep -E -- '--- FAIL|_test.go:[0-9]+:|^panic|CUDA_ERROR|PTX|^gpu:|tensordev:' "$OUT/logs/$label-$t.log" | head -25 | sed 's/^/    /' | tee -a "$SUMMARY"
+			;;
+		esac
 	done
 }
-CUBLAS=$(find_lib 'libcublas.so.1[0-9]')
-NCCL=$(find_lib 'libnccl.so.2')
-if [ -n "$CUBLAS" ]; then
-	export DETFLOW_LIBCUBLAS="$CUBLAS"
-	export LD_LIBRARY_PATH="$(dirname "$CUBLAS")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-fi
-if [ -n "$NCCL" ]; then
-	export DETFLOW_LIBNCCL="$NCCL"
-	export LD_LIBRARY_PATH="$(dirname "$NCCL"):$LD_LIBRARY_PATH"
-fi
-say "cuBLAS: ${CUBLAS:-not found (binary searches the default paths)}; NCCL: ${NCCL:-not found}"
 
-# --- b. Go tests --------------------------------------------------------------
-export DETFLOW_PTX_DIR="$OUT/ptx"
-# Go test binaries expect to run in their package folder (the tests read
-# gpu/kernels/*.cu), so the runs below cd into gpu/.
-BIN="$ROOT/.gpu/gpu.test"
-if [ ! -x "$BIN" ]; then
-	say "$BIN: MISSING; build it with: CGO_ENABLED=0 go test -c -o .gpu/gpu.test ./gpu (and carry .gpu)"
+BIN=$GPU_BIN
+if [ -z "$BIN" ]; then
+	say "gpu test binary MISSING; build it with make gpu-check-binary (and carry .gpu)"
 else
 	# Host-side tests (everything not named TestGPU*) in one process.
 	(cd gpu && run_logged go-host-tests 60 "$BIN" -test.v -test.run '^Test[^G]' -test.timeout 50s)
 	say "host tests: $(grep -c '^--- PASS' "$OUT/logs/go-host-tests.log") passed, $(grep -c '^--- FAIL' "$OUT/logs/go-host-tests.log") failed, $(grep -c '^--- SKIP' "$OUT/logs/go-host-tests.log") skipped"
 	grep -E '^(--- FAIL|--- SKIP)' "$OUT/logs/go-host-tests.log" | sed 's/^/    /' | tee -a "$SUMMARY"
-	# GPU tests, one process each.
-	for t in $("$BIN" -test.list '^TestGPU' 2>/dev/null); do
-		(cd gpu && run_logged "go-$t" 90 "$BIN" -test.v -test.run "^$t\$" -test.timeout 80s)
-		rc=$?
-		res=PASS
-		[ $rc -ne 0 ] && res=FAIL
-		grep -q "^--- SKIP: $t" "$OUT/logs/go-$t.log" && res=SKIP
-		case $res in
-		PASS) say "$t: PASS" ;;
-		SKIP) say "$t: SKIP:$(grep -m1 -o 'skipped: .*' "$OUT/logs/go-$t.log" | cut -c9-)" ;;
-		FAIL)
-			say "$t: FAIL"
-			grep -E -- '--- FAIL|_test.go:[0-9]+:|^panic|CUDA_ERROR|PTX|^gpu:' "$OUT/logs/go-$t.log" | head -25 | sed 's/^/    /' | tee -a "$SUMMARY"
-			;;
-		esac
-	done
-	# tensor.Device conformance of gpu/tensordev, when its binary was built:
-	#   CGO_ENABLED=0 go test -c -o .gpu/tensordev.test ./gpu/tensordev
-	if [ -x "$ROOT/.gpu/tensordev.test" ]; then
-		(cd gpu/tensordev && run_logged go-tensordev 90 "$ROOT/.gpu/tensordev.test" -test.v -test.timeout 80s)
-		say "tensordev: $(grep -c '^--- PASS' "$OUT/logs/go-tensordev.log") passed, $(grep -c '^--- FAIL' "$OUT/logs/go-tensordev.log") failed, $(grep -c '^--- SKIP' "$OUT/logs/go-tensordev.log") skipped"
-		grep -E -- '--- FAIL|_test.go:[0-9]+:|^panic' "$OUT/logs/go-tensordev.log" | head -20 | sed 's/^/    /' | tee -a "$SUMMARY"
-	fi
-	# --- c. Go benchmarks ---
-	(cd gpu && run_logged go-bench 150 "$BIN" -test.run '^$' -test.bench 'GPU' -test.benchtime 20x -test.timeout 140s)
-	grep -E '^(BENCH|Benchmark)' "$OUT/logs/go-bench.log" >"$OUT/logs/bench-go.txt"
+	run_gpu_tests go gpu "$BIN" 90
+fi
+# tensor.Device conformance of gpu/tensordev.
+if [ -n "$TENSORDEV_BIN" ]; then
+	(cd gpu/tensordev && run_logged go-tensordev 90 "$TENSORDEV_BIN" -test.v -test.timeout 80s)
+	say "tensordev: $(grep -c '^--- PASS' "$OUT/logs/go-tensordev.log") passed, $(grep -c '^--- FAIL' "$OUT/logs/go-tensordev.log") failed, $(grep -c '^--- SKIP' "$OUT/logs/go-tensordev.log") skipped"
+	grep -E -- '--- FAIL|_test.go:[0-9]+:|^panic' "$OUT/logs/go-tensordev.log" | head -20 | sed 's/^/    /' | tee -a "$SUMMARY"
+else
+	say "tensordev test binary MISSING (make gpu-check-binary)"
 fi
 
-# --- d. PyTorch side by side --------------------------------------------------
-run_logged torch-ref 120 python3 scripts/gpu_torch_ref.py
-grep -E '^(BENCH|INFO)' "$OUT/logs/torch-ref.log" >"$OUT/logs/bench-torch.txt"
+# --- c. training checks -------------------------------------------------------
+run_gpu_tests detector detection/detector "$DETECTOR_BIN" 120
+run_gpu_tests train stages/train "$TRAIN_BIN" 120
 
-# --- e. summary ---------------------------------------------------------------
+# --- d. R-50-FPN vs torchvision ----------------------------------------------
+# Same workload both sides: 2 images of 1333x800 per step, 1000 proposals
+# each; a warm-up step, then 3 timed steps per pass (go test also runs one
+# b.N=1 round first and reports the 3x one).
+if [ -n "$DETECTOR_BIN" ]; then
+	(cd detection/detector && run_logged r50-go 180 "$DETECTOR_BIN" -test.v -test.run '^$' \
+		-test.bench GPUR50FPN -test.benchtime 3x -test.timeout 170s)
+else
+	say "detector test binary MISSING; no detflow R-50 figures"
+fi
+run_logged r50-torch 150 python3 -B detection/detector/testdata/bench_torchvision_r50.py --device cuda --batch 2 3
+run_logged r50-torch-fp32 150 python3 -B detection/detector/testdata/bench_torchvision_r50.py --device cuda --batch 2 --fp32 3
+{
+	echo "== R-50-FPN Fast R-CNN, 2 img/step at 1333x800, 1000 proposals/img (ratio = detflow / torch) =="
+	python3 - "$OUT/logs/r50-go.log" "$OUT/logs/r50-torch.log" "$OUT/logs/r50-torch-fp32.log" <<'PY' 2>&1
+import sys
+
+def read(path, prefix):
+    """pass -> {key: value} from the "<prefix> pass=..." lines of a log."""
+    out = {}
+    try:
+        for line in open(path):
+            f = line.split()
+            if not f or f[0] != prefix or len(f) < 2:
+                continue
+            if f[1] == "info" or not f[1].startswith("pass="):
+                print("   ", line.rstrip())
+                continue
+            kv = dict(x.split("=", 1) for x in f[1:] if "=" in x)
+            out.setdefault(kv["pass"], {}).update(kv)
+    except OSError as e:
+        print("    cannot read", path, e)
+    return out
+
+go = read(sys.argv[1], "detflow-r50")
+tv = read(sys.argv[2], "torch-r50")
+tv32 = read(sys.argv[3], "torch-r50")
+
+def get(d, p, k):
+    try:
+        return float(d[p][k])
+    except (KeyError, ValueError):
+        return None
+
+def cell(v):
+    return f"{v:.4g}" if v is not None else "n/a"
+
+def ratio(a, b):
+    return f"{a / b:.2f}x" if a is not None and b else "n/a"
+
+rows = [
+    ("train s/iter (lower better)", "train", "s"),
+    ("predict s/iter (lower better)", "predict", "s"),
+    ("predict img/s (higher better)", "predict", "img_s"),
+    ("train img/s (higher better)", "train", "img_s"),
+    ("train peak MiB allocated", "train", "peak_mib"),
+    ("predict peak MiB allocated", "predict", "peak_mib"),
+    ("train peak MiB reserved", "train", "reserved_mib"),
+    ("predict peak MiB reserved", "predict", "reserved_mib"),
+]
+print(f"{'':32s}{'detflow':>10s}{'torch':>10s}{'ratio':>8s}{'torch fp32':>12s}{'ratio':>8s}")
+for name, p, k in rows:
+    g, t, t32 = get(go, p, k), get(tv, p, k), get(tv32, p, k)
+    print(f"{name:32s}{cell(g):>10s}{cell(t):>10s}{ratio(g, t):>8s}{cell(t32):>12s}{ratio(g, t32):>8s}")
+for p in ("predict", "train"):
+    fb = go.get(p, {}).get("host_fallbacks")
+    if fb:
+        print(f"detflow {p} host fallbacks (calls in {go[p].get('steps', '?')} steps): {fb}")
+print("(torch: PyTorch's default TF32 settings; torch fp32: --fp32, IEEE FP32 as detflow. detflow's")
+print(" allocated peak counts the engine's pooled buffers, so it lies between torch's allocated and reserved.)")
+PY
+	grep -E -- '--- (FAIL|SKIP)|^panic|_test.go:[0-9]+:' "$OUT/logs/r50-go.log" 2>/dev/null | head -10 | sed 's/^/    /'
+	grep -E 'Error|error' "$OUT/logs/r50-torch.log" "$OUT/logs/r50-torch-fp32.log" 2>/dev/null | head -6 | sed 's/^/    /'
+} | tee -a "$SUMMARY"
+
+# --- e. kernel micro-benchmarks -----------------------------------------------
+if [ -n "$BIN" ]; then
+	(cd gpu && run_logged go-bench 120 "$BIN" -test.run '^$' -test.bench 'GPU' -test.benchtime 20x -test.timeout 110s)
+fi
+grep -E '^(BENCH|Benchmark)' "$OUT/logs/go-bench.log" >"$OUT/logs/bench-go.txt" 2>/dev/null
+run_logged torch-ref 90 python3 -B scripts/gpu_torch_ref.py
+grep -E '^(BENCH|INFO)' "$OUT/logs/torch-ref.log" >"$OUT/logs/bench-torch.txt" 2>/dev/null
+
+# --- f. summary ---------------------------------------------------------------
 nvidia-smi >"$OUT/logs/nvidia-smi.txt" 2>&1
 {
 	echo "== benchmarks (ms; ratio = detflow / torch, lower is better) =="

@@ -172,21 +172,7 @@ func BenchmarkR50FPN(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(2, 2))
-	var boxes []float32
-	var labels []int32
-	for j := 0; j < 7; j++ {
-		x, y := rng.Float32()*1100, rng.Float32()*600
-		boxes = append(boxes, x, y, x+40+rng.Float32()*180, y+40+rng.Float32()*180)
-		labels = append(labels, int32(rng.IntN(80)))
-	}
-	it := &batch.Item{OrigW: 1333, OrigH: 800, W: 1333, H: 800, ScaleX: 1, ScaleY: 1,
-		Pixels: make([]float32, 3*800*1333), GTBoxes: boxes, GTLabels: labels, GTCrowd: make([]bool, 7)}
-	for j := 0; j < 1000; j++ {
-		x, y := rng.Float32()*1300, rng.Float32()*780
-		it.Proposals = append(it.Proposals, x, y, x+8+rng.Float32()*(1325-x), y+8+rng.Float32()*(792-y))
-	}
-	items := []*batch.Item{it}
+	items := r50Items(1)
 	b.Run("Predict", func(b *testing.B) {
 		cpu0 := cpuSeconds()
 		for i := 0; i < b.N; i++ {
