@@ -15,10 +15,10 @@ lscpu | grep -E '^(Model name|CPU\(s\)|L2 cache|L3 cache)' || true
 go version
 
 section "FP32 FMA peak and SGEMM (tensor/gemm): GFLOP/s and fraction of single-core peak"
-go test -run '^$' -bench 'PeakFMA|Sgemm$' -benchtime 3x ./tensor/gemm/
+go test -run '^$' -bench 'PeakFMA|Sgemm$' -benchtime 1s ./tensor/gemm/
 if have numpy; then
 	section "numpy SGEMM on the same cores (reference)"
-	"$PY" tensor/gemm/testdata/bench_numpy.py
+	for t in 1 $(nproc); do "$PY" tensor/gemm/testdata/bench_numpy.py --threads "$t"; done
 fi
 
 section "ResNet-18/50 forward and train step, batch 2x3x224x224 (nn), vs PyTorch"

@@ -7,14 +7,17 @@
 // and alpha == 0 means A and B are not read.
 //
 // The blocked algorithm follows Goto/BLIS (blocking.go): op(B) is packed
-// into kc×nc panels of NR-wide slivers, op(A) into groups of MR-tall
-// micro-panels with alpha folded in (pack.go), and a register-tiled
+// into kc×nc panels of NR-wide slivers, shared by all workers, and each
+// worker packs its own blocks of op(A) into MR-tall micro-panels with alpha
+// folded in (pack.go), so they stay in that core's L2; a register-tiled
 // micro-kernel computes MR×NR tiles of C from the packed data (kernel.go).
 // Tiles that stick out of C are computed into a scratch tile and merged, so
-// edges need no special kernel. Packing and multiplying alternate as
-// parallel phases over runtime.GOMAXPROCS(0) goroutines that claim tasks
-// from a shared counter (driver.go); packing memory is recycled through a
-// sync.Pool, so steady-state single-goroutine calls do not allocate.
+// edges need no special kernel. A call is a schedule of steps, one per
+// panel, each multiplying one panel while packing the next into a second
+// buffer; runtime.GOMAXPROCS(0) goroutines (SgemmWorkers: any number),
+// started once per call, claim each step's tasks from a shared counter
+// (driver.go). Packing memory is recycled through a sync.Pool, so
+// steady-state single-goroutine calls do not allocate.
 //
 // On amd64 the micro-kernels are Go assembly, one file per variant:
 // kernel_avx512_amd64.s (14×32 tile, 28 zmm accumulators) and

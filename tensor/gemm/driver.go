@@ -1,8 +1,10 @@
 package gemm
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // gemmCall is one Sgemm invocation's operands.
@@ -19,30 +21,63 @@ type gemmCall struct {
 	ldc            int
 }
 
-// workspace is the packing memory of one call: the shared packed B panel,
-// the shared packed A group and one edge tile per worker. Workspaces are
-// recycled through workspacePool so steady-state calls do not allocate.
+// workspace is the packing memory of one call: the packed B panel (two,
+// when several workers overlap packing the next panel with multiplying the
+// current one), one packed A block and one edge tile per worker, and the
+// call's schedule. Workspaces are recycled through workspacePool so
+// steady-state calls do not allocate.
 type workspace struct {
 	call    gemmCall
-	packedB []float32
-	packedA []float32
+	packedB [2][]float32
+	packedA [][]float32
 	tiles   [][]float32
+	panels  []panel
+	steps   []step
+	claims  []claim
+	// refs counts the team members still inside the call; the last one out
+	// recycles the workspace (see team).
+	refs atomic.Int32
+	// Members that stop spinning at a step's barrier sleep on cond (see
+	// waitStep); waiters tells the finisher of a step to wake them.
+	mu      sync.Mutex
+	cond    sync.Cond
+	waiters atomic.Int32
 }
 
-var workspacePool = sync.Pool{New: func() any { return new(workspace) }}
+var workspacePool = sync.Pool{New: func() any {
+	ws := new(workspace)
+	ws.cond.L = &ws.mu
+	return ws
+}}
 
 // getWorkspace returns a workspace with room for the given sizes.
-func getWorkspace(bLen, aLen, tileLen, workers int) *workspace {
+func getWorkspace(bLen, bufs, aLen, tileLen, workers int) *workspace {
 	ws := workspacePool.Get().(*workspace)
-	ws.packedB = grow(ws.packedB, bLen)
-	ws.packedA = grow(ws.packedA, aLen)
-	for len(ws.tiles) < workers {
-		ws.tiles = append(ws.tiles, nil)
+	for i := range bufs {
+		ws.packedB[i] = grow(ws.packedB[i], bLen)
 	}
-	for i := range ws.tiles[:workers] {
-		ws.tiles[i] = grow(ws.tiles[i], tileLen)
-	}
+	ws.packedA = growEach(ws.packedA, workers, aLen)
+	ws.tiles = growEach(ws.tiles, workers, tileLen)
+	ws.panels, ws.steps = ws.panels[:0], ws.steps[:0]
 	return ws
+}
+
+// growEach returns s with at least n slices of m elements.
+func growEach(s [][]float32, n, m int) [][]float32 {
+	for len(s) < n {
+		s = append(s, nil)
+	}
+	for i := range s[:n] {
+		s[i] = grow(s[i], m)
+	}
+	return s
+}
+
+// release drops the caller's matrices (the pool must not keep them alive)
+// and recycles the workspace.
+func (ws *workspace) release() {
+	ws.call = gemmCall{}
+	workspacePool.Put(ws)
 }
 
 // grow returns s resliced to n elements, reallocating when too small.
@@ -54,118 +89,257 @@ func grow(s []float32, n int) []float32 {
 }
 
 // run computes the product with micro-kernel kern, blocking bl and up to
-// workers goroutines. For each kc×nc panel of op(B) and each group of rows
-// of op(A), one parallel phase packs (B slivers and A blocks as tasks) and a
-// second multiplies (A block × run of B slivers as tasks).
+// workers goroutines, as a schedule of steps over the (jc, pc) panels of
+// op(B) in order (blocking.go). Step 0 packs the first panel; step s+1
+// multiplies panel s and packs panel s+1 into the other buffer. A multiply
+// task packs one block of op(A) into its worker's own buffer (it stays in
+// that core's L2) and runs the micro-kernel over a run of the panel's
+// slivers. Only B is shared between workers, and one barrier per panel
+// separates the steps.
 //
-// The call is copied into the pooled workspace so that the phases can point
+// The call is copied into the pooled workspace so that the steps can point
 // at it without a heap allocation per call.
 func (call gemmCall) run(kern microKernel, bl blocking, workers int) {
 	// Equal k steps no larger than bl.kc, so the last is not a sliver.
 	kc := ceilDiv(call.k, ceilDiv(call.k, bl.kc))
 	nc := min(bl.nc, roundUp(call.n, kern.nr))
-	// Equal-sized A blocks, each a multiple of MR, no larger than bl.mc.
-	mc := roundUp(ceilDiv(call.m, ceilDiv(call.m, bl.mc)), kern.mr)
-	mg := min(roundUp(call.m, mc), max(1, bl.groupRows/mc)*mc)
-	ws := getWorkspace(kc*roundUp(nc, kern.nr), mg*kc, kern.mr*kern.nr, workers)
+	mc := blockRows(call.m, kern.mr, bl.mc, workers)
+	bufs := 1
+	if workers > 1 {
+		bufs = 2
+	}
+	ws := getWorkspace(kc*roundUp(nc, kern.nr), bufs, mc*kc, kern.mr*kern.nr, workers)
 	ws.call = call
 	g := &ws.call
-	defer func() {
-		ws.call = gemmCall{} // do not keep the caller's matrices alive
-		workspacePool.Put(ws)
-	}()
 
 	for jc := 0; jc < g.n; jc += nc {
-		ncur := min(nc, g.n-jc)
 		for pc := 0; pc < g.k; pc += kc {
-			kcur := min(kc, g.k-pc)
-			beta := float32(1)
+			p := panel{g: g, ws: ws, kern: kern, buf: len(ws.panels) % bufs,
+				pc: pc, kc: min(kc, g.k-pc), jc: jc, nc: min(nc, g.n-jc), mc: mc, beta: 1}
 			if pc == 0 {
-				beta = g.beta
+				p.beta = g.beta
 			}
-			for ig := 0; ig < g.m; ig += mg {
-				mgcur := min(mg, g.m-ig)
-				g.pack(ws, kern, workers, ig == 0, ig, mgcur, pc, kcur, jc, ncur)
-				g.compute(ws, kern, workers, ig, mgcur, mc, kcur, jc, ncur, beta)
-			}
+			p.layout(workers)
+			ws.panels = append(ws.panels, p)
 		}
 	}
-}
-
-// pack packs the A group op(A)[ig:ig+mg, pc:pc+kc] and, when withB, the B
-// panel op(B)[pc:pc+kc, jc:jc+nc], as tasks of one parallel phase: a few
-// micro-panels of A or slivers of B each, small enough that one A block is
-// shared out among all workers.
-func (g *gemmCall) pack(ws *workspace, kern microKernel, workers int, withB bool, ig, mg, pc, kc, jc, nc int) {
-	const panelsPerTask = 4
-	ph := packPhase{g: g, ws: ws, kern: kern, ig: ig, mg: mg, pc: pc, kc: kc, jc: jc, nc: nc}
-	ph.rowsPerTask = panelsPerTask * kern.mr
-	ph.aTasks = ceilDiv(mg, ph.rowsPerTask)
-	ph.slivers = ceilDiv(nc, kern.nr)
-	ph.sliversPerTask = panelsPerTask
-	bTasks := 0
-	if withB {
-		bTasks = ceilDiv(ph.slivers, panelsPerTask)
+	// Steps point into ws.panels, which no longer grows.
+	var prev *panel
+	for i := range ws.panels {
+		ws.steps = append(ws.steps, newStep(prev, &ws.panels[i]))
+		prev = &ws.panels[i]
 	}
-	runPhase(workers, ph.aTasks+bTasks, ph)
-}
-
-// packPhase is one packing phase; tasks [0, aTasks) pack rows of A, the
-// rest slivers of B.
-type packPhase struct {
-	g                       *gemmCall
-	ws                      *workspace
-	kern                    microKernel
-	ig, mg, pc, kc, jc, nc  int
-	rowsPerTask, aTasks     int
-	slivers, sliversPerTask int
-}
-
-func (ph packPhase) do(_, t int) {
-	g, kern := ph.g, ph.kern
-	if t < ph.aTasks {
-		i := t * ph.rowsPerTask
-		packA(ph.ws.packedA[i*ph.kc:], g.a, g.lda, g.transA, g.alpha, ph.ig+i, min(ph.rowsPerTask, ph.mg-i), ph.pc, ph.kc, kern.mr, kern.simd)
+	ws.steps = append(ws.steps, newStep(prev, nil))
+	if workers <= 1 {
+		for i := range ws.steps {
+			s := &ws.steps[i]
+			for t := 0; t < s.tasks; t++ {
+				s.do(0, t)
+			}
+		}
+		ws.release()
 		return
 	}
-	s0 := (t - ph.aTasks) * ph.sliversPerTask
-	s1 := min(s0+ph.sliversPerTask, ph.slivers)
-	packB(ph.ws.packedB, g.b, g.ldb, g.transB, ph.pc, ph.kc, ph.jc, ph.nc, kern.nr, s0, s1, kern.simd)
+	ws.team(workers)
 }
 
-// compute multiplies every packed A block of the group by the packed B
-// panel. A task is one A block times a run of B slivers; when there are few
-// A blocks the panel's slivers are split so that every worker has work.
-func (g *gemmCall) compute(ws *workspace, kern microKernel, workers, ig, mg, mc, kc, jc, nc int, beta float32) {
-	ph := computePhase{g: g, ws: ws, kern: kern, ig: ig, mg: mg, mc: mc, kc: kc, jc: jc, nc: nc, beta: beta}
-	blocks := ceilDiv(mg, mc)
-	ph.slivers = ceilDiv(nc, kern.nr)
-	ph.chunks = 1
+// blockRows is the height of the op(A) blocks: at most maxRows (an L2-sized
+// block), and with several workers small enough that each gets about eight
+// blocks to balance, but never below one micro-panel.
+func blockRows(m, mr, maxRows, workers int) int {
+	blocks := ceilDiv(m, maxRows)
 	if workers > 1 {
-		ph.chunks = min(ph.slivers, ceilDiv(4*workers, blocks))
+		blocks = max(blocks, 8*workers)
 	}
-	ph.perChunk = ceilDiv(ph.slivers, ph.chunks)
-	ph.chunks = ceilDiv(ph.slivers, ph.perChunk)
-	runPhase(workers, blocks*ph.chunks, ph)
+	return min(roundUp(ceilDiv(m, blocks), mr), roundUp(maxRows, mr))
 }
 
-// computePhase is one multiply phase; task t is A block t/chunks times
-// sliver run t%chunks.
-type computePhase struct {
-	g                         *gemmCall
-	ws                        *workspace
-	kern                      microKernel
-	ig, mg, mc, kc, jc, nc    int
-	slivers, chunks, perChunk int
-	beta                      float32
+// panel is one kc×nc panel of op(B) with the multiply of every op(A) block
+// by it. Multiply task t is block t/chunks times sliver run t%chunks; runs
+// are split only when there are too few blocks to keep the workers busy.
+type panel struct {
+	g                *gemmCall
+	ws               *workspace
+	kern             microKernel
+	buf              int // which packed-B buffer
+	pc, kc, jc, nc   int
+	mc               int
+	beta             float32
+	slivers, perPack int // B slivers, and slivers per packing task
+	blocks, chunks   int
+	perChunk         int
 }
 
-func (ph computePhase) do(w, t int) {
-	blk, chunk := t/ph.chunks, t%ph.chunks
-	ic := blk * ph.mc
-	s0 := chunk * ph.perChunk
-	s1 := min(s0+ph.perChunk, ph.slivers)
-	ph.g.macroKernel(ph.ws.tiles[w], ph.ws.packedA[ic*ph.kc:], ph.ws.packedB, ph.kern, ph.ig+ic, min(ph.mc, ph.mg-ic), ph.kc, ph.jc, ph.nc, s0, s1, ph.beta)
+// layout splits the panel into packing and multiplying tasks.
+func (p *panel) layout(workers int) {
+	p.slivers = ceilDiv(p.nc, p.kern.nr)
+	p.perPack = 4
+	p.blocks = ceilDiv(p.g.m, p.mc)
+	p.chunks = 1
+	if workers > 1 {
+		p.chunks = min(p.slivers, ceilDiv(4*workers, p.blocks))
+	}
+	p.perChunk = ceilDiv(p.slivers, p.chunks)
+	p.chunks = ceilDiv(p.slivers, p.perChunk)
+}
+
+func (p *panel) packTasks() int { return ceilDiv(p.slivers, p.perPack) }
+func (p *panel) mulTasks() int  { return p.blocks * p.chunks }
+
+// packB packs slivers of the panel into its buffer.
+func (p *panel) packB(t int) {
+	g := p.g
+	s0 := t * p.perPack
+	packB(p.ws.packedB[p.buf], g.b, g.ldb, g.transB, p.pc, p.kc, p.jc, p.nc, p.kern.nr, s0, min(s0+p.perPack, p.slivers), p.kern.simd)
+}
+
+// multiply packs block t/chunks of op(A) into worker w's buffer and
+// multiplies it by sliver run t%chunks of the packed panel.
+func (p *panel) multiply(w, t int) {
+	g, kern := p.g, p.kern
+	blk, chunk := t/p.chunks, t%p.chunks
+	ic := blk * p.mc
+	mc := min(p.mc, g.m-ic)
+	a := p.ws.packedA[w]
+	packA(a, g.a, g.lda, g.transA, g.alpha, ic, mc, p.pc, p.kc, kern.mr, kern.simd)
+	s0 := chunk * p.perChunk
+	g.macroKernel(p.ws.tiles[w], a, p.ws.packedB[p.buf], kern, ic, mc, p.kc, p.jc, p.nc, s0, min(s0+p.perChunk, p.slivers), p.beta)
+}
+
+// step is one phase of a call's schedule: the multiplies of panel mul and
+// the packing of panel pack (either may be nil). Its tasks may run in any
+// order and in parallel, but only after every task of the previous step
+// has finished. Multiplies come first, so the small packing tasks fill the
+// end of the step and the workers reach the barrier together.
+type step struct {
+	mul, pack *panel
+	muls      int
+	tasks     int
+}
+
+func newStep(mul, pack *panel) step {
+	s := step{mul: mul, pack: pack}
+	if mul != nil {
+		s.muls = mul.mulTasks()
+	}
+	s.tasks = s.muls
+	if pack != nil {
+		s.tasks += pack.packTasks()
+	}
+	return s
+}
+
+func (s *step) do(w, t int) {
+	if t < s.muls {
+		s.mul.multiply(w, t)
+		return
+	}
+	s.pack.packB(t - s.muls)
+}
+
+// claim is the task bookkeeping of one step: next hands out tasks, done
+// counts finished ones. The padding keeps steps on separate cache lines.
+type claim struct {
+	next, done atomic.Int64
+	_          [48]byte
+}
+
+// team runs the schedule on the caller's goroutine and workers-1 helpers
+// started once per call. Every member walks the steps in order, claiming
+// tasks from each step's counter; when a step has none left, it waits for
+// the ones still running elsewhere (waitStep). A helper that starts late
+// skips finished steps.
+//
+// Starting the helpers once per call rather than once per step matters:
+// waking a parked thread costs 40-100 µs on the 2-core VM. Nobody spins
+// without work in flight, though: helpers spinning between calls were tried
+// and halved 2-thread throughput on the shared machine, where an idle
+// spinner takes the core the caller needs; a pool of helpers lingering
+// 100 µs after each call (as OpenBLAS's threads spin) lifted n=256 from
+// 1.1x to 1.3-1.8x on two cores but made ResNet training 2-4% slower.
+func (ws *workspace) team(workers int) {
+	n := len(ws.steps)
+	if cap(ws.claims) < n {
+		ws.claims = make([]claim, n)
+	}
+	ws.claims = ws.claims[:n]
+	for i := range ws.claims {
+		ws.claims[i].next.Store(0)
+		ws.claims[i].done.Store(0)
+	}
+	// The caller waits for every step's tasks but not for the helpers: one
+	// that starts after the last step has nothing to do but leave, and the
+	// last member out recycles the workspace.
+	ws.refs.Store(int32(workers))
+	for w := 1; w < workers; w++ {
+		go ws.member(w)
+	}
+	// A new goroutine goes to this processor's "run next" slot, which an
+	// idle processor only steals after a pause of several microseconds;
+	// starting one more pushes the helpers into the ordinary run queue,
+	// where they are stolen at once (measured: helper start 95 -> 40 µs).
+	go nop()
+	ws.member(0)
+}
+
+func nop() {}
+
+// member is one team member's walk through the schedule.
+func (ws *workspace) member(w int) {
+	for i := range ws.steps {
+		s, c := &ws.steps[i], &ws.claims[i]
+		for {
+			t := int(c.next.Add(1) - 1)
+			if t >= s.tasks {
+				break
+			}
+			s.do(w, t)
+			if c.done.Add(1) == int64(s.tasks) && ws.waiters.Load() > 0 {
+				ws.mu.Lock()
+				ws.cond.Broadcast()
+				ws.mu.Unlock()
+			}
+		}
+		ws.waitStep(c, int64(s.tasks))
+	}
+	if ws.refs.Add(-1) == 0 {
+		ws.release()
+	}
+}
+
+// spinWait is how long a member spins at a barrier before sleeping: about
+// one multiply task (50-500 µs), the most the other members normally need
+// to finish theirs; it yields to other goroutines (replicas sharing the
+// cores) as it spins. Sleeping sooner costs a thread wake-up (40-100 µs on
+// the 2-core VM) at most barriers: with 50 µs, n=1024 ran 1.84x on two
+// cores instead of 1.89x. A member whose partner was descheduled by another
+// process stops burning the core after it.
+const spinWait = 200 * time.Microsecond
+
+// waitStep returns when all tasks of a step are done: it spins for up to
+// spinWait, then sleeps until the member finishing the last task wakes it.
+// (Atomics are sequentially consistent: a finisher that sees no waiter
+// finished before the waiter's own check of done.)
+func (ws *workspace) waitStep(c *claim, tasks int64) {
+	var start time.Time
+	for spin := 0; c.done.Load() < tasks; spin++ {
+		if spin%64 != 63 {
+			continue
+		}
+		runtime.Gosched()
+		if start.IsZero() {
+			start = time.Now()
+		} else if time.Since(start) > spinWait {
+			ws.waiters.Add(1)
+			ws.mu.Lock()
+			for c.done.Load() < tasks {
+				ws.cond.Wait()
+			}
+			ws.mu.Unlock()
+			ws.waiters.Add(-1)
+			return
+		}
+	}
 }
 
 // macroKernel runs the micro-kernel over every MR×NR tile of the block
@@ -206,56 +380,4 @@ func mergeTile(c []float32, ldc int, tile []float32, nr, h, w int, beta float32)
 			crow[j] = v + beta*crow[j]
 		}
 	}
-}
-
-// runPhase runs p.do(worker, task) for every task in [0, tasks), on the
-// caller's goroutine alone when one worker suffices. Only the parallel
-// branch builds a closure, so the serial path does not allocate.
-func runPhase[P interface{ do(worker, task int) }](workers, tasks int, p P) {
-	if workers <= 1 || tasks <= 1 {
-		for t := 0; t < tasks; t++ {
-			p.do(0, t)
-		}
-		return
-	}
-	q := p
-	parallelFor(workers, tasks, q.do)
-}
-
-// parallelFor runs body(worker, task) for task in [0, tasks) on up to
-// workers goroutines (the caller's included) that claim tasks in order from
-// a shared counter, so a worker slowed by other load simply takes fewer.
-//
-// Goroutines are started per phase and park when done. A team of helpers
-// spinning between phases was tried: it saves the thread wake-up per phase
-// on an idle machine but halved 2-thread throughput on the shared 2-core
-// machine, where a spinning helper takes the core the caller needs.
-func parallelFor(workers, tasks int, body func(worker, task int)) {
-	workers = min(workers, tasks)
-	if workers <= 1 {
-		for t := 0; t < tasks; t++ {
-			body(0, t)
-		}
-		return
-	}
-	var next atomic.Int64
-	loop := func(w int) {
-		for {
-			t := int(next.Add(1) - 1)
-			if t >= tasks {
-				return
-			}
-			body(w, t)
-		}
-	}
-	var wg sync.WaitGroup
-	for w := 1; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			loop(w)
-		}()
-	}
-	loop(0)
-	wg.Wait()
 }

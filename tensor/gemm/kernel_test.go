@@ -51,8 +51,8 @@ func TestBlockedVariants(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, kern := range runnableKernels() {
 		blockings := []blocking{
-			{mc: kern.mr, kc: 5, nc: kern.nr, groupRows: 1},
-			{mc: 2 * kern.mr, kc: 13, nc: 3 * kern.nr, groupRows: 5 * kern.mr},
+			{mc: kern.mr, kc: 5, nc: kern.nr},
+			{mc: 2 * kern.mr, kc: 13, nc: 3 * kern.nr},
 			defaultBlocking(),
 		}
 		for _, bl := range blockings {

@@ -1,6 +1,7 @@
 package gemm
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -131,5 +132,24 @@ func TestSgemmWorkers(t *testing.T) {
 		for _, p := range randomProblems(rng, 20, 260) {
 			runAndCompare(t, rng, p, f)
 		}
+	}
+}
+
+// TestSgemmConcurrentCalls: data-parallel replicas call Sgemm from several
+// goroutines at once (here parallel subtests); each call has its own
+// workspace and team, and helpers of one call that start late must not
+// touch the next call's workspace.
+func TestSgemmConcurrentCalls(t *testing.T) {
+	for g := range 4 {
+		t.Run(fmt.Sprint("caller", g), func(t *testing.T) {
+			t.Parallel()
+			rng := rand.New(rand.NewPCG(9, uint64(g)))
+			for _, p := range randomProblems(rng, 12, 200) {
+				f := func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+					SgemmWorkers(2, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+				}
+				runAndCompare(t, rng, p, f)
+			}
+		})
 	}
 }
