@@ -29,6 +29,7 @@ type Device struct {
 	args    *kernelArgs
 	modules map[string]uintptr
 	funcs   map[string]uintptr
+	hasPTX  map[string]bool // HasModule's answers
 	alloc   *CachingAllocator
 	pinned  *CachingAllocator
 	blas    *BLAS
@@ -91,7 +92,7 @@ func OpenWith(drv *Driver, ordinal int) (*Device, error) {
 // and streams.
 func newDevice(drv *Driver, info DeviceInfo, ptx ptxSource) *Device {
 	d := &Device{drv: drv, info: info, ptx: ptx, args: new(kernelArgs),
-		modules: map[string]uintptr{}, funcs: map[string]uintptr{}}
+		modules: map[string]uintptr{}, funcs: map[string]uintptr{}, hasPTX: map[string]bool{}}
 	d.alloc = newCachingAllocator(deviceRaw{d})
 	d.pinned = newCachingAllocator(pinnedRaw{d})
 	return d

@@ -27,7 +27,10 @@
 // nvcc -ptx -arch=compute_80 into gpu/kernels/ptx/<module>.ptx, which is
 // committed and embedded with go:embed, so builds need no nvcc. Every kernel
 // has a CPU twin in cpu_ref_*.go; the GPU tests compare the two with the
-// tolerance atol + |ref|*rtol and print the first mismatches.
+// tolerance atol + |ref|*rtol and print the first mismatches. A module
+// added after the last PTX commit has no embedded PTX until the next GPU
+// session compiles it: Device.HasModule tells callers (gpu/tensordev) to
+// keep their host path until then.
 //
 // # Threads and contexts
 //

@@ -127,6 +127,21 @@ func TestLaunchersMatchKernelSignatures(t *testing.T) {
 		{kRoIAlignFwd, func() error { return d.RoIAlignFwd(p, p, p, roi) }},
 		{kRoIAlignBwd, func() error { return d.RoIAlignBwd(p, p, p, roi) }},
 		{kNMSMask, func() error { _, err := d.NMSSorted(p, 130, 0.7); return err }},
+		{kStridedCopy, func() error { return d.StridedCopy([]int{4, 5, 3}, p, []int{1, 12, 4}, p, []int{15, 3, 1}, true) }},
+		{kBroadcastBinary, func() error {
+			return d.BroadcastBinary(BinaryMul, []int{3, 7, 5}, p, p, []int{5, 0, 1}, p, []int{0, 5, 1})
+		}},
+		{kReduceSum, func() error { return d.ReduceSum(p, p, 3, 11, 13) }},
+		{kIndexSelect, func() error { return d.IndexSelect(p, p, p, 3, 7, 5, 4) }},
+		{kIndexAdd, func() error { return d.IndexAdd(p, p, p, 3, 7, 5, 4) }},
+		{kGatherRows, func() error { return d.GatherRows(p, p, p, 4, 6, 3) }},
+		{kScatterAddRows, func() error { return d.ScatterAddRows(p, p, p, 4, 6, 3) }},
+		{kSoftmaxRows, func() error { return d.SoftmaxRows(p, p, 7, 13) }},
+		{kSoftmaxRowsBwd, func() error { return d.SoftmaxRowsBwd(p, p, p, 7, 13) }},
+		{kAvgPoolFwd, func() error { return d.AvgPoolFwd(p, p, pool) }},
+		{kAvgPoolBwd, func() error { return d.AvgPoolBwd(p, p, pool) }},
+		{kAdaptiveAvgPoolFwd, func() error { return d.AdaptiveAvgPoolFwd(p, p, 6, 9, 9, 7, 7) }},
+		{kAdaptiveAvgPoolBwd, func() error { return d.AdaptiveAvgPoolBwd(p, p, 6, 9, 9, 7, 7) }},
 	}
 	sigs := cuSignatures(t)
 	seen := map[string]bool{}
@@ -172,6 +187,15 @@ func checkGeometry(t *testing.T, l launchRecord) {
 	case kNMSMask:
 		if l.Block.X != 64 || l.Grid.X != 3 || l.Grid.Y != 3 {
 			t.Errorf("%s: grid %v block %v, contract is (ceil(130/64)=3)^2 blocks of 64", l.Kernel, l.Grid, l.Block)
+		}
+	case kReduceSum:
+		// [3, 11, 13]: 16 columns by 16 rows per block, one block row per outer index.
+		if l.Block.X*l.Block.Y > 256 || l.Block.Y&(l.Block.Y-1) != 0 || l.Block.X != 16 || l.Grid.X != 1 || l.Grid.Y != 3 {
+			t.Errorf("%s: grid %v block %v, contract is bx*by <= 256, by a power of two, grid (ceil(13/bx), 3)", l.Kernel, l.Grid, l.Block)
+		}
+	case kSoftmaxRows, kSoftmaxRowsBwd:
+		if l.Block.X != 128 || l.Grid.X != 7 {
+			t.Errorf("%s: grid %v block %v, contract is 128 threads, one block per row (7)", l.Kernel, l.Grid, l.Block)
 		}
 	default:
 		if l.Block.X == 0 || l.Grid.X == 0 {

@@ -23,6 +23,10 @@ func kernelModules() []kernelModule {
 		{modRoIAlign, []string{kRoIAlignFwd, kRoIAlignBwd}},
 		{modNMS, []string{kNMSMask}},
 		{modSGD, []string{kSGDMomentum}},
+		{modLayout, []string{kStridedCopy, kBroadcastBinary, kReduceSum}},
+		{modIndex, []string{kIndexSelect, kIndexAdd, kGatherRows, kScatterAddRows}},
+		{modSoftmax, []string{kSoftmaxRows, kSoftmaxRowsBwd}},
+		{modAvgPool, []string{kAvgPoolFwd, kAvgPoolBwd, kAdaptiveAvgPoolFwd, kAdaptiveAvgPoolBwd}},
 	}
 }
 
@@ -40,6 +44,10 @@ const (
 	modRoIAlign    = "roi_align"
 	modNMS         = "nms"
 	modSGD         = "sgd"
+	modLayout      = "layout"
+	modIndex       = "index"
+	modSoftmax     = "softmax"
+	modAvgPool     = "avgpool"
 )
 
 // Kernel entry names (extern "C", so PTX names are not mangled).
@@ -79,6 +87,21 @@ const (
 	kChannelMeanVar   = "channel_mean_var_f32"
 	kChannelAffine    = "channel_affine_f32"
 	kChannelAffineBwd = "channel_affine_bwd_f32"
+
+	kStridedCopy     = "strided_copy_f32"
+	kBroadcastBinary = "broadcast_binary_f32"
+	kReduceSum       = "reduce_sum_f32"
+	kIndexSelect     = "index_select_f32"
+	kIndexAdd        = "index_add_f32"
+	kGatherRows      = "gather_rows_f32"
+	kScatterAddRows  = "scatter_add_rows_f32"
+	kSoftmaxRows     = "softmax_rows_f32"
+	kSoftmaxRowsBwd  = "softmax_rows_bwd_f32"
+
+	kAvgPoolFwd         = "avgpool_fwd_f32"
+	kAvgPoolBwd         = "avgpool_bwd_f32"
+	kAdaptiveAvgPoolFwd = "adaptive_avgpool_fwd_f32"
+	kAdaptiveAvgPoolBwd = "adaptive_avgpool_bwd_f32"
 )
 
 // moduleOf returns the module that defines a kernel, or "".

@@ -9,7 +9,9 @@ import (
 // DevPtr is a device address (CUdeviceptr).
 type DevPtr uintptr
 
-// maxKernelArgs bounds the parameters of our kernels (RoIAlign has 14).
+// maxKernelArgs bounds the parameters of our kernels (broadcast_binary_f32
+// has 24: three pointers, three ints, six sizes and two operands' six
+// strides).
 const maxKernelArgs = 24
 
 // kernelArgs is the kernelParams array cuLaunchKernel reads: ptrs[i] points

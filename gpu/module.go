@@ -1,6 +1,7 @@
 package gpu
 
 import (
+	"errors"
 	"fmt"
 	"unsafe"
 )
@@ -86,4 +87,37 @@ func (d *Device) Launch(kernel string, grid, block [3]uint32, shared uint32, arg
 	return d.do(func() error {
 		return d.launch(kernel, dim3{grid[0], grid[1], grid[2]}, dim3{block[0], block[1], block[2]}, shared, args...)
 	})
+}
+
+// The modules whose PTX a build may lack (added after the last PTX commit):
+// callers ask HasModule before using their launchers.
+const (
+	ModuleLayout  = modLayout  // StridedCopy, BroadcastBinary, ReduceSum
+	ModuleIndex   = modIndex   // IndexSelect, IndexAdd, GatherRows, ScatterAddRows
+	ModuleSoftmax = modSoftmax // SoftmaxRows, SoftmaxRowsBwd
+	ModuleAvgPool = modAvgPool // AvgPoolFwd/Bwd, AdaptiveAvgPoolFwd/Bwd
+)
+
+// HasModule reports whether the PTX of a kernel module is available (in
+// DETFLOW_PTX_DIR when set, else embedded), so callers can keep a host
+// path for builds whose PTX predates the module. The PTX is read once per
+// Device and the answer cached; only a missing file (ErrPTXMissing) says
+// false, so a broken PTX still fails loudly at its first launch.
+func (d *Device) HasModule(name string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if has, ok := d.hasPTX[name]; ok {
+		return has
+	}
+	known := false
+	for _, m := range kernelModules() {
+		known = known || m.Name == name
+	}
+	has := false
+	if known {
+		_, err := d.ptx.Load(name)
+		has = !errors.Is(err, ErrPTXMissing)
+	}
+	d.hasPTX[name] = has
+	return has
 }
