@@ -213,12 +213,25 @@ func chunkGeometry(rois []float32, lo, hi int, cfg RoIAlignConfig, h, w int) []r
 // channel-major loop keeps one plane (270 KB) in cache for a whole chunk of
 // RoIs. The sampling taps are computed once per RoI, in parallel over RoIs.
 func RoIAlign(feat FeatureMap, rois []float32, cfg RoIAlignConfig) ([]float32, error) {
+	out := make([]float32, len(rois)/5*feat.C*cfg.OutH*cfg.OutW)
+	if err := RoIAlignInto(out, feat, rois, cfg); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RoIAlignInto is RoIAlign writing into out (R x C x OutH x OutW values),
+// for callers that pool into memory they own (a training step would
+// otherwise make tens of MB of garbage).
+func RoIAlignInto(out []float32, feat FeatureMap, rois []float32, cfg RoIAlignConfig) error {
 	if err := checkRoIAlign(feat, rois, cfg); err != nil {
-		return nil, fmt.Errorf("roi align: %w", err)
+		return fmt.Errorf("roi align: %w", err)
 	}
 	bins := cfg.OutH * cfg.OutW
 	c := feat.C
-	out := make([]float32, len(rois)/5*c*bins)
+	if len(out) != len(rois)/5*c*bins {
+		return fmt.Errorf("roi align: output has %d values, want %d", len(out), len(rois)/5*c*bins)
+	}
 	hw := feat.H * feat.W
 	for _, ch := range roiChunks(rois, cfg, feat.H, feat.W) {
 		geo := chunkGeometry(rois, ch[0], ch[1], cfg, feat.H, feat.W)
@@ -231,7 +244,7 @@ func RoIAlign(feat FeatureMap, rois []float32, cfg RoIAlignConfig) ([]float32, e
 			}
 		})
 	}
-	return out, nil
+	return nil
 }
 
 // poolPlane averages the taps of every bin of one RoI on one channel plane.
@@ -258,18 +271,28 @@ func RoIAlignBackward(gradOut []float32, feat FeatureMap, rois []float32, cfg Ro
 	if feat.N < 0 || feat.C < 0 || feat.H < 0 || feat.W < 0 {
 		return nil, fmt.Errorf("roi align backward: negative feature map shape %dx%dx%dx%d", feat.N, feat.C, feat.H, feat.W)
 	}
-	shape := FeatureMap{N: feat.N, C: feat.C, H: feat.H, W: feat.W, Data: make([]float32, feat.N*feat.C*feat.H*feat.W)}
+	grad := make([]float32, feat.N*feat.C*feat.H*feat.W)
+	if err := RoIAlignBackwardAdd(grad, gradOut, feat, rois, cfg); err != nil {
+		return nil, err
+	}
+	return grad, nil
+}
+
+// RoIAlignBackwardAdd is RoIAlignBackward adding into grad (the shape of
+// feat) instead of returning a new slice; into a zeroed grad it gives
+// exactly RoIAlignBackward's values.
+func RoIAlignBackwardAdd(grad, gradOut []float32, feat FeatureMap, rois []float32, cfg RoIAlignConfig) error {
+	shape := FeatureMap{N: feat.N, C: feat.C, H: feat.H, W: feat.W, Data: grad}
 	if err := checkRoIAlign(shape, rois, cfg); err != nil {
-		return nil, fmt.Errorf("roi align backward: %w", err)
+		return fmt.Errorf("roi align backward: %w", err)
 	}
 	r := len(rois) / 5
 	bins := cfg.OutH * cfg.OutW
 	c := feat.C
 	if len(gradOut) != r*c*bins {
-		return nil, fmt.Errorf("roi align backward: output gradient has %d values, want %d", len(gradOut), r*c*bins)
+		return fmt.Errorf("roi align backward: output gradient has %d values, want %d", len(gradOut), r*c*bins)
 	}
 	hw := feat.H * feat.W
-	grad := shape.Data
 	for _, ch := range roiChunks(rois, cfg, feat.H, feat.W) {
 		geo := chunkGeometry(rois, ch[0], ch[1], cfg, feat.H, feat.W)
 		parallelFor(c, cfg.Workers, func(k int) {
@@ -281,7 +304,7 @@ func RoIAlignBackward(gradOut []float32, feat FeatureMap, rois []float32, cfg Ro
 			}
 		})
 	}
-	return grad, nil
+	return nil
 }
 
 // scatterPlane adds one RoI's output gradient on one channel to its plane.

@@ -202,3 +202,39 @@ func TestRoIAlignWorkersAgree(t *testing.T) {
 	gb, _ := RoIAlignBackward(gout, feat, rois, many)
 	allClose(t, "backward", gb, ga, 0, 0)
 }
+
+// TestRoIAlignIntoVariants: the variants writing into caller memory check
+// its size, and the backward one adds to what is there.
+func TestRoIAlignIntoVariants(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 23))
+	feat := randomFeature(rng, 1, 2, 6, 7)
+	rois := randomRoIs(rng, 4, 1, 24, 28, 2, 20)
+	cfg := RoIAlignConfig{OutH: 2, OutW: 2, SpatialScale: 0.25}
+	if err := RoIAlignInto(make([]float32, 3), feat, rois, cfg); err == nil {
+		t.Error("RoIAlignInto with a short output: no error")
+	}
+	gout := randomFeature(rng, 4, 2, 2, 2).Data
+	want, err := RoIAlignBackward(gout, feat, rois, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zeroed := make([]float32, len(feat.Data))
+	if err := RoIAlignBackwardAdd(zeroed, gout, feat, rois, cfg); err != nil {
+		t.Fatal(err)
+	}
+	allClose(t, "into zeros", zeroed, want, 0, 0)
+	grad := make([]float32, len(feat.Data))
+	for i := range grad {
+		grad[i] = 1
+	}
+	if err := RoIAlignBackwardAdd(grad, gout, feat, rois, cfg); err != nil {
+		t.Fatal(err)
+	}
+	for i := range grad {
+		want[i]++
+	}
+	allClose(t, "into ones", grad, want, 1e-6, 0)
+	if err := RoIAlignBackwardAdd(grad[1:], gout, feat, rois, cfg); err == nil {
+		t.Error("RoIAlignBackwardAdd with a short gradient: no error")
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -208,6 +209,10 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 	for _, in := range step.Stage.Inputs() {
 		env.Inputs[in] = plan.Step(in).Dir
 	}
+	// Stages share the process: return what the previous ones left to the
+	// OS, or the last stage's footprint sits on top of theirs (evaluate
+	// after train peaked at 1.3 GB where either alone stays under 0.95).
+	debug.FreeOSMemory()
 	started := time.Now().UTC()
 	if err := step.Stage.Run(ctx, env); err != nil {
 		log.Error("stage failed", "stage", name, "err", err)

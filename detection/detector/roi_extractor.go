@@ -126,13 +126,20 @@ func (x *RoIExtractor) Forward(levels []*tensor.Tensor, rois []float32) (*tensor
 			if len(g.idx) == 0 {
 				continue
 			}
-			pooled, err := detection.RoIAlign(fm[l], g.rows(rois, 5), levelCfg(l))
-			if err != nil {
+			// Contiguous rows pool straight into out; others through a
+			// buffer scattered afterwards.
+			pooled := make([]float32, len(g.idx)*bins)
+			if g.contiguous {
+				pooled = g.rows(out, bins)
+			}
+			if err := detection.RoIAlignInto(pooled, fm[l], g.rows(rois, 5), levelCfg(l)); err != nil {
 				ferr = fmt.Errorf("level %d: %w", l, err)
 				clear(out)
 				return
 			}
-			g.scatter(out, pooled, bins)
+			if !g.contiguous {
+				g.scatter(out, pooled, bins)
+			}
 		}
 	}
 	backward := func(dout []float32, in [][]float32, din [][]float32) {
@@ -141,14 +148,10 @@ func (x *RoIExtractor) Forward(levels []*tensor.Tensor, rois []float32) (*tensor
 			if len(g.idx) == 0 || din[l] == nil {
 				continue
 			}
-			grad, err := detection.RoIAlignBackward(g.rows(dout, bins), fm[l], g.rows(rois, 5), levelCfg(l))
-			if err != nil {
+			// din[l] arrives zeroed and only this level's RoIs add to it.
+			if err := detection.RoIAlignBackwardAdd(din[l], g.rows(dout, bins), fm[l], g.rows(rois, 5), levelCfg(l)); err != nil {
 				// The forward pass validated the same inputs, so this is a bug.
 				panic(fmt.Sprintf("detector: roi align backward: level %d: %v", l, err))
-			}
-			d := din[l]
-			for i, v := range grad {
-				d[i] += v
 			}
 		}
 	}

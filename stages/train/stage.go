@@ -3,6 +3,8 @@ package train
 import (
 	"context"
 	"errors"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/detflow/detflow/batch"
@@ -29,6 +31,14 @@ func (Stage) ConfigKeys() []string { return []string{"model", "train_cfg", "data
 // previous attempt with the same fingerprint was interrupted.
 func (s Stage) Run(ctx context.Context, env *stages.Env) (err error) {
 	cfg := env.Config
+	// Tensors live in pooled buffers, so the collector mostly sees per-step
+	// host data: a heap goal of 1.25x the live heap instead of Go's 2x cut
+	// the stage's peak RSS by a third at no measured cost (BENCHMARKS.md).
+	// Not process-wide: selective search ran 20% slower with it. GOGC in
+	// the environment still decides.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(25))
+	}
 	devs, closeDevs, err := openDevices(env.Devices)
 	if err != nil {
 		return err
