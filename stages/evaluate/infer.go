@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"slices"
 	"time"
 
@@ -51,7 +49,7 @@ type inferShardFn struct {
 	data     batch.Options
 	engine   *tensor.Engine
 	model    Model
-	localCkp string // a downloaded copy of a remote checkpoint, removed in Teardown
+	cleanCkp func() error // removes a downloaded copy of a remote checkpoint
 	closeDev func() error
 }
 
@@ -85,10 +83,11 @@ func (f *inferShardFn) loadModel(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	path, err := f.localCheckpoint(ctx)
+	path, cleanup, err := f.fsys.Localize(ctx, f.Checkpoint)
 	if err != nil {
-		return err
+		return fmt.Errorf("evaluate worker: %w", err)
 	}
+	f.cleanCkp = cleanup
 	if f.engine, f.closeDev, err = openEngine(f.Device); err != nil {
 		return fmt.Errorf("evaluate worker: %w", err)
 	}
@@ -99,36 +98,10 @@ func (f *inferShardFn) loadModel(ctx context.Context) error {
 	return nil
 }
 
-// localCheckpoint returns a local path to the checkpoint, copying a remote
-// (gs://) one to a temporary file: loaders read local files.
-func (f *inferShardFn) localCheckpoint(ctx context.Context) (string, error) {
-	if !storage.IsGCS(f.Checkpoint) {
-		return f.Checkpoint, nil
-	}
-	r, err := f.fsys.Open(ctx, f.Checkpoint)
-	if err != nil {
-		return "", fmt.Errorf("evaluate worker: %w", err)
-	}
-	defer r.Close()
-	tmp, err := os.CreateTemp("", "detflow-checkpoint-*.safetensors")
-	if err != nil {
-		return "", fmt.Errorf("evaluate worker: copy checkpoint: %w", err)
-	}
-	f.localCkp = tmp.Name()
-	_, err = io.Copy(tmp, r)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return "", fmt.Errorf("evaluate worker: copy checkpoint %s: %w", f.Checkpoint, err)
-	}
-	return f.localCkp, nil
-}
-
 func (f *inferShardFn) Teardown() error {
 	var errs []error
-	if f.localCkp != "" {
-		errs = append(errs, os.Remove(f.localCkp))
+	if f.cleanCkp != nil {
+		errs = append(errs, f.cleanCkp())
 	}
 	if f.closeDev != nil {
 		errs = append(errs, f.closeDev())

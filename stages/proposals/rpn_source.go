@@ -2,9 +2,7 @@ package proposals
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -158,33 +156,6 @@ func loadRunConfig(ctx context.Context, fsys *storage.FS, p string) (*configs.Co
 	return cfg, nil
 }
 
-// localCheckpoint returns a local path to a checkpoint, copying a gs://
-// one to a temporary file (checkpoint loaders read local files); cleanup
-// removes the copy.
-func localCheckpoint(ctx context.Context, fsys *storage.FS, p string) (path string, cleanup func() error, err error) {
-	if !storage.IsGCS(p) {
-		return p, func() error { return nil }, nil
-	}
-	r, err := fsys.Open(ctx, p)
-	if err != nil {
-		return "", nil, fmt.Errorf("copy checkpoint: %w", err)
-	}
-	defer r.Close()
-	tmp, err := os.CreateTemp("", "detflow-rpn-*.safetensors")
-	if err != nil {
-		return "", nil, fmt.Errorf("copy checkpoint: %w", err)
-	}
-	cleanup = func() error { return os.Remove(tmp.Name()) }
-	_, err = io.Copy(tmp, r)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return "", nil, errors.Join(fmt.Errorf("copy checkpoint %s: %w", p, err), cleanup())
-	}
-	return tmp.Name(), cleanup, nil
-}
-
 // loadRPN builds the RPN its config describes on e and loads a checkpoint
 // into it, in inference mode. A checkpoint whose weights do not line up
 // with the architecture (missing or unexpected keys, or shapes) fails.
@@ -193,7 +164,7 @@ func loadRPN(ctx context.Context, fsys *storage.FS, cfg *configs.Config, checkpo
 	if err != nil {
 		return nil, err
 	}
-	local, cleanup, err := localCheckpoint(ctx, fsys, checkpoint)
+	local, cleanup, err := fsys.Localize(ctx, checkpoint)
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,7 @@ func checkpointName(epoch int) string { return fmt.Sprintf("epoch_%d.safetensors
 // loop is one training run's state.
 type loop struct {
 	env  *stages.Env
+	work string // local folder of the working files (see localWork)
 	cfg  configs.Train
 	tr   *Trainer
 	rd   *records.Reader
@@ -48,7 +49,7 @@ type loop struct {
 }
 
 func (l *loop) run(ctx context.Context) error {
-	if err := os.MkdirAll(l.env.Work, 0o755); err != nil {
+	if err := os.MkdirAll(l.work, 0o755); err != nil {
 		return fmt.Errorf("train: create work folder: %w", err)
 	}
 	if err := l.restore(ctx); err != nil {
@@ -76,16 +77,21 @@ func (l *loop) run(ctx context.Context) error {
 // restore resumes from the work folder's latest checkpoint (an interrupted
 // attempt), else from train.resume_from, else loads train.load_from weights.
 func (l *loop) restore(ctx context.Context) error {
-	latest, err := os.ReadFile(storage.Join(l.env.Work, latestName))
+	latest, err := os.ReadFile(storage.Join(l.work, latestName))
 	switch {
 	case err == nil:
-		return l.resume(ctx, storage.Join(l.env.Work, strings.TrimSpace(string(latest))), "interrupted run")
+		return l.resume(ctx, storage.Join(l.work, strings.TrimSpace(string(latest))), "interrupted run")
 	case !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("train: read latest checkpoint pointer: %w", err)
 	case l.cfg.ResumeFrom != "":
 		return l.resume(ctx, l.cfg.ResumeFrom, "train.resume_from")
 	case l.cfg.LoadFrom != "":
-		_, rep, err := nn.LoadCheckpoint(ctx, l.cfg.LoadFrom, l.tr.Model(), nil)
+		local, cleanup, err := l.env.FS.Localize(ctx, l.cfg.LoadFrom)
+		if err != nil {
+			return fmt.Errorf("train: train.load_from: %w", err)
+		}
+		_, rep, err := nn.LoadCheckpoint(ctx, local, l.tr.Model(), nil)
+		err = errors.Join(err, cleanup())
 		if err != nil {
 			return fmt.Errorf("train: train.load_from: %w", err)
 		}
@@ -96,7 +102,12 @@ func (l *loop) restore(ctx context.Context) error {
 }
 
 func (l *loop) resume(ctx context.Context, path, why string) error {
-	info, rep, err := nn.LoadCheckpoint(ctx, path, l.tr.Model(), l.tr.Optimizer())
+	local, cleanup, err := l.env.FS.Localize(ctx, path)
+	if err != nil {
+		return fmt.Errorf("train: resume (%s): %w", why, err)
+	}
+	info, rep, err := nn.LoadCheckpoint(ctx, local, l.tr.Model(), l.tr.Optimizer())
+	err = errors.Join(err, cleanup())
 	if err != nil {
 		return fmt.Errorf("train: resume (%s): %w", why, err)
 	}
@@ -106,7 +117,7 @@ func (l *loop) resume(ctx context.Context, path, why string) error {
 	l.tr.Sync()
 	l.epoch, l.step = info.Epoch, int(info.Step)
 	l.env.Log.Info("resumed", "from", path, "why", why, "epoch", l.epoch, "step", l.step)
-	return truncateLog(storage.Join(l.env.Work, logName), l.step)
+	return truncateLog(storage.Join(l.work, logName), l.step)
 }
 
 // runEpoch trains one epoch, logging every log_interval iterations.
@@ -132,7 +143,7 @@ func (l *loop) runEpoch(ctx context.Context, n int, bar interface{ Add(int) }) e
 			var le *LossError
 			if errors.As(err, &le) {
 				return fmt.Errorf("train: epoch %d iter %d (step %d): %w; stopped, the last good checkpoint is kept in %s",
-					l.epoch+1, s.Iter+1, l.step+1, err, l.env.Work)
+					l.epoch+1, s.Iter+1, l.step+1, err, l.work)
 			}
 			return fmt.Errorf("train: epoch %d iter %d: %w", l.epoch+1, s.Iter+1, err)
 		}
@@ -161,10 +172,10 @@ func (l *loop) runEpoch(ctx context.Context, n int, bar interface{ Add(int) }) e
 func (l *loop) save(ctx context.Context) error {
 	name := checkpointName(l.epoch)
 	info := nn.CheckpointInfo{Step: int64(l.step), Epoch: l.epoch, Meta: map[string]string{"run": l.env.Run}}
-	if err := nn.SaveCheckpoint(ctx, storage.Join(l.env.Work, name), l.tr.Model(), l.tr.Optimizer(), info); err != nil {
+	if err := nn.SaveCheckpoint(ctx, storage.Join(l.work, name), l.tr.Model(), l.tr.Optimizer(), info); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	if _, err := l.env.FS.WriteFile(ctx, storage.Join(l.env.Work, latestName), []byte(name+"\n")); err != nil {
+	if _, err := l.env.FS.WriteFile(ctx, storage.Join(l.work, latestName), []byte(name+"\n")); err != nil {
 		return fmt.Errorf("train: update latest checkpoint pointer: %w", err)
 	}
 	l.env.Log.Info("checkpoint", "epoch", l.epoch, "step", l.step, "file", name)
@@ -216,7 +227,7 @@ func (l *loop) writeLog(row schemas.TrainLogRow) error {
 		obj[lv.Name] = lv.Value
 	}
 	line, _ := json.Marshal(obj)
-	f, err := os.OpenFile(storage.Join(l.env.Work, logName), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(storage.Join(l.work, logName), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("train: open log: %w", err)
 	}

@@ -20,7 +20,7 @@ import (
 func (l *loop) publish(ctx context.Context) error {
 	for e := 1; e <= l.cfg.Epochs; e++ {
 		name := checkpointName(e)
-		if _, err := os.Stat(storage.Join(l.env.Work, name)); err != nil {
+		if _, err := os.Stat(storage.Join(l.work, name)); err != nil {
 			continue // not a checkpoint epoch
 		}
 		if err := copyFile(ctx, l, name); err != nil {
@@ -32,7 +32,7 @@ func (l *loop) publish(ctx context.Context) error {
 			return err
 		}
 	}
-	rows, err := readLog(storage.Join(l.env.Work, logName), l.env.Run)
+	rows, err := readLog(storage.Join(l.work, logName), l.env.Run)
 	if err != nil {
 		return err
 	}
@@ -43,7 +43,7 @@ func (l *loop) publish(ctx context.Context) error {
 }
 
 func copyFile(ctx context.Context, l *loop, name string) error {
-	b, err := os.ReadFile(storage.Join(l.env.Work, name))
+	b, err := os.ReadFile(storage.Join(l.work, name))
 	if err != nil {
 		return fmt.Errorf("train: publish %s: %w", name, err)
 	}

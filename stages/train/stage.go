@@ -69,8 +69,15 @@ func (s Stage) Run(ctx context.Context, env *stages.Env) (err error) {
 	if err != nil {
 		return err
 	}
-	l := &loop{env: env, cfg: cfg.Train, tr: tr, rd: rd, data: data, opts: opts}
-	return l.run(ctx)
+	work, err := localWork(env.Work)
+	if err != nil {
+		return err
+	}
+	l := &loop{env: env, work: work, cfg: cfg.Train, tr: tr, rd: rd, data: data, opts: opts}
+	if err := l.run(ctx); err != nil {
+		return err
+	}
+	return removeLocalMirror(env.Work, work)
 }
 
 // trainerOptions maps the config, scaling the LR linearly with the total

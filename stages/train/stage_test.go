@@ -23,6 +23,7 @@ import (
 	"github.com/detflow/detflow/stages/records"
 	"github.com/detflow/detflow/stages/train/traintest"
 	"github.com/detflow/detflow/storage"
+	"github.com/detflow/detflow/storage/storagetest"
 	"github.com/detflow/detflow/tensor"
 )
 
@@ -186,4 +187,37 @@ func loadToy(t *testing.T, path string) []nn.Named {
 		t.Fatalf("load %s: %v %v", path, err, rep)
 	}
 	return nn.NamedParameters(m)
+}
+
+// TestStageWithGCSWorkFolder: with a gs:// work folder the working files
+// live in a local mirror, so checkpoints are written and a crashed run
+// resumes from them; the mirror goes once the outputs are written.
+func TestStageWithGCSWorkFolder(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	_, cfg, recDir := trainInputs(t)
+	fsys := storagetest.FakeGCS(t, "bucket")
+	work := "gs://bucket/runs/toy/.work/train-0123"
+	if _, _, err := runStage(t, fsys, cfg, recDir, work, toyFactory(0, 6)); !errors.Is(err, errCrash) {
+		t.Fatalf("first attempt: %v, want the simulated crash", err)
+	}
+	mirror, err := localWork(work)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(mirror, "epoch_1.safetensors")); err != nil {
+		t.Fatalf("no epoch 1 checkpoint in the local mirror %s: %v", mirror, err)
+	}
+	out, logs, err := runStage(t, fsys, cfg, recDir, work, toyFactory(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs, "msg=resumed") {
+		t.Errorf("rerun did not resume from the mirror:\n%s", logs)
+	}
+	if _, err := os.Stat(filepath.Join(out, "epoch_3.safetensors")); err != nil {
+		t.Errorf("outputs: %v", err)
+	}
+	if _, err := os.Stat(mirror); !os.IsNotExist(err) {
+		t.Errorf("local mirror %s left after publishing: %v", mirror, err)
+	}
 }
