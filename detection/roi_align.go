@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
-	"sync/atomic"
+
+	"github.com/detflow/detflow/internal/team"
 )
 
 // FeatureMap is a float32 NCHW feature map (B images in the N position).
@@ -351,18 +351,5 @@ func parallelFor(n, workers int, fn func(i int)) {
 		}
 		return
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				fn(i)
-			}
-		})
-	}
-	wg.Wait()
+	team.For(workers, n, func(_, i int) { fn(i) })
 }

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
 
+	"github.com/detflow/detflow/internal/team"
 	"github.com/detflow/detflow/tensor/gemm"
 )
 
@@ -169,7 +169,7 @@ func (d *CPU) SumSquares(x Buffer) float64 {
 const elemGrain = 1 << 15
 
 // parallel runs fn over [0, n) split into at most d.workers contiguous ranges
-// of at least grain elements each.
+// of at least grain elements each, on the caller and pooled helpers.
 func (d *CPU) parallel(n, grain int, fn func(lo, hi int)) {
 	parts := min(d.workers, n/max(grain, 1))
 	if parts <= 1 {
@@ -178,17 +178,10 @@ func (d *CPU) parallel(n, grain int, fn func(lo, hi int)) {
 		}
 		return
 	}
-	var wg sync.WaitGroup
 	step := (n + parts - 1) / parts
-	for lo := 0; lo < n; lo += step {
-		hi := min(lo+step, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(lo, hi)
-		}()
-	}
-	wg.Wait()
+	team.For(parts, (n+step-1)/step, func(_, c int) {
+		fn(c*step, min((c+1)*step, n))
+	})
 }
 
 // sqrt32 and exp32 keep float32 kernels readable.

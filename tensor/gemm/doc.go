@@ -14,9 +14,9 @@
 // Tiles that stick out of C are computed into a scratch tile and merged, so
 // edges need no special kernel. A call is a schedule of steps, one per
 // panel, each multiplying one panel while packing the next into a second
-// buffer; runtime.GOMAXPROCS(0) goroutines (SgemmWorkers: any number),
-// started once per call, claim each step's tasks from a shared counter
-// (driver.go). Packing memory is recycled through a sync.Pool, so
+// buffer; the caller and GOMAXPROCS-1 helpers from a process-wide pool
+// (SgemmWorkers: any number) claim each step's tasks from a shared counter
+// (driver.go, internal/team). Packing memory is recycled through a sync.Pool, so
 // steady-state single-goroutine calls do not allocate.
 //
 // On amd64 the micro-kernels are Go assembly, one file per variant:

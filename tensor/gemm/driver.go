@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/detflow/detflow/internal/team"
 )
 
 // gemmCall is one Sgemm invocation's operands.
@@ -245,18 +247,19 @@ type claim struct {
 }
 
 // team runs the schedule on the caller's goroutine and workers-1 helpers
-// started once per call. Every member walks the steps in order, claiming
-// tasks from each step's counter; when a step has none left, it waits for
-// the ones still running elsewhere (waitStep). A helper that starts late
-// skips finished steps.
+// from the process-wide pool (internal/team), started once per call. Every
+// member walks the steps in order, claiming tasks from each step's
+// counter; when a step has none left, it waits for the ones still running
+// elsewhere (waitStep). A helper that starts late skips finished steps.
 //
-// Starting the helpers once per call rather than once per step matters:
-// waking a parked thread costs 40-100 µs on the 2-core VM. Nobody spins
-// without work in flight, though: helpers spinning between calls were tried
-// and halved 2-thread throughput on the shared machine, where an idle
-// spinner takes the core the caller needs; a pool of helpers lingering
-// 100 µs after each call (as OpenBLAS's threads spin) lifted n=256 from
-// 1.1x to 1.3-1.8x on two cores but made ResNet training 2-4% slower.
+// Helpers matter more than the schedule at small sizes: a parked thread
+// takes 40-100 µs to wake on the 2-core VM, as long as a whole n=256
+// product. Per-step goroutines held n=512 to 1.5x on two cores, per-call
+// goroutines n=256 to 1.1x; the pool's helpers poll for the next job for
+// 100 µs before parking, which gives 1.8-1.9x from n=256 up. (A pool of
+// GEMM's own slowed ResNet training by 2-4%: its polling helpers held the
+// processor that the engine's other parallel loops then waited for; with
+// one pool for all of them that cost is gone.)
 func (ws *workspace) team(workers int) {
 	n := len(ws.steps)
 	if cap(ws.claims) < n {
@@ -272,17 +275,10 @@ func (ws *workspace) team(workers int) {
 	// last member out recycles the workspace.
 	ws.refs.Store(int32(workers))
 	for w := 1; w < workers; w++ {
-		go ws.member(w)
+		team.Start(func() { ws.member(w) })
 	}
-	// A new goroutine goes to this processor's "run next" slot, which an
-	// idle processor only steals after a pause of several microseconds;
-	// starting one more pushes the helpers into the ordinary run queue,
-	// where they are stolen at once (measured: helper start 95 -> 40 µs).
-	go nop()
 	ws.member(0)
 }
-
-func nop() {}
 
 // member is one team member's walk through the schedule.
 func (ws *workspace) member(w int) {
