@@ -63,6 +63,9 @@ func nudge() { go func() {}() }
 func (h *helper) loop(f func()) {
 	for {
 		f()
+		// Drop the finished job before waiting: its closure can hold a
+		// stage's tensors, which must not outlive the stage.
+		f = nil
 		pool.mu.Lock()
 		pool.idle = append(pool.idle, h)
 		pool.mu.Unlock()

@@ -26,8 +26,8 @@ type gemmCall struct {
 // workspace is the packing memory of one call: the packed B panel (two,
 // when several workers overlap packing the next panel with multiplying the
 // current one), one packed A block and one edge tile per worker, and the
-// call's schedule. Workspaces are recycled through workspacePool so
-// steady-state calls do not allocate.
+// call's schedule. Workspaces are recycled through the workspaces free
+// list so steady-state calls do not allocate.
 type workspace struct {
 	call    gemmCall
 	packedB [2][]float32
@@ -46,15 +46,35 @@ type workspace struct {
 	waiters atomic.Int32
 }
 
-var workspacePool = sync.Pool{New: func() any {
+// workspaces is a free list of workspaces for any goroutine to take. Not a
+// sync.Pool: the last team member out returns the workspace, often a
+// helper on another processor, and a sync.Pool keeps a returned item in
+// that processor's private slot, out of the caller's reach; the caller
+// then made a new workspace (packed panels of up to 10 MB) on almost every
+// call, which raised evaluation's peak memory by 60%. At most
+// 2*GOMAXPROCS are kept.
+var workspaces struct {
+	mu   sync.Mutex
+	free []*workspace
+}
+
+func takeWorkspace() *workspace {
+	workspaces.mu.Lock()
+	defer workspaces.mu.Unlock()
+	if n := len(workspaces.free); n > 0 {
+		ws := workspaces.free[n-1]
+		workspaces.free[n-1] = nil
+		workspaces.free = workspaces.free[:n-1]
+		return ws
+	}
 	ws := new(workspace)
 	ws.cond.L = &ws.mu
 	return ws
-}}
+}
 
 // getWorkspace returns a workspace with room for the given sizes.
 func getWorkspace(bLen, bufs, aLen, tileLen, workers int) *workspace {
-	ws := workspacePool.Get().(*workspace)
+	ws := takeWorkspace()
 	for i := range bufs {
 		ws.packedB[i] = grow(ws.packedB[i], bLen)
 	}
@@ -79,7 +99,11 @@ func growEach(s [][]float32, n, m int) [][]float32 {
 // and recycles the workspace.
 func (ws *workspace) release() {
 	ws.call = gemmCall{}
-	workspacePool.Put(ws)
+	workspaces.mu.Lock()
+	if len(workspaces.free) < 2*runtime.GOMAXPROCS(0) {
+		workspaces.free = append(workspaces.free, ws)
+	}
+	workspaces.mu.Unlock()
 }
 
 // grow returns s resliced to n elements, reallocating when too small.
