@@ -128,9 +128,11 @@ func (x *RoIExtractor) Forward(levels []*tensor.Tensor, rois []float32) (*tensor
 			}
 			// Contiguous rows pool straight into out; others through a
 			// buffer scattered afterwards.
-			pooled := make([]float32, len(g.idx)*bins)
+			var pooled []float32
 			if g.contiguous {
 				pooled = g.rows(out, bins)
+			} else {
+				pooled = make([]float32, len(g.idx)*bins)
 			}
 			if err := detection.RoIAlignInto(pooled, fm[l], g.rows(rois, 5), levelCfg(l)); err != nil {
 				ferr = fmt.Errorf("level %d: %w", l, err)

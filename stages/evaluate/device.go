@@ -2,8 +2,6 @@ package evaluate
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/detflow/detflow/gpu/tensordev"
 	"github.com/detflow/detflow/stages"
@@ -26,12 +24,11 @@ func openEngine(device string) (*tensor.Engine, func() error, error) {
 	if device == "" {
 		return tensor.NewEngine(tensor.NewCPU(0)), func() error { return nil }, nil
 	}
-	rest, ok := strings.CutPrefix(device, "cuda:")
-	ord, err := strconv.Atoi(rest)
-	if !ok || err != nil || ord < 0 {
+	spec, err := stages.ParseDevices(device)
+	if err != nil || spec.Kind != "cuda" || len(spec.CUDA) != 1 {
 		return nil, nil, fmt.Errorf("device %q: want cuda:N", device)
 	}
-	d, err := tensordev.Open(ord)
+	d, err := tensordev.Open(spec.CUDA[0])
 	if err != nil {
 		return nil, nil, fmt.Errorf("--devices %s: %w", device, err)
 	}
