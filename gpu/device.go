@@ -11,8 +11,9 @@ import (
 )
 
 // Device is one replica's handle on a GPU: the device's primary context, a
-// compute stream, a copy stream for host-to-device uploads, a caching
-// allocator and the kernels loaded so far. Two Devices may share a GPU
+// compute stream, a copy stream for uploads to idle buffers, a caching
+// allocator, a ring of pinned staging memory for asynchronous uploads and
+// the kernels loaded so far. Two Devices may share a GPU
 // ("--devices cuda:0,0"): they share the primary context and have their
 // own streams and allocators. Methods are safe for concurrent use; calls are
 // serialised per Device.
@@ -32,7 +33,10 @@ type Device struct {
 	hasPTX  map[string]bool // HasModule's answers
 	alloc   *CachingAllocator
 	pinned  *CachingAllocator
+	stage   stager
 	blas    *BLAS
+	dnn     *DNN
+	dnnErr  error // why cuDNN is not used, once known
 	closed  bool
 }
 
@@ -150,11 +154,15 @@ func (d *Device) close(discard bool) error {
 		errs = append(errs, d.blas.close(d))
 	}
 	errs = append(errs, d.Synchronize())
+	if d.dnn != nil {
+		errs = append(errs, d.do(d.dnn.close))
+	}
 	errs = append(errs, d.do(func() error {
+		serr := d.closeStage()
 		if discard {
-			return errors.Join(d.alloc.Discard(), d.pinned.Discard())
+			return errors.Join(serr, d.alloc.Discard(), d.pinned.Discard())
 		}
-		return errors.Join(d.alloc.Close(), d.pinned.Close())
+		return errors.Join(serr, d.alloc.Close(), d.pinned.Close())
 	}))
 	errs = append(errs, d.do(func() error {
 		var errs []error

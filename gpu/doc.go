@@ -1,6 +1,6 @@
 // Package gpu is detflow's CUDA backend.
 //
-// The CUDA driver API (libcuda.so.1), cuBLAS and NCCL are bound at run time
+// The CUDA driver API (libcuda.so.1), cuBLAS, cuDNN and NCCL are bound at run time
 // with github.com/ebitengine/purego, so the package builds with
 // CGO_ENABLED=0 and the same binary runs with or without a GPU: without a
 // driver, Open returns a *NoDriverError whose text the CLI prints after the
@@ -15,7 +15,10 @@
 //
 //	DETFLOW_LIBCUDA    libcuda.so.1 (driver API)
 //	DETFLOW_LIBCUBLAS  libcublas.so.N (optional; GEMM)
-//	DETFLOW_LIBNCCL    libnccl.so.2 (optional; multi-GPU all-reduce)
+//	DETFLOW_LIBCUDNN   libcudnn.so.9 or .8 (optional; convolutions; cuDNN 9
+//	                   also needs its folder on LD_LIBRARY_PATH)
+//	DETFLOW_CUDNN=0    convolutions without cuDNN, for comparison
+//	DETFLOW_LIBNCCL    libnccl.so.2 (optional; multi-GPU gradient sums)
 //	DETFLOW_PTX_DIR    a folder of <module>.ptx files used instead of the
 //	                   PTX embedded at build time
 //
@@ -39,10 +42,29 @@
 // Device.do, which locks the goroutine to its thread and makes the primary
 // context current first.
 //
+// # Convolutions
+//
+// ConvFwd, ConvBwdData and ConvBwdFilter run a whole batch through cuDNN's
+// convolution API in FP32 (CUDNN_FMA_MATH: no TF32), with one plan per
+// shape: descriptors and, per direction, the first deterministic algorithm
+// of cuDNN's heuristic ranking whose workspace fits 512 MiB. Without cuDNN,
+// or for a shape it has no algorithm for, they return a
+// *DNNUnavailableError and callers compose the convolution from the
+// im2col/col2im kernels and cuBLAS.
+//
 // # Memory
 //
 // Device buffers come from a caching allocator (size-class bins, no
-// cuMemAlloc per operation once warm); input batches are staged through a
-// pool of pinned host buffers so host-to-device copies can run async on a
-// copy stream.
+// cuMemAlloc per operation once warm). Uploads are staged through a ring of
+// pinned host chunks (Stage): the call copies into pinned memory and
+// queues the DMA on the compute stream without waiting for the GPU, so the
+// host prepares the next batch while the GPU works. Upload, on the copy
+// stream, overlaps a copy with kernels for a destination known idle.
+//
+// # Several GPUs
+//
+// NCCL sums gradients and broadcasts weights between data-parallel replicas
+// on distinct GPUs, all tensors in one group call. Replicas sharing a GPU
+// ("cuda:0,0", which NCCL refuses) and machines without NCCL use peer
+// copies (CopyPeer, AllReduceSum).
 package gpu

@@ -53,6 +53,7 @@ type Driver struct {
 	cuEventDestroy            func(ev uintptr) Result
 	cuEventRecord             func(ev, stream uintptr) Result
 	cuEventSynchronize        func(ev uintptr) Result
+	cuEventQuery              func(ev uintptr) Result
 	cuEventElapsedTime        func(ms *float32, start, end uintptr) Result
 	cuGetErrorName            func(r Result, s **byte) Result
 	cuGetErrorString          func(r Result, s **byte) Result
@@ -126,6 +127,7 @@ func (d *Driver) bindAll(h uintptr) error {
 	b.bind(&d.cuEventDestroy, "cuEventDestroy_v2", "cuEventDestroy")
 	b.bind(&d.cuEventRecord, "cuEventRecord")
 	b.bind(&d.cuEventSynchronize, "cuEventSynchronize")
+	b.bind(&d.cuEventQuery, "cuEventQuery")
 	// CUDA 12.8 added _v2 with relaxed checks; both take (float*, start, end).
 	b.bind(&d.cuEventElapsedTime, "cuEventElapsedTime_v2", "cuEventElapsedTime")
 	b.bind(&d.cuGetErrorName, "cuGetErrorName")

@@ -130,6 +130,7 @@ func newEmuDriver(bin, dir string, sigs map[string]string) (*Driver, *emuGPU) {
 	d.cuEventDestroy = func(uintptr) Result { return ok }
 	d.cuEventRecord = func(_, _ uintptr) Result { return ok }
 	d.cuEventSynchronize = func(uintptr) Result { return ok }
+	d.cuEventQuery = func(uintptr) Result { return ok }
 	d.cuEventElapsedTime = func(ms *float32, _, _ uintptr) Result { *ms = 1; return ok }
 	d.cuGetErrorName = func(r Result, s **byte) Result {
 		*s = e.cstr(map[Result]string{2: "CUDA_ERROR_OUT_OF_MEMORY"}[r])

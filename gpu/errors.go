@@ -62,6 +62,7 @@ const (
 	resultNoDevice     Result = 100
 	resultInvalidImage Result = 200
 	resultNotFound     Result = 500
+	resultNotReady     Result = 600
 )
 
 // CUDAError is a failed driver API call; it carries the CUresult with its

@@ -62,6 +62,9 @@ func newFakeDevice(t *testing.T) *fakeDriver {
 	drv.cuMemsetD32Async = func(uintptr, uint32, uint64, uintptr) Result { return ok }
 	drv.cuMemcpyDtoHAsync = func(unsafe.Pointer, uintptr, uint64, uintptr) Result { return ok }
 	drv.cuStreamSynchronize = func(uintptr) Result { return ok }
+	drv.cuStreamDestroy = func(uintptr) Result { return ok }
+	drv.cuDevicePrimaryCtxRelease = func(int32) Result { return ok }
+	drv.cuModuleUnload = func(uintptr) Result { return ok }
 	dir := t.TempDir()
 	f.drv = drv
 	f.dev = newDevice(drv, DeviceInfo{Name: "fake"}, ptxSource{dir: dir})

@@ -49,6 +49,14 @@ func ncclSpec(getenv func(string) string) libSpec {
 		Sonames: []string{"libnccl.so.2", "libnccl.so"}, Dirs: cudaDirs(getenv)}
 }
 
+// cudnnSpec finds cuDNN 9 or 8. cuDNN 9's libcudnn.so.9 is a dispatcher
+// that loads its sub-libraries (libcudnn_cnn.so.9, ...) by soname, so
+// their folder must be on the loader's path (LD_LIBRARY_PATH) as well.
+func cudnnSpec(getenv func(string) string) libSpec {
+	return libSpec{Name: "cuDNN", Env: "DETFLOW_LIBCUDNN",
+		Sonames: []string{"libcudnn.so.9", "libcudnn.so.8"}, Dirs: cudaDirs(getenv)}
+}
+
 // candidates lists what dlopen is given, in order. An environment override
 // is the only candidate: a wrong path must fail, not fall back silently.
 func (s libSpec) candidates(getenv func(string) string) []string {

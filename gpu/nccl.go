@@ -14,6 +14,8 @@ type ncclLib struct {
 	initAll    func(comms *uintptr, ndev int32, devlist *int32) int32
 	destroy    func(comm uintptr) int32
 	allReduce  func(send, recv uintptr, count uint64, dtype, op int32, comm, stream uintptr) int32
+	reduce     func(send, recv uintptr, count uint64, dtype, op, root int32, comm, stream uintptr) int32
+	broadcast  func(send, recv uintptr, count uint64, dtype, root int32, comm, stream uintptr) int32
 	groupStart func() int32
 	groupEnd   func() int32
 	errString  func(r int32) uintptr
@@ -37,6 +39,8 @@ func loadNCCL(getenv func(string) string, dlopen dlopener) (*ncclLib, error) {
 	b.bind(&l.initAll, "ncclCommInitAll")
 	b.bind(&l.destroy, "ncclCommDestroy")
 	b.bind(&l.allReduce, "ncclAllReduce")
+	b.bind(&l.reduce, "ncclReduce")
+	b.bind(&l.broadcast, "ncclBroadcast")
 	b.bind(&l.groupStart, "ncclGroupStart")
 	b.bind(&l.groupEnd, "ncclGroupEnd")
 	b.bind(&l.errString, "ncclGetErrorString")
@@ -104,12 +108,67 @@ func NewNCCL(devs []*Device) (*NCCL, error) {
 func (c *NCCL) Path() string { return c.lib.Path }
 
 // AllReduceSum sums the n-float buffers bufs[i] on the communicator's
-// devices in place, queued on each device's compute stream. NCCL groups
-// are per thread, so the whole group runs on one locked OS thread.
+// devices in place, queued on each device's compute stream.
 func (c *NCCL) AllReduceSum(bufs []DevPtr, n int) error {
 	if len(bufs) != len(c.devs) {
 		return fmt.Errorf("nccl all-reduce: %d buffers for %d ranks", len(bufs), len(c.devs))
 	}
+	return c.group(func(rank int) error {
+		return c.lib.check("ncclAllReduce", c.lib.allReduce(uintptr(bufs[rank]), uintptr(bufs[rank]), uint64(n), ncclFloat32, ncclSum, c.comms[rank], c.devs[rank].stream))
+	})
+}
+
+// ReduceSum sums rows[t][r] (rank r's buffer of counts[t] floats) over the
+// ranks into rows[t][0], in place, for every t: one NCCL group, so all the
+// tensors go in one launch per rank. Queued on each device's compute
+// stream, behind the kernels that produced the buffers.
+func (c *NCCL) ReduceSum(rows [][]DevPtr, counts []int) error {
+	if err := c.checkRows("reduce", rows, counts); err != nil {
+		return err
+	}
+	return c.group(func(rank int) error {
+		for t, row := range rows {
+			p := uintptr(row[rank])
+			if r := c.lib.reduce(p, p, uint64(counts[t]), ncclFloat32, ncclSum, 0, c.comms[rank], c.devs[rank].stream); r != 0 {
+				return fmt.Errorf("tensor %d: %w", t, c.lib.check("ncclReduce", r))
+			}
+		}
+		return nil
+	})
+}
+
+// Broadcast copies rows[t][0] into rows[t][r] for every t and rank r > 0,
+// in one NCCL group.
+func (c *NCCL) Broadcast(rows [][]DevPtr, counts []int) error {
+	if err := c.checkRows("broadcast", rows, counts); err != nil {
+		return err
+	}
+	return c.group(func(rank int) error {
+		for t, row := range rows {
+			if r := c.lib.broadcast(uintptr(row[0]), uintptr(row[rank]), uint64(counts[t]), ncclFloat32, 0, c.comms[rank], c.devs[rank].stream); r != 0 {
+				return fmt.Errorf("tensor %d: %w", t, c.lib.check("ncclBroadcast", r))
+			}
+		}
+		return nil
+	})
+}
+
+func (c *NCCL) checkRows(op string, rows [][]DevPtr, counts []int) error {
+	if len(rows) != len(counts) {
+		return fmt.Errorf("nccl %s: %d rows, %d counts", op, len(rows), len(counts))
+	}
+	for t, row := range rows {
+		if len(row) != len(c.devs) {
+			return fmt.Errorf("nccl %s: tensor %d has %d buffers for %d ranks", op, t, len(row), len(c.devs))
+		}
+	}
+	return nil
+}
+
+// group runs each rank's calls between ncclGroupStart and ncclGroupEnd,
+// with the rank's context current. NCCL groups are per thread, so the
+// whole group runs on one locked OS thread.
+func (c *NCCL) group(each func(rank int) error) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	if err := c.lib.check("ncclGroupStart", c.lib.groupStart()); err != nil {
@@ -120,15 +179,24 @@ func (c *NCCL) AllReduceSum(bufs []DevPtr, n int) error {
 		d.mu.Lock()
 		err := d.drv.check("cuCtxSetCurrent", d.drv.cuCtxSetCurrent(d.ctx))
 		if err == nil {
-			err = c.lib.check("ncclAllReduce", c.lib.allReduce(uintptr(bufs[i]), uintptr(bufs[i]), uint64(n), ncclFloat32, ncclSum, c.comms[i], d.stream))
+			err = each(i)
 		}
 		d.mu.Unlock()
 		if err != nil {
-			errs = append(errs, fmt.Errorf("rank %d: %w", i, err))
+			errs = append(errs, fmt.Errorf("rank %d (cuda:%d): %w", i, d.info.Ordinal, err))
 		}
 	}
 	errs = append(errs, c.lib.check("ncclGroupEnd", c.lib.groupEnd()))
 	return errors.Join(errs...)
+}
+
+// String names the library, e.g. "NCCL 2.27.3".
+func (c *NCCL) String() string {
+	v := c.Version
+	if v >= 10000 { // NCCL >= 2.9 encodes major*10000 + minor*100 + patch
+		return fmt.Sprintf("NCCL %d.%d.%d", v/10000, v/100%100, v%100)
+	}
+	return fmt.Sprintf("NCCL %d.%d.%d", v/1000, v/100%10, v%100)
 }
 
 // Close destroys the communicators.

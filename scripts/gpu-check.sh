@@ -24,7 +24,8 @@
 #      (bench_torchvision_r50.py --device cuda --batch 2, with PyTorch's
 #      default TF32 settings and with --fp32), and a ratio table.
 #   e. the kernel micro-benchmarks, Go and PyTorch (scripts/gpu_torch_ref.py),
-#      briefly, with ratios.
+#      briefly, with ratios; then the R-50 benchmark again with cuDNN
+#      switched off (DETFLOW_CUDNN=0), for what cuDNN brings.
 #   f. nvidia-smi and a summary ($OUT/summary.txt); the PTX stays in
 #      $OUT/ptx for committing to gpu/kernels/ptx/.
 # Every step has its own time limit, and all of them share a budget of
@@ -151,9 +152,37 @@ else
 fi
 
 # --- libraries ----------------------------------------------------------------
-# The binary finds libcuda by itself; cuBLAS and NCCL may live in the CUDA
-# toolkit or in PyTorch's pip wheels (site-packages/nvidia/...), which the
-# loader does not search: point the overrides at what is t# --- b. kernel tests ---------------------------------------------------------
+# The binary finds libcuda by itself; cuBLAS, cuDNN and NCCL may live in the
+# CUDA toolkit or in PyTorch's pip wheels (site-packages/nvidia/..., and
+# nvidia/cu13/lib for CUDA 13 wheels), which the loader does not search:
+# point the overrides at what is there, and put each folder on
+# LD_LIBRARY_PATH (cuDNN 9's dispatcher loads its sub-libraries by soname).
+SITES=$(python3 -c 'import site; print(" ".join(site.getsitepackages()))' 2>/dev/null || true)
+find_lib() { # find_lib PATTERN: newest-looking match in the toolkit, then pip wheels
+	local hit d s
+	for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib /usr/local/cuda-13*/lib64; do
+		hit=$(ls -1 "$d"/$1 2>/dev/null | sort -V | tail -1)
+		[ -n "$hit" ] && { echo "$hit"; return; }
+	done
+	for s in $SITES; do
+		hit=$(find "$s/nvidia" "$s/torch/lib" -maxdepth 4 -name "$1" 2>/dev/null | sort -V | tail -1)
+		[ -n "$hit" ] && { echo "$hit"; return; }
+	done
+}
+use_lib() { # use_lib VAR PATH: export the override and the folder
+	[ -z "$2" ] && return
+	export "$1=$2"
+	export LD_LIBRARY_PATH="$(dirname "$2")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+}
+CUBLAS=$(find_lib 'libcublas.so.1[0-9]')
+CUDNN=$(find_lib 'libcudnn.so.[89]')
+NCCL=$(find_lib 'libnccl.so.2')
+use_lib DETFLOW_LIBCUBLAS "$CUBLAS"
+use_lib DETFLOW_LIBCUDNN "$CUDNN"
+use_lib DETFLOW_LIBNCCL "$NCCL"
+say "cuBLAS: ${CUBLAS:-not found (binary searches the default paths)}; cuDNN: ${CUDNN:-not found}; NCCL: ${NCCL:-not found}"
+
+# --- b. kernel tests ---------------------------------------------------------
 export DETFLOW_PTX_DIR="$OUT/ptx"
 
 # run_gpu_tests LABEL DIR BIN LIMIT: every test of BIN named TestGPU*, each
@@ -279,6 +308,8 @@ for p in ("predict", "train"):
     fb = go.get(p, {}).get("host_fallbacks")
     if fb:
         print(f"detflow {p} host fallbacks (calls in {go[p].get('steps', '?')} steps): {fb}")
+    if go.get(p, {}).get("conv"):
+        print(f"detflow {p} convolutions: {go[p]['conv']}")
 print("(torch: PyTorch's default TF32 settings; torch fp32: --fp32, IEEE FP32 as detflow. detflow's")
 print(" allocated peak counts the engine's pooled buffers, so it lies between torch's allocated and reserved.)")
 PY
@@ -293,6 +324,18 @@ fi
 grep -E '^(BENCH|Benchmark)' "$OUT/logs/go-bench.log" >"$OUT/logs/bench-go.txt" 2>/dev/null
 run_logged torch-ref 90 python3 -B scripts/gpu_torch_ref.py
 grep -E '^(BENCH|INFO)' "$OUT/logs/torch-ref.log" >"$OUT/logs/bench-torch.txt" 2>/dev/null
+
+# --- e2. R-50-FPN with cuDNN switched off -------------------------------------
+# The same benchmark composing convolutions from im2col and cuBLAS, for the
+# gain cuDNN brings (last: it only runs when the budget has time left).
+if [ -n "$DETECTOR_BIN" ] && [ -n "$CUDNN" ]; then
+	(cd detection/detector && DETFLOW_CUDNN=0 run_logged r50-go-nocudnn 150 "$DETECTOR_BIN" -test.v -test.run '^$' \
+		-test.bench GPUR50FPN -test.benchtime 3x -test.timeout 140s)
+	{
+		echo "== R-50-FPN without cuDNN (DETFLOW_CUDNN=0) =="
+		grep -E '^detflow-r50 pass=' "$OUT/logs/r50-go-nocudnn.log" 2>/dev/null | sed 's/^/    /'
+	} | tee -a "$SUMMARY"
+fi
 
 # --- f. summary ---------------------------------------------------------------
 nvidia-smi >"$OUT/logs/nvidia-smi.txt" 2>&1

@@ -81,12 +81,27 @@ func batchCols(e *Engine, x Buffer, g ConvGeom, n int, col Buffer) {
 	}
 }
 
+// ConvDevice is implemented by devices with a convolution library (cuDNN)
+// that convolves a whole batch [N,C,H,W] with a weight [Cout,C,KH,KW] in
+// one call: Conv2d hands such a device the batch instead of composing
+// im2col and GEMM per image. Each method overwrites its output and reports
+// false, having written nothing, when it cannot run the geometry (library
+// absent, shape unsupported); Conv2d then composes the operation itself.
+type ConvDevice interface {
+	ConvForward(x, w Buffer, g ConvGeom, n, cout int, y Buffer) bool
+	ConvBackwardData(w, dy Buffer, g ConvGeom, n, cout int, dx Buffer) bool
+	ConvBackwardFilter(x, dy Buffer, g ConvGeom, n, cout int, dw Buffer) bool
+}
+
 // convForward computes y as one GEMM per image, or per batch for small
-// outputs (see batchedColsLimit). Backward rebuilds the column matrices
-// rather than keeping them: keeping them measured no faster and costs their
-// memory for the whole step.
+// outputs (see batchedColsLimit), unless the device convolves itself.
+// Backward rebuilds the column matrices rather than keeping them: keeping
+// them measured no faster and costs their memory for the whole step.
 func convForward(e *Engine, x, w Buffer, g ConvGeom, n, cout int, y Buffer) {
 	d := e.dev
+	if cd, ok := d.(ConvDevice); ok && cd.ConvForward(x, w, g, n, cout, y) {
+		return
+	}
 	rows, cols := g.ColRows(), g.ColCols()
 	if useBatched(n, g) {
 		col, out := e.get(rows*n*cols), e.get(cout*n*cols)
@@ -117,9 +132,7 @@ func convForward(e *Engine, x, w Buffer, g ConvGeom, n, cout int, y Buffer) {
 // convBackward returns the gradients of x, weight and bias.
 func convBackward(e *Engine, x, weight, bias *Tensor, g ConvGeom, dy Buffer) []Buffer {
 	d := e.dev
-	n, cout := x.shape[0], weight.shape[0]
-	inSize, rows, cols := g.C*g.H*g.W, g.ColRows(), g.ColCols()
-	outSize := cout * cols
+	n, cout, cols := x.shape[0], weight.shape[0], g.ColCols()
 	var dx, dw, db Buffer
 	if wants(bias) {
 		db = e.get(cout)
@@ -131,10 +144,34 @@ func convBackward(e *Engine, x, weight, bias *Tensor, g ConvGeom, dy Buffer) []B
 	if wants(x) {
 		dx = e.get(x.Len())
 	}
-	if useBatched(n, g) {
-		convBackwardBatched(e, x, weight, g, dy, dx, dw)
-		return []Buffer{dx, dw, db}
+	// What the device convolves itself drops out of the composition.
+	todoX, todoW := dx, dw
+	if cd, ok := d.(ConvDevice); ok {
+		if dw != nil && cd.ConvBackwardFilter(x.buf, dy, g, n, cout, dw) {
+			todoW = nil
+		}
+		if dx != nil && cd.ConvBackwardData(weight.buf, dy, g, n, cout, dx) {
+			todoX = nil
+		}
 	}
+	convBackwardComposed(e, x, weight, g, dy, todoX, todoW)
+	return []Buffer{dx, dw, db}
+}
+
+// convBackwardComposed computes dx and dw (each nil when not wanted) from
+// im2col, col2im and GEMMs, per image or per batch.
+func convBackwardComposed(e *Engine, x, weight *Tensor, g ConvGeom, dy, dx, dw Buffer) {
+	if dx == nil && dw == nil {
+		return
+	}
+	if useBatched(x.shape[0], g) {
+		convBackwardBatched(e, x, weight, g, dy, dx, dw)
+		return
+	}
+	d := e.dev
+	n, cout := x.shape[0], weight.shape[0]
+	inSize, rows, cols := g.C*g.H*g.W, g.ColRows(), g.ColCols()
+	outSize := cout * cols
 	var col Buffer // scratch for rebuilt columns and for dcol
 	if !g.pointwise() {
 		col = e.get(rows * cols)
@@ -166,7 +203,6 @@ func convBackward(e *Engine, x, weight, bias *Tensor, g ConvGeom, dy Buffer) []B
 			d.Col2im(col, g, dxi)
 		}
 	}
-	return []Buffer{dx, dw, db}
 }
 
 // convBackwardBatched is convBackward with whole-batch GEMMs (see

@@ -262,5 +262,19 @@ func reportR50(b *testing.B, s *r50Bench, tag string) {
 		line += fmt.Sprintf(" peak_mib=%.1f reserved_mib=%.1f", peak, reserved)
 	}
 	fmt.Println(line)
-	fmt.Printf("detflow-r50 pass=%s steps=%d host_fallbacks=%s\n", tag, s.iters, s.fallbacks())
+	fmt.Printf("detflow-r50 pass=%s steps=%d host_fallbacks=%s conv=%s\n", tag, s.iters, s.fallbacks(), s.convPath())
+}
+
+// convPath says how the pass convolved: the cuDNN version, or why not and
+// how many convolutions were composed from im2col and GEMM.
+func (s *r50Bench) convPath() string {
+	if s.g == nil {
+		return "host"
+	}
+	dn, err := s.g.DNN()
+	if err != nil {
+		fmt.Printf("detflow-r50 info no cuDNN: %v\n", err)
+		return fmt.Sprintf("composed(%d)", s.td.ConvComposed())
+	}
+	return fmt.Sprintf("%s(composed=%d)", strings.ReplaceAll(dn.String(), " ", "-"), s.td.ConvComposed())
 }

@@ -17,8 +17,10 @@ type Device struct {
 	cpu  *tensor.CPU
 	name string
 
-	mu        sync.Mutex
-	fallbacks map[string]int
+	mu           sync.Mutex
+	fallbacks    map[string]int
+	convNoted    map[string]bool // reasons cuDNN was not used, logged once
+	convComposed int
 }
 
 var _ tensor.Device = (*Device)(nil)
@@ -161,10 +163,11 @@ func (d *Device) View(b tensor.Buffer, off, n int) tensor.Buffer {
 	return &buffer{ptr: gb.ptr + gpu.DevPtr(4*off), n: n, view: true}
 }
 
-// Upload implements tensor.Device.
+// Upload implements tensor.Device. The copy is staged through pinned
+// memory and queued without waiting for the GPU (gpu.Device.Stage).
 func (d *Device) Upload(dst tensor.Buffer, src []float32) {
 	checkLen("upload", dst.Len(), len(src))
-	must(d.g.WriteFloat32(ptr(dst), src))
+	must(d.g.StageFloat32(ptr(dst), src))
 }
 
 // Download implements tensor.Device.
@@ -223,7 +226,7 @@ func (d *Device) FreeIndex(b tensor.IndexBuffer) {
 // UploadIndex implements tensor.Device.
 func (d *Device) UploadIndex(dst tensor.IndexBuffer, src []int32) {
 	checkLen("upload index", dst.Len(), len(src))
-	must(d.g.WriteInt32(iptr(dst), src))
+	must(d.g.StageInt32(iptr(dst), src))
 }
 
 // DownloadIndex implements tensor.Device.

@@ -3,6 +3,7 @@ package train
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/detflow/detflow/gpu/tensordev"
 	"github.com/detflow/detflow/stages"
@@ -37,4 +38,13 @@ func openDevices(spec stages.Devices) ([]tensor.Device, func() error, error) {
 		devs = append(devs, d)
 	}
 	return devs, closeAll, nil
+}
+
+// logDevices logs each GPU replica's device and convolution library.
+func logDevices(log *slog.Logger, devs []tensor.Device) {
+	for r, d := range devs {
+		if td, ok := d.(*tensordev.Device); ok {
+			log.Info("replica device", "replica", r, "device", td.Name(), "gpu", td.GPU().Info().Name, "convolutions", td.ConvLibrary())
+		}
+	}
 }

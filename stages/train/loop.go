@@ -95,7 +95,9 @@ func (l *loop) restore(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("train: train.load_from: %w", err)
 		}
-		l.tr.Sync()
+		if err := l.tr.Sync(); err != nil {
+			return err
+		}
 		l.env.Log.Info("loaded weights", "from", l.cfg.LoadFrom, "report", rep.String())
 	}
 	return nil
@@ -114,7 +116,9 @@ func (l *loop) resume(ctx context.Context, path, why string) error {
 	if !rep.Clean() {
 		return fmt.Errorf("train: resume from %s: checkpoint does not match the model: %s", path, rep)
 	}
-	l.tr.Sync()
+	if err := l.tr.Sync(); err != nil {
+		return err
+	}
 	l.epoch, l.step = info.Epoch, int(info.Step)
 	l.env.Log.Info("resumed", "from", path, "why", why, "epoch", l.epoch, "step", l.step)
 	return truncateLog(storage.Join(l.work, logName), l.step)

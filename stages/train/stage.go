@@ -44,6 +44,7 @@ func (s Stage) Run(ctx context.Context, env *stages.Env) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, closeDevs()) }()
+	logDevices(env.Log, devs)
 	recDir, err := env.Input("records")
 	if err != nil {
 		return err
@@ -68,6 +69,10 @@ func (s Stage) Run(ctx context.Context, env *stages.Env) (err error) {
 	tr, err := NewTrainer(build, opts)
 	if err != nil {
 		return err
+	}
+	defer func() { err = errors.Join(err, tr.Close()) }()
+	if opts.Replicas > 1 {
+		env.Log.Info("replicas exchange gradients", "replicas", opts.Replicas, "by", tr.Exchange())
 	}
 	work, err := localWork(env.Work)
 	if err != nil {

@@ -42,10 +42,14 @@ type replica struct {
 // Trainer runs synchronous data-parallel SGD. Replica 0 owns the optimizer:
 // gradients are averaged into it, it steps, and its parameters and buffers
 // are copied to the other replicas (as DDP broadcasts buffers from rank 0).
+// The copies go through the devices' collective library (NCCL) when they
+// have one, else through tensor.CopyAcross.
 type Trainer struct {
 	opts     Options
 	replicas []*replica
 	opt      *nn.SGD
+	coll     tensor.Collective // nil: CopyAcross
+	exchange string            // how replicas exchange gradients, for the log
 }
 
 // NewTrainer builds opts.Replicas identical models, on opts.Devices or on
@@ -74,7 +78,43 @@ func NewTrainer(build Builder, opts Options) (*Trainer, error) {
 	}
 	p0 := t.replicas[0].params
 	t.opt = nn.NewSGD(p0, float32(opts.Schedule.BaseLR), float32(opts.Momentum), float32(opts.WeightDecay))
+	t.coll, t.exchange = newCollective(opts)
 	return t, nil
+}
+
+// newCollective returns the devices' collective library when they can
+// form one, nil (copies) otherwise, and says which the replicas use.
+func newCollective(opts Options) (tensor.Collective, string) {
+	switch {
+	case opts.Replicas < 2:
+		return nil, "none (one replica)"
+	case len(opts.Devices) < 2:
+		return nil, "shared memory (CPU replicas)"
+	}
+	m, ok := opts.Devices[0].(tensor.CollectiveMaker)
+	if !ok {
+		return nil, "copies through host memory"
+	}
+	c, err := m.NewCollective(opts.Devices)
+	if err != nil {
+		return nil, fmt.Sprintf("peer copies (%v)", err)
+	}
+	return c, c.String()
+}
+
+// Exchange says how the replicas exchange gradients and weights: a
+// collective library such as "NCCL 2.27.3", or which copies and why.
+func (t *Trainer) Exchange() string { return t.exchange }
+
+// Close releases the collective library's communicators; the devices stay
+// open for their owner to close.
+func (t *Trainer) Close() error {
+	if t.coll == nil {
+		return nil
+	}
+	err := t.coll.Close()
+	t.coll = nil
+	return err
 }
 
 // Model is replica 0's model, the one checkpoints save and load.
@@ -85,11 +125,41 @@ func (t *Trainer) Optimizer() *nn.SGD { return t.opt }
 
 // Sync copies replica 0's parameters and buffers to the other replicas,
 // after loading a checkpoint into it.
-func (t *Trainer) Sync() {
+func (t *Trainer) Sync() error {
+	if t.coll != nil {
+		if err := t.coll.Broadcast(t.stateRows()); err != nil {
+			return fmt.Errorf("train: broadcast replica 0's weights with %s: %w", t.coll, err)
+		}
+		return nil
+	}
 	src := t.replicas[0].model
 	for _, r := range t.replicas[1:] {
 		copyState(src, r.model)
 	}
+	return nil
+}
+
+// stateRows lists every non-empty parameter and buffer as one row of
+// buffers, one per replica.
+func (t *Trainer) stateRows() [][]tensor.Buffer {
+	var rows [][]tensor.Buffer
+	for _, named := range []func(nn.Module) []nn.Named{nn.NamedParameters, nn.NamedBuffers} {
+		lists := make([][]nn.Named, len(t.replicas))
+		for k, r := range t.replicas {
+			lists[k] = named(r.model)
+		}
+		for i := range lists[0] {
+			if lists[0][i].Tensor.Len() == 0 {
+				continue
+			}
+			row := make([]tensor.Buffer, len(lists))
+			for k := range lists {
+				row[k] = lists[k][i].Tensor.Buffer()
+			}
+			rows = append(rows, row)
+		}
+	}
+	return rows
 }
 
 // StepResult is what one iteration measured.
@@ -154,8 +224,7 @@ func (t *Trainer) Step(items []*batch.Item, rngs []*rand.Rand, lr float64) (res 
 	}
 	t.opt.LR = float32(lr)
 	t.opt.Step()
-	t.Sync()
-	return res, nil
+	return res, t.Sync()
 }
 
 // forwardBackward runs the model on a replica's share and backpropagates
@@ -240,35 +309,65 @@ func (e *LossError) Error() string {
 }
 
 // averageGrads replaces replica 0's gradients by the mean over replicas:
-// each other replica's gradient is copied to replica 0's device and added
-// there in replica order (so the sum does not depend on timing), then
-// scaled by 1/n.
+// the gradients are summed into replica 0's, by the collective library or
+// by copying each to replica 0's device and adding there in replica order
+// (so the sum does not depend on timing), then scaled by 1/n.
 func (t *Trainer) averageGrads() error {
 	n := len(t.replicas)
 	if n == 1 {
 		return nil
 	}
+	rows := t.gradRows()
 	r0 := t.replicas[0]
 	dev := r0.eng.Device()
-	for i, p := range r0.params {
-		g0 := p.Tensor.Grad()
-		for _, r := range t.replicas[1:] {
-			g := r.params[i].Tensor.Grad()
-			if g == nil {
-				continue
+	if t.coll != nil {
+		bufs := make([][]tensor.Buffer, len(rows))
+		for i, row := range rows {
+			bufs[i] = make([]tensor.Buffer, n)
+			for k, g := range row {
+				bufs[i][k] = g.Buffer()
 			}
-			if g0 == nil {
-				return fmt.Errorf("train: parameter %s has a gradient on one replica but not on replica 0", p.Name)
-			}
-			other := r0.eng.Empty(g.Shape()...) // step scratch, released with the step's mark
-			tensor.CopyAcross(other, g)
-			dev.Axpby(1, other.Buffer(), 1, g0.Buffer())
 		}
-		if g0 != nil {
-			dev.Unary(tensor.UnaryScale, 1/float32(n), g0.Buffer(), g0.Buffer())
+		if err := t.coll.ReduceSum(bufs); err != nil {
+			return fmt.Errorf("train: sum gradients across replicas with %s: %w", t.coll, err)
+		}
+	} else {
+		for _, row := range rows {
+			for _, g := range row[1:] {
+				other := r0.eng.Empty(g.Shape()...) // step scratch, released with the step's mark
+				tensor.CopyAcross(other, g)
+				dev.Axpby(1, other.Buffer(), 1, row[0].Buffer())
+			}
 		}
 	}
+	for _, row := range rows {
+		dev.Unary(tensor.UnaryScale, 1/float32(n), row[0].Buffer(), row[0].Buffer())
+	}
 	return nil
+}
+
+// gradRows lists, for every parameter that has a gradient on some
+// replica, its gradient on each replica; a replica whose step left the
+// parameter without one (a branch it did not use) contributes zeros.
+func (t *Trainer) gradRows() [][]*tensor.Tensor {
+	var rows [][]*tensor.Tensor
+	for i := range t.replicas[0].params {
+		used := false
+		for _, r := range t.replicas {
+			used = used || r.params[i].Tensor.Grad() != nil
+		}
+		if !used {
+			continue
+		}
+		row := make([]*tensor.Tensor, len(t.replicas))
+		for k, r := range t.replicas {
+			p := r.params[i].Tensor
+			p.EnsureGrad()
+			row[k] = p.Grad()
+		}
+		rows = append(rows, row)
+	}
+	return rows
 }
 
 // copyState copies every parameter and buffer of src into dst (same

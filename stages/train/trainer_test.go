@@ -1,6 +1,7 @@
 package train
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -137,8 +138,9 @@ func newCPUEngine() *tensor.Engine { return tensor.NewEngine(tensor.NewCPU(1)) }
 
 // TestReplicasOnOtherDevices trains two replicas on devices that are not
 // tensor.CPU (as GPU replicas are): gradients and weights then move between
-// replicas by CopyAcross's host path, and the run must match the CPU
-// replicas' bit for bit, since the same kernels run in the same order.
+// replicas by CopyAcross's host path, or by the devices' collective library
+// when they have one, and the run must match the CPU replicas' bit for
+// bit, since the same kernels run in the same order.
 func TestReplicasOnOtherDevices(t *testing.T) {
 	sched := nn.StepSchedule{BaseLR: 0.05, Gamma: 0.1}
 	newT := func(devs []tensor.Device) *Trainer {
@@ -149,8 +151,20 @@ func TestReplicasOnOtherDevices(t *testing.T) {
 		}
 		return tr
 	}
+	comm := &hostComm{}
 	cpu := newT(nil)
-	other := newT([]tensor.Device{tensortest.NewHostDevice(1), tensortest.NewHostDevice(1)})
+	others := map[string]*Trainer{
+		"peer copies": newT([]tensor.Device{tensortest.NewHostDevice(1), tensortest.NewHostDevice(1)}),
+		"collective":  newT([]tensor.Device{&collectiveDevice{tensortest.NewHostDevice(1), comm}, &collectiveDevice{tensortest.NewHostDevice(1), comm}}),
+		"collective refused": newT([]tensor.Device{&collectiveDevice{tensortest.NewHostDevice(1), &hostComm{refuse: true}},
+			&collectiveDevice{tensortest.NewHostDevice(1), nil}}),
+	}
+	if others["collective"].coll == nil || others["collective refused"].coll != nil {
+		t.Fatal("the trainer must use a collective its devices offer, and fall back to peer copies when refused")
+	}
+	if got := others["collective refused"].Exchange(); got != "peer copies (no collective library here)" {
+		t.Errorf("Exchange() = %q, want the fallback and its reason", got)
+	}
 	for k := 0; k < 4; k++ {
 		items := toyItems(2, uint64(k))
 		rngs := func() []*rand.Rand {
@@ -160,21 +174,102 @@ func TestReplicasOnOtherDevices(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ro, err := other.Step(items, rngs(), 0.05)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rc.Total != ro.Total || rc.GradNorm != ro.GradNorm {
-			t.Fatalf("step %d: loss %v, grad norm %v on CPU replicas; %v, %v on other devices", k, rc.Total, rc.GradNorm, ro.Total, ro.GradNorm)
-		}
-	}
-	for r := range 2 {
-		pc, po := nn.NamedParameters(cpu.replicas[r].model), nn.NamedParameters(other.replicas[r].model)
-		for i := range pc {
-			if !slices.Equal(pc[i].Tensor.Data(), po[i].Tensor.Data()) {
-				t.Fatalf("replica %d %s differs between CPU and other devices", r, pc[i].Name)
+		for name, other := range others {
+			ro, err := other.Step(items, rngs(), 0.05)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if rc.Total != ro.Total || rc.GradNorm != ro.GradNorm {
+				t.Fatalf("step %d: loss %v, grad norm %v on CPU replicas; %v, %v with %s", k, rc.Total, rc.GradNorm, ro.Total, ro.GradNorm, name)
 			}
 		}
+	}
+	if comm.reduces != 4 || comm.broadcasts != 4 {
+		t.Errorf("collective used for %d reductions and %d broadcasts in 4 steps, want 4 each", comm.reduces, comm.broadcasts)
+	}
+	for name, other := range others {
+		for r := range 2 {
+			pc, po := nn.NamedParameters(cpu.replicas[r].model), nn.NamedParameters(other.replicas[r].model)
+			for i := range pc {
+				if !slices.Equal(pc[i].Tensor.Data(), po[i].Tensor.Data()) {
+					t.Fatalf("replica %d %s differs between CPU and %s", r, pc[i].Name, name)
+				}
+			}
+		}
+		if err := other.Close(); err != nil {
+			t.Error(err)
+		}
+	}
+	if !comm.closed {
+		t.Error("Trainer.Close left the collective open")
+	}
+}
+
+// collectiveDevice is a host device with a collective library: hostComm,
+// which sums in rank order on the host as the peer-copy path does.
+type collectiveDevice struct {
+	*tensortest.HostDevice
+	comm *hostComm
+}
+
+func (d *collectiveDevice) NewCollective(group []tensor.Device) (tensor.Collective, error) {
+	if d.comm.refuse {
+		return nil, errors.New("no collective library here")
+	}
+	return d.comm, nil
+}
+
+type hostComm struct {
+	refuse, fail, closed bool
+	reduces, broadcasts  int
+}
+
+func (c *hostComm) ReduceSum(bufs [][]tensor.Buffer) error {
+	if c.fail {
+		return errors.New("rank 1: unhandled system error")
+	}
+	c.reduces++
+	for _, row := range bufs {
+		dst := tensor.CPUData(row[0])
+		for _, b := range row[1:] {
+			for i, v := range tensor.CPUData(b) {
+				dst[i] = v + dst[i]
+			}
+		}
+	}
+	return nil
+}
+
+func (c *hostComm) Broadcast(bufs [][]tensor.Buffer) error {
+	c.broadcasts++
+	for _, row := range bufs {
+		for _, b := range row[1:] {
+			copy(tensor.CPUData(b), tensor.CPUData(row[0]))
+		}
+	}
+	return nil
+}
+
+func (c *hostComm) String() string { return "host collective" }
+func (c *hostComm) Close() error   { c.closed = true; return nil }
+
+// TestCollectiveFailureIsAnError: a failed all-reduce ends the step with
+// an error naming the library, before the optimizer steps.
+func TestCollectiveFailureIsAnError(t *testing.T) {
+	comm := &hostComm{fail: true}
+	tr, err := NewTrainer(toyBuilder(3, 0), Options{Replicas: 2, ImagesPerReplica: 1, Seed: 1,
+		Schedule: nn.StepSchedule{BaseLR: 0.1, Gamma: 0.1},
+		Devices:  []tensor.Device{&collectiveDevice{tensortest.NewHostDevice(1), comm}, &collectiveDevice{tensortest.NewHostDevice(1), comm}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := slices.Clone(nn.NamedParameters(tr.Model())[0].Tensor.Data())
+	_, err = tr.Step(toyItems(2, 1), []*rand.Rand{seeded(1, "s", 0, 0), seeded(1, "s", 0, 1)}, 0.1)
+	if err == nil || !strings.Contains(err.Error(), "sum gradients across replicas with host collective: rank 1") {
+		t.Fatalf("err = %v, want the collective's failure", err)
+	}
+	if !slices.Equal(before, nn.NamedParameters(tr.Model())[0].Tensor.Data()) {
+		t.Error("the weights changed in a step whose gradient sum failed")
 	}
 }
 
