@@ -13,6 +13,7 @@ type cublasLib struct {
 	setStream   func(h, stream uintptr) int32
 	setMathMode func(h uintptr, mode int32) int32
 	getVersion  func(h uintptr, v *int32) int32
+	getProperty func(kind int32, v *int32) int32 // optional: versions without a handle
 	sgemm       func(h uintptr, ta, tb int32, m, n, k int32, alpha *float32, a uintptr, lda int32, b uintptr, ldb int32, beta *float32, c uintptr, ldc int32) int32
 }
 
@@ -30,6 +31,7 @@ func loadCublas(getenv func(string) string, dlopen dlopener) (*cublasLib, error)
 	b.bind(&l.setMathMode, "cublasSetMathMode")
 	b.bind(&l.getVersion, "cublasGetVersion_v2")
 	b.bind(&l.sgemm, "cublasSgemm_v2")
+	b.optional(&l.getProperty, "cublasGetProperty")
 	if b.err != nil {
 		return nil, &LibraryError{Lib: spec.Name, Tried: []string{path}, Err: b.err}
 	}

@@ -179,13 +179,7 @@ func newDNN(d *Device, lib *cudnnLib) (*DNN, error) {
 func (dn *DNN) Path() string { return dn.lib.Path }
 
 // String names the library and version, e.g. "cuDNN 9.6.0".
-func (dn *DNN) String() string {
-	v := dn.Version
-	if v >= 10000 { // cuDNN 9 encodes major*10000 + minor*100 + patch
-		return fmt.Sprintf("cuDNN %d.%d.%d", v/10000, v/100%100, v%100)
-	}
-	return fmt.Sprintf("cuDNN %d.%d.%d", v/1000, v/100%10, v%100)
-}
+func (dn *DNN) String() string { return "cuDNN " + cudnnVersion(dn.Version) }
 
 // close destroys the plans' descriptors and the handle; called with the
 // Device's lock held.

@@ -191,13 +191,7 @@ func (c *NCCL) group(each func(rank int) error) error {
 }
 
 // String names the library, e.g. "NCCL 2.27.3".
-func (c *NCCL) String() string {
-	v := c.Version
-	if v >= 10000 { // NCCL >= 2.9 encodes major*10000 + minor*100 + patch
-		return fmt.Sprintf("NCCL %d.%d.%d", v/10000, v/100%100, v%100)
-	}
-	return fmt.Sprintf("NCCL %d.%d.%d", v/1000, v/100%10, v%100)
-}
+func (c *NCCL) String() string { return "NCCL " + ncclVersion(c.Version) }
 
 // Close destroys the communicators.
 func (c *NCCL) Close() error {

@@ -38,6 +38,7 @@ func commands() []command {
 		{"compare", "put runs' metrics side by side: pipeline compare R1 R2 ...", cmdCompare},
 		{"zoo", "print the runs as MMDetection MODEL_ZOO.md tables", cmdZoo},
 		{"plot", "draw a run's loss and mAP curves to PNG: pipeline plot RUN", cmdPlot},
+		{"devices", "show the GPUs, CUDA libraries and kernels --devices can use", cmdDevices},
 		{"version", "print the version", cmdVersion},
 	}
 }
