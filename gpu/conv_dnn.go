@@ -19,10 +19,11 @@ type convKey struct {
 	n, cout int
 }
 
-// convAlgo is an algorithm and the workspace it needs.
+// convAlgo is an algorithm, the workspace it needs and its math type.
 type convAlgo struct {
 	algo  int32
 	bytes uint64
+	math  int32
 }
 
 // convPlan is one shape's descriptors and algorithms, or why cuDNN cannot
@@ -47,7 +48,7 @@ func (d *Device) ConvFwd(y, x, w DevPtr, g ConvGeom, n, cout int) error {
 	return d.dnnRun(g, n, cout, func(dn *DNN, p *convPlan, work uintptr, one, zero *float32) error {
 		return dn.lib.check("cudnnConvolutionForward", dn.lib.fwd(dn.h, one, p.x, uintptr(x), p.w, uintptr(w), p.conv,
 			p.fwd.algo, work, p.fwd.bytes, zero, p.y, uintptr(y)))
-	}, func(p *convPlan) uint64 { return p.fwd.bytes })
+	}, func(p *convPlan) convAlgo { return p.fwd })
 }
 
 // ConvBwdData overwrites dx [n,C,H,W] with the gradient of ConvFwd's
@@ -56,7 +57,7 @@ func (d *Device) ConvBwdData(dx, w, dy DevPtr, g ConvGeom, n, cout int) error {
 	return d.dnnRun(g, n, cout, func(dn *DNN, p *convPlan, work uintptr, one, zero *float32) error {
 		return dn.lib.check("cudnnConvolutionBackwardData", dn.lib.bwdData(dn.h, one, p.w, uintptr(w), p.y, uintptr(dy), p.conv,
 			p.bwdData.algo, work, p.bwdData.bytes, zero, p.x, uintptr(dx)))
-	}, func(p *convPlan) uint64 { return p.bwdData.bytes })
+	}, func(p *convPlan) convAlgo { return p.bwdData })
 }
 
 // ConvBwdFilter overwrites dw [cout,C,KH,KW] with the gradient of
@@ -65,13 +66,13 @@ func (d *Device) ConvBwdFilter(dw, x, dy DevPtr, g ConvGeom, n, cout int) error 
 	return d.dnnRun(g, n, cout, func(dn *DNN, p *convPlan, work uintptr, one, zero *float32) error {
 		return dn.lib.check("cudnnConvolutionBackwardFilter", dn.lib.bwdFilt(dn.h, one, p.x, uintptr(x), p.y, uintptr(dy), p.conv,
 			p.bwdFilt.algo, work, p.bwdFilt.bytes, zero, p.w, uintptr(dw)))
-	}, func(p *convPlan) uint64 { return p.bwdFilt.bytes })
+	}, func(p *convPlan) convAlgo { return p.bwdFilt })
 }
 
 // dnnRun finds the shape's plan and runs call with a workspace from the
 // caching allocator, freed once queued: later work on the compute stream
 // that reuses the block runs after the convolution.
-func (d *Device) dnnRun(g ConvGeom, n, cout int, call func(dn *DNN, p *convPlan, work uintptr, one, zero *float32) error, workBytes func(*convPlan) uint64) error {
+func (d *Device) dnnRun(g ConvGeom, n, cout int, call func(dn *DNN, p *convPlan, work uintptr, one, zero *float32) error, algo func(*convPlan) convAlgo) error {
 	if err := g.check(); err != nil {
 		return err
 	}
@@ -86,8 +87,14 @@ func (d *Device) dnnRun(g ConvGeom, n, cout int, call func(dn *DNN, p *convPlan,
 		if p.err != nil {
 			return &DNNUnavailableError{Err: p.err}
 		}
+		a := algo(p)
+		if dn.TF32 { // the math type the heuristics chose the algorithm for, as PyTorch sets it
+			if err := dn.lib.check("cudnnSetConvolutionMathType", dn.lib.setConvMath(p.conv, a.math)); err != nil {
+				return err
+			}
+		}
 		var work uintptr
-		if b := workBytes(p); b > 0 {
+		if b := a.bytes; b > 0 {
 			var err error
 			if work, err = d.alloc.Alloc(int(b)); err != nil {
 				return fmt.Errorf("cuDNN workspace: %w", err)
@@ -136,8 +143,9 @@ func (dn *DNN) makePlan(p *convPlan, g ConvGeom, n, cout int) error {
 		{"cudnnSetConvolution2dDescriptor", func() int32 {
 			return l.setConv2d(p.conv, i(g.PadH), i(g.PadW), i(g.StrideH), i(g.StrideW), i(g.DilH), i(g.DilW), cudnnCrossCorrelation, cudnnDataFloat)
 		}},
-		// FP32 arithmetic, as the CPU path and cuBLAS's default: no TF32.
-		{"cudnnSetConvolutionMathType", func() int32 { return l.setConvMath(p.conv, cudnnFMAMath) }},
+		// FP32 arithmetic, as the CPU path and cuBLAS's default, unless
+		// TF32 is asked for.
+		{"cudnnSetConvolutionMathType", func() int32 { return l.setConvMath(p.conv, dn.mathType()) }},
 	}
 	for _, s := range steps {
 		if err := l.check(s.call, s.run()); err != nil {
@@ -183,11 +191,19 @@ func chooseAlgo(dir string, perfs []algoPerf, work func(algo int32, bytes *uint6
 				continue
 			}
 			if b <= convWorkLimit {
-				return convAlgo{algo: pf.Algo, bytes: b}, nil
+				return convAlgo{algo: pf.Algo, bytes: b, math: pf.MathType}, nil
 			}
 		}
 	}
 	return convAlgo{}, errors.Join(append([]error{fmt.Errorf("no %s algorithm of %d ranked runs within %d MiB of workspace", dir, len(perfs), convWorkLimit>>20)}, errs...)...)
+}
+
+// mathType is the math type plans ask cuDNN's heuristics for.
+func (dn *DNN) mathType() int32 {
+	if dn.TF32 {
+		return cudnnDefaultMath
+	}
+	return cudnnFMAMath
 }
 
 // destroy releases the plan's descriptors (zero ones are skipped).

@@ -42,6 +42,7 @@ const (
 	cudnnDataFloat        = 0 // CUDNN_DATA_FLOAT
 	cudnnTensorNCHW       = 0 // CUDNN_TENSOR_NCHW
 	cudnnCrossCorrelation = 1 // CUDNN_CROSS_CORRELATION: PyTorch's conv2d
+	cudnnDefaultMath      = 0 // CUDNN_DEFAULT_MATH: TF32 tensor cores allowed on Ampere and later
 	cudnnFMAMath          = 3 // CUDNN_FMA_MATH: FP32 FMAs, no TF32 tensor cores
 	cudnnDeterministic    = 1 // CUDNN_DETERMINISTIC
 )
@@ -127,7 +128,10 @@ type DNN struct {
 	lib     *cudnnLib
 	h       uintptr
 	Version int
-	plans   map[convKey]*convPlan
+	// TF32 lets convolutions use TF32 tensor cores, as PyTorch does by
+	// default (torch.backends.cudnn.allow_tf32); DETFLOW_TF32=1 sets it.
+	TF32  bool
+	plans map[convKey]*convPlan
 }
 
 // DNN returns the device's cuDNN handle, creating it on first use. When
@@ -142,6 +146,9 @@ func (d *Device) DNN() (*DNN, error) {
 			return d.dnnErr
 		}
 		d.dnn, d.dnnErr = openDNN(d, os.Getenv, systemDlopen)
+		if d.dnn != nil {
+			d.dnn.TF32 = os.Getenv("DETFLOW_TF32") == "1"
+		}
 		out = d.dnn
 		return d.dnnErr
 	})

@@ -176,3 +176,20 @@ func TestDNNUnavailable(t *testing.T) {
 		t.Errorf("DETFLOW_CUDNN=0: err = %v, want ErrDNNOff", err)
 	}
 }
+
+// TestDNNTF32 (DETFLOW_TF32=1): plans ask the heuristics with the default
+// math type, and each call sets the math type its algorithm was ranked
+// with, as PyTorch does with allow_tf32.
+func TestDNNTF32(t *testing.T) {
+	f := &fakeDNN{perfs: []algoPerf{{Algo: 4, Determinism: 1, MathType: 1}}}
+	d := newFakeDNNDevice(t, f)
+	d.dnn.TF32 = true
+	g := ConvGeom{C: 1, H: 4, W: 4, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1}
+	if err := d.ConvFwd(3, 1, 2, g, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	calls := strings.Join(f.calls, "\n")
+	if !strings.Contains(calls, "math 0\nrank") || !strings.HasSuffix(calls, "math 1\nforward algo 4 work false/0 alpha 1 beta 0 in 0x1,0x2 out 0x3") {
+		t.Errorf("TF32 calls:\n%s", calls)
+	}
+}

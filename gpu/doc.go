@@ -18,6 +18,8 @@
 //	DETFLOW_LIBCUDNN   libcudnn.so.9 or .8 (optional; convolutions; cuDNN 9
 //	                   also needs its folder on LD_LIBRARY_PATH)
 //	DETFLOW_CUDNN=0    convolutions without cuDNN, for comparison
+//	DETFLOW_TF32=1     cuDNN convolutions may use TF32 tensor cores, as
+//	                   PyTorch's default; FP32 otherwise
 //	DETFLOW_LIBNCCL    libnccl.so.2 (optional; multi-GPU gradient sums)
 //	DETFLOW_PTX_DIR    a folder of <module>.ptx files used instead of the
 //	                   PTX embedded at build time
@@ -45,12 +47,12 @@
 // # Convolutions
 //
 // ConvFwd, ConvBwdData and ConvBwdFilter run a whole batch through cuDNN's
-// convolution API in FP32 (CUDNN_FMA_MATH: no TF32), with one plan per
-// shape: descriptors and, per direction, the first deterministic algorithm
-// of cuDNN's heuristic ranking whose workspace fits 512 MiB. Without cuDNN,
-// or for a shape it has no algorithm for, they return a
-// *DNNUnavailableError and callers compose the convolution from the
-// im2col/col2im kernels and cuBLAS.
+// convolution API in FP32 (CUDNN_FMA_MATH; TF32 only with DETFLOW_TF32=1),
+// with one plan per shape: descriptors and, per direction, the first
+// deterministic algorithm of cuDNN's heuristic ranking whose workspace
+// fits 512 MiB. Without cuDNN, or for a shape it has no algorithm for, they
+// return a *DNNUnavailableError and callers compose the convolution from
+// the im2col/col2im kernels and cuBLAS.
 //
 // # Memory
 //

@@ -16,6 +16,7 @@ type Inventory struct {
 	Libraries  []LibraryStatus // cuBLAS, cuDNN, NCCL
 	PTXSource  string
 	MissingPTX []string // modules whose operators run on the host
+	TF32       bool     // DETFLOW_TF32=1: cuDNN convolutions may use TF32
 }
 
 // LibraryStatus is one library: where it loaded from and its version, or
@@ -33,7 +34,7 @@ func Inspect() Inventory { return inspect(os.Getenv, systemDlopen) }
 
 func inspect(getenv func(string) string, dlopen dlopener) Inventory {
 	ptx := newPTXSource(getenv)
-	inv := Inventory{PTXSource: ptx.Describe(), MissingPTX: ptx.missing()}
+	inv := Inventory{PTXSource: ptx.Describe(), MissingPTX: ptx.missing(), TF32: getenv("DETFLOW_TF32") == "1"}
 	inv.Driver, inv.Devices = inspectDriver(getenv, dlopen)
 	inv.Libraries = []LibraryStatus{inspectCublas(getenv, dlopen), inspectCudnn(getenv, dlopen), inspectNCCL(getenv, dlopen)}
 	return inv

@@ -25,7 +25,8 @@
 #      default TF32 settings and with --fp32), and a ratio table.
 #   e. the kernel micro-benchmarks, Go and PyTorch (scripts/gpu_torch_ref.py),
 #      briefly, with ratios; then the R-50 benchmark again with cuDNN
-#      switched off (DETFLOW_CUDNN=0), for what cuDNN brings.
+#      switched off (DETFLOW_CUDNN=0), for what cuDNN brings, and with TF32
+#      convolutions (DETFLOW_TF32=1), the match for PyTorch's defaults.
 #   f. nvidia-smi and a summary ($OUT/summary.txt); the PTX stays in
 #      $OUT/ptx for committing to gpu/kernels/ptx/.
 # Every step has its own time limit, and all of them share a budget of
@@ -334,6 +335,18 @@ if [ -n "$DETECTOR_BIN" ] && [ -n "$CUDNN" ]; then
 	{
 		echo "== R-50-FPN without cuDNN (DETFLOW_CUDNN=0) =="
 		grep -E '^detflow-r50 pass=' "$OUT/logs/r50-go-nocudnn.log" 2>/dev/null | sed 's/^/    /'
+	} | tee -a "$SUMMARY"
+fi
+
+# --- e3. R-50-FPN with TF32 convolutions ---------------------------------------
+# DETFLOW_TF32=1 lets cuDNN use TF32 tensor cores in convolutions, as
+# PyTorch does by default: the pair to compare with the "torch" column.
+if [ -n "$DETECTOR_BIN" ] && [ -n "$CUDNN" ]; then
+	(cd detection/detector && DETFLOW_TF32=1 run_logged r50-go-tf32 150 "$DETECTOR_BIN" -test.v -test.run '^$' \
+		-test.bench GPUR50FPN -test.benchtime 3x -test.timeout 140s)
+	{
+		echo "== R-50-FPN with TF32 convolutions (DETFLOW_TF32=1; compare with torch's defaults above) =="
+		grep -E '^detflow-r50 pass=' "$OUT/logs/r50-go-tf32.log" 2>/dev/null | sed 's/^/    /'
 	} | tee -a "$SUMMARY"
 fi
 
