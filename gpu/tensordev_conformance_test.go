@@ -1,10 +1,12 @@
 package gpu_test
 
 import (
+	"math"
 	"testing"
 
 	"github.com/detflow/detflow/gpu"
 	"github.com/detflow/detflow/gpu/tensordev"
+	"github.com/detflow/detflow/tensor"
 	"github.com/detflow/detflow/tensor/tensortest"
 )
 
@@ -41,6 +43,7 @@ func TestGPUTensordevConformance(t *testing.T) {
 			}
 			d := tensordev.New(g, "cuda:0")
 			tensortest.Run(t, d, tensortest.Tolerance{})
+			checkConv2d(t, d)
 			fb := d.Fallbacks()
 			t.Logf("host fallbacks: %v", fb)
 			for _, op := range ported {
@@ -49,5 +52,22 @@ func TestGPUTensordevConformance(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkConv2d runs a strided, padded Conv2d forward and backward on d
+// (cuDNN where installed, else the Im2col/Col2im kernels with GEMM) and
+// on the CPU, after staged uploads of its operands.
+func checkConv2d(t *testing.T, d *tensordev.Device) {
+	t.Helper()
+	opt := tensor.ConvOptions{Stride: [2]int{2, 1}, Padding: [2]int{1, 1}}
+	want := tensortest.Conv2dPass(tensor.NewCPU(1), 5, 2, 3, 9, 7, 4, 3, opt)
+	got := tensortest.Conv2dPass(d, 5, 2, 3, 9, 7, 4, 3, opt)
+	for i, name := range []string{"y", "dx", "dw", "db"} {
+		for j := range want[i] {
+			if g, w := float64(got[i][j]), float64(want[i][j]); !(math.Abs(g-w) <= 1e-5+1e-5*math.Abs(w)) {
+				t.Fatalf("conv2d %s[%d] = %v on the device, %v on the CPU", name, j, g, w)
+			}
+		}
 	}
 }
