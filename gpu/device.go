@@ -26,18 +26,21 @@ type Device struct {
 	copyStr uintptr // host-to-device upload stream (non-blocking)
 	ptx     ptxSource
 
-	mu      sync.Mutex
-	args    *kernelArgs
-	modules map[string]uintptr
-	funcs   map[string]uintptr
-	hasPTX  map[string]bool // HasModule's answers
-	alloc   *CachingAllocator
-	pinned  *CachingAllocator
-	stage   stager
-	blas    *BLAS
-	dnn     *DNN
-	dnnErr  error // why cuDNN is not used, once known
-	closed  bool
+	mu       sync.Mutex
+	args     *kernelArgs
+	modules  map[string]uintptr
+	funcs    map[string]uintptr
+	hasPTX   map[string]bool // HasModule's answers
+	alloc    *CachingAllocator
+	pinned   *CachingAllocator
+	stage    stager      // pinned staging of small uploads (compute stream)
+	bigStage stager      // pinned staging of large uploads (copy stream)
+	devStage []*devStage // device staging blocks of large uploads, a ring
+	devCur   int
+	blas     *BLAS
+	dnn      *DNN
+	dnnErr   error // why cuDNN is not used, once known
+	closed   bool
 }
 
 // CU_STREAM_NON_BLOCKING: the stream does not synchronise with the legacy

@@ -57,11 +57,14 @@
 // # Memory
 //
 // Device buffers come from a caching allocator (size-class bins, no
-// cuMemAlloc per operation once warm). Uploads are staged through a ring of
+// cuMemAlloc per operation once warm). Uploads are staged through rings of
 // pinned host chunks (Stage): the call copies into pinned memory and
-// queues the DMA on the compute stream without waiting for the GPU, so the
-// host prepares the next batch while the GPU works. Upload, on the copy
-// stream, overlaps a copy with kernels for a destination known idle.
+// returns without waiting for the GPU, so the host prepares the next batch
+// while the GPU works. Small uploads are queued on the compute stream;
+// large ones (input images) cross PCIe on the copy stream, overlapping the
+// kernels still running, into a device staging block, and a
+// device-to-device copy on the compute stream, behind an event, moves them
+// to their destination in stream order.
 //
 // # Several GPUs
 //
