@@ -56,14 +56,15 @@ func (h *hostCall) i(b tensor.IndexBuffer) tensor.IndexBuffer {
 	return hb
 }
 
-// back uploads the host copies of the outputs.
+// back uploads the host copies of the outputs, staged: the host does not
+// wait for the copies.
 func (h *hostCall) back(outs ...tensor.Buffer) {
 	for _, o := range outs {
 		gb := buf(o)
 		if gb == nil || gb.n == 0 {
 			continue
 		}
-		must(h.d.g.WriteFloat32(gb.ptr, tensor.CPUData(h.f(o))))
+		must(h.d.g.StageFloat32(gb.ptr, tensor.CPUData(h.f(o))))
 	}
 }
 
@@ -73,7 +74,7 @@ func (h *hostCall) backIndex(outs ...tensor.IndexBuffer) {
 		if o == nil || o.Len() == 0 {
 			continue
 		}
-		must(h.d.g.WriteInt32(iptr(o), tensor.CPUIndexData(h.i(o))))
+		must(h.d.g.StageInt32(iptr(o), tensor.CPUIndexData(h.i(o))))
 	}
 }
 
