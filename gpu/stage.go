@@ -159,8 +159,8 @@ func (d *Device) stageBig(dst DevPtr, src unsafe.Pointer, bytes int) error {
 
 // devStageBlock returns a device staging block of at least n bytes: the
 // next one in ring order that is idle, else a new one while the limit
-// allows, else the next big enough one (the copy stream then waits for it
-// on the GPU, the host does not).
+// allows (or when none is big enough), else the next big enough one (the
+// copy stream then waits for it on the GPU, the host does not).
 func (d *Device) devStageBlock(n int) (*devStage, error) {
 	ring := d.devStage
 	held := 0
