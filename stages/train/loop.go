@@ -52,6 +52,9 @@ func (l *loop) run(ctx context.Context) error {
 	if err := os.MkdirAll(l.work, 0o755); err != nil {
 		return fmt.Errorf("train: create work folder: %w", err)
 	}
+	if err := l.pull(ctx); err != nil {
+		return err
+	}
 	if err := l.restore(ctx); err != nil {
 		return err
 	}
@@ -183,7 +186,28 @@ func (l *loop) save(ctx context.Context) error {
 		return fmt.Errorf("train: update latest checkpoint pointer: %w", err)
 	}
 	l.env.Log.Info("checkpoint", "epoch", l.epoch, "step", l.step, "file", name)
+	if l.work == l.env.Work {
+		return nil
+	}
+	if err := pushWork(ctx, l.env.FS, l.work, l.env.Work, name); err != nil {
+		return err
+	}
+	l.env.Log.Info("checkpoint mirrored", "to", l.env.Work)
 	return nil
+}
+
+// pull refreshes the local mirror of a gs:// work folder from gs:// when
+// gs:// holds a newer checkpoint (a run preempted on another machine), so
+// restore resumes from the newest.
+func (l *loop) pull(ctx context.Context) error {
+	if l.work == l.env.Work {
+		return nil
+	}
+	ok, err := pullWork(ctx, l.env.FS, l.work, l.env.Work)
+	if ok {
+		l.env.Log.Info("fetched the latest checkpoint", "from", l.env.Work)
+	}
+	return err
 }
 
 // logWindow averages one logging interval.

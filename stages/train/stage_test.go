@@ -221,3 +221,64 @@ func TestStageWithGCSWorkFolder(t *testing.T) {
 		t.Errorf("local mirror %s left after publishing: %v", mirror, err)
 	}
 }
+
+// TestStageResumesOnAnotherMachine: each checkpoint of a gs:// work folder
+// is copied up, so a run preempted on one machine resumes on another whose
+// cache holds no mirror, and a machine with an older mirror takes the
+// newer checkpoint from gs://.
+func TestStageResumesOnAnotherMachine(t *testing.T) {
+	machineA := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", machineA)
+	_, cfg, recDir := trainInputs(t)
+	fsys := storagetest.FakeGCS(t, "bucket")
+	work := "gs://bucket/runs/toy/.work/train-0456"
+	// 4 iterations an epoch: crash in epoch 2, after the epoch 1 checkpoint.
+	if _, _, err := runStage(t, fsys, cfg, recDir, work, toyFactory(0, 6)); !errors.Is(err, errCrash) {
+		t.Fatalf("first attempt: %v, want the simulated crash", err)
+	}
+	ctx := context.Background()
+	for _, f := range []string{"epoch_1.safetensors", "latest"} {
+		if ok, err := fsys.Exists(ctx, work+"/"+f); err != nil || !ok {
+			t.Fatalf("%s not mirrored to %s: %v", f, work, err)
+		}
+	}
+	// Machine B: empty cache; it resumes from gs:// and crashes in epoch 3.
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	_, logs, err := runStage(t, fsys, cfg, recDir, work, toyFactory(0, 6))
+	if !errors.Is(err, errCrash) {
+		t.Fatalf("machine B: %v, want the simulated crash", err)
+	}
+	if !strings.Contains(logs, `msg="fetched the latest checkpoint"`) || !strings.Contains(logs, "msg=resumed") || !strings.Contains(logs, "epoch=1") {
+		t.Fatalf("machine B did not resume from gs://:\n%s", logs)
+	}
+	if latest, err := fsys.ReadFile(ctx, work+"/latest"); err != nil || strings.TrimSpace(string(latest)) != "epoch_2.safetensors" {
+		t.Fatalf("gs:// latest after machine B: %q, %v; want epoch_2", latest, err)
+	}
+	// Back on machine A, whose mirror stops at epoch 1: gs:// is newer.
+	t.Setenv("XDG_CACHE_HOME", machineA)
+	out, logs, err := runStage(t, fsys, cfg, recDir, work, toyFactory(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs, `msg="fetched the latest checkpoint"`) || !strings.Contains(logs, "epoch=2") {
+		t.Errorf("machine A did not take epoch 2 from gs://:\n%s", logs)
+	}
+	if _, err := os.Stat(filepath.Join(out, "epoch_3.safetensors")); err != nil {
+		t.Errorf("outputs: %v", err)
+	}
+}
+
+func TestCheckpointEpoch(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		n    int
+		ok   bool
+	}{
+		{"epoch_12.safetensors", 12, true}, {"epoch_1.safetensors", 1, true},
+		{"../epoch_1.safetensors", 0, false}, {"epoch_1.safetensors.tmp", 0, false}, {"", 0, false},
+	} {
+		if n, ok := checkpointEpoch(tc.name); n != tc.n || ok != tc.ok {
+			t.Errorf("checkpointEpoch(%q) = %d, %v", tc.name, n, ok)
+		}
+	}
+}
