@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"runtime/debug"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/detflow/detflow/nn"
 	"github.com/detflow/detflow/stages"
 	"github.com/detflow/detflow/stages/records"
+	"github.com/detflow/detflow/storage"
 )
 
 // Stage is the training stage. Models picks the detector for a config.
@@ -53,6 +55,11 @@ func (s Stage) Run(ctx context.Context, env *stages.Env) (err error) {
 	if err != nil {
 		return err
 	}
+	cfg, dropPretrained, err := localPretrained(ctx, env.FS, cfg)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, dropPretrained()) }()
 	build, err := s.Models(cfg)
 	if err != nil {
 		return err
@@ -114,4 +121,21 @@ func (e *elapsed) lap() time.Duration {
 	d := now.Sub(e.t)
 	e.t = now
 	return d
+}
+
+// localPretrained returns cfg with a gs:// model.backbone.pretrained
+// replaced by a local copy, which the model builders read, and a function
+// that removes the copy.
+func localPretrained(ctx context.Context, fsys *storage.FS, cfg *configs.Config) (*configs.Config, func() error, error) {
+	p := cfg.Model.Backbone.Pretrained
+	if !storage.IsGCS(p) {
+		return cfg, func() error { return nil }, nil
+	}
+	local, cleanup, err := fsys.Localize(ctx, p)
+	if err != nil {
+		return nil, nil, fmt.Errorf("train: model.backbone.pretrained: %w", err)
+	}
+	c := *cfg
+	c.Model.Backbone.Pretrained = local
+	return &c, cleanup, nil
 }

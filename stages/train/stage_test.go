@@ -282,3 +282,38 @@ func TestCheckpointEpoch(t *testing.T) {
 		}
 	}
 }
+
+// TestStagePretrainedFromGCS: a gs:// model.backbone.pretrained reaches the
+// model builders as a local copy of the object, removed after training.
+func TestStagePretrainedFromGCS(t *testing.T) {
+	_, cfg, recDir := trainInputs(t)
+	fsys := storagetest.FakeGCS(t, "bucket")
+	ctx := context.Background()
+	weights := []byte("stand-in for resnet50.pth")
+	if _, err := fsys.WriteFile(ctx, "gs://bucket/models/resnet50.pth", weights); err != nil {
+		t.Fatal(err)
+	}
+	c := *cfg
+	c.Model.Backbone.Pretrained = "gs://bucket/models/resnet50.pth"
+	c.Train.Epochs = 1
+	var seen string
+	f := func(cfg *configs.Config) (Builder, error) {
+		seen = cfg.Model.Backbone.Pretrained
+		if b, err := os.ReadFile(seen); err != nil || string(b) != string(weights) {
+			t.Errorf("builders got %q (%v), want a local copy of the gs:// object", seen, err)
+		}
+		return toyFactory(0, 0)(cfg)
+	}
+	if _, _, err := runStage(t, fsys, &c, recDir, filepath.Join(t.TempDir(), "work"), f); err != nil {
+		t.Fatal(err)
+	}
+	if storage.IsGCS(seen) {
+		t.Fatalf("builders got the gs:// path %q", seen)
+	}
+	if _, err := os.Stat(seen); !os.IsNotExist(err) {
+		t.Errorf("local copy %s left after training: %v", seen, err)
+	}
+	if c.Model.Backbone.Pretrained != "gs://bucket/models/resnet50.pth" {
+		t.Errorf("the stage changed the caller's config to %q", c.Model.Backbone.Pretrained)
+	}
+}
