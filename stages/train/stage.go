@@ -10,6 +10,7 @@ import (
 
 	"github.com/detflow/detflow/batch"
 	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/hub"
 	"github.com/detflow/detflow/nn"
 	"github.com/detflow/detflow/stages"
 	"github.com/detflow/detflow/stages/records"
@@ -55,7 +56,7 @@ func (s Stage) Run(ctx context.Context, env *stages.Env) (err error) {
 	if err != nil {
 		return err
 	}
-	cfg, dropPretrained, err := localPretrained(ctx, env.FS, cfg)
+	cfg, dropPretrained, err := localPretrained(ctx, env, cfg)
 	if err != nil {
 		return err
 	}
@@ -123,18 +124,27 @@ func (e *elapsed) lap() time.Duration {
 	return d
 }
 
-// localPretrained returns cfg with a gs:// model.backbone.pretrained
-// replaced by a local copy, which the model builders read, and a function
-// that removes the copy.
-func localPretrained(ctx context.Context, fsys *storage.FS, cfg *configs.Config) (*configs.Config, func() error, error) {
+// localPretrained returns cfg with model.backbone.pretrained made a local
+// file the model builders can read: torchvision:// names and URLs are
+// downloaded into torch.hub's cache (package hub), a gs:// object is copied
+// to a temporary file, removed by the returned function.
+func localPretrained(ctx context.Context, env *stages.Env, cfg *configs.Config) (*configs.Config, func() error, error) {
+	keep := func() error { return nil }
 	p := cfg.Model.Backbone.Pretrained
-	if !storage.IsGCS(p) {
-		return cfg, func() error { return nil }, nil
-	}
-	local, cleanup, err := fsys.Localize(ctx, p)
+	local, err := hub.Resolve(ctx, p, hub.Options{Progress: env.Progress})
 	if err != nil {
 		return nil, nil, fmt.Errorf("train: model.backbone.pretrained: %w", err)
 	}
+	cleanup := keep
+	if storage.IsGCS(local) {
+		if local, cleanup, err = env.FS.Localize(ctx, local); err != nil {
+			return nil, nil, fmt.Errorf("train: model.backbone.pretrained: %w", err)
+		}
+	}
+	if local == p {
+		return cfg, keep, nil
+	}
+	env.Log.Info("pretrained weights", "ref", p, "file", local)
 	c := *cfg
 	c.Model.Backbone.Pretrained = local
 	return &c, cleanup, nil

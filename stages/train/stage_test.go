@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -315,5 +317,33 @@ func TestStagePretrainedFromGCS(t *testing.T) {
 	}
 	if c.Model.Backbone.Pretrained != "gs://bucket/models/resnet50.pth" {
 		t.Errorf("the stage changed the caller's config to %q", c.Model.Backbone.Pretrained)
+	}
+}
+
+// TestStagePretrainedFromURL: an http(s) model.backbone.pretrained is
+// downloaded into torch.hub's cache and the builders read it from there.
+func TestStagePretrainedFromURL(t *testing.T) {
+	torchHome := t.TempDir()
+	t.Setenv("TORCH_HOME", torchHome)
+	weights := []byte("stand-in for resnet50.pth")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(weights) }))
+	defer srv.Close()
+	fsys, cfg, recDir := trainInputs(t)
+	c := *cfg
+	c.Model.Backbone.Pretrained = srv.URL + "/models/resnet50.pth"
+	c.Train.Epochs = 1
+	var seen string
+	f := func(cfg *configs.Config) (Builder, error) {
+		seen = cfg.Model.Backbone.Pretrained
+		return toyFactory(0, 0)(cfg)
+	}
+	if _, _, err := runStage(t, fsys, &c, recDir, filepath.Join(t.TempDir(), "work"), f); err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(torchHome, "hub", "checkpoints", "resnet50.pth"); seen != want {
+		t.Errorf("builders got %q, want the cached download %s", seen, want)
+	}
+	if b, err := os.ReadFile(seen); err != nil || string(b) != string(weights) {
+		t.Errorf("cached file %q, %v", b, err)
 	}
 }
