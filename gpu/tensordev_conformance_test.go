@@ -44,6 +44,7 @@ func TestGPUTensordevConformance(t *testing.T) {
 			d := tensordev.New(g, "cuda:0")
 			tensortest.Run(t, d, tensortest.Tolerance{})
 			checkConv2d(t, d)
+			checkSumSquaresEach(t, d)
 			fb := d.Fallbacks()
 			t.Logf("host fallbacks: %v", fb)
 			for _, op := range ported {
@@ -69,5 +70,28 @@ func checkConv2d(t *testing.T, d *tensordev.Device) {
 				t.Fatalf("conv2d %s[%d] = %v on the device, %v on the CPU", name, j, g, w)
 			}
 		}
+	}
+}
+
+// checkSumSquaresEach: the batched sums of squares equal the one-buffer
+// ones, empty buffers included.
+func checkSumSquaresEach(t *testing.T, d *tensordev.Device) {
+	t.Helper()
+	var bufs []tensor.Buffer
+	for i, n := range []int{5, 0, 4099, 1} {
+		b := d.Alloc(n)
+		x := make([]float32, n)
+		for j := range x {
+			x[j] = float32(j%7) - float32(i)
+		}
+		d.Upload(b, x)
+		bufs = append(bufs, b)
+	}
+	got := d.SumSquaresEach(bufs)
+	for i, b := range bufs {
+		if want := d.SumSquares(b); got[i] != want {
+			t.Errorf("SumSquaresEach[%d] = %v, SumSquares %v", i, got[i], want)
+		}
+		d.Free(b)
 	}
 }

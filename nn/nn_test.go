@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/detflow/detflow/tensor"
+	"github.com/detflow/detflow/tensor/tensortest"
 )
 
 func newEngine() *tensor.Engine { return tensor.NewEngine(tensor.NewCPU(0)) }
@@ -320,4 +322,50 @@ func TestContainerNames(t *testing.T) {
 		}
 	}()
 	h.Add("fc_cls", h.fc)
+}
+
+// squareSummer is a host device that sums squares for many buffers at
+// once, counting the calls, as a GPU device does with one wait.
+type squareSummer struct {
+	*tensortest.HostDevice
+	calls, bufs int
+}
+
+func (d *squareSummer) SumSquaresEach(bufs []tensor.Buffer) []float64 {
+	d.calls++
+	d.bufs += len(bufs)
+	out := make([]float64, len(bufs))
+	for i, b := range bufs {
+		out[i] = d.SumSquares(b)
+	}
+	return out
+}
+
+// TestClipGradNormAsksForAllSquaresAtOnce: on a tensor.SquareSummer the
+// gradient norm takes one call for every gradient, and equals the norm
+// summed one buffer at a time.
+func TestClipGradNormAsksForAllSquaresAtOnce(t *testing.T) {
+	norm := func(dev tensor.Device) float64 {
+		e := tensor.NewEngine(dev)
+		var ps []Named
+		var terms []*tensor.Tensor
+		for i := range 5 {
+			p := e.NewPersistent(3).SetRequiresGrad(true)
+			ps = append(ps, Named{Name: fmt.Sprint("p", i), Tensor: p})
+			terms = append(terms, tensor.Scale(tensor.Sum(p), float32(i+1)))
+		}
+		unused := e.NewPersistent(2).SetRequiresGrad(true) // no gradient: skipped
+		ps = append(ps, Named{Name: "unused", Tensor: unused})
+		total := terms[0]
+		for _, x := range terms[1:] {
+			total = tensor.Add(total, x)
+		}
+		total.Backward()
+		return ClipGradNorm(ps, 1)
+	}
+	want := norm(tensor.NewCPU(1))
+	dev := &squareSummer{HostDevice: tensortest.NewHostDevice(1)}
+	if got := norm(dev); got != want || dev.calls != 1 || dev.bufs != 5 {
+		t.Errorf("norm %v in %d calls for %d buffers; want %v in 1 call for 5", got, dev.calls, dev.bufs, want)
+	}
 }

@@ -115,10 +115,8 @@ func cutPrefix(s, prefix string) (string, bool) {
 // only when below 1).
 func ClipGradNorm(params []Named, maxNorm float64) float64 {
 	var ss float64
-	for _, p := range params {
-		if g := p.Tensor.Grad(); g != nil {
-			ss += p.Tensor.Engine().Device().SumSquares(g.Buffer())
-		}
+	for _, v := range gradSquares(params) {
+		ss += v
 	}
 	norm := math.Sqrt(ss)
 	coef := maxNorm / (norm + 1e-6)
@@ -131,4 +129,39 @@ func ClipGradNorm(params []Named, maxNorm float64) float64 {
 		}
 	}
 	return norm
+}
+
+// gradSquares returns the sum of squares of each gradient of params, in
+// order, asking a device that implements tensor.SquareSummer for all of
+// its gradients at once.
+func gradSquares(params []Named) []float64 {
+	var out []float64
+	var run []tensor.Buffer // consecutive gradients on one device
+	var dev tensor.Device
+	flush := func() {
+		if len(run) == 0 {
+			return
+		}
+		if s, ok := dev.(tensor.SquareSummer); ok {
+			out = append(out, s.SumSquaresEach(run)...)
+		} else {
+			for _, b := range run {
+				out = append(out, dev.SumSquares(b))
+			}
+		}
+		run = run[:0]
+	}
+	for _, p := range params {
+		g := p.Tensor.Grad()
+		if g == nil {
+			continue
+		}
+		if d := p.Tensor.Engine().Device(); d != dev {
+			flush()
+			dev = d
+		}
+		run = append(run, g.Buffer())
+	}
+	flush()
+	return out
 }

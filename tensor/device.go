@@ -243,3 +243,11 @@ type Device interface {
 	// NaNs sort after every number in both directions.
 	SortRows(x Buffer, rows, cols, k int, descending bool, idx IndexBuffer)
 }
+
+// SquareSummer is implemented by devices that return the sums of squares
+// of many buffers with one wait for the results: on a GPU, one host
+// synchronisation for a whole model's gradient norm instead of one per
+// parameter. SumSquaresEach(bufs)[i] equals SumSquares(bufs[i]).
+type SquareSummer interface {
+	SumSquaresEach(bufs []Buffer) []float64
+}

@@ -37,6 +37,29 @@ func (d *Device) SumSquares(x tensor.Buffer) float64 {
 	return float64(v)
 }
 
+var _ tensor.SquareSummer = (*Device)(nil)
+
+// SumSquaresEach implements tensor.SquareSummer: the same reduction
+// kernels as SumSquares, into one device array read back once.
+func (d *Device) SumSquaresEach(bufs []tensor.Buffer) []float64 {
+	if len(bufs) == 0 {
+		return nil
+	}
+	sums, err := d.g.Alloc(4 * len(bufs))
+	must(err)
+	defer func() { must(d.g.Free(sums)) }()
+	for i, b := range bufs {
+		must(d.g.SumSqInto(sums+gpu.DevPtr(4*i), ptr(b), b.Len()))
+	}
+	host := make([]float32, len(bufs))
+	must(d.g.ReadFloat32(host, sums))
+	out := make([]float64, len(bufs))
+	for i, v := range host {
+		out[i] = float64(v)
+	}
+	return out
+}
+
 // Unary implements tensor.Device.
 func (d *Device) Unary(op tensor.UnaryOp, p float32, x, y tensor.Buffer) {
 	checkLen("unary", x.Len(), y.Len())
