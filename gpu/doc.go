@@ -15,8 +15,9 @@
 //
 //	DETFLOW_LIBCUDA    libcuda.so.1 (driver API)
 //	DETFLOW_LIBCUBLAS  libcublas.so.N (optional; GEMM)
-//	DETFLOW_LIBCUDNN   libcudnn.so.9 or .8 (optional; convolutions; cuDNN 9
-//	                   also needs its folder on LD_LIBRARY_PATH)
+//	DETFLOW_LIBCUDNN   libcudnn.so.9 or .8 (optional; convolutions; should
+//	                   cuDNN 9 fail to load its sub-libraries, put their
+//	                   folder on LD_LIBRARY_PATH too)
 //	DETFLOW_CUDNN=0    convolutions without cuDNN, for comparison
 //	DETFLOW_TF32=1     cuDNN convolutions may use TF32 tensor cores, as
 //	                   PyTorch's default; FP32 otherwise

@@ -50,8 +50,9 @@ func ncclSpec(getenv func(string) string) libSpec {
 }
 
 // cudnnSpec finds cuDNN 9 or 8. cuDNN 9's libcudnn.so.9 is a dispatcher
-// that loads its sub-libraries (libcudnn_cnn.so.9, ...) by soname, so
-// their folder must be on the loader's path (LD_LIBRARY_PATH) as well.
+// that loads its sub-libraries (libcudnn_cnn.so.9, ...) by soname when
+// first used; should that fail, their folder must go on LD_LIBRARY_PATH
+// (gpu-check.sh puts it there).
 func cudnnSpec(getenv func(string) string) libSpec {
 	return libSpec{Name: "cuDNN", Env: "DETFLOW_LIBCUDNN",
 		Sonames: []string{"libcudnn.so.9", "libcudnn.so.8"}, Dirs: cudaDirs(getenv)}
