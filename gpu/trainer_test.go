@@ -1,3 +1,9 @@
+// The trainer test imports the train stage's package, which would make the
+// GPU test binary that gpu-check.sh carries grow tenfold: it is built only
+// with the emulator tag (make emulate), on the kernel emulator or a GPU.
+
+//go:build emulator
+
 package gpu_test
 
 import (
