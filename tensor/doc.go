@@ -47,6 +47,14 @@
 // kernel on device buffers; NewCPU is the reference implementation. Package
 // tensortest is the conformance suite a backend's tests run against it.
 //
+// A backend may also implement optional capabilities, which the engine and
+// its callers look for with a type assertion and do without otherwise:
+// ConvDevice (whole-batch convolutions, cuDNN), SquareSummer (many sums of
+// squares with one wait), PeerCopier (device-to-device copies between
+// replicas), CollectiveMaker (NCCL-style sums and broadcasts across
+// replicas). DeviceOp lets operators outside the package run their own
+// device kernels under autograd.
+//
 // Programmer errors (shape mismatches, wrong devices) panic with a "tensor: "
 // prefix, as hot kernels do; callers at API boundaries turn them into errors.
 package tensor
