@@ -97,7 +97,9 @@ func (d *body) features(images *tensor.Tensor) ([]*tensor.Tensor, error) {
 	for i, k := range d.outIndices {
 		in[i] = cs[k]
 	}
-	return d.Neck.Forward(in)
+	feats, err := d.Neck.Forward(in)
+	drop(cs[:]...) // the neck was their last use
+	return feats, err
 }
 
 func shapeOf(t *tensor.Tensor) []int {

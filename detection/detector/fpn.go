@@ -71,11 +71,14 @@ func (f *FPN) Forward(feats []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			return nil, fmt.Errorf("fpn: level %d is %dx%d, level %d is %dx%d: pad images to a multiple of 32",
 				i-1, fine.Dim(2), fine.Dim(3), i, coarse.Dim(2), coarse.Dim(3))
 		}
-		lat[i-1] = tensor.Add(fine, tensor.UpsampleNearest(coarse, 2))
+		up := tensor.UpsampleNearest(coarse, 2)
+		lat[i-1] = tensor.Add(fine, up)
+		drop(up, fine)
 	}
 	outs := make([]*tensor.Tensor, 0, f.opt.NumOuts)
 	for i := range lat {
 		outs = append(outs, f.Output[i].Forward(lat[i]))
+		drop(lat[i])
 	}
 	for len(outs) < f.opt.NumOuts {
 		outs = append(outs, tensor.MaxPool2d(outs[len(outs)-1], 1, 2, 0))

@@ -174,13 +174,31 @@ func walkBN(m nn.Module, fn func(*nn.BatchNorm2d)) {
 	}
 }
 
-// Forward returns C2..C5 for images x [B,3,H,W].
+// Forward returns C2..C5 for images x [B,3,H,W]. The frozen stages (the
+// stem and layers 1..FrozenStages, a prefix) run without recording a graph,
+// as nothing in them needs a gradient, so their activations go back to the
+// pool as soon as they are used.
 func (r *ResNet) Forward(x *tensor.Tensor) [4]*tensor.Tensor {
-	x = tensor.Relu(r.BN1.Forward(r.Conv1.Forward(x)))
-	x = tensor.MaxPool2d(x, 3, 2, 1)
+	e := x.Engine()
+	stage := func(frozen bool, f func()) {
+		if frozen && e.GradEnabled() {
+			e.NoGrad(f)
+			return
+		}
+		f()
+	}
+	stage(r.opt.FrozenStages >= 0, func() {
+		c := r.Conv1.Forward(x)
+		b := r.BN1.Forward(c)
+		drop(c)
+		a := tensor.Relu(b)
+		drop(b)
+		x = tensor.MaxPool2d(a, 3, 2, 1)
+		drop(a)
+	})
 	var out [4]*tensor.Tensor
 	for s, l := range r.Layers {
-		x = l.Forward(x)
+		stage(s < r.opt.FrozenStages, func() { x = forwardDropping(l, x) })
 		out[s] = x
 	}
 	return out
@@ -261,17 +279,33 @@ func (b *resBlock) Children() []nn.Child {
 	return out
 }
 
+// Forward drops each intermediate once used when grad mode is off (see
+// drop); x stays the caller's.
 func (b *resBlock) Forward(x *tensor.Tensor) *tensor.Tensor {
 	y := x
 	for i := range b.convs {
-		y = b.bns[i].Forward(b.convs[i].Forward(y))
+		c := b.convs[i].Forward(y)
+		if y != x {
+			drop(y)
+		}
+		y = b.bns[i].Forward(c)
+		drop(c)
 		if i < len(b.convs)-1 {
-			y = tensor.Relu(y)
+			r := tensor.Relu(y)
+			drop(y)
+			y = r
 		}
 	}
 	identity := x
 	if b.downsample != nil {
-		identity = b.downsample.Forward(x)
+		identity = forwardDropping(b.downsample, x)
 	}
-	return tensor.Relu(tensor.Add(y, identity))
+	sum := tensor.Add(y, identity)
+	drop(y)
+	if identity != x {
+		drop(identity)
+	}
+	out := tensor.Relu(sum)
+	drop(sum)
+	return out
 }
