@@ -1,6 +1,7 @@
 package detector
 
 import (
+	"github.com/detflow/detflow/tensor/tensortest"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -167,5 +168,47 @@ func TestFPNShapes(t *testing.T) {
 	bad := []*tensor.Tensor{e.Zeros(1, 8, 15, 15), e.Zeros(1, 16, 8, 8), e.Zeros(1, 32, 4, 4), e.Zeros(1, 64, 2, 2)}
 	if _, err := f.Forward(bad); err == nil {
 		t.Error("FPN accepted levels that are not powers of two apart")
+	}
+}
+
+// TestResNetHandsBackActivations: a no-grad forward (inference) returns
+// the intermediate activations to the engine's pool as soon as they are
+// used, keeping only C2..C5, so its peak memory is a fraction of a forward
+// that records a graph, with the same features; frozen stages run without
+// a graph and hand theirs back in grad mode too.
+func TestResNetHandsBackActivations(t *testing.T) {
+	img := make([]float32, 2*3*64*64)
+	for i := range img {
+		img[i] = float32(i%97) / 97
+	}
+	run := func(frozen int, noGrad bool) ([4]*tensor.Tensor, int64) {
+		dev := &countingDevice{HostDevice: tensortest.NewHostDevice(1)}
+		e := tensor.NewEngine(dev)
+		r, err := NewResNet(e, ResNetOptions{Depth: 50, BaseChannels: 4, FrozenStages: frozen}, rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		weights := dev.live
+		var cs [4]*tensor.Tensor
+		fwd := func() { cs = r.Forward(e.FromData(img, 2, 3, 64, 64)) }
+		if noGrad {
+			e.NoGrad(fwd)
+		} else {
+			fwd()
+		}
+		return cs, dev.peak - weights
+	}
+	recorded, recordedPeak := run(-1, false)
+	inference, inferencePeak := run(-1, true)
+	_, frozenPeak := run(1, false)
+	t.Logf("activation peaks (bytes): recorded %d, no-grad %d, stem and layer1 frozen %d", recordedPeak, inferencePeak, frozenPeak)
+	if 2*inferencePeak > recordedPeak || frozenPeak >= recordedPeak {
+		t.Errorf("activation peaks: %d bytes recorded, %d no-grad, %d with stem and layer1 frozen; want no-grad under half and frozen below recorded",
+			recordedPeak, inferencePeak, frozenPeak)
+	}
+	for s := range 4 {
+		if !slices.Equal(inference[s].Data(), recorded[s].Data()) {
+			t.Fatalf("C%d differs between the no-grad and the recorded forward", s+2)
+		}
 	}
 }
