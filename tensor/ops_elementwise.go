@@ -26,6 +26,29 @@ func unary(x *Tensor, op UnaryOp, p float32) *Tensor {
 // Relu is max(x, 0).
 func Relu(x *Tensor) *Tensor { return unary(x, UnaryRelu, 0) }
 
+// ReluInPlace is Relu written over x's buffer, as PyTorch's
+// relu(inplace=True): it saves a tensor's memory per call, and x must not
+// be used again. Its backward reads only the result (x > 0 exactly where
+// the result is), so it is right wherever x's producer does not read its
+// own output in its backward: after a convolution, a batch norm or an
+// addition, but not after Sigmoid or Exp. x must own its buffer (not a
+// Reshape view) and not be a leaf.
+func ReluInPlace(x *Tensor) *Tensor {
+	if !x.owner || x.persistent || (x.requiresGrad && x.node == nil) {
+		panic(fmt.Sprintf("tensor: ReluInPlace of %v, a view, a parameter or a leaf", x))
+	}
+	e := x.eng
+	y := &Tensor{eng: e, shape: x.shape, buf: x.buf, owner: true}
+	x.owner = false // y holds the buffer now
+	e.dev.Unary(UnaryRelu, 0, x.buf, y.buf)
+	record(y, []*Tensor{x}, func(dy Buffer) []Buffer {
+		dx := e.get(y.Len())
+		e.dev.UnaryBackward(UnaryRelu, 0, y.buf, y.buf, dy, dx)
+		return []Buffer{dx}
+	})
+	return y
+}
+
 // Sigmoid is 1/(1+exp(−x)).
 func Sigmoid(x *Tensor) *Tensor { return unary(x, UnarySigmoid, 0) }
 

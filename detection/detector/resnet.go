@@ -189,10 +189,8 @@ func (r *ResNet) Forward(x *tensor.Tensor) [4]*tensor.Tensor {
 	}
 	stage(r.opt.FrozenStages >= 0, func() {
 		c := r.Conv1.Forward(x)
-		b := r.BN1.Forward(c)
+		a := tensor.ReluInPlace(r.BN1.Forward(c))
 		drop(c)
-		a := tensor.Relu(b)
-		drop(b)
 		x = tensor.MaxPool2d(a, 3, 2, 1)
 		drop(a)
 	})
@@ -291,9 +289,7 @@ func (b *resBlock) Forward(x *tensor.Tensor) *tensor.Tensor {
 		y = b.bns[i].Forward(c)
 		drop(c)
 		if i < len(b.convs)-1 {
-			r := tensor.Relu(y)
-			drop(y)
-			y = r
+			y = tensor.ReluInPlace(y) // BN's backward reads its input, not its output
 		}
 	}
 	identity := x
@@ -305,7 +301,5 @@ func (b *resBlock) Forward(x *tensor.Tensor) *tensor.Tensor {
 	if identity != x {
 		drop(identity)
 	}
-	out := tensor.Relu(sum)
-	drop(sum)
-	return out
+	return tensor.ReluInPlace(sum)
 }
