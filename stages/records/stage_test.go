@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/detflow/detflow/configs"
 	"github.com/detflow/detflow/schemas"
@@ -208,9 +209,33 @@ func TestRecordsJoinProposals(t *testing.T) {
 	if err := schemas.Write(ctx, fsys, filepath.Join(propDir, "val", schemas.ProposalPartName(0)), schemas.Proposals, []schemas.ImageProposals{}); err != nil {
 		t.Fatal(err)
 	}
-	err = (Stage{WithProposals: true}).Run(ctx, &stages.Env{FS: fsys, Config: cfg, Out: t.TempDir(), Log: env.Log,
+	err = (Stage{WithProposals: true}).Run(ctx, &stages.Env{FS: fsys, Config: cfg, Out: failedOut(t), Log: env.Log,
 		Inputs: env.Inputs})
 	if err == nil || !strings.Contains(err.Error(), "has no proposals") {
 		t.Fatalf("missing proposals: %v", err)
 	}
+}
+
+// failedOut is an output folder for a run expected to fail. A failed Beam
+// job returns while the in-process worker's other bundles may still be
+// writing their shards, so the folder is removed with retries rather than
+// by t.TempDir's single RemoveAll, which such a late write makes fail.
+func failedOut(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "records-failed-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for i := 0; ; i++ {
+			err := os.RemoveAll(dir)
+			if err == nil || i == 50 {
+				if err != nil {
+					t.Errorf("remove %s: %v", dir, err)
+				}
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	return dir
 }
