@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/detflow/detflow/batch"
 	"github.com/detflow/detflow/gpu"
 	"github.com/detflow/detflow/gpu/tensordev"
 	"github.com/detflow/detflow/nn"
@@ -43,7 +42,7 @@ func TestGPUTrainerTracksCPU(t *testing.T) {
 	onCPU := newTrainer(nil)
 	t.Logf("GPU replicas exchange gradients by %s", onGPU.Exchange())
 	for step := range 3 {
-		items := toyItems(2, uint64(step))
+		items := traintest.Items(2, uint64(step))
 		var res [2]train.StepResult
 		for i, tr := range []*train.Trainer{onGPU, onCPU} {
 			rngs := []*rand.Rand{rand.New(rand.NewPCG(uint64(step), 0)), rand.New(rand.NewPCG(uint64(step), 1))}
@@ -58,20 +57,4 @@ func TestGPUTrainerTracksCPU(t *testing.T) {
 			t.Fatalf("step %d: loss %v, grad norm %v on the GPU; %v, %v on the CPU", step, g.Total, g.GradNorm, c.Total, c.GradNorm)
 		}
 	}
-}
-
-// toyItems makes count 16x16 images with two boxes each.
-func toyItems(count int, seed uint64) []*batch.Item {
-	rng := rand.New(rand.NewPCG(seed, 1))
-	items := make([]*batch.Item, count)
-	for i := range items {
-		px := make([]float32, 3*16*16)
-		for j := range px {
-			px[j] = float32(rng.NormFloat64())
-		}
-		items[i] = &batch.Item{ImageID: int64(i), W: 16, H: 16, Pixels: px,
-			GTBoxes:  []float32{1, 2, 8, 9, 4, 4, 15, 12},
-			GTLabels: []int32{int32(rng.IntN(3)), int32(rng.IntN(3))}, GTCrowd: []bool{false, false}}
-	}
-	return items
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/detflow/detflow/gpu/tensordev/devtest"
 	"github.com/detflow/detflow/nn"
+	"github.com/detflow/detflow/stages/train/traintest"
 	"github.com/detflow/detflow/tensor"
 )
 
@@ -29,7 +30,7 @@ func TestGPUReplicasMatchOneReplica(t *testing.T) {
 	one := newT(1, 2, []tensor.Device{open()})
 	cpu := newT(2, 1, nil)
 	for k := 0; k < 6; k++ {
-		items := toyItems(2, uint64(k))
+		items := traintest.Items(2, uint64(k))
 		rngs := func() []*rand.Rand {
 			return []*rand.Rand{seeded(5, "sample", uint64(k), 0), seeded(5, "sample", uint64(k), 1)}
 		}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/detflow/detflow/batch"
 	"github.com/detflow/detflow/nn"
 	"github.com/detflow/detflow/stages/train/traintest"
 	"github.com/detflow/detflow/tensor"
@@ -16,20 +15,6 @@ import (
 )
 
 // toyItems makes count random 16x16 images with two boxes each.
-func toyItems(count int, seed uint64) []*batch.Item {
-	rng := rand.New(rand.NewPCG(seed, 1))
-	items := make([]*batch.Item, count)
-	for i := range items {
-		px := make([]float32, 3*16*16)
-		for j := range px {
-			px[j] = float32(rng.NormFloat64())
-		}
-		items[i] = &batch.Item{ImageID: int64(i), W: 16, H: 16, Pixels: px,
-			GTBoxes:  []float32{1, 2, 8, 9, 4, 4, 15, 12},
-			GTLabels: []int32{int32(rng.IntN(3)), int32(rng.IntN(3))}, GTCrowd: []bool{false, false}}
-	}
-	return items
-}
 
 func TestTwoReplicasOfOneImageMatchOneReplicaOfTwo(t *testing.T) {
 	sched := nn.StepSchedule{BaseLR: 0.05, Gamma: 0.1}
@@ -43,7 +28,7 @@ func TestTwoReplicasOfOneImageMatchOneReplicaOfTwo(t *testing.T) {
 	}
 	a, b := newT(2, 1), newT(1, 2)
 	for k := 0; k < 6; k++ {
-		items := toyItems(2, uint64(k))
+		items := traintest.Items(2, uint64(k))
 		rngs := func() []*rand.Rand {
 			return []*rand.Rand{seeded(5, "sample", uint64(k), 0), seeded(5, "sample", uint64(k), 1)}
 		}
@@ -82,7 +67,7 @@ func TestTrainingReducesToyLoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	items := toyItems(4, 99)
+	items := traintest.Items(4, 99)
 	var first, last float64
 	for k := 0; k < 60; k++ {
 		rngs := make([]*rand.Rand, 4)
@@ -111,7 +96,7 @@ func TestNaNLossStopsNamingTheLoss(t *testing.T) {
 	}
 	for k := 0; k < 5; k++ {
 		rngs := []*rand.Rand{seeded(1, "s", uint64(k), 0), seeded(1, "s", uint64(k), 1)}
-		_, err := tr.Step(toyItems(2, uint64(k)), rngs, 0.1)
+		_, err := tr.Step(traintest.Items(2, uint64(k)), rngs, 0.1)
 		if k < 2 && err != nil {
 			t.Fatalf("step %d: %v", k, err)
 		}
@@ -166,7 +151,7 @@ func TestReplicasOnOtherDevices(t *testing.T) {
 		t.Errorf("Exchange() = %q, want the fallback and its reason", got)
 	}
 	for k := 0; k < 4; k++ {
-		items := toyItems(2, uint64(k))
+		items := traintest.Items(2, uint64(k))
 		rngs := func() []*rand.Rand {
 			return []*rand.Rand{seeded(5, "sample", uint64(k), 0), seeded(5, "sample", uint64(k), 1)}
 		}
@@ -264,7 +249,7 @@ func TestCollectiveFailureIsAnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := slices.Clone(nn.NamedParameters(tr.Model())[0].Tensor.Data())
-	_, err = tr.Step(toyItems(2, 1), []*rand.Rand{seeded(1, "s", 0, 0), seeded(1, "s", 0, 1)}, 0.1)
+	_, err = tr.Step(traintest.Items(2, 1), []*rand.Rand{seeded(1, "s", 0, 0), seeded(1, "s", 0, 1)}, 0.1)
 	if err == nil || !strings.Contains(err.Error(), "sum gradients across replicas with host collective: rank 1") {
 		t.Fatalf("err = %v, want the collective's failure", err)
 	}
@@ -304,7 +289,7 @@ func TestDeviceFailureIsAnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad.armed = true
-	_, err = tr.Step(toyItems(2, 1), []*rand.Rand{seeded(1, "s", 0, 0), seeded(1, "s", 0, 1)}, 0.1)
+	_, err = tr.Step(traintest.Items(2, 1), []*rand.Rand{seeded(1, "s", 0, 0), seeded(1, "s", 0, 1)}, 0.1)
 	if err == nil || !strings.Contains(err.Error(), "out of memory") {
 		t.Fatalf("err = %v, want the device's out-of-memory failure", err)
 	}

@@ -79,3 +79,20 @@ func (m *Toy) Losses(b *batch.Batch, rngs []*rand.Rand) (map[string]*tensor.Tens
 	}
 	return map[string]*tensor.Tensor{"loss_cls": cls, "loss_bbox": box}, nil
 }
+
+// Items makes count seeded 16x16 images, each with two boxes whose labels
+// are drawn from 0..2, for Toy models with 3 classes.
+func Items(count int, seed uint64) []*batch.Item {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	items := make([]*batch.Item, count)
+	for i := range items {
+		px := make([]float32, 3*16*16)
+		for j := range px {
+			px[j] = float32(rng.NormFloat64())
+		}
+		items[i] = &batch.Item{ImageID: int64(i), W: 16, H: 16, Pixels: px,
+			GTBoxes:  []float32{1, 2, 8, 9, 4, 4, 15, 12},
+			GTLabels: []int32{int32(rng.IntN(3)), int32(rng.IntN(3))}, GTCrowd: []bool{false, false}}
+	}
+	return items
+}
