@@ -326,28 +326,22 @@ grep -E '^(BENCH|Benchmark)' "$OUT/logs/go-bench.log" >"$OUT/logs/bench-go.txt" 
 run_logged torch-ref 90 python3 -B scripts/gpu_torch_ref.py
 grep -E '^(BENCH|INFO)' "$OUT/logs/torch-ref.log" >"$OUT/logs/bench-torch.txt" 2>/dev/null
 
-# --- e2. R-50-FPN with cuDNN switched off -------------------------------------
-# The same benchmark composing convolutions from im2col and cuBLAS, for the
-# gain cuDNN brings (last: it only runs when the budget has time left).
+# --- e2. R-50-FPN with cuDNN off, and with TF32 convolutions -----------------
+# The same benchmark composing convolutions from im2col and cuBLAS
+# (DETFLOW_CUDNN=0), for the gain cuDNN brings, and with TF32 tensor cores
+# in cuDNN's convolutions (DETFLOW_TF32=1), PyTorch's default, the pair to
+# compare with the "torch" column above. Last: they run only when the
+# budget has time left.
 if [ -n "$DETECTOR_BIN" ] && [ -n "$CUDNN" ]; then
-	(cd detection/detector && DETFLOW_CUDNN=0 run_logged r50-go-nocudnn 150 "$DETECTOR_BIN" -test.v -test.run '^$' \
-		-test.bench GPUR50FPN -test.benchtime 3x -test.timeout 140s)
-	{
-		echo "== R-50-FPN without cuDNN (DETFLOW_CUDNN=0) =="
-		grep -E '^detflow-r50 pass=' "$OUT/logs/r50-go-nocudnn.log" 2>/dev/null | sed 's/^/    /'
-	} | tee -a "$SUMMARY"
-fi
-
-# --- e3. R-50-FPN with TF32 convolutions ---------------------------------------
-# DETFLOW_TF32=1 lets cuDNN use TF32 tensor cores in convolutions, as
-# PyTorch does by default: the pair to compare with the "torch" column.
-if [ -n "$DETECTOR_BIN" ] && [ -n "$CUDNN" ]; then
-	(cd detection/detector && DETFLOW_TF32=1 run_logged r50-go-tf32 150 "$DETECTOR_BIN" -test.v -test.run '^$' \
-		-test.bench GPUR50FPN -test.benchtime 3x -test.timeout 140s)
-	{
-		echo "== R-50-FPN with TF32 convolutions (DETFLOW_TF32=1; compare with torch's defaults above) =="
-		grep -E '^detflow-r50 pass=' "$OUT/logs/r50-go-tf32.log" 2>/dev/null | sed 's/^/    /'
-	} | tee -a "$SUMMARY"
+	for variant in "nocudnn DETFLOW_CUDNN=0" "tf32 DETFLOW_TF32=1"; do
+		set -- $variant
+		(export "$2" && cd detection/detector && run_logged "r50-go-$1" 150 "$DETECTOR_BIN" -test.v -test.run '^$' \
+			-test.bench GPUR50FPN -test.benchtime 3x -test.timeout 140s)
+		{
+			echo "== R-50-FPN with $2 =="
+			grep -E '^detflow-r50 pass=' "$OUT/logs/r50-go-$1.log" 2>/dev/null | sed 's/^/    /'
+		} | tee -a "$SUMMARY"
+	done
 fi
 
 # --- f. summary ---------------------------------------------------------------
