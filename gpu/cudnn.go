@@ -146,9 +146,6 @@ func (d *Device) DNN() (*DNN, error) {
 			return d.dnnErr
 		}
 		d.dnn, d.dnnErr = openDNN(d, os.Getenv, systemDlopen)
-		if d.dnn != nil {
-			d.dnn.TF32 = os.Getenv("DETFLOW_TF32") == "1"
-		}
 		out = d.dnn
 		return d.dnnErr
 	})
@@ -168,7 +165,11 @@ func openDNN(d *Device, getenv func(string) string, dlopen dlopener) (*DNN, erro
 	if err != nil {
 		return nil, err
 	}
-	return newDNN(d, lib)
+	dn, err := newDNN(d, lib)
+	if dn != nil {
+		dn.TF32 = getenv("DETFLOW_TF32") == "1"
+	}
+	return dn, err
 }
 
 func newDNN(d *Device, lib *cudnnLib) (*DNN, error) {

@@ -49,45 +49,47 @@ type Options struct {
 // torchvision:// name or an http(s) URL not yet in the cache.
 func Resolve(ctx context.Context, ref string, opts Options) (string, error) {
 	u, err := remoteURL(ref)
-	if err != nil || u == "" {
+	if err != nil || u == nil {
 		return ref, err
 	}
 	dir := opts.CacheDir
 	if dir == "" {
 		dir = CacheDir(opts.getenv())
 	}
-	name := path.Base(strings.SplitN(strings.SplitN(u, "?", 2)[0], "#", 2)[0])
-	dst := filepath.Join(dir, name)
+	dst := filepath.Join(dir, path.Base(u.Path)) // torch.hub's name: the URL path's last element
 	if _, err := os.Stat(dst); err == nil {
 		return dst, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("hub: %w", err)
 	}
-	if err := download(ctx, u, dst, opts); err != nil {
+	if err := download(ctx, u.String(), dst, opts); err != nil {
 		return "", fmt.Errorf("hub: download %s (for %q): %w", u, ref, err)
 	}
 	return dst, nil
 }
 
-// remoteURL returns the URL ref stands for, "" for a reference that is not
-// remote, or an error for an unknown torchvision name.
-func remoteURL(ref string) (string, error) {
+// remoteURL returns the URL ref stands for, nil for a reference that is
+// not remote, or an error for an unknown torchvision name or a bad URL.
+func remoteURL(ref string) (*url.URL, error) {
+	raw := ref
 	switch {
 	case strings.HasPrefix(ref, "torchvision://"):
 		name := strings.TrimPrefix(ref, "torchvision://")
 		u, ok := torchvisionURLs[name]
 		if !ok {
-			return "", fmt.Errorf("hub: %q: detflow knows torchvision's %s", ref, strings.Join(torchvisionNames(), ", "))
+			return nil, fmt.Errorf("hub: %q: detflow knows torchvision's %s", ref, strings.Join(torchvisionNames(), ", "))
 		}
-		return u, nil
+		raw = u
 	case strings.HasPrefix(ref, "https://"), strings.HasPrefix(ref, "http://"):
-		if _, err := url.Parse(ref); err != nil {
-			return "", fmt.Errorf("hub: %w", err)
-		}
-		return ref, nil
+	default:
+		return nil, nil
 	}
-	return "", nil
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	return u, nil
 }
 
 func torchvisionNames() []string {

@@ -75,7 +75,7 @@ func TestResolveLeavesOtherReferences(t *testing.T) {
 
 func TestTorchvisionNames(t *testing.T) {
 	u, err := remoteURL("torchvision://resnet50")
-	if err != nil || u != "https://download.pytorch.org/models/resnet50-0676ba61.pth" {
+	if err != nil || u.String() != "https://download.pytorch.org/models/resnet50-0676ba61.pth" {
 		t.Errorf("torchvision://resnet50 = %q, %v", u, err)
 	}
 	_, err = remoteURL("torchvision://resnet51")
