@@ -9,27 +9,33 @@
 # `make gpu-check-binary` (.gpu/gpu.test, and tensordev, detector and train
 # as .test.gz; CGO_ENABLED=0, stripped), and .gpu carried to the GPU machine.
 #
-# Steps, each logged under $OUT/logs and never stopping the script, most
-# valuable first:
-#   a. nvcc -ptx -arch=compute_80 every gpu/kernels/*.cu into $OUT/ptx
-#      (in parallel; a failing file is logged and the rest go on), then
-#      ptxas for the local GPU as a second opinion.
-#   b. the kernel tests with DETFLOW_PTX_DIR=$OUT/ptx: gpu host tests in one
-#      run, then every TestGPU* of gpu in its own process (a kernel fault
-#      poisons its CUDA context, not the other tests), then gpu/tensordev.
-#   c. the training checks: every TestGPU* of detection/detector and
-#      stages/train, one process each.
-#   d. issue 9's R-50 figures: BenchmarkGPUR50FPN (Fast R-CNN R-50-FPN, 2
-#      images of 1333x800 per step) and torchvision's equivalent
-#      (bench_torchvision_r50.py --device cuda --batch 2, with PyTorch's
-#      default TF32 settings and with --fp32), and a ratio table.
-#   e. the kernel micro-benchmarks, Go and PyTorch (scripts/gpu_torch_ref.py),
-#      briefly, with ratios; then the R-50 benchmark again with cuDNN
-#      switched off (DETFLOW_CUDNN=0), for what cuDNN brings, and with TF32
-#      convolutions (DETFLOW_TF32=1), the match for PyTorch's defaults.
-#   f. nvidia-smi and a summary ($OUT/summary.txt); the PTX stays in
-#      $OUT/ptx for committing to gpu/kernels/ptx/.
-# Every step has its own time limit, and all of them share a budget of
+# Steps, most valuable first, each named for GPU_CHECK_STEPS (default: all
+# of them), each logged and never stopping the script:
+#   ptx:      nvcc -ptx -arch=compute_80 every gpu/kernels/*.cu (in parallel;
+#             a failing file is logged and the rest go on), then ptxas for the
+#             local GPU as a second opinion. Without it the binaries' embedded
+#             PTX is used.
+#   tests:    the kernel tests with DETFLOW_PTX_DIR at that PTX: gpu host
+#             tests in one run, then every TestGPU* of gpu in its own process
+#             (a kernel fault poisons its CUDA context, not the other tests),
+#             then gpu/tensordev.
+#   train:    every TestGPU* of detection/detector and stages/train, one
+#             process each. GPU_CHECK_TESTS (a regexp, default ^TestGPU)
+#             narrows the TestGPU* tests of this step and the last.
+#   r50:      issue 9's figures: BenchmarkGPUR50FPN (Fast R-CNN R-50-FPN, 2
+#             images of 1333x800 per step) and torchvision's equivalent
+#             (bench_torchvision_r50.py --device cuda --batch 2, with
+#             PyTorch's default TF32 settings and with --fp32), and a ratio
+#             table.
+#   bench:    the kernel micro-benchmarks, Go and PyTorch
+#             (scripts/gpu_torch_ref.py), briefly, with ratios.
+#   variants: the R-50 benchmark again with cuDNN switched off
+#             (DETFLOW_CUDNN=0), for what cuDNN brings, and with TF32
+#             convolutions (DETFLOW_TF32=1), the match for PyTorch's defaults.
+# $OUT ends up with three files (the device tool brings back at most 8):
+# summary.txt, logs.tgz (logs/<step>.log, nvidia-smi) and ptx.tgz (ptx/, to
+# unpack into gpu/kernels/ for committing), the archives refreshed after each
+# step. Every step has its own time limit, and all of them share a budget of
 # GPU_CHECK_BUDGET seconds (default 420) counted from the start: a step gets
 # at most what is left, and one that would start with under 15 s left is
 # skipped (said so in the summary), so the script ends within about 7
@@ -37,29 +43,41 @@
 
 set -u
 OUT="${OUT:-$(mktemp -d /tmp/gpu-check.XXXXXX)}"
-mkdir -p "$OUT/ptx" "$OUT/logs"
+mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 ROOT=$(pwd)
+# Logs and PTX are written to a scratch folder and packed into $OUT as
+# logs.tgz and ptx.tgz after every step (the device tool brings back at most
+# 8 files), so a run cut short still returns what it did.
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/gpu-check-work.XXXXXX")
+mkdir -p "$WORK/ptx" "$WORK/logs"
 SUMMARY="$OUT/summary.txt"
 : >"$SUMMARY"
 T0=$(date +%s)
 DEADLINE=$((T0 + ${GPU_CHECK_BUDGET:-420}))
+STEPS=" ${GPU_CHECK_STEPS:-ptx tests train r50 bench variants} "
+TESTS=${GPU_CHECK_TESTS:-^TestGPU}
+want() { [[ $STEPS == *" $1 "* ]]; }
+pack() {
+	tar -czf "$OUT/.logs.tgz" -C "$WORK" logs && mv "$OUT/.logs.tgz" "$OUT/logs.tgz"
+	tar -czf "$OUT/.ptx.tgz" -C "$WORK" ptx && mv "$OUT/.ptx.tgz" "$OUT/ptx.tgz"
+}
 
 say() { echo "[gpu-check +$(($(date +%s) - T0))s] $*" | tee -a "$SUMMARY"; }
 # run_logged NAME TIMEOUT CMD...: runs CMD with a time limit (at most what
-# is left of the budget), output to $OUT/logs/NAME.log, and reports the exit
+# is left of the budget), output to $WORK/logs/NAME.log, and reports the exit
 # status; 125 when skipped for want of time.
 run_logged() {
 	local name=$1 limit=$2
 	shift 2
 	local left=$((DEADLINE - $(date +%s)))
 	if [ $left -lt 15 ]; then
-		echo "skipped: ${left}s of the budget left" >"$OUT/logs/$name.log"
+		echo "skipped: ${left}s of the budget left" >"$WORK/logs/$name.log"
 		say "$name: SKIPPED (time budget spent)"
 		return 125
 	fi
 	[ $left -lt "$limit" ] && limit=$left
-	timeout -k 5 "$limit" "$@" >"$OUT/logs/$name.log" 2>&1
+	timeout -k 5 "$limit" "$@" >"$WORK/logs/$name.log" 2>&1
 	local rc=$?
 	if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
 		say "$name: TIMEOUT after ${limit}s (log: logs/$name.log)"
@@ -75,7 +93,8 @@ say "output in $OUT"
 # gzips the big ones: the device tool carries 64 MiB) unpacked into a
 # scratch folder, never into .gpu or $OUT.
 BINTMP=$(mktemp -d "${TMPDIR:-/tmp}/detflow-gpu-bin.XXXXXX")
-trap 'rm -rf "$BINTMP"' EXIT
+trap 'pack; rm -rf "$BINTMP" "$WORK"' EXIT
+trap 'exit 143' TERM INT
 testbin() { # testbin NAME: path of NAME's test binary ("" if none)
 	local plain="$ROOT/.gpu/$1.test" z="$ROOT/.gpu/$1.test.gz" out="$BINTMP/$1.test"
 	if [ -x "$plain" ]; then
@@ -99,7 +118,7 @@ say "test binaries: ${GPU_BIN:-no gpu} ${TENSORDEV_BIN:-no tensordev} ${DETECTOR
 	echo "date: $(date -u)"
 	echo "host: $(uname -a)"
 	nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv 2>&1
-} >"$OUT/logs/env.log" 2>&1
+} >"$WORK/logs/env.log" 2>&1
 CC=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d ' .')
 SM="sm_${CC:-90}"
 say "GPU: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1) (ptxas target $SM)"
@@ -112,16 +131,18 @@ PTXAS=""
 [ -n "$NVCC" ] && [ -x "$(dirname "$NVCC")/ptxas" ] && PTXAS="$(dirname "$NVCC")/ptxas"
 
 # --- a. PTX -----------------------------------------------------------------
-if [ -z "$NVCC" ]; then
+if ! want ptx; then
+	say "ptx: not in GPU_CHECK_STEPS; the binaries' embedded PTX is used"
+elif [ -z "$NVCC" ]; then
 	say "nvcc: NOT FOUND; no PTX compiled (tests will report missing PTX)"
 else
 	say "nvcc: $NVCC ($("$NVCC" --version 2>&1 | grep -o 'release [0-9.]*' | head -1))"
 	for f in gpu/kernels/*.cu; do
 		m=$(basename "$f" .cu)
 		(
-			timeout -k 5 120 "$NVCC" -ptx -arch=compute_80 -O3 -o "$OUT/ptx/$m.ptx" "$f" \
-				>"$OUT/logs/nvcc-$m.log" 2>&1
-			echo $? >"$OUT/logs/nvcc-$m.rc"
+			timeout -k 5 120 "$NVCC" -ptx -arch=compute_80 -O3 -o "$WORK/ptx/$m.ptx" "$f" \
+				>"$WORK/logs/nvcc-$m.log" 2>&1
+			echo $? >"$WORK/logs/nvcc-$m.rc"
 		) &
 	done
 	wait
@@ -129,26 +150,26 @@ else
 	bad=""
 	for f in gpu/kernels/*.cu; do
 		m=$(basename "$f" .cu)
-		rc=$(cat "$OUT/logs/nvcc-$m.rc" 2>/dev/null || echo missing)
-		if [ "$rc" = 0 ] && [ -s "$OUT/ptx/$m.ptx" ]; then
+		rc=$(cat "$WORK/logs/nvcc-$m.rc" 2>/dev/null || echo missing)
+		if [ "$rc" = 0 ] && [ -s "$WORK/ptx/$m.ptx" ]; then
 			ok=$((ok + 1))
 			if [ -n "$PTXAS" ]; then
-				if ! "$PTXAS" -arch="$SM" -v -o /dev/null "$OUT/ptx/$m.ptx" >"$OUT/logs/ptxas-$m.log" 2>&1; then
+				if ! "$PTXAS" -arch="$SM" -v -o /dev/null "$WORK/ptx/$m.ptx" >"$WORK/logs/ptxas-$m.log" 2>&1; then
 					say "ptxas $m.ptx for $SM: FAILED (logs/ptxas-$m.log)"
 				fi
 			fi
 		else
 			bad="$bad $m"
-			rm -f "$OUT/ptx/$m.ptx"
+			rm -f "$WORK/ptx/$m.ptx"
 			say "nvcc $f: FAILED (rc $rc):"
-			head -20 "$OUT/logs/nvcc-$m.log" | sed 's/^/    /' | tee -a "$SUMMARY"
+			head -20 "$WORK/logs/nvcc-$m.log" | sed 's/^/    /' | tee -a "$SUMMARY"
 		fi
 	done
 	# Hashes of the sources the PTX came from: gpu/ptx_test.go fails on
 	# committed PTX whose .cu has changed since.
-	(cd gpu/kernels && for p in "$OUT"/ptx/*.ptx; do
+	(cd gpu/kernels && for p in "$WORK"/ptx/*.ptx; do
 		[ -e "$p" ] && sha256sum "$(basename "$p" .ptx).cu"
-	done) >"$OUT/ptx/SOURCES.sha256"
+	done) >"$WORK/ptx/SOURCES.sha256"
 	say "nvcc: $ok PTX files in ptx/;${bad:+ failed:$bad}"
 fi
 
@@ -184,7 +205,8 @@ use_lib DETFLOW_LIBNCCL "$NCCL"
 say "cuBLAS: ${CUBLAS:-not found (binary searches the default paths)}; cuDNN: ${CUDNN:-not found}; NCCL: ${NCCL:-not found}"
 
 # --- b. kernel tests ---------------------------------------------------------
-export DETFLOW_PTX_DIR="$OUT/ptx"
+want ptx && export DETFLOW_PTX_DIR="$WORK/ptx"
+pack
 
 # run_gpu_tests LABEL DIR BIN LIMIT: every test of BIN named TestGPU*, each
 # in its own process run from DIR (Go test binaries expect their package
@@ -195,9 +217,9 @@ run_gpu_tests() {
 		say "$label: test binary MISSING; build it with make gpu-check-binary (and carry .gpu)"
 		return
 	fi
-	tests=$(cd "$dir" && "$bin" -test.list '^TestGPU' 2>/dev/null)
+	tests=$(cd "$dir" && "$bin" -test.list "$TESTS" 2>/dev/null | grep '^TestGPU')
 	if [ -z "$tests" ]; then
-		say "$label: no TestGPU* tests in $(basename "$bin")"
+		say "$label: no TestGPU* tests matching $TESTS in $(basename "$bin")"
 		return
 	fi
 	for t in $tests; do
@@ -206,56 +228,66 @@ run_gpu_tests() {
 		[ $rc -eq 125 ] && continue # skipped for want of time, said so
 		res=PASS
 		[ $rc -ne 0 ] && res=FAIL
-		grep -q "^--- SKIP: $t" "$OUT/logs/$label-$t.log" && res=SKIP
+		grep -q "^--- SKIP: $t" "$WORK/logs/$label-$t.log" && res=SKIP
 		case $res in
 		PASS) say "$label $t: PASS" ;;
-		SKIP) say "$label $t: SKIP: $(grep -m1 -E '_test\.go:[0-9]+: ' "$OUT/logs/$label-$t.log" | sed -E 's/^.*_test\.go:[0-9]+: //')" ;;
+		SKIP) say "$label $t: SKIP: $(grep -m1 -E '_test\.go:[0-9]+: ' "$WORK/logs/$label-$t.log" | sed -E 's/^.*_test\.go:[0-9]+: //')" ;;
 		FAIL)
 			say "$label $t: FAIL"
-			grep -E -- '--- FAIL|_test.go:[0-9]+:|^panic|CUDA_ERROR|PTX|^gpu:|tensordev:' "$OUT/logs/$label-$t.log" | head -25 | sed 's/^/    /' | tee -a "$SUMMARY"
+			grep -E -- '--- FAIL|_test.go:[0-9]+:|^panic|CUDA_ERROR|PTX|^gpu:|tensordev:' "$WORK/logs/$label-$t.log" | head -25 | sed 's/^/    /' | tee -a "$SUMMARY"
 			;;
 		esac
 	done
 }
 
 BIN=$GPU_BIN
-if [ -z "$BIN" ]; then
+if ! want tests; then
+	say "kernel tests: not in GPU_CHECK_STEPS"
+elif [ -z "$BIN" ]; then
 	say "gpu test binary MISSING; build it with make gpu-check-binary (and carry .gpu)"
 else
 	# Host-side tests (everything not named TestGPU*) in one process.
 	(cd gpu && run_logged go-host-tests 60 "$BIN" -test.v -test.run '^Test[^G]' -test.timeout 50s)
-	say "host tests: $(grep -c '^--- PASS' "$OUT/logs/go-host-tests.log") passed, $(grep -c '^--- FAIL' "$OUT/logs/go-host-tests.log") failed, $(grep -c '^--- SKIP' "$OUT/logs/go-host-tests.log") skipped"
-	grep -E '^(--- FAIL|--- SKIP)' "$OUT/logs/go-host-tests.log" | sed 's/^/    /' | tee -a "$SUMMARY"
-	run_gpu_tests go gpu "$BIN" 90
+	say "host tests: $(grep -c '^--- PASS' "$WORK/logs/go-host-tests.log") passed, $(grep -c '^--- FAIL' "$WORK/logs/go-host-tests.log") failed, $(grep -c '^--- SKIP' "$WORK/logs/go-host-tests.log") skipped"
+	grep -E '^(--- FAIL|--- SKIP)' "$WORK/logs/go-host-tests.log" | sed 's/^/    /' | tee -a "$SUMMARY"
+	run_gpu_tests go gpu "$BIN" 45
 fi
+pack
 # tensor.Device conformance of gpu/tensordev.
-if [ -n "$TENSORDEV_BIN" ]; then
+if ! want tests; then
+	:
+elif [ -n "$TENSORDEV_BIN" ]; then
 	(cd gpu/tensordev && run_logged go-tensordev 90 "$TENSORDEV_BIN" -test.v -test.timeout 80s)
-	say "tensordev: $(grep -c '^--- PASS' "$OUT/logs/go-tensordev.log") passed, $(grep -c '^--- FAIL' "$OUT/logs/go-tensordev.log") failed, $(grep -c '^--- SKIP' "$OUT/logs/go-tensordev.log") skipped"
-	grep -E -- '--- FAIL|_test.go:[0-9]+:|^panic' "$OUT/logs/go-tensordev.log" | head -20 | sed 's/^/    /' | tee -a "$SUMMARY"
+	say "tensordev: $(grep -c '^--- PASS' "$WORK/logs/go-tensordev.log") passed, $(grep -c '^--- FAIL' "$WORK/logs/go-tensordev.log") failed, $(grep -c '^--- SKIP' "$WORK/logs/go-tensordev.log") skipped"
+	grep -E -- '--- FAIL|_test.go:[0-9]+:|^panic' "$WORK/logs/go-tensordev.log" | head -20 | sed 's/^/    /' | tee -a "$SUMMARY"
 else
 	say "tensordev test binary MISSING (make gpu-check-binary)"
 fi
 
 # --- c. training checks -------------------------------------------------------
-run_gpu_tests detector detection/detector "$DETECTOR_BIN" 120
-run_gpu_tests train stages/train "$TRAIN_BIN" 120
+if want train; then
+	run_gpu_tests detector detection/detector "$DETECTOR_BIN" 120
+	run_gpu_tests train stages/train "$TRAIN_BIN" 120
+	pack
+fi
 
 # --- d. R-50-FPN vs torchvision ----------------------------------------------
 # Same workload both sides: 2 images of 1333x800 per step, 1000 proposals
 # each; a warm-up step, then 3 timed steps per pass (go test also runs one
 # b.N=1 round first and reports the 3x one).
-if [ -n "$DETECTOR_BIN" ]; then
+if ! want r50; then
+	:
+elif [ -n "$DETECTOR_BIN" ]; then
 	(cd detection/detector && run_logged r50-go 180 "$DETECTOR_BIN" -test.v -test.run '^$' \
 		-test.bench GPUR50FPN -test.benchtime 3x -test.timeout 170s)
 else
 	say "detector test binary MISSING; no detflow R-50 figures"
 fi
-run_logged r50-torch 150 python3 -B detection/detector/testdata/bench_torchvision_r50.py --device cuda --batch 2 3
-run_logged r50-torch-fp32 150 python3 -B detection/detector/testdata/bench_torchvision_r50.py --device cuda --batch 2 --fp32 3
-{
+want r50 && run_logged r50-torch 150 python3 -B detection/detector/testdata/bench_torchvision_r50.py --device cuda --batch 2 3
+want r50 && run_logged r50-torch-fp32 150 python3 -B detection/detector/testdata/bench_torchvision_r50.py --device cuda --batch 2 --fp32 3
+want r50 && {
 	echo "== R-50-FPN Fast R-CNN, 2 img/step at 1333x800, 1000 proposals/img (ratio = detflow / torch) =="
-	python3 - "$OUT/logs/r50-go.log" "$OUT/logs/r50-torch.log" "$OUT/logs/r50-torch-fp32.log" <<'PY' 2>&1
+	python3 - "$WORK/logs/r50-go.log" "$WORK/logs/r50-torch.log" "$WORK/logs/r50-torch-fp32.log" <<'PY' 2>&1
 import sys
 
 def read(path, prefix):
@@ -314,17 +346,18 @@ for p in ("predict", "train"):
 print("(torch: PyTorch's default TF32 settings; torch fp32: --fp32, IEEE FP32 as detflow. detflow's")
 print(" allocated peak counts the engine's pooled buffers, so it lies between torch's allocated and reserved.)")
 PY
-	grep -E -- '--- (FAIL|SKIP)|^panic|_test.go:[0-9]+:' "$OUT/logs/r50-go.log" 2>/dev/null | head -10 | sed 's/^/    /'
-	grep -E 'Error|error' "$OUT/logs/r50-torch.log" "$OUT/logs/r50-torch-fp32.log" 2>/dev/null | head -6 | sed 's/^/    /'
+	grep -E -- '--- (FAIL|SKIP)|^panic|_test.go:[0-9]+:' "$WORK/logs/r50-go.log" 2>/dev/null | head -10 | sed 's/^/    /'
+	grep -E 'Error|error' "$WORK/logs/r50-torch.log" "$WORK/logs/r50-torch-fp32.log" 2>/dev/null | head -6 | sed 's/^/    /'
 } | tee -a "$SUMMARY"
 
 # --- e. kernel micro-benchmarks -----------------------------------------------
-if [ -n "$BIN" ]; then
+pack
+if want bench && [ -n "$BIN" ]; then
 	(cd gpu && run_logged go-bench 120 "$BIN" -test.run '^$' -test.bench 'GPU' -test.benchtime 20x -test.timeout 110s)
 fi
-grep -E '^(BENCH|Benchmark)' "$OUT/logs/go-bench.log" >"$OUT/logs/bench-go.txt" 2>/dev/null
-run_logged torch-ref 90 python3 -B scripts/gpu_torch_ref.py
-grep -E '^(BENCH|INFO)' "$OUT/logs/torch-ref.log" >"$OUT/logs/bench-torch.txt" 2>/dev/null
+grep -E '^(BENCH|Benchmark)' "$WORK/logs/go-bench.log" >"$WORK/logs/bench-go.txt" 2>/dev/null
+want bench && run_logged torch-ref 90 python3 -B scripts/gpu_torch_ref.py
+grep -E '^(BENCH|INFO)' "$WORK/logs/torch-ref.log" >"$WORK/logs/bench-torch.txt" 2>/dev/null
 
 # --- e2. R-50-FPN with cuDNN off, and with TF32 convolutions -----------------
 # The same benchmark composing convolutions from im2col and cuBLAS
@@ -332,23 +365,24 @@ grep -E '^(BENCH|INFO)' "$OUT/logs/torch-ref.log" >"$OUT/logs/bench-torch.txt" 2
 # in cuDNN's convolutions (DETFLOW_TF32=1), PyTorch's default, the pair to
 # compare with the "torch" column above. Last: they run only when the
 # budget has time left.
-if [ -n "$DETECTOR_BIN" ] && [ -n "$CUDNN" ]; then
+pack
+if want variants && [ -n "$DETECTOR_BIN" ] && [ -n "$CUDNN" ]; then
 	for variant in "nocudnn DETFLOW_CUDNN=0" "tf32 DETFLOW_TF32=1"; do
 		set -- $variant
 		(export "$2" && cd detection/detector && run_logged "r50-go-$1" 150 "$DETECTOR_BIN" -test.v -test.run '^$' \
 			-test.bench GPUR50FPN -test.benchtime 3x -test.timeout 140s)
 		{
 			echo "== R-50-FPN with $2 =="
-			grep -E '^detflow-r50 pass=' "$OUT/logs/r50-go-$1.log" 2>/dev/null | sed 's/^/    /'
+			grep -E '^detflow-r50 pass=' "$WORK/logs/r50-go-$1.log" 2>/dev/null | sed 's/^/    /'
 		} | tee -a "$SUMMARY"
 	done
 fi
 
 # --- f. summary ---------------------------------------------------------------
-nvidia-smi >"$OUT/logs/nvidia-smi.txt" 2>&1
-{
+nvidia-smi >"$WORK/logs/nvidia-smi.txt" 2>&1
+want bench && {
 	echo "== benchmarks (ms; ratio = detflow / torch, lower is better) =="
-	python3 - "$OUT/logs/bench-go.txt" "$OUT/logs/bench-torch.txt" <<'PY' 2>&1
+	python3 - "$WORK/logs/bench-go.txt" "$WORK/logs/bench-torch.txt" <<'PY' 2>&1
 import re, sys
 def read(path):
     out = {}
@@ -368,8 +402,8 @@ for k in sorted(set(go) | set(torch)):
     ratio = f"{g / t:.2f}x" if g and t else "n/a"
     print(f"{k:22s} detflow {g if g is not None else 'n/a':>10} torch {t if t is not None else 'n/a':>10} ratio {ratio}")
 PY
-	grep -h -E 'TFLOP/s|launch_overhead' "$OUT/logs/bench-go.txt" "$OUT/logs/bench-torch.txt" 2>/dev/null
+	grep -h -E 'TFLOP/s|launch_overhead' "$WORK/logs/bench-go.txt" "$WORK/logs/bench-torch.txt" 2>/dev/null
 } | tee -a "$SUMMARY"
-say "PTX for commit (copy $OUT/ptx/* to gpu/kernels/ptx/): $(ls "$OUT/ptx" 2>/dev/null | tr '\n' ' ')"
-say "done in $(($(date +%s) - T0))s; logs in $OUT/logs, summary in $SUMMARY"
+say "PTX for commit (unpack $OUT/ptx.tgz into gpu/kernels/): $(ls "$WORK/ptx" 2>/dev/null | tr '\n' ' ')"
+say "done in $(($(date +%s) - T0))s; $OUT holds summary.txt, logs.tgz and ptx.tgz"
 exit 0
