@@ -24,6 +24,19 @@ func PaddedSize(items []*Item, div int) (h, w int) {
 
 // Collate pads items to a common size and copies them into one tensor.
 func Collate(e *tensor.Engine, items []*Item, div int) *Batch {
+	return Pad(items, div).Upload(e)
+}
+
+// Padded is a batch's images padded to a common size in host memory: the
+// part of Collate that a data loader can do ahead of the step.
+type Padded struct {
+	Data  []float32 // [N,3,H,W]
+	H, W  int
+	Items []*Item
+}
+
+// Pad pads items to a common size (PaddedSize) on the host.
+func Pad(items []*Item, div int) *Padded {
 	H, W := PaddedSize(items, div)
 	data := make([]float32, len(items)*3*H*W)
 	for n, it := range items {
@@ -35,5 +48,10 @@ func Collate(e *tensor.Engine, items []*Item, div int) *Batch {
 			}
 		}
 	}
-	return &Batch{Images: e.FromData(data, len(items), 3, H, W), Items: items}
+	return &Padded{Data: data, H: H, W: W, Items: items}
+}
+
+// Upload copies the padded images to e's device as the batch's tensor.
+func (p *Padded) Upload(e *tensor.Engine) *Batch {
+	return &Batch{Images: e.FromData(p.Data, len(p.Items), 3, p.H, p.W), Items: p.Items}
 }

@@ -154,26 +154,44 @@ func MultiClassNMS(boxes, scores []float32, numClasses int, scoreThr, iouThr flo
 		panic(fmt.Sprintf("detection: multiclass nms: %d boxes values and %d scores for %d classes", len(boxes), len(scores), numClasses))
 	}
 	perClass := len(boxes) == 4*n*numClasses
-	var cb, cs []float32
-	var cl []int
-	for i := 0; i < n; i++ {
-		for c := 0; c < numClasses; c++ {
-			s := scores[i*numClasses+c]
-			if !(float64(s) > scoreThr) {
-				continue
+	rows, cl := ScoreCandidates(scores, numClasses, 0, scoreThr)
+	cb, cs := make([]float32, 0, 4*len(rows)), make([]float32, len(rows))
+	for j, i := range rows {
+		o := 4 * i
+		if perClass {
+			o = 4 * (i*numClasses + cl[j])
+		}
+		cb = append(cb, boxes[o:o+4]...)
+		cs[j] = scores[i*numClasses+cl[j]]
+	}
+	return CandidateNMS(cb, cs, cl, iouThr, maxPerImg, legacy)
+}
+
+// ScoreCandidates lists, row by row, the (row, class) pairs of scores
+// (rows of stride numClasses+skip, the last skip columns ignored: pass 1
+// for a softmax's background column) whose score is > scoreThr:
+// MultiClassNMS's first half, for callers that decode only the boxes that
+// pass.
+func ScoreCandidates(scores []float32, numClasses, skip int, scoreThr float64) (rows, classes []int) {
+	w := numClasses + skip
+	for i := 0; i < len(scores)/w; i++ {
+		for c, s := range scores[i*w : i*w+numClasses] {
+			if float64(s) > scoreThr {
+				rows = append(rows, i)
+				classes = append(classes, c)
 			}
-			o := 4 * i
-			if perClass {
-				o = 4 * (i*numClasses + c)
-			}
-			cb = append(cb, boxes[o:o+4]...)
-			cs = append(cs, s)
-			cl = append(cl, c)
 		}
 	}
-	keep := BatchedNMS(cb, cs, cl, iouThr, legacy)
+	return rows, classes
+}
+
+// CandidateNMS is MultiClassNMS's second half: class-wise NMS over the
+// candidates' boxes (M x 4), scores and classes, keeping the best maxPerImg
+// (all when <= 0) by decreasing score.
+func CandidateNMS(boxes, scores []float32, classes []int, iouThr float64, maxPerImg int, legacy bool) Detections {
+	keep := BatchedNMS(boxes, scores, classes, iouThr, legacy)
 	if maxPerImg > 0 && len(keep) > maxPerImg {
 		keep = keep[:maxPerImg]
 	}
-	return Detections{Boxes: GatherBoxes(cb, keep), Scores: gather(cs, keep), Labels: gather(cl, keep)}
+	return Detections{Boxes: GatherBoxes(boxes, keep), Scores: gather(scores, keep), Labels: gather(classes, keep)}
 }

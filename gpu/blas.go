@@ -134,6 +134,8 @@ func (d *Device) Sgemm(transA, transB bool, m, n, k int, alpha float32, a DevPtr
 	al, be := new(float32), new(float32)
 	*al, *be = alpha, beta
 	return d.do(func() error {
+		ev := d.profBegin()
+		defer d.profEnd("cublasSgemm", ev)
 		return blasCheck("cublasSgemm_v2", bl.lib.sgemm(bl.h, op(transB), op(transA), i32(n), i32(m), i32(k),
 			al, uintptr(b), i32(ldb), uintptr(a), i32(lda), be, uintptr(c), i32(ldc)))
 	})

@@ -3,11 +3,14 @@ package gpu
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Whole-batch convolutions through cuDNN. A plan per shape holds the
-// descriptors and the algorithm chosen for each direction; it is made on
-// the shape's first use and kept, as a training loop repeats its shapes.
+// descriptors, made on the shape's first use and kept, as a training loop
+// repeats its shapes, and the algorithm of each direction, chosen on that
+// direction's first use (inference never ranks the backward ones, which
+// matters when ranking runs them: DNN.Benchmark).
 
 // convWorkLimit caps one convolution's workspace: cuDNN's fastest
 // algorithms for large images (FFT) can ask for gigabytes.
@@ -26,12 +29,23 @@ type convAlgo struct {
 	math  int32
 }
 
+// The directions of a convolution, indexing convPlan.algos.
+const (
+	convForward = iota
+	convBackwardData
+	convBackwardFilter
+)
+
+var convDirNames = [...]string{"forward", "backward data", "backward filter"}
+
 // convPlan is one shape's descriptors and algorithms, or why cuDNN cannot
-// run it (err: the shape then always takes the caller's own kernels).
+// run it (err, or algoErr for one direction: the shape, or that direction,
+// then always takes the caller's own kernels).
 type convPlan struct {
-	x, y, w, conv         uintptr
-	fwd, bwdData, bwdFilt convAlgo
-	err                   error
+	x, y, w, conv uintptr
+	algos         [3]*convAlgo
+	algoErr       [3]error
+	err           error
 }
 
 // DNNUnavailableError says cuDNN cannot run a convolution: the library is
@@ -45,34 +59,35 @@ func (e *DNNUnavailableError) Unwrap() error { return e.Err }
 // ConvFwd overwrites y [n,cout,OH,OW] with the cross-correlation of x
 // [n,C,H,W] and w [cout,C,KH,KW] (PyTorch's conv2d without bias).
 func (d *Device) ConvFwd(y, x, w DevPtr, g ConvGeom, n, cout int) error {
-	return d.dnnRun(g, n, cout, func(dn *DNN, p *convPlan, work uintptr, one, zero *float32) error {
+	return d.dnnRun(convForward, g, n, cout, func(dn *DNN, p *convPlan, a *convAlgo, work uintptr, one, zero *float32) error {
 		return dn.lib.check("cudnnConvolutionForward", dn.lib.fwd(dn.h, one, p.x, uintptr(x), p.w, uintptr(w), p.conv,
-			p.fwd.algo, work, p.fwd.bytes, zero, p.y, uintptr(y)))
-	}, func(p *convPlan) convAlgo { return p.fwd })
+			a.algo, work, a.bytes, zero, p.y, uintptr(y)))
+	})
 }
 
 // ConvBwdData overwrites dx [n,C,H,W] with the gradient of ConvFwd's
 // input for the output gradient dy.
 func (d *Device) ConvBwdData(dx, w, dy DevPtr, g ConvGeom, n, cout int) error {
-	return d.dnnRun(g, n, cout, func(dn *DNN, p *convPlan, work uintptr, one, zero *float32) error {
+	return d.dnnRun(convBackwardData, g, n, cout, func(dn *DNN, p *convPlan, a *convAlgo, work uintptr, one, zero *float32) error {
 		return dn.lib.check("cudnnConvolutionBackwardData", dn.lib.bwdData(dn.h, one, p.w, uintptr(w), p.y, uintptr(dy), p.conv,
-			p.bwdData.algo, work, p.bwdData.bytes, zero, p.x, uintptr(dx)))
-	}, func(p *convPlan) convAlgo { return p.bwdData })
+			a.algo, work, a.bytes, zero, p.x, uintptr(dx)))
+	})
 }
 
 // ConvBwdFilter overwrites dw [cout,C,KH,KW] with the gradient of
 // ConvFwd's weight for the output gradient dy, summed over the batch.
 func (d *Device) ConvBwdFilter(dw, x, dy DevPtr, g ConvGeom, n, cout int) error {
-	return d.dnnRun(g, n, cout, func(dn *DNN, p *convPlan, work uintptr, one, zero *float32) error {
+	return d.dnnRun(convBackwardFilter, g, n, cout, func(dn *DNN, p *convPlan, a *convAlgo, work uintptr, one, zero *float32) error {
 		return dn.lib.check("cudnnConvolutionBackwardFilter", dn.lib.bwdFilt(dn.h, one, p.x, uintptr(x), p.y, uintptr(dy), p.conv,
-			p.bwdFilt.algo, work, p.bwdFilt.bytes, zero, p.w, uintptr(dw)))
-	}, func(p *convPlan) convAlgo { return p.bwdFilt })
+			a.algo, work, a.bytes, zero, p.w, uintptr(dw)))
+	})
 }
 
-// dnnRun finds the shape's plan and runs call with a workspace from the
-// caching allocator, freed once queued: later work on the compute stream
-// that reuses the block runs after the convolution.
-func (d *Device) dnnRun(g ConvGeom, n, cout int, call func(dn *DNN, p *convPlan, work uintptr, one, zero *float32) error, algo func(*convPlan) convAlgo) error {
+// dnnRun finds the shape's plan and the direction's algorithm and runs
+// call with a workspace from the caching allocator, freed once queued:
+// later work on the compute stream that reuses the block runs after the
+// convolution.
+func (d *Device) dnnRun(dir int, g ConvGeom, n, cout int, call func(dn *DNN, p *convPlan, a *convAlgo, work uintptr, one, zero *float32) error) error {
 	if err := g.check(); err != nil {
 		return err
 	}
@@ -87,7 +102,10 @@ func (d *Device) dnnRun(g ConvGeom, n, cout int, call func(dn *DNN, p *convPlan,
 		if p.err != nil {
 			return &DNNUnavailableError{Err: p.err}
 		}
-		a := algo(p)
+		a, err := dn.algo(p, dir, g, n, cout)
+		if err != nil {
+			return err
+		}
 		if dn.TF32 { // the math type the heuristics chose the algorithm for, as PyTorch sets it
 			if err := dn.lib.check("cudnnSetConvolutionMathType", dn.lib.setConvMath(p.conv, a.math)); err != nil {
 				return err
@@ -101,12 +119,16 @@ func (d *Device) dnnRun(g ConvGeom, n, cout int, call func(dn *DNN, p *convPlan,
 			}
 			defer d.alloc.Free(work)
 		}
-		return call(dn, p, work, one, zero)
+		if d.prof != nil {
+			ev := d.profBegin()
+			defer d.profEnd(fmt.Sprintf("cudnn %s algo %d", convDirNames[dir], a.algo), ev)
+		}
+		return call(dn, p, a, work, one, zero)
 	})
 }
 
-// plan returns the shape's plan, making it on first use; called with the
-// Device's lock held.
+// plan returns the shape's plan, making its descriptors on first use;
+// called with the Device's lock held.
 func (dn *DNN) plan(g ConvGeom, n, cout int) *convPlan {
 	k := convKey{g: g, n: n, cout: cout}
 	if p, ok := dn.plans[k]; ok {
@@ -114,11 +136,15 @@ func (dn *DNN) plan(g ConvGeom, n, cout int) *convPlan {
 	}
 	p := &convPlan{}
 	if err := dn.makePlan(p, g, n, cout); err != nil {
-		p.err = errors.Join(fmt.Errorf("conv [%d,%d,%d,%d] * [%d,%d,%d,%d]: %w", n, g.C, g.H, g.W, cout, g.C, g.KH, g.KW, err), p.destroy(dn.lib))
+		p.err = errors.Join(fmt.Errorf("conv %s: %w", shapeString(g, n, cout), err), p.destroy(dn.lib))
 		*p = convPlan{err: p.err}
 	}
 	dn.plans[k] = p
 	return p
+}
+
+func shapeString(g ConvGeom, n, cout int) string {
+	return fmt.Sprintf("[%d,%d,%d,%d] * [%d,%d,%d,%d]", n, g.C, g.H, g.W, cout, g.C, g.KH, g.KW)
 }
 
 func (dn *DNN) makePlan(p *convPlan, g ConvGeom, n, cout int) error {
@@ -152,37 +178,80 @@ func (dn *DNN) makePlan(p *convPlan, g ConvGeom, n, cout int) error {
 			return err
 		}
 	}
-	var err error
-	var perfs [8]algoPerf
-	var got int32
-	if err := l.check("cudnnGetConvolutionForwardAlgorithm_v7", l.fwdAlgos(dn.h, p.x, p.w, p.conv, p.y, 8, &got, &perfs[0])); err != nil {
-		return err
-	}
-	if p.fwd, err = chooseAlgo("forward", perfs[:got], func(a int32, b *uint64) int32 { return l.fwdWork(dn.h, p.x, p.w, p.conv, p.y, a, b) }, l); err != nil {
-		return err
-	}
-	if err := l.check("cudnnGetConvolutionBackwardDataAlgorithm_v7", l.bwdDataAlgos(dn.h, p.w, p.y, p.conv, p.x, 8, &got, &perfs[0])); err != nil {
-		return err
-	}
-	if p.bwdData, err = chooseAlgo("backward data", perfs[:got], func(a int32, b *uint64) int32 { return l.bwdDataWork(dn.h, p.w, p.y, p.conv, p.x, a, b) }, l); err != nil {
-		return err
-	}
-	if err := l.check("cudnnGetConvolutionBackwardFilterAlgorithm_v7", l.bwdFiltAlgos(dn.h, p.x, p.y, p.conv, p.w, 8, &got, &perfs[0])); err != nil {
-		return err
-	}
-	p.bwdFilt, err = chooseAlgo("backward filter", perfs[:got], func(a int32, b *uint64) int32 { return l.bwdFiltWork(dn.h, p.x, p.y, p.conv, p.w, a, b) }, l)
-	return err
+	return nil
 }
 
-// chooseAlgo takes cuDNN's heuristic ranking (fastest first) and returns
-// the first algorithm that succeeded and whose workspace fits
-// convWorkLimit, preferring deterministic ones so that a run repeats bit
-// for bit (non-deterministic ones use atomic adds).
-func chooseAlgo(dir string, perfs []algoPerf, work func(algo int32, bytes *uint64) int32, l *cudnnLib) (convAlgo, error) {
+// algo returns the plan's algorithm for direction dir, ranking the
+// direction's algorithms on first use (a failure is kept, as a *DNNUnavailableError).
+func (dn *DNN) algo(p *convPlan, dir int, g ConvGeom, n, cout int) (*convAlgo, error) {
+	if a := p.algos[dir]; a != nil {
+		return a, nil
+	}
+	if err := p.algoErr[dir]; err != nil {
+		return nil, err
+	}
+	a, err := dn.rank(p, dir)
+	if err != nil {
+		err = &DNNUnavailableError{Err: fmt.Errorf("conv %s: %w", shapeString(g, n, cout), err)}
+		p.algoErr[dir] = err
+		return nil, err
+	}
+	p.algos[dir] = &a
+	return &a, nil
+}
+
+// rank asks cuDNN for direction dir's algorithms, fastest first (by its
+// heuristics, or by running them with Benchmark), and takes one.
+func (dn *DNN) rank(p *convPlan, dir int) (convAlgo, error) {
+	l := dn.lib
+	type ranker func(h, a, b, conv, c uintptr, requested int32, returned *int32, perf *algoPerf) int32
+	var (
+		rank, find ranker
+		a, b, c    uintptr // the ranker's descriptor arguments
+		call       string
+		work       func(algo int32, bytes *uint64) int32
+	)
+	switch dir {
+	case convForward:
+		rank, find, a, b, c, call = l.fwdAlgos, l.fwdFind, p.x, p.w, p.y, "Forward"
+		work = func(algo int32, n *uint64) int32 { return l.fwdWork(dn.h, p.x, p.w, p.conv, p.y, algo, n) }
+	case convBackwardData:
+		rank, find, a, b, c, call = l.bwdDataAlgos, l.bwdDataFind, p.w, p.y, p.x, "BackwardData"
+		work = func(algo int32, n *uint64) int32 { return l.bwdDataWork(dn.h, p.w, p.y, p.conv, p.x, algo, n) }
+	default:
+		rank, find, a, b, c, call = l.bwdFiltAlgos, l.bwdFiltFind, p.x, p.y, p.w, "BackwardFilter"
+		work = func(algo int32, n *uint64) int32 { return l.bwdFiltWork(dn.h, p.x, p.y, p.conv, p.w, algo, n) }
+	}
+	call = "cudnnGetConvolution" + call + "Algorithm_v7"
+	if dn.Benchmark {
+		rank, call = find, strings.Replace(strings.TrimSuffix(call, "_v7"), "Get", "Find", 1)
+	}
+	var perfs [8]algoPerf
+	var got int32
+	if err := l.check(call, rank(dn.h, a, b, p.conv, c, int32(len(perfs)), &got, &perfs[0])); err != nil {
+		return convAlgo{}, err
+	}
+	return chooseAlgo(convDirNames[dir], perfs[:got], dn.Deterministic, work, l)
+}
+
+// chooseAlgo returns the first algorithm of cuDNN's heuristic ranking
+// (fastest first) that succeeded and whose workspace fits convWorkLimit, as
+// PyTorch does by default. With det (DNN.Deterministic) deterministic ones
+// come first, the rest only where none fits: the detectors' own kernels
+// (RoIAlign's backward, index adds) sum with atomics anyway, so by default
+// speed wins.
+func chooseAlgo(dir string, perfs []algoPerf, det bool, work func(algo int32, bytes *uint64) int32, l *cudnnLib) (convAlgo, error) {
+	passes := []func(algoPerf) bool{func(algoPerf) bool { return true }}
+	if det {
+		passes = []func(algoPerf) bool{
+			func(p algoPerf) bool { return p.Determinism == cudnnDeterministic },
+			func(p algoPerf) bool { return p.Determinism != cudnnDeterministic },
+		}
+	}
 	var errs []error
-	for _, wantDet := range []bool{true, false} {
+	for _, take := range passes {
 		for _, pf := range perfs {
-			if pf.Status != 0 || (pf.Determinism == cudnnDeterministic) != wantDet {
+			if pf.Status != 0 || !take(pf) {
 				continue
 			}
 			var b uint64

@@ -29,12 +29,15 @@ type cudnnLib struct {
 	fwdAlgos      func(h, x, w, conv, y uintptr, requested int32, returned *int32, perf *algoPerf) int32
 	bwdDataAlgos  func(h, w, dy, conv, dx uintptr, requested int32, returned *int32, perf *algoPerf) int32
 	bwdFiltAlgos  func(h, x, dy, conv, dw uintptr, requested int32, returned *int32, perf *algoPerf) int32
-	fwdWork       func(h, x, w, conv, y uintptr, algo int32, bytes *uint64) int32
-	bwdDataWork   func(h, w, dy, conv, dx uintptr, algo int32, bytes *uint64) int32
-	bwdFiltWork   func(h, x, dy, conv, dw uintptr, algo int32, bytes *uint64) int32
-	fwd           func(h uintptr, alpha *float32, xd, x, wd, w, conv uintptr, algo int32, work uintptr, workBytes uint64, beta *float32, yd, y uintptr) int32
-	bwdData       func(h uintptr, alpha *float32, wd, w, dyd, dy, conv uintptr, algo int32, work uintptr, workBytes uint64, beta *float32, dxd, dx uintptr) int32
-	bwdFilt       func(h uintptr, alpha *float32, xd, x, dyd, dy, conv uintptr, algo int32, work uintptr, workBytes uint64, beta *float32, dwd, dw uintptr) int32
+	// cudnnFind*: the same ranking, by running each algorithm (nil when
+	// the library lacks them).
+	fwdFind, bwdDataFind, bwdFiltFind func(h, a, b, conv, c uintptr, requested int32, returned *int32, perf *algoPerf) int32
+	fwdWork                           func(h, x, w, conv, y uintptr, algo int32, bytes *uint64) int32
+	bwdDataWork                       func(h, w, dy, conv, dx uintptr, algo int32, bytes *uint64) int32
+	bwdFiltWork                       func(h, x, dy, conv, dw uintptr, algo int32, bytes *uint64) int32
+	fwd                               func(h uintptr, alpha *float32, xd, x, wd, w, conv uintptr, algo int32, work uintptr, workBytes uint64, beta *float32, yd, y uintptr) int32
+	bwdData                           func(h uintptr, alpha *float32, wd, w, dyd, dy, conv uintptr, algo int32, work uintptr, workBytes uint64, beta *float32, dxd, dx uintptr) int32
+	bwdFilt                           func(h uintptr, alpha *float32, xd, x, dyd, dy, conv uintptr, algo int32, work uintptr, workBytes uint64, beta *float32, dwd, dw uintptr) int32
 }
 
 // Enum values from cudnn_graph.h / cudnn_ops.h (the same in cuDNN 8 and 9).
@@ -87,6 +90,9 @@ func loadCudnn(getenv func(string) string, dlopen dlopener) (*cudnnLib, error) {
 	b.bind(&l.fwdAlgos, "cudnnGetConvolutionForwardAlgorithm_v7")
 	b.bind(&l.bwdDataAlgos, "cudnnGetConvolutionBackwardDataAlgorithm_v7")
 	b.bind(&l.bwdFiltAlgos, "cudnnGetConvolutionBackwardFilterAlgorithm_v7")
+	b.optional(&l.fwdFind, "cudnnFindConvolutionForwardAlgorithm")
+	b.optional(&l.bwdDataFind, "cudnnFindConvolutionBackwardDataAlgorithm")
+	b.optional(&l.bwdFiltFind, "cudnnFindConvolutionBackwardFilterAlgorithm")
 	b.bind(&l.fwdWork, "cudnnGetConvolutionForwardWorkspaceSize")
 	b.bind(&l.bwdDataWork, "cudnnGetConvolutionBackwardDataWorkspaceSize")
 	b.bind(&l.bwdFiltWork, "cudnnGetConvolutionBackwardFilterWorkspaceSize")
@@ -130,8 +136,17 @@ type DNN struct {
 	Version int
 	// TF32 lets convolutions use TF32 tensor cores, as PyTorch does by
 	// default (torch.backends.cudnn.allow_tf32); DETFLOW_TF32=1 sets it.
-	TF32  bool
-	plans map[convKey]*convPlan
+	TF32 bool
+	// Deterministic prefers cuDNN's deterministic algorithms, slower for
+	// some backward shapes; DETFLOW_CUDNN_DETERMINISTIC=1 sets it.
+	Deterministic bool
+	// Benchmark ranks each new shape's algorithms by running them
+	// (cudnnFind*, as torch.backends.cudnn.benchmark) instead of by
+	// cuDNN's heuristics: the fastest pick for fixed input sizes, a few
+	// hundred milliseconds per new shape. DETFLOW_CUDNN_BENCHMARK=1 sets
+	// it where the library has the Find functions.
+	Benchmark bool
+	plans     map[convKey]*convPlan
 }
 
 // DNN returns the device's cuDNN handle, creating it on first use. When
@@ -168,6 +183,8 @@ func openDNN(d *Device, getenv func(string) string, dlopen dlopener) (*DNN, erro
 	dn, err := newDNN(d, lib)
 	if dn != nil {
 		dn.TF32 = getenv("DETFLOW_TF32") == "1"
+		dn.Deterministic = getenv("DETFLOW_CUDNN_DETERMINISTIC") == "1"
+		dn.Benchmark = getenv("DETFLOW_CUDNN_BENCHMARK") == "1" && lib.fwdFind != nil && lib.bwdDataFind != nil && lib.bwdFiltFind != nil
 	}
 	return dn, err
 }

@@ -63,6 +63,11 @@ func (f *fakeDNN) lib() *cudnnLib {
 	l.setConvMath = func(_ uintptr, m int32) int32 { f.calls = append(f.calls, fmt.Sprintf("math %d", m)); return 0 }
 	l.fwdAlgos = func(_, _, _, _, _ uintptr, n int32, got *int32, p *algoPerf) int32 { return f.rank(n, got, p) }
 	l.bwdDataAlgos, l.bwdFiltAlgos = l.fwdAlgos, l.fwdAlgos
+	l.fwdFind = func(_, _, _, _, _ uintptr, n int32, got *int32, p *algoPerf) int32 {
+		f.calls = append(f.calls, "find")
+		return f.rank(n, got, p)
+	}
+	l.bwdDataFind, l.bwdFiltFind = l.fwdFind, l.fwdFind
 	l.fwdWork = func(_, _, _, _, _ uintptr, a int32, b *uint64) int32 { return f.work(a, b) }
 	l.bwdDataWork, l.bwdFiltWork = l.fwdWork, l.fwdWork
 	run := func(name string) func(uintptr, *float32, uintptr, uintptr, uintptr, uintptr, uintptr, int32, uintptr, uint64, *float32, uintptr, uintptr) int32 {
@@ -96,6 +101,8 @@ func TestAlgoPerfLayout(t *testing.T) {
 	}
 }
 
+// TestDNNConvCalls (DETFLOW_CUDNN_DETERMINISTIC=1): one plan per shape,
+// the fastest-ranked deterministic algorithm whose workspace fits.
 func TestDNNConvCalls(t *testing.T) {
 	f := &fakeDNN{
 		perfs: []algoPerf{
@@ -108,6 +115,7 @@ func TestDNNConvCalls(t *testing.T) {
 		workBytes: map[int32]uint64{1: convWorkLimit + 1, 2: 4096},
 	}
 	d := newFakeDNNDevice(t, f)
+	d.dnn.Deterministic = true
 	g := ConvGeom{C: 3, H: 20, W: 16, KH: 3, KW: 3, PadH: 1, PadW: 1, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1}
 	if err := d.ConvFwd(0x3000, 0x1000, 0x2000, g, 2, 8); err != nil {
 		t.Fatal(err)
@@ -118,19 +126,22 @@ func TestDNNConvCalls(t *testing.T) {
 	if err := d.ConvBwdFilter(0x5000, 0x1000, 0x3000, g, 2, 8); err != nil {
 		t.Fatal(err)
 	}
+	if err := d.ConvFwd(0x3000, 0x1000, 0x2000, g, 2, 8); err != nil {
+		t.Fatal(err)
+	}
 	want := []string{
 		"create handle", "stream 7",
 		"create tensor", "tensor format 0 type 0 [2 3 20 16]",
 		"create tensor", "tensor format 0 type 0 [2 8 10 8]",
 		"create filter", "filter type 0 format 0 [8 3 3 3]",
 		"create conv", "conv pad 1,1 stride 2,2 dilation 1,1 mode 1 compute 0", "math 3",
-		"rank", "rank", "rank",
+		"rank", "forward algo 2 work true/4096 alpha 1 beta 0 in 0x1000,0x2000 out 0x3000",
+		"rank", "backward data algo 2 work true/4096 alpha 1 beta 0 in 0x2000,0x3000 out 0x4000",
+		"rank", "backward filter algo 2 work true/4096 alpha 1 beta 0 in 0x1000,0x3000 out 0x5000",
 		"forward algo 2 work true/4096 alpha 1 beta 0 in 0x1000,0x2000 out 0x3000",
-		"backward data algo 2 work true/4096 alpha 1 beta 0 in 0x2000,0x3000 out 0x4000",
-		"backward filter algo 2 work true/4096 alpha 1 beta 0 in 0x1000,0x3000 out 0x5000",
 	}
 	if got := strings.Join(f.calls, "\n"); got != strings.Join(want, "\n") {
-		t.Errorf("cuDNN calls:\n%s\nwant (one plan for the shape, reused):\n%s", got, strings.Join(want, "\n"))
+		t.Errorf("cuDNN calls:\n%s\nwant (one plan for the shape, each direction ranked on first use, then reused):\n%s", got, strings.Join(want, "\n"))
 	}
 	if s := d.MemStats(); s.Allocated != 0 || s.RawAllocs != 1 {
 		t.Errorf("workspace: %+v, want one block, returned after each call", s)
@@ -143,15 +154,29 @@ func TestDNNConvCalls(t *testing.T) {
 	}
 }
 
-func TestDNNFallsBackToNonDeterministic(t *testing.T) {
-	f := &fakeDNN{perfs: []algoPerf{{Algo: 5}, {Algo: 1, Determinism: 1}}, workBytes: map[int32]uint64{1: convWorkLimit + 1}}
-	d := newFakeDNNDevice(t, f)
+// TestDNNAlgoChoice: by default the fastest-ranked algorithm that fits,
+// deterministic or not; with Deterministic, a non-deterministic one only
+// where no deterministic one fits.
+func TestDNNAlgoChoice(t *testing.T) {
 	g := ConvGeom{C: 1, H: 4, W: 4, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1}
-	if err := d.ConvFwd(3, 1, 2, g, 1, 1); err != nil {
-		t.Fatal(err)
-	}
-	if last := f.calls[len(f.calls)-1]; !strings.HasPrefix(last, "forward algo 5 work false/0") {
-		t.Errorf("ran %q, want the non-deterministic algorithm 5 when no deterministic one fits", last)
+	for _, c := range []struct {
+		det   bool
+		perfs []algoPerf
+		want  string
+	}{
+		{false, []algoPerf{{Algo: 1, Determinism: 1}, {Algo: 5}, {Algo: 2, Determinism: 1}}, "forward algo 5 work false/0"},
+		{true, []algoPerf{{Algo: 5}, {Algo: 1, Determinism: 1}, {Algo: 2, Determinism: 1}}, "forward algo 2 work false/0"},
+		{true, []algoPerf{{Algo: 5}, {Algo: 1, Determinism: 1}}, "forward algo 5 work false/0"},
+	} {
+		f := &fakeDNN{perfs: c.perfs, workBytes: map[int32]uint64{1: convWorkLimit + 1}}
+		d := newFakeDNNDevice(t, f)
+		d.dnn.Deterministic = c.det
+		if err := d.ConvFwd(3, 1, 2, g, 1, 1); err != nil {
+			t.Fatal(err)
+		}
+		if last := f.calls[len(f.calls)-1]; !strings.HasPrefix(last, c.want) {
+			t.Errorf("deterministic %v, ranking %+v: ran %q, want %q", c.det, c.perfs, last, c.want)
+		}
 	}
 }
 
@@ -169,11 +194,33 @@ func TestDNNUnavailable(t *testing.T) {
 	if n := strings.Count(strings.Join(f.calls, "\n"), "rank"); n != 1 {
 		t.Errorf("heuristics asked %d times, want once: a failed plan is kept", n)
 	}
-	if len(f.live) != 1 {
-		t.Errorf("after a failed plan, live cuDNN objects %v, want only the handle", f.live)
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.live) != 0 {
+		t.Errorf("cuDNN objects left after Close: %v", f.live)
 	}
 	if _, err := openDNN(d, func(k string) string { return map[string]string{"DETFLOW_CUDNN": "0"}[k] }, nil); !errors.Is(err, ErrDNNOff) {
 		t.Errorf("DETFLOW_CUDNN=0: err = %v, want ErrDNNOff", err)
+	}
+}
+
+// TestDNNBenchmark (DETFLOW_CUDNN_BENCHMARK=1): algorithms are ranked by
+// cuDNN's Find functions, which run them, and only for the directions
+// used: inference never runs the backward ones.
+func TestDNNBenchmark(t *testing.T) {
+	f := &fakeDNN{perfs: []algoPerf{{Algo: 6}}}
+	d := newFakeDNNDevice(t, f)
+	d.dnn.Benchmark = true
+	g := ConvGeom{C: 1, H: 4, W: 4, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1}
+	for range 2 {
+		if err := d.ConvFwd(3, 1, 2, g, 1, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	calls := strings.Join(f.calls, "\n")
+	if strings.Count(calls, "find\nrank") != 1 || strings.Count(calls, "forward algo 6") != 2 || strings.Contains(calls, "backward") {
+		t.Errorf("benchmark calls:\n%s\nwant one Find of the forward direction, then two runs of its pick", calls)
 	}
 }
 

@@ -39,7 +39,8 @@ type Device struct {
 	devCur   int
 	blas     *BLAS
 	dnn      *DNN
-	dnnErr   error // why cuDNN is not used, once known
+	dnnErr   error     // why cuDNN is not used, once known
+	prof     *profiler // nil unless StartProfile
 	closed   bool
 }
 
@@ -156,7 +157,7 @@ func (d *Device) close(discard bool) error {
 	if d.blas != nil {
 		errs = append(errs, d.blas.close(d))
 	}
-	errs = append(errs, d.Synchronize())
+	errs = append(errs, d.Synchronize(), d.do(d.dropProfile))
 	if d.dnn != nil {
 		errs = append(errs, d.do(d.dnn.close))
 	}

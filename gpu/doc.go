@@ -21,6 +21,11 @@
 //	DETFLOW_CUDNN=0    convolutions without cuDNN, for comparison
 //	DETFLOW_TF32=1     cuDNN convolutions may use TF32 tensor cores, as
 //	                   PyTorch's default; FP32 otherwise
+//	DETFLOW_CUDNN_BENCHMARK=1
+//	                   rank each new shape's algorithms by running them
+//	                   (torch.backends.cudnn.benchmark)
+//	DETFLOW_CUDNN_DETERMINISTIC=1
+//	                   prefer cuDNN's deterministic algorithms
 //	DETFLOW_LIBNCCL    libnccl.so.2 (optional; multi-GPU gradient sums)
 //	DETFLOW_PTX_DIR    a folder of <module>.ptx files used instead of the
 //	                   PTX embedded at build time
@@ -49,11 +54,21 @@
 //
 // ConvFwd, ConvBwdData and ConvBwdFilter run a whole batch through cuDNN's
 // convolution API in FP32 (CUDNN_FMA_MATH; TF32 only with DETFLOW_TF32=1),
-// with one plan per shape: descriptors and, per direction, the first
-// deterministic algorithm of cuDNN's heuristic ranking whose workspace
-// fits 512 MiB. Without cuDNN, or for a shape it has no algorithm for, they
-// return a *DNNUnavailableError and callers compose the convolution from
-// the im2col/col2im kernels and cuBLAS.
+// with one plan per shape: descriptors and, per direction on its first
+// use, the first algorithm of cuDNN's heuristic ranking whose workspace
+// fits 512 MiB, as PyTorch picks by default (on an H200 the first
+// deterministic one made an R-50 training step 1.3x slower). Without cuDNN,
+// or for a shape it has no algorithm for, they return a
+// *DNNUnavailableError and callers compose the convolution from the
+// im2col/col2im kernels and cuBLAS.
+//
+// # Profiling
+//
+// StartProfile and StopProfile bracket every kernel, GEMM and convolution
+// on the compute stream with CUDA events and sum their times by name, with
+// the host's wall time beside them: whether a step is bound by the GPU or
+// by the host queueing its work. The R-50 benchmark prints one profiled
+// step per pass with DETFLOW_GPU_PROFILE=1.
 //
 // # Memory
 //

@@ -74,7 +74,9 @@ func (d *Device) launch(kernel string, grid, block dim3, shared uint32, args ...
 	if err := d.args.pack(args...); err != nil {
 		return fmt.Errorf("launch %s: %w", kernel, err)
 	}
+	ev := d.profBegin()
 	r := d.drv.cuLaunchKernel(f, grid, block, shared, d.stream, d.args.params())
+	d.profEnd(kernel, ev)
 	if err := d.drv.check("cuLaunchKernel", r); err != nil {
 		return fmt.Errorf("launch %s grid %v block %v: %w", kernel, grid, block, err)
 	}

@@ -25,13 +25,19 @@
 #   r50:      issue 9's figures: BenchmarkGPUR50FPN (Fast R-CNN R-50-FPN, 2
 #             images of 1333x800 per step) and torchvision's equivalent
 #             (bench_torchvision_r50.py --device cuda --batch 2, with
-#             PyTorch's default TF32 settings and with --fp32), and a ratio
-#             table.
+#             PyTorch's default TF32 settings and with --fp32), a ratio
+#             table, and one more step of each side profiled
+#             (DETFLOW_GPU_PROFILE=1, --profile): where the GPU time goes.
 #   bench:    the kernel micro-benchmarks, Go and PyTorch
 #             (scripts/gpu_torch_ref.py), briefly, with ratios.
-#   variants: the R-50 benchmark again with cuDNN switched off
-#             (DETFLOW_CUDNN=0), for what cuDNN brings, and with TF32
-#             convolutions (DETFLOW_TF32=1), the match for PyTorch's defaults.
+#   variants: the R-50 benchmark again, profiled, with TF32 convolutions
+#             (DETFLOW_TF32=1), the match for PyTorch's defaults; with cuDNN's
+#             algorithms ranked by running them (DETFLOW_CUDNN_BENCHMARK=1); with cuDNN
+#             switched off (DETFLOW_CUDNN=0), for what cuDNN brings; and with
+#             deterministic cuDNN algorithms (DETFLOW_CUDNN_DETERMINISTIC=1),
+#             for what they cost.
+#   pprof:    (only when named) Go CPU and allocation profiles of the R-50
+#             benchmark's passes, for what the host spends its time on.
 # $OUT ends up with three files (the device tool brings back at most 8):
 # summary.txt, logs.tgz (logs/<step>.log, nvidia-smi) and ptx.tgz (ptx/, to
 # unpack into gpu/kernels/ for committing), the archives refreshed after each
@@ -273,18 +279,20 @@ fi
 
 # --- d. R-50-FPN vs torchvision ----------------------------------------------
 # Same workload both sides: 2 images of 1333x800 per step, 1000 proposals
-# each; a warm-up step, then 3 timed steps per pass (go test also runs one
-# b.N=1 round first and reports the 3x one).
+# each, padded in host memory beforehand (a data loader's work) and copied
+# to the GPU in every step (torch: --upload, from pinned memory); a warm-up
+# step, then 10 timed steps per pass (go test also runs one b.N=1 round
+# first and reports the 10x one).
 if ! want r50; then
 	:
 elif [ -n "$DETECTOR_BIN" ]; then
-	(cd detection/detector && run_logged r50-go 180 "$DETECTOR_BIN" -test.v -test.run '^$' \
-		-test.bench GPUR50FPN -test.benchtime 3x -test.timeout 170s)
+	(export DETFLOW_GPU_PROFILE=1 && cd detection/detector && run_logged r50-go 180 "$DETECTOR_BIN" -test.v -test.run '^$' \
+		-test.bench GPUR50FPN -test.benchtime 10x -test.timeout 170s)
 else
 	say "detector test binary MISSING; no detflow R-50 figures"
 fi
-want r50 && run_logged r50-torch 150 python3 -B detection/detector/testdata/bench_torchvision_r50.py --device cuda --batch 2 3
-want r50 && run_logged r50-torch-fp32 150 python3 -B detection/detector/testdata/bench_torchvision_r50.py --device cuda --batch 2 --fp32 3
+want r50 && run_logged r50-torch 150 python3 -B detection/detector/testdata/bench_torchvision_r50.py --device cuda --batch 2 --upload --profile 10
+want r50 && run_logged r50-torch-fp32 150 python3 -B detection/detector/testdata/bench_torchvision_r50.py --device cuda --batch 2 --upload --fp32 10
 want r50 && {
 	echo "== R-50-FPN Fast R-CNN, 2 img/step at 1333x800, 1000 proposals/img (ratio = detflow / torch) =="
 	python3 - "$WORK/logs/r50-go.log" "$WORK/logs/r50-torch.log" "$WORK/logs/r50-torch-fp32.log" <<'PY' 2>&1
@@ -347,6 +355,8 @@ print("(torch: PyTorch's default TF32 settings; torch fp32: --fp32, IEEE FP32 as
 print(" allocated peak counts the engine's pooled buffers, so it lies between torch's allocated and reserved.)")
 PY
 	grep -E -- '--- (FAIL|SKIP)|^panic|_test.go:[0-9]+:' "$WORK/logs/r50-go.log" 2>/dev/null | head -10 | sed 's/^/    /'
+	echo "== where one step's GPU time goes (an extra step each, profiled; detflow FP32, torch TF32 defaults) =="
+	grep -h -E '^(detflow|torch)-prof ' "$WORK/logs/r50-go.log" "$WORK/logs/r50-torch.log" 2>/dev/null
 	grep -E 'Error|error' "$WORK/logs/r50-torch.log" "$WORK/logs/r50-torch-fp32.log" 2>/dev/null | head -6 | sed 's/^/    /'
 } | tee -a "$SUMMARY"
 
@@ -367,15 +377,58 @@ grep -E '^(BENCH|INFO)' "$WORK/logs/torch-ref.log" >"$WORK/logs/bench-torch.txt"
 # budget has time left.
 pack
 if want variants && [ -n "$DETECTOR_BIN" ] && [ -n "$CUDNN" ]; then
-	for variant in "nocudnn DETFLOW_CUDNN=0" "tf32 DETFLOW_TF32=1"; do
+	for variant in "tf32 DETFLOW_TF32=1" "find DETFLOW_CUDNN_BENCHMARK=1" "nocudnn DETFLOW_CUDNN=0" "det DETFLOW_CUDNN_DETERMINISTIC=1"; do
 		set -- $variant
-		(export "$2" && cd detection/detector && run_logged "r50-go-$1" 150 "$DETECTOR_BIN" -test.v -test.run '^$' \
-			-test.bench GPUR50FPN -test.benchtime 3x -test.timeout 140s)
+		(export "$2" DETFLOW_GPU_PROFILE=1 && cd detection/detector && run_logged "r50-go-$1" 150 "$DETECTOR_BIN" -test.v -test.run '^$' \
+			-test.bench GPUR50FPN -test.benchtime 10x -test.timeout 140s)
 		{
 			echo "== R-50-FPN with $2 =="
-			grep -E '^detflow-r50 pass=' "$WORK/logs/r50-go-$1.log" 2>/dev/null | sed 's/^/    /'
+			grep -E '^detflow-(r50|prof) pass=' "$WORK/logs/r50-go-$1.log" 2>/dev/null | sed 's/^/    /'
 		} | tee -a "$SUMMARY"
 	done
+	# Like for like with PyTorch's defaults: detflow with TF32 convolutions
+	# against the "torch" column.
+	python3 - "$WORK/logs/r50-go-tf32.log" "$WORK/logs/r50-torch.log" <<'PY' 2>&1 | tee -a "$SUMMARY"
+import sys
+def read(path, prefix):
+    out = {}
+    try:
+        for line in open(path):
+            f = line.split()
+            if len(f) > 2 and f[0] == prefix and f[1].startswith("pass=") and "device=" in line:
+                kv = dict(x.split("=", 1) for x in f[1:] if "=" in x)
+                out[kv["pass"]] = kv
+    except OSError as e:
+        print("    cannot read", path, e)
+    return out
+go, tv = read(sys.argv[1], "detflow-r50"), read(sys.argv[2], "torch-r50")
+print("== TF32 both sides (detflow DETFLOW_TF32=1, torch defaults; ratio = detflow / torch) ==")
+for p, k, name in (("train", "s", "train s/iter"), ("predict", "s", "predict s/iter"), ("predict", "img_s", "predict img/s"),
+                   ("train", "peak_mib", "train peak MiB"), ("predict", "peak_mib", "predict peak MiB")):
+    try:
+        g, t = float(go[p][k]), float(tv[p][k])
+        print(f"    {name:20s} {g:10.4g} {t:10.4g} {g / t:6.2f}x")
+    except (KeyError, ValueError):
+        print(f"    {name:20s} n/a")
+PY
+fi
+
+# --- pprof: where the host's time goes --------------------------------------
+# Go CPU and allocation profiles of the R-50 benchmark's passes (TF32, 20
+# steps each), for `go tool pprof -top logs/pprof-<pass>-cpu.prof` on a
+# machine with Go: the runtime writes symbolised profiles, so the stripped
+# test binary is not needed there. Not in the default steps.
+if want pprof && [ -n "$DETECTOR_BIN" ]; then
+	for pass in Predict TrainStep; do
+		(export DETFLOW_TF32=1 && cd detection/detector && run_logged "pprof-$pass" 120 "$DETECTOR_BIN" -test.run '^$' \
+			-test.bench "GPUR50FPN/$pass\$" -test.benchtime 20x -test.timeout 110s \
+			-test.cpuprofile "$WORK/logs/pprof-$pass-cpu.prof" -test.memprofile "$WORK/logs/pprof-$pass-mem.prof")
+		say "pprof $pass: $(grep -E '^detflow-r50 pass=[a-z]+ device' "$WORK/logs/pprof-$pass.log" | tail -1)"
+	done
+	# torch's figures when it, too, copies the images to the GPU every step.
+	run_logged torch-upload 120 python3 -B detection/detector/testdata/bench_torchvision_r50.py --device cuda --batch 2 --upload 10
+	grep '^torch-r50 pass' "$WORK/logs/torch-upload.log" | tee -a "$SUMMARY"
+	pack
 fi
 
 # --- f. summary ---------------------------------------------------------------

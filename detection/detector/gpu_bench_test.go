@@ -60,7 +60,13 @@ type r50Bench struct {
 	d     Detector
 	opt   *nn.SGD
 	items []*batch.Item
-	iters int // steps run so far, warm-up included (seeds the samplers)
+	// padded is items padded on the host once: a training loop's data
+	// loader prepares batches off the step's path (bench_torchvision_r50.py
+	// --upload likewise), so a step uploads the images but does not pad them.
+	padded *batch.Padded
+	iters  int // steps run so far, warm-up included (seeds the samplers)
+
+	profiled bool // profileR50 ran
 }
 
 // benchDeviceKind reads DETFLOW_BENCH_DEVICE: "" or "cuda" for cuda:0,
@@ -83,6 +89,7 @@ func benchDeviceKind(b *testing.B) string {
 // engine's pool, loads the kernels and creates the cuBLAS handle.
 func openR50Bench(b *testing.B, kind string, cfg *configs.Config, train bool, step func(*r50Bench) error) *r50Bench {
 	s := &r50Bench{items: r50Items(r50ImagesPerStep)}
+	s.padded = batch.Pad(s.items, 32)
 	var dev tensor.Device
 	if kind == "host" {
 		s.host = &countingDevice{HostDevice: tensortest.NewHostDevice(0)}
@@ -116,7 +123,7 @@ func openR50Bench(b *testing.B, kind string, cfg *configs.Config, train bool, st
 func predictStep(s *r50Bench) error {
 	defer s.e.ReleaseAll()
 	s.iters++
-	_, err := s.d.Predict(batch.Collate(s.e, s.items, 32))
+	_, err := s.d.Predict(s.padded.Upload(s.e))
 	return err
 }
 
@@ -125,7 +132,7 @@ func predictStep(s *r50Bench) error {
 func trainStep(s *r50Bench) error {
 	defer s.e.ReleaseAll()
 	nn.ZeroGrad(s.d)
-	losses, err := s.d.Losses(batch.Collate(s.e, s.items, 32), rngsFor(uint64(s.iters), len(s.items)))
+	losses, err := s.d.Losses(s.padded.Upload(s.e), rngsFor(uint64(s.iters), len(s.items)))
 	s.iters++
 	if err != nil {
 		return err
@@ -240,12 +247,37 @@ func BenchmarkGPUR50FPN(b *testing.B) {
 			}
 			b.StopTimer()
 			reportR50(b, s, p.tag)
+			profileR50(b, s, p.tag, p.step)
 		})
 		if s != nil {
 			if err := s.close(); err != nil {
 				b.Errorf("close %s: %v", s.name, err)
 			}
 		}
+	}
+}
+
+// profileR50 runs one more step of the pass with the GPU profiler on, once
+// per pass when DETFLOW_GPU_PROFILE=1, and prints where its GPU time went
+// (lines "detflow-prof pass=<tag> ..."; bench_torchvision_r50.py --profile
+// prints torch's as "torch-prof" lines).
+func profileR50(b *testing.B, s *r50Bench, tag string, step func(*r50Bench) error) {
+	if s.g == nil || s.profiled || os.Getenv("DETFLOW_GPU_PROFILE") != "1" {
+		return
+	}
+	s.profiled = true
+	if err := s.g.StartProfile(); err != nil {
+		b.Fatal(err)
+	}
+	if err := step(s); err != nil {
+		b.Fatalf("profiled %s step: %v", tag, err)
+	}
+	p, err := s.g.StopProfile()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(p.String(30)), "\n") {
+		fmt.Printf("detflow-prof pass=%s %s\n", tag, line)
 	}
 }
 

@@ -165,16 +165,18 @@ func (x *RoIExtractor) Forward(levels []*tensor.Tensor, rois []float32) (*tensor
 }
 
 // poolOnDevice is Forward on a RoIAlignDevice: the RoIs are validated on the
-// host, uploaded once sorted by level, and each level's kernel writes its
-// rows of the output. A level whose RoIs are consecutive writes them in
-// place; the others pool into a scratch buffer whose rows are copied to
-// their places run by run (the backward pass gathers the output gradient
-// likewise), all on the device.
+// host and uploaded once sorted by level, and each level's kernel writes its
+// rows. When every level's RoIs are consecutive (RoIs sorted by level, as
+// the RoI head's training targets are) the kernels write the output in
+// place; otherwise they write a level-ordered scratch buffer that one
+// IndexSelect permutes into RoI order (the backward pass gathers the output
+// gradient into level order likewise), all on the device.
 func poolOnDevice(dev RoIAlignDevice, levels []*tensor.Tensor, rois []float32, groups []levelGroup, geoms []detection.RoIAlignGeom) (*tensor.Tensor, error) {
 	e := levels[0].Engine()
 	d := e.Device()
 	sorted := make([]float32, 0, len(rois))
 	first := make([]int, len(levels)) // row of each level's first RoI in sorted
+	inPlace := true
 	for l, g := range groups {
 		if len(g.idx) == 0 {
 			continue
@@ -185,47 +187,69 @@ func poolOnDevice(dev RoIAlignDevice, levels []*tensor.Tensor, rois []float32, g
 		}
 		first[l] = len(sorted) / 5
 		sorted = append(sorted, rows...)
+		inPlace = inPlace && g.contiguous
 	}
 	r := len(rois) / 5
 	var sortedBuf tensor.Buffer
 	if r > 0 {
 		sortedBuf = e.FromData(sorted, r, 5).Buffer()
 	}
-	levelRoIs := func(l int) tensor.Buffer { return d.View(sortedBuf, 5*first[l], 5*geoms[l].R) }
 	g0 := geoms[0]
 	bins := g0.C * g0.OutH * g0.OutW
+	// row(l) is where level l's rows are in a buffer of the given order.
+	row := func(l int, b tensor.Buffer, roiOrder bool) tensor.Buffer {
+		at := first[l]
+		if roiOrder {
+			at = groups[l].idx[0]
+		}
+		return d.View(b, at*bins, geoms[l].OutLen())
+	}
+	levelRoIs := func(l int) tensor.Buffer { return d.View(sortedBuf, 5*first[l], 5*geoms[l].R) }
+	var toRoI, toLevel *tensor.Index // permutations between level and RoI order
+	if !inPlace {
+		toRoI, toLevel = permutations(e, groups, r)
+	}
 	forward := func(in []tensor.Buffer, out tensor.Buffer) {
-		for l, g := range groups {
-			geom := geoms[l]
-			if geom.R == 0 {
-				continue
+		pooled := out
+		if !inPlace {
+			pooled = e.Empty(r * bins).Buffer()
+		}
+		for l := range groups {
+			if geoms[l].R > 0 {
+				dev.RoIAlignForward(row(l, pooled, inPlace), in[l], levelRoIs(l), geoms[l])
 			}
-			if g.contiguous {
-				dev.RoIAlignForward(d.View(out, g.idx[0]*bins, geom.OutLen()), in[l], levelRoIs(l), geom)
-				continue
-			}
-			pooled := e.Empty(geom.OutLen()).Buffer()
-			dev.RoIAlignForward(pooled, in[l], levelRoIs(l), geom)
-			g.copyRows(d, out, pooled, bins, true)
+		}
+		if !inPlace {
+			d.IndexSelect(pooled, 1, r, bins, toRoI.Buffer(), out)
 		}
 	}
 	backward := func(dout tensor.Buffer, in []tensor.Buffer, din []tensor.Buffer) {
-		for l, g := range groups {
-			geom := geoms[l]
-			if geom.R == 0 || din[l] == nil {
-				continue
+		gout := dout
+		if !inPlace {
+			gout = e.Empty(r * bins).Buffer()
+			d.IndexSelect(dout, 1, r, bins, toLevel.Buffer(), gout)
+		}
+		for l := range groups {
+			if geoms[l].R > 0 && din[l] != nil {
+				dev.RoIAlignBackward(din[l], row(l, gout, inPlace), levelRoIs(l), geoms[l])
 			}
-			var gout tensor.Buffer
-			if g.contiguous {
-				gout = d.View(dout, g.idx[0]*bins, geom.OutLen())
-			} else {
-				gout = e.Empty(geom.OutLen()).Buffer()
-				g.copyRows(d, gout, dout, bins, false)
-			}
-			dev.RoIAlignBackward(din[l], gout, levelRoIs(l), geom)
 		}
 	}
 	return tensor.DeviceOp(e, []int{r, g0.C, g0.OutH, g0.OutW}, levels, forward, backward), nil
+}
+
+// permutations returns, for r RoIs grouped by level, the level-order row of
+// each RoI (toRoI: RoI i is row toRoI[i] of the level-ordered buffer) and
+// its inverse (toLevel: row k of level order is RoI toLevel[k]).
+func permutations(e *tensor.Engine, groups []levelGroup, r int) (toRoI, toLevel *tensor.Index) {
+	roi, level := make([]int32, r), make([]int32, 0, r)
+	for _, g := range groups {
+		for _, i := range g.idx {
+			roi[i] = int32(len(level))
+			level = append(level, int32(i))
+		}
+	}
+	return e.NewIndex(roi, r), e.NewIndex(level, r)
 }
 
 // levelGroup lists the RoIs (by index) pooled from one level. When they are
@@ -270,25 +294,5 @@ func (g levelGroup) scatter(dst, src []float32, w int) {
 	}
 	for k, i := range g.idx {
 		copy(dst[i*w:(i+1)*w], src[k*w:(k+1)*w])
-	}
-}
-
-// copyRows copies the group's rows (width w) between a buffer in group order
-// and one in RoI order, one device copy per run of consecutive RoIs: into
-// RoI order (dst) from group order (src) when toRoIOrder, else from RoI
-// order (src) into group order (dst).
-func (g levelGroup) copyRows(d tensor.Device, dst, src tensor.Buffer, w int, toRoIOrder bool) {
-	for start := 0; start < len(g.idx); {
-		end := start + 1
-		for end < len(g.idx) && g.idx[end] == g.idx[end-1]+1 {
-			end++
-		}
-		n, grouped, inRoIOrder := (end-start)*w, start*w, g.idx[start]*w
-		if toRoIOrder {
-			d.Copy(d.View(dst, inRoIOrder, n), d.View(src, grouped, n))
-		} else {
-			d.Copy(d.View(dst, grouped, n), d.View(src, inRoIOrder, n))
-		}
-		start = end
 	}
 }

@@ -286,12 +286,25 @@ func (h *RoIHead) Predict(feats []*tensor.Tensor, items []*batch.Item, proposals
 	}
 	_ = forEachImage(len(items), func(i int) error {
 		it, row, n := items[i], rows[i], rows[i+1]-rows[i]
-		scores := make([]float32, n*k)
-		for j := 0; j < n; j++ {
-			copy(scores[j*k:(j+1)*k], probs[(row+j)*(k+1):(row+j)*(k+1)+k]) // drop background (last)
+		// As MMDetection's multiclass_nms, but only the (RoI, class) pairs
+		// above the score threshold are decoded: the same boxes, without
+		// decoding the tens of thousands that the threshold drops.
+		imgProbs := probs[row*(k+1) : (row+n)*(k+1)]
+		cand, classes := detection.ScoreCandidates(imgProbs, k, 1, h.opt.ScoreThr) // background last
+		ref, deltas := make([]float32, 0, 4*len(cand)), make([]float32, 0, 4*len(cand))
+		scores := make([]float32, len(cand))
+		for j, r := range cand {
+			c := classes[j]
+			if kr == 4 { // class-agnostic regression
+				c = 0
+			}
+			ref = append(ref, proposals[i][4*r:4*r+4]...)
+			o := (row+r)*kr + 4*c
+			deltas = append(deltas, regs[o:o+4]...)
+			scores[j] = imgProbs[r*(k+1)+classes[j]]
 		}
-		boxes := h.opt.Coder.DecodeClipped(proposals[i][:4*n], regs[row*kr:(row+n)*kr], it.H, it.W)
-		d := detection.MultiClassNMS(boxes, scores, k, h.opt.ScoreThr, h.opt.NMSThr, h.opt.MaxPerImg, h.opt.Legacy)
+		boxes := h.opt.Coder.DecodeClipped(ref, deltas, it.H, it.W)
+		d := detection.CandidateNMS(boxes, scores, classes, h.opt.NMSThr, h.opt.MaxPerImg, h.opt.Legacy)
 		out[i] = toOriginal(d.Boxes, d.Scores, d.Labels, it)
 		return nil
 	})

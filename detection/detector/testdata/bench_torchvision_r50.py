@@ -35,7 +35,7 @@ everywhere, as detflow computes; an "info" line records the settings.
 Prints one line per pass, for bench_r50.sh and scripts/gpu-check.sh to
 parse (key=value fields after the pass):
 
-    torch-r50 pass=<predict|train> device=<cpu|cuda> batch=<N> iters=<n> s=<wall s/iter> img_s=<images/s> cpu_s=<cpu s/iter> peak_mib=<MiB> [reserved_mib=<MiB>]
+    torch-r50 pass=<predict|train> device=<cpu|cuda> batch=<N> iters=<n> s=<wall s/iter> img_s=<images/s> cpu_s=<cpu s/iter> upload=<0|1> peak_mib=<MiB> [reserved_mib=<MiB>]
 
 On the CPU peak_mib is the process's peak resident set so far (ru_maxrss),
 so the train line's figure is the larger of the two passes', as in the Go
@@ -140,6 +140,11 @@ def parse_args():
     ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     ap.add_argument("--batch", type=int, default=1, help="images per step (default 1)")
     ap.add_argument("--fp32", action="store_true", help="cuda: no TF32 anywhere (IEEE FP32, as detflow)")
+    ap.add_argument("--upload", action="store_true",
+                    help="cuda: keep the padded images in pinned host memory and copy them to the GPU in every "
+                         "step (non_blocking), as a training loop does, instead of once before timing")
+    ap.add_argument("--profile", action="store_true",
+                    help="after each pass, profile one more step and print its top GPU ops (torch-prof lines)")
     args = ap.parse_args()
     if args.iterations < 1 or args.batch < 1:
         ap.error("iterations and --batch must be at least 1")
@@ -161,6 +166,14 @@ def main():
     gen = torch.Generator().manual_seed(0)
     backbone, heads = build(device)
     images, proposals, targets = data(gen, args.batch, device)
+    if cuda and args.upload:
+        host = images.cpu().pin_memory()
+
+        def batch_images():
+            return host.to(device, non_blocking=True)
+    else:
+        def batch_images():
+            return images
     shapes = [(H, W)] * args.batch
     params = [p for p in list(backbone.parameters()) + list(heads.parameters()) if p.requires_grad]
     opt = torch.optim.SGD(params, lr=0.01, momentum=0.9, weight_decay=1e-4)
@@ -169,13 +182,13 @@ def main():
         backbone.eval()
         heads.eval()
         with torch.no_grad():
-            heads(backbone(images), proposals, shapes)
+            heads(backbone(batch_images()), proposals, shapes)
 
     def train():
         backbone.train()
         heads.train()
         # RoIHeads appends the GT boxes to the proposals, then samples 512.
-        _, losses = heads(backbone(images), [p.clone() for p in proposals], shapes, targets)
+        _, losses = heads(backbone(batch_images()), [p.clone() for p in proposals], shapes, targets)
         total = sum(losses.values())
         total.item()  # a training loop reads the loss back to log it
         opt.zero_grad()
@@ -198,14 +211,40 @@ def main():
             fn()
         sync()
         wall, cpu = (time.perf_counter() - t0) / iters, (time.process_time() - c0) / iters
-        line = "torch-r50 pass=%s device=%s batch=%d iters=%d s=%.4f img_s=%.2f cpu_s=%.3f" % (
-            name, device.type, args.batch, iters, wall, args.batch / wall, cpu)
+        line = "torch-r50 pass=%s device=%s batch=%d iters=%d s=%.4f img_s=%.2f cpu_s=%.3f upload=%d" % (
+            name, device.type, args.batch, iters, wall, args.batch / wall, cpu, cuda and args.upload)
         if cuda:
             line += " peak_mib=%.1f reserved_mib=%.1f" % (
                 torch.cuda.max_memory_allocated(device) / 2**20, torch.cuda.max_memory_reserved(device) / 2**20)
         else:
             line += " peak_mib=%.1f" % peak_rss_mib()
         print(line, flush=True)
+        if args.profile:
+            profile(name, fn, sync, cuda)
+
+
+def profile(name, fn, sync, cuda):
+    """Runs fn once under torch.profiler and prints the ops that took the
+    most device time (host time on the CPU), each line prefixed with
+    "torch-prof pass=NAME", the counterpart of detflow's DETFLOW_GPU_PROFILE."""
+    from torch.profiler import ProfilerActivity, profile as prof
+    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    t0 = time.perf_counter()
+    with prof(activities=acts) as p:
+        fn()
+        sync()
+    wall = time.perf_counter() - t0
+    events = p.key_averages()
+    table = None
+    for key in (("self_device_time_total", "self_cuda_time_total") if cuda else ("self_cpu_time_total",)):
+        try:
+            table = events.table(sort_by=key, row_limit=25)
+            break
+        except (AttributeError, KeyError, ValueError):
+            continue
+    print("torch-prof pass=%s wall_ms=%.2f" % (name, wall * 1e3))
+    for row in (table or "no table").splitlines():
+        print("torch-prof pass=%s %s" % (name, row))
 
 
 if __name__ == "__main__":
