@@ -3,7 +3,6 @@ package gpu
 import (
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // Whole-batch convolutions through cuDNN. A plan per shape holds the
@@ -208,23 +207,23 @@ func (dn *DNN) rank(p *convPlan, dir int) (convAlgo, error) {
 	var (
 		rank, find ranker
 		a, b, c    uintptr // the ranker's descriptor arguments
-		call       string
+		name       string  // of the direction in cuDNN's function names
 		work       func(algo int32, bytes *uint64) int32
 	)
 	switch dir {
 	case convForward:
-		rank, find, a, b, c, call = l.fwdAlgos, l.fwdFind, p.x, p.w, p.y, "Forward"
+		rank, find, a, b, c, name = l.fwdAlgos, l.fwdFind, p.x, p.w, p.y, "Forward"
 		work = func(algo int32, n *uint64) int32 { return l.fwdWork(dn.h, p.x, p.w, p.conv, p.y, algo, n) }
 	case convBackwardData:
-		rank, find, a, b, c, call = l.bwdDataAlgos, l.bwdDataFind, p.w, p.y, p.x, "BackwardData"
+		rank, find, a, b, c, name = l.bwdDataAlgos, l.bwdDataFind, p.w, p.y, p.x, "BackwardData"
 		work = func(algo int32, n *uint64) int32 { return l.bwdDataWork(dn.h, p.w, p.y, p.conv, p.x, algo, n) }
 	default:
-		rank, find, a, b, c, call = l.bwdFiltAlgos, l.bwdFiltFind, p.x, p.y, p.w, "BackwardFilter"
+		rank, find, a, b, c, name = l.bwdFiltAlgos, l.bwdFiltFind, p.x, p.y, p.w, "BackwardFilter"
 		work = func(algo int32, n *uint64) int32 { return l.bwdFiltWork(dn.h, p.x, p.y, p.conv, p.w, algo, n) }
 	}
-	call = "cudnnGetConvolution" + call + "Algorithm_v7"
+	call := "cudnnGetConvolution" + name + "Algorithm_v7"
 	if dn.Benchmark {
-		rank, call = find, strings.Replace(strings.TrimSuffix(call, "_v7"), "Get", "Find", 1)
+		rank, call = find, "cudnnFindConvolution"+name+"Algorithm"
 	}
 	var perfs [8]algoPerf
 	var got int32
