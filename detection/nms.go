@@ -154,35 +154,35 @@ func MultiClassNMS(boxes, scores []float32, numClasses int, scoreThr, iouThr flo
 		panic(fmt.Sprintf("detection: multiclass nms: %d boxes values and %d scores for %d classes", len(boxes), len(scores), numClasses))
 	}
 	perClass := len(boxes) == 4*n*numClasses
-	rows, cl := ScoreCandidates(scores, numClasses, 0, scoreThr)
-	cb, cs := make([]float32, 0, 4*len(rows)), make([]float32, len(rows))
+	rows, cl, cs := ScoreCandidates(scores, numClasses, 0, scoreThr)
+	cb := make([]float32, 0, 4*len(rows))
 	for j, i := range rows {
 		o := 4 * i
 		if perClass {
 			o = 4 * (i*numClasses + cl[j])
 		}
 		cb = append(cb, boxes[o:o+4]...)
-		cs[j] = scores[i*numClasses+cl[j]]
 	}
 	return CandidateNMS(cb, cs, cl, iouThr, maxPerImg, legacy)
 }
 
 // ScoreCandidates lists, row by row, the (row, class) pairs of scores
 // (rows of stride numClasses+skip, the last skip columns ignored: pass 1
-// for a softmax's background column) whose score is > scoreThr:
-// MultiClassNMS's first half, for callers that decode only the boxes that
-// pass.
-func ScoreCandidates(scores []float32, numClasses, skip int, scoreThr float64) (rows, classes []int) {
+// for a softmax's background column) whose score is > scoreThr, with their
+// scores: MultiClassNMS's first half, for callers that decode only the
+// boxes that pass.
+func ScoreCandidates(scores []float32, numClasses, skip int, scoreThr float64) (rows, classes []int, kept []float32) {
 	w := numClasses + skip
 	for i := 0; i < len(scores)/w; i++ {
 		for c, s := range scores[i*w : i*w+numClasses] {
 			if float64(s) > scoreThr {
 				rows = append(rows, i)
 				classes = append(classes, c)
+				kept = append(kept, s)
 			}
 		}
 	}
-	return rows, classes
+	return rows, classes, kept
 }
 
 // CandidateNMS is MultiClassNMS's second half: class-wise NMS over the

@@ -131,36 +131,40 @@ func (d *Device) CopyPeer(dst DevPtr, sd *Device, src DevPtr, bytes int) error {
 // Time runs f and returns the GPU time in milliseconds between events
 // recorded on the compute stream before and after it.
 func (d *Device) Time(f func() error) (float32, error) {
-	var start, end uintptr
-	err := d.do(func() error {
-		drv := d.drv
-		if err := drv.check("cuEventCreate", drv.cuEventCreate(&start, 0)); err != nil {
-			return err
-		}
-		if err := drv.check("cuEventCreate", drv.cuEventCreate(&end, 0)); err != nil {
-			return err
-		}
-		return drv.check("cuEventRecord", drv.cuEventRecord(start, d.stream))
-	})
-	if err != nil {
+	var start uintptr
+	if err := d.do(func() (err error) { start, err = d.recordEvent(); return err }); err != nil {
 		return 0, err
 	}
 	ferr := f()
 	var ms float32
-	err = d.do(func() error {
-		drv := d.drv
-		defer drv.cuEventDestroy(start)
-		defer drv.cuEventDestroy(end)
-		if err := drv.check("cuEventRecord", drv.cuEventRecord(end, d.stream)); err != nil {
+	err := d.do(func() error {
+		defer d.drv.cuEventDestroy(start)
+		end, err := d.recordEvent()
+		if err != nil {
 			return err
 		}
-		if err := drv.check("cuEventSynchronize", drv.cuEventSynchronize(end)); err != nil {
+		defer d.drv.cuEventDestroy(end)
+		if err := d.drv.check("cuEventSynchronize", d.drv.cuEventSynchronize(end)); err != nil {
 			return err
 		}
-		return drv.check("cuEventElapsedTime", drv.cuEventElapsedTime(&ms, start, end))
+		return d.drv.check("cuEventElapsedTime", d.drv.cuEventElapsedTime(&ms, start, end))
 	})
 	if ferr != nil {
 		return 0, ferr
 	}
 	return ms, err
+}
+
+// recordEvent creates an event and records it on the compute stream; the
+// caller destroys it. Inside do.
+func (d *Device) recordEvent() (uintptr, error) {
+	var ev uintptr
+	if err := d.drv.check("cuEventCreate", d.drv.cuEventCreate(&ev, 0)); err != nil {
+		return 0, err
+	}
+	if err := d.drv.check("cuEventRecord", d.drv.cuEventRecord(ev, d.stream)); err != nil {
+		d.drv.cuEventDestroy(ev)
+		return 0, err
+	}
+	return ev, nil
 }

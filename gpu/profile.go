@@ -42,8 +42,8 @@ type Profile struct {
 	Entries []ProfileEntry // largest GPU time first
 }
 
-// String formats the profile as a table of its top n entries (all if n <= 0).
-func (p Profile) String(n int) string {
+// Table formats the profile as a table of its top n entries (all if n <= 0).
+func (p Profile) Table(n int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "wall %.2f ms, GPU busy %.2f ms (%.0f%%) in %d calls\n", ms(p.Wall), ms(p.GPU), 100*p.GPU.Seconds()/max(p.Wall.Seconds(), 1e-12), p.calls())
 	for i, e := range p.Entries {
@@ -158,12 +158,6 @@ func (d *Device) profEvent() uintptr {
 		return 0
 	}
 	var ev uintptr
-	if p.err = d.drv.check("cuEventCreate", d.drv.cuEventCreate(&ev, 0)); p.err != nil {
-		return 0
-	}
-	if p.err = d.drv.check("cuEventRecord", d.drv.cuEventRecord(ev, d.stream)); p.err != nil {
-		d.drv.cuEventDestroy(ev)
-		return 0
-	}
+	ev, p.err = d.recordEvent()
 	return ev
 }

@@ -75,8 +75,8 @@ func TestProfileFakeDriver(t *testing.T) {
 	if len(live) != 0 {
 		t.Errorf("%d events left after StopProfile", len(live))
 	}
-	if s := prof.String(1); !strings.Contains(s, "GPU busy 7.00 ms") || !strings.Contains(s, kAdd) || !strings.Contains(s, "... 1 more") {
-		t.Errorf("String(1):\n%s", s)
+	if s := prof.Table(1); !strings.Contains(s, "GPU busy 7.00 ms") || !strings.Contains(s, kAdd) || !strings.Contains(s, "... 1 more") {
+		t.Errorf("Table(1):\n%s", s)
 	}
 	if err := d.Add(p, p, p, 10); err != nil || len(live) != 0 {
 		t.Errorf("after StopProfile: err %v, %d events made", err, len(live))

@@ -276,7 +276,7 @@ func profileR50(b *testing.B, s *r50Bench, tag string, step func(*r50Bench) erro
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, line := range strings.Split(strings.TrimSpace(p.String(30)), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(p.Table(30)), "\n") {
 		fmt.Printf("detflow-prof pass=%s %s\n", tag, line)
 	}
 }

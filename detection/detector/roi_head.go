@@ -290,9 +290,8 @@ func (h *RoIHead) Predict(feats []*tensor.Tensor, items []*batch.Item, proposals
 		// above the score threshold are decoded: the same boxes, without
 		// decoding the tens of thousands that the threshold drops.
 		imgProbs := probs[row*(k+1) : (row+n)*(k+1)]
-		cand, classes := detection.ScoreCandidates(imgProbs, k, 1, h.opt.ScoreThr) // background last
+		cand, classes, scores := detection.ScoreCandidates(imgProbs, k, 1, h.opt.ScoreThr) // background last
 		ref, deltas := make([]float32, 0, 4*len(cand)), make([]float32, 0, 4*len(cand))
-		scores := make([]float32, len(cand))
 		for j, r := range cand {
 			c := classes[j]
 			if kr == 4 { // class-agnostic regression
@@ -301,7 +300,6 @@ func (h *RoIHead) Predict(feats []*tensor.Tensor, items []*batch.Item, proposals
 			ref = append(ref, proposals[i][4*r:4*r+4]...)
 			o := (row+r)*kr + 4*c
 			deltas = append(deltas, regs[o:o+4]...)
-			scores[j] = imgProbs[r*(k+1)+classes[j]]
 		}
 		boxes := h.opt.Coder.DecodeClipped(ref, deltas, it.H, it.W)
 		d := detection.CandidateNMS(boxes, scores, classes, h.opt.NMSThr, h.opt.MaxPerImg, h.opt.Legacy)
