@@ -47,7 +47,15 @@ func (b *BatchNorm2d) SetTraining(on bool) { b.training = on }
 func (b *BatchNorm2d) Training() bool { return b.training && !b.Frozen }
 
 // Forward implements Layer.
-func (b *BatchNorm2d) Forward(x *tensor.Tensor) *tensor.Tensor {
+func (b *BatchNorm2d) Forward(x *tensor.Tensor) *tensor.Tensor { return b.forward(x, false) }
+
+// ForwardInPlace is Forward writing over x's buffer in eval mode where the
+// backward does not need x (frozen weights; tensor.ChannelAffineInPlace):
+// x must not be used again and its producer must not read its own output
+// in its backward, as after a convolution.
+func (b *BatchNorm2d) ForwardInPlace(x *tensor.Tensor) *tensor.Tensor { return b.forward(x, true) }
+
+func (b *BatchNorm2d) forward(x *tensor.Tensor, inPlace bool) *tensor.Tensor {
 	train := b.Training()
 	if train {
 		// Counted on the device: reading it back would stall a GPU once per
@@ -56,7 +64,7 @@ func (b *BatchNorm2d) Forward(x *tensor.Tensor) *tensor.Tensor {
 		x.Engine().Device().Unary(tensor.UnaryAddScalar, 1, buf, buf)
 	}
 	return tensor.BatchNorm(x, b.Weight, b.Bias, b.RunningMean, b.RunningVar,
-		tensor.BatchNormOptions{Training: train, Momentum: b.Momentum, Eps: b.Eps})
+		tensor.BatchNormOptions{Training: train, Momentum: b.Momentum, Eps: b.Eps, InPlace: inPlace})
 }
 
 // Params implements Module.

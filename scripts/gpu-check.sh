@@ -31,7 +31,9 @@
 #   bench:    the kernel micro-benchmarks, Go and PyTorch
 #             (scripts/gpu_torch_ref.py), briefly, with ratios.
 #   variants: the R-50 benchmark again, profiled, with TF32 convolutions
-#             (DETFLOW_TF32=1), the match for PyTorch's defaults; with cuDNN's
+#             (DETFLOW_TF32=1), the match for PyTorch's defaults; with the
+#             batch norms' scale and shift trained as MMDetection's config
+#             does (torch's side freezes them); with cuDNN's
 #             algorithms ranked by running them (DETFLOW_CUDNN_BENCHMARK=1); with cuDNN
 #             switched off (DETFLOW_CUDNN=0), for what cuDNN brings; and with
 #             deterministic cuDNN algorithms (DETFLOW_CUDNN_DETERMINISTIC=1),
@@ -377,7 +379,8 @@ grep -E '^(BENCH|INFO)' "$WORK/logs/torch-ref.log" >"$WORK/logs/bench-torch.txt"
 # budget has time left.
 pack
 if want variants && [ -n "$DETECTOR_BIN" ] && [ -n "$CUDNN" ]; then
-	for variant in "tf32 DETFLOW_TF32=1" "find DETFLOW_CUDNN_BENCHMARK=1" "nocudnn DETFLOW_CUDNN=0" "det DETFLOW_CUDNN_DETERMINISTIC=1"; do
+	for variant in "tf32 DETFLOW_TF32=1" "mmdetbn DETFLOW_BENCH_SET=model.backbone.norm_cfg.requires_grad=true" \
+		"find DETFLOW_CUDNN_BENCHMARK=1" "nocudnn DETFLOW_CUDNN=0" "det DETFLOW_CUDNN_DETERMINISTIC=1"; do
 		set -- $variant
 		(export "$2" DETFLOW_GPU_PROFILE=1 && cd detection/detector && run_logged "r50-go-$1" 150 "$DETECTOR_BIN" -test.v -test.run '^$' \
 			-test.bench GPUR50FPN -test.benchtime 10x -test.timeout 140s)

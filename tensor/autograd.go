@@ -96,6 +96,9 @@ func (t *Tensor) backwardFrom(seed Buffer) {
 			e.accumulate(in, grads[j])
 		}
 		v.node, v.freed = nil, true
+		if e.freeGraph {
+			e.freeScratch(v) // every consumer of v has run: nothing reads it now
+		}
 	}
 }
 

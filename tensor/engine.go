@@ -20,6 +20,9 @@ type Engine struct {
 
 	scratch    []Buffer      // buffers owned by scratch tensors, in allocation order
 	scratchIdx []IndexBuffer // index buffers owned by scratch index tensors
+
+	freeGraph bool // Backward frees activations (SetFreeGraph)
+	freeHint  int  // where the last freed buffer sat in scratch
 }
 
 // NewEngine returns an Engine on dev with gradients enabled.
@@ -88,19 +91,43 @@ func (e *Engine) Free(ts ...*Tensor) {
 		panic("tensor: Free with grad mode on")
 	}
 	for _, t := range ts {
-		if t == nil || !t.owner || t.persistent || t.node != nil || t.buf == nil {
+		if t == nil || t.node != nil {
 			continue
 		}
-		// Blank the scratch entry rather than removing it, so Marks keep
-		// their positions; recent tensors are near the end.
-		for i := len(e.scratch) - 1; i >= 0; i-- {
+		e.freeScratch(t)
+	}
+}
+
+// SetFreeGraph makes Backward hand each intermediate tensor's buffer back
+// to the pool as soon as its node's backward has run, as PyTorch frees the
+// tensors autograd saved: a training step's peak then falls as backward
+// proceeds instead of holding every activation until Release. The graph's
+// tensors (the loss included) cannot be read after Backward: read what you
+// need before, as a training loop reads its losses.
+func (e *Engine) SetFreeGraph(on bool) { e.freeGraph = on }
+
+// freeScratch returns the buffer of a scratch tensor that owns one to the
+// pool, blanking its scratch entry rather than removing it so Marks keep
+// their positions. Backward frees in roughly reverse allocation order, so
+// the search starts where the last one was found, then at the end.
+func (e *Engine) freeScratch(t *Tensor) {
+	if !t.owner || t.persistent || t.buf == nil {
+		return
+	}
+	find := func(from int) bool {
+		for i := min(from, len(e.scratch)-1); i >= 0; i-- {
 			if e.scratch[i] == t.buf {
 				e.scratch[i] = nil
 				e.put(t.buf)
 				t.buf, t.owner = nil, false
-				break
+				e.freeHint = i
+				return true
 			}
 		}
+		return false
+	}
+	if !find(e.freeHint) {
+		find(len(e.scratch) - 1)
 	}
 }
 

@@ -34,18 +34,66 @@ func Relu(x *Tensor) *Tensor { return unary(x, UnaryRelu, 0) }
 // addition, but not after Sigmoid or Exp. x must own its buffer (not a
 // Reshape view) and not be a leaf.
 func ReluInPlace(x *Tensor) *Tensor {
-	if !x.owner || x.persistent || (x.requiresGrad && x.node == nil) {
+	if !x.inPlaceable() {
 		panic(fmt.Sprintf("tensor: ReluInPlace of %v, a view, a parameter or a leaf", x))
 	}
 	e := x.eng
-	y := &Tensor{eng: e, shape: x.shape, buf: x.buf, owner: true}
-	x.owner = false // y holds the buffer now
+	y := x.takeBuffer()
 	e.dev.Unary(UnaryRelu, 0, x.buf, y.buf)
 	record(y, []*Tensor{x}, func(dy Buffer) []Buffer {
 		dx := e.get(y.Len())
 		e.dev.UnaryBackward(UnaryRelu, 0, y.buf, y.buf, dy, dx)
 		return []Buffer{dx}
 	})
+	return y
+}
+
+// AddInPlace is a+b (same shapes) written over a's buffer, as PyTorch's
+// residual `out += identity`: a must not be used again, and a's producer
+// must not read its own output in its backward (a convolution, an affine,
+// an addition). Where a does not own its buffer (a view, a leaf) it is Add.
+func AddInPlace(a, b *Tensor) *Tensor {
+	if !slices.Equal(a.shape, b.shape) || a == b {
+		panic(fmt.Sprintf("tensor: AddInPlace of %v and %v: want two tensors of one shape", a, b))
+	}
+	if !a.inPlaceable() {
+		return Add(a, b)
+	}
+	e := a.eng
+	e.checkEngine(b)
+	y := a.takeBuffer()
+	e.dev.Binary(BinaryAdd, a.buf, b.buf, y.buf)
+	record(y, []*Tensor{a, b}, func(dy Buffer) []Buffer {
+		// dy itself goes on to the first operand that wants it (the engine
+		// then does not pool it), a copy to the second.
+		var da, db Buffer
+		if wants(a) {
+			da = dy
+		}
+		if wants(b) {
+			db = dy
+			if da != nil {
+				db = e.get(b.Len())
+				e.dev.Copy(db, dy)
+			}
+		}
+		return []Buffer{da, db}
+	})
+	return y
+}
+
+// inPlaceable says whether an in-place op may write over t's buffer: t owns
+// it (not a Reshape view) and is neither persistent nor a leaf that wants a
+// gradient.
+func (t *Tensor) inPlaceable() bool {
+	return t.owner && !t.persistent && !(t.requiresGrad && t.node == nil)
+}
+
+// takeBuffer returns a new tensor of t's shape that owns t's buffer, for an
+// in-place op's result.
+func (t *Tensor) takeBuffer() *Tensor {
+	y := &Tensor{eng: t.eng, shape: t.shape, buf: t.buf, owner: true}
+	t.owner = false // y holds the buffer now
 	return y
 }
 

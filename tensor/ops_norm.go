@@ -9,6 +9,10 @@ type BatchNormOptions struct {
 	Training bool
 	Momentum float32 // running = (1−Momentum)·running + Momentum·batch (PyTorch's convention), e.g. 0.1
 	Eps      float32 // e.g. 1e-5
+	// InPlace lets eval mode write y over x's buffer (ChannelAffineInPlace):
+	// x must not be used again. Training mode ignores it (its backward
+	// reads x).
+	InPlace bool
 }
 
 // BatchNorm normalises x [N,C,...] per channel (PyTorch's batch_norm).
@@ -22,7 +26,7 @@ func BatchNorm(x, weight, bias, runningMean, runningVar *Tensor, opt BatchNormOp
 		panic(fmt.Sprintf("tensor: batch norm of shape %v", x.shape))
 	}
 	if !opt.Training {
-		return batchNormEval(x, weight, bias, runningMean, runningVar, opt.Eps)
+		return batchNormEval(x, weight, bias, runningMean, runningVar, opt.Eps, opt.InPlace)
 	}
 	n, c, hw := x.shape[0], x.shape[1], numel(x.shape[2:])
 	d := e.dev
@@ -75,7 +79,7 @@ func BatchNorm(x, weight, bias, runningMean, runningVar *Tensor, opt BatchNormOp
 // batchNormEval is y = x·scale + shift with scale = weight/√(var+eps) and
 // shift = bias − mean·scale, built from differentiable ops so an unfrozen
 // weight and bias still receive gradients.
-func batchNormEval(x, weight, bias, runningMean, runningVar *Tensor, eps float32) *Tensor {
+func batchNormEval(x, weight, bias, runningMean, runningVar *Tensor, eps float32, inPlace bool) *Tensor {
 	if runningMean == nil || runningVar == nil {
 		panic("tensor: batch norm in eval mode needs running statistics")
 	}
@@ -87,12 +91,34 @@ func batchNormEval(x, weight, bias, runningMean, runningVar *Tensor, eps float32
 	if bias != nil {
 		shift = Add(shift, bias)
 	}
+	if inPlace {
+		return ChannelAffineInPlace(x, scale, shift)
+	}
 	return ChannelAffine(x, scale, shift)
 }
 
 // ChannelAffine computes y[n,c,...] = x[n,c,...]·scale[c] + shift[c]; either
 // of scale and shift may be nil. It is frozen batch norm and conv bias.
 func ChannelAffine(x, scale, shift *Tensor) *Tensor {
+	return channelAffine(x, scale, shift, x.eng.newLike(x.shape))
+}
+
+// ChannelAffineInPlace is ChannelAffine written over x's buffer, so frozen
+// batch norm after a convolution keeps one activation, not two (PyTorch
+// frees the convolution's output, which no backward reads). x must not be
+// used again, and x's producer must not read its own output in its
+// backward (a convolution does not). Where the backward would read x (scale
+// wants a gradient) or x does not own its buffer (a Reshape view, a leaf),
+// it is ChannelAffine.
+func ChannelAffineInPlace(x, scale, shift *Tensor) *Tensor {
+	if wants(scale) || !x.inPlaceable() {
+		return ChannelAffine(x, scale, shift)
+	}
+	return channelAffine(x, scale, shift, x.takeBuffer())
+}
+
+// channelAffine computes ChannelAffine into y, which may hold x's buffer.
+func channelAffine(x, scale, shift, y *Tensor) *Tensor {
 	e := x.eng
 	e.checkEngine(scale, shift)
 	n, c, hw := x.shape[0], x.shape[1], numel(x.shape[2:])
@@ -103,7 +129,10 @@ func ChannelAffine(x, scale, shift *Tensor) *Tensor {
 	if shift != nil {
 		hb = shift.buf
 	}
-	y := e.newLike(x.shape)
+	xb := x.buf
+	if y.buf == xb {
+		xb = nil // overwritten; only dscale would read it, and scale wants none
+	}
 	e.dev.ChannelAffine(x.buf, n, c, hw, sb, hb, y.buf)
 	record(y, []*Tensor{x, scale, shift}, func(dy Buffer) []Buffer {
 		var dx, ds, dh Buffer
@@ -116,7 +145,7 @@ func ChannelAffine(x, scale, shift *Tensor) *Tensor {
 		if wants(shift) {
 			dh = e.get(c)
 		}
-		e.dev.ChannelAffineBackward(x.buf, dy, n, c, hw, sb, dx, ds, dh)
+		e.dev.ChannelAffineBackward(xb, dy, n, c, hw, sb, dx, ds, dh)
 		return []Buffer{dx, ds, dh}
 	})
 	return y

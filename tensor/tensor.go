@@ -112,6 +112,9 @@ func (t *Tensor) Buffer() Buffer { return t.buf }
 
 // Data copies the values to a new host slice.
 func (t *Tensor) Data() []float32 {
+	if t.buf == nil {
+		panic(fmt.Sprintf("tensor: Data of a freed tensor of shape %v (Engine.Free, or Backward with SetFreeGraph)", t.shape))
+	}
 	out := make([]float32, t.Len())
 	t.eng.dev.Download(out, t.buf)
 	return out

@@ -155,7 +155,8 @@ func BenchmarkPredict(b *testing.B) {
 }
 
 // BenchmarkR50FPN times the MMDetection-size model: Fast R-CNN R-50-FPN
-// (80 classes, frozen stem and BN as fast_rcnn_r50_fpn_1x_coco) on one
+// (80 classes, frozen stem and BN as fast_rcnn_r50_fpn_1x_coco, BN scale
+// and shift frozen as torchvision's; r50Config) on one
 // 1333x800 image with 1000 proposals: inference, and a training step with
 // 512 sampled RoIs (the issue's `make bench` figure). Weights are random;
 // the time does not depend on them. peak-MiB is the process's peak resident
@@ -163,10 +164,7 @@ func BenchmarkPredict(b *testing.B) {
 // the two); run this benchmark alone for it to mean anything
 // (detection/detector/testdata/bench_r50.sh does).
 func BenchmarkR50FPN(b *testing.B) {
-	cfg, err := configs.Load("fast_rcnn_r50_fpn_1x_coco", nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	cfg := r50Config(b)
 	e := newEngine()
 	d, err := Build(e, cfg, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {

@@ -122,6 +122,23 @@ func trainSteps(t testing.TB, e *tensor.Engine, d Detector, items []*batch.Item,
 	return out
 }
 
+// TestFreeGraphKeepsTraining: every detector trains to the same losses,
+// bit for bit, when Backward hands activations back as it goes (the
+// trainer's SetFreeGraph): no operator's backward reads a buffer that a
+// later-running node's backward has already freed.
+func TestFreeGraphKeepsTraining(t *testing.T) {
+	for _, typ := range allTypes {
+		run := func(free bool) []float32 {
+			e := tensor.NewEngine(tensor.NewCPU(0))
+			e.SetFreeGraph(free)
+			return trainSteps(t, e, buildTiny(t, e, typ, 3), tinyItems(), 3, 0.02)
+		}
+		if kept, freed := run(false), run(true); !slices.Equal(kept, freed) {
+			t.Errorf("%s losses: %v with the graph kept, %v freed", typ, kept, freed)
+		}
+	}
+}
+
 // TestOverfitOneImage is a learning test: 30 SGD steps on one image must
 // cut the loss by far more than an untrained model's noise, and the
 // trained Fast R-CNN must then find the image's objects with the right

@@ -71,8 +71,10 @@ func (f *FPN) Forward(feats []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			return nil, fmt.Errorf("fpn: level %d is %dx%d, level %d is %dx%d: pad images to a multiple of 32",
 				i-1, fine.Dim(2), fine.Dim(3), i, coarse.Dim(2), coarse.Dim(3))
 		}
+		// fine is a lateral convolution's output, which no backward reads:
+		// the sum goes over it.
 		up := tensor.UpsampleNearest(coarse, 2)
-		lat[i-1] = tensor.Add(fine, up)
+		lat[i-1] = tensor.AddInPlace(fine, up)
 		drop(up, fine)
 	}
 	outs := make([]*tensor.Tensor, 0, f.opt.NumOuts)

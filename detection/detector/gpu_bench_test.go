@@ -47,6 +47,23 @@ func r50Items(n int) []*batch.Item {
 	return items
 }
 
+// r50Config is the R-50 benchmarks' model: fast_rcnn_r50_fpn_1x_coco with
+// the batch norms' scale and shift frozen too, as torchvision's
+// FrozenBatchNorm2d on the torch side (MMDetection's config trains them:
+// DETFLOW_BENCH_SET=model.backbone.norm_cfg.requires_grad=true measures
+// that). DETFLOW_BENCH_SET takes config sets separated by ';'.
+func r50Config(b *testing.B) *configs.Config {
+	sets := []string{"model.backbone.norm_cfg.requires_grad=false"}
+	if v := os.Getenv("DETFLOW_BENCH_SET"); v != "" {
+		sets = append(sets, strings.Split(v, ";")...)
+	}
+	cfg, err := configs.Load("fast_rcnn_r50_fpn_1x_coco", sets)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return cfg
+}
+
 // r50Bench is one pass's model on its own device. Each pass opens a fresh
 // GPU so that the allocator's peak is that pass's alone (the model's
 // weights included, as torch.cuda.max_memory_allocated after
@@ -104,6 +121,7 @@ func openR50Bench(b *testing.B, kind string, cfg *configs.Config, train bool, st
 	}
 	s.name = dev.Name()
 	s.e = tensor.NewEngine(dev)
+	s.e.SetFreeGraph(true) // as the trainer; trainStep reads the loss first
 	d, err := Build(s.e, cfg, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		b.Fatal(err)
@@ -215,10 +233,7 @@ func BenchmarkGPUR50FPN(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	cfg, err := configs.Load("fast_rcnn_r50_fpn_1x_coco", nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	cfg := r50Config(b)
 	passes := []struct {
 		name, tag string
 		train     bool

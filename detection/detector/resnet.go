@@ -278,7 +278,11 @@ func (b *resBlock) Children() []nn.Child {
 }
 
 // Forward drops each intermediate once used when grad mode is off (see
-// drop); x stays the caller's.
+// drop); x stays the caller's. As PyTorch's torchvision blocks keep one
+// activation per conv-BN-ReLU, the frozen BN, the ReLU and the residual
+// addition write over the convolution's output (no backward here reads the
+// output it overwrites: a convolution's reads its input, a frozen BN's and
+// an addition's nothing, a ReLU's its own output).
 func (b *resBlock) Forward(x *tensor.Tensor) *tensor.Tensor {
 	y := x
 	for i := range b.convs {
@@ -286,18 +290,18 @@ func (b *resBlock) Forward(x *tensor.Tensor) *tensor.Tensor {
 		if y != x {
 			drop(y)
 		}
-		y = b.bns[i].Forward(c)
-		drop(c)
+		y = b.bns[i].ForwardInPlace(c)
+		drop(c) // a no-op when BN wrote over c
 		if i < len(b.convs)-1 {
-			y = tensor.ReluInPlace(y) // BN's backward reads its input, not its output
+			y = tensor.ReluInPlace(y)
 		}
 	}
 	identity := x
 	if b.downsample != nil {
-		identity = forwardDropping(b.downsample, x)
+		conv, bn := b.downsample.Layers[0].(*nn.Conv2d), b.downsample.Layers[1].(*nn.BatchNorm2d)
+		identity = bn.ForwardInPlace(conv.Forward(x))
 	}
-	sum := tensor.Add(y, identity)
-	drop(y)
+	sum := tensor.AddInPlace(y, identity)
 	if identity != x {
 		drop(identity)
 	}

@@ -202,8 +202,11 @@ func TestResNetHandsBackActivations(t *testing.T) {
 	inference, inferencePeak := run(-1, true)
 	_, frozenPeak := run(1, false)
 	t.Logf("activation peaks (bytes): recorded %d, no-grad %d, stem and layer1 frozen %d", recordedPeak, inferencePeak, frozenPeak)
-	if 2*inferencePeak > recordedPeak || frozenPeak >= recordedPeak {
-		t.Errorf("activation peaks: %d bytes recorded, %d no-grad, %d with stem and layer1 frozen; want no-grad under half and frozen below recorded",
+	// The recorded forward shares buffers too (BN, ReLU and the residual
+	// addition write over their inputs where no backward reads them), so
+	// no-grad's margin is two thirds, not the half it was before.
+	if 3*inferencePeak > 2*recordedPeak || frozenPeak >= recordedPeak {
+		t.Errorf("activation peaks: %d bytes recorded, %d no-grad, %d with stem and layer1 frozen; want no-grad under two thirds and frozen below recorded",
 			recordedPeak, inferencePeak, frozenPeak)
 	}
 	for s := range 4 {

@@ -69,6 +69,7 @@ func NewTrainer(build Builder, opts Options) (*Trainer, error) {
 			dev = opts.Devices[r]
 		}
 		eng := tensor.NewEngine(dev)
+		eng.SetFreeGraph(true) // forwardBackward reads the losses before Backward
 		m, err := build(eng, seeded(opts.Seed, "init", 0, 0))
 		if err != nil {
 			return nil, fmt.Errorf("train: build model: %w", err)

@@ -4,7 +4,9 @@ BenchmarkGPUR50FPN (GPU): Fast R-CNN R-50-FPN as MMDetection's
 fast_rcnn_r50_fpn_1x_coco (pytorch-style ResNet-50 with the stem and layer1
 frozen and every BN frozen, 256-channel FPN with P6 by max-pool, RoIAlign
 7x7 sampling 2, two 1024-wide FCs, 80 classes) on BATCH images of 1333x800
-padded to 3x800x1344 with 1000 random proposals each.
+padded to 3x800x1344 with 1000 random proposals each. The BNs are
+torchvision's FrozenBatchNorm2d, scale and shift frozen too; MMDetection's
+config trains those, so the Go benchmarks freeze them to match (r50Config).
 
     /usr/bin/python3 bench_torchvision_r50.py [--device cpu|cuda] [--batch N] [--fp32] [iterations]
 
