@@ -3,20 +3,12 @@ package configs
 import (
 	"slices"
 	"testing"
+
+	"github.com/detflow/detflow/zoo"
 )
 
 func TestEmbeddedConfigsLoad(t *testing.T) {
-	names := Names()
-	for _, want := range []string{
-		"fast_rcnn_r50_fpn_1x_coco", "fast_rcnn_r50_caffe_fpn_1x_coco", "fast_rcnn_r50_fpn_2x_coco",
-		"rpn_r50_fpn_1x_coco", "faster_rcnn_r50_fpn_1x_coco", "faster_rcnn_r50_fpn_2x_coco",
-		"fast_rcnn_tiny_synth", "rpn_tiny_synth", "faster_rcnn_tiny_synth",
-	} {
-		if !slices.Contains(names, want) {
-			t.Errorf("Names() lacks %s", want)
-		}
-	}
-	for _, name := range names {
+	for _, name := range Names() {
 		cfg, err := Load(name, nil)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -28,8 +20,38 @@ func TestEmbeddedConfigsLoad(t *testing.T) {
 	}
 }
 
+// TestRegistryConfigs ties the registry (package zoo) to the embedded
+// configs: every pipeline has its default config and MMDetection's
+// model-zoo configs, each of that pipeline and its model type, and every
+// embedded config belongs to a registered pipeline (loading validates its
+// pipeline and model type against the registry).
+func TestRegistryConfigs(t *testing.T) {
+	owner := map[string]string{}
+	for _, p := range zoo.Pipelines() {
+		for _, name := range append([]string{p.Config}, p.Zoo...) {
+			owner[name] = p.Name
+			cfg, err := Load(name, nil)
+			if err != nil {
+				t.Errorf("pipeline %s: config %s: %v", p.Name, name, err)
+				continue
+			}
+			if cfg.Pipeline != p.Name || cfg.Model.Type != p.Model {
+				t.Errorf("pipeline %s: config %s is pipeline %s, model %s; want %s, %s", p.Name, name, cfg.Pipeline, cfg.Model.Type, p.Name, p.Model)
+			}
+		}
+		if slices.Contains(p.Zoo, p.Config) {
+			t.Errorf("pipeline %s: default config %s listed as a model-zoo config", p.Name, p.Config)
+		}
+	}
+	for _, name := range Names() {
+		if owner[name] == "" {
+			t.Errorf("embedded config %s is neither a pipeline's default nor one of its model-zoo configs in package zoo", name)
+		}
+	}
+}
+
 func TestPipelineConfig(t *testing.T) {
-	for _, p := range Pipelines() {
+	for _, p := range zoo.PipelineNames() {
 		name, err := PipelineConfig(p)
 		if err != nil {
 			t.Fatal(err)
@@ -42,8 +64,8 @@ func TestPipelineConfig(t *testing.T) {
 			t.Errorf("PipelineConfig(%s) = %s, whose pipeline is %s", p, name, cfg.Pipeline)
 		}
 	}
-	if name, _ := PipelineConfig(PipelineFastRCNN); name != Default {
-		t.Errorf("PipelineConfig(%s) = %s, want Default %s", PipelineFastRCNN, name, Default)
+	if name, _ := PipelineConfig(zoo.PipelineFastRCNN); name != Default {
+		t.Errorf("PipelineConfig(%s) = %s, want Default %s", zoo.PipelineFastRCNN, name, Default)
 	}
 	_, err := PipelineConfig("fast_rcnn")
 	want := `unknown pipeline "fast_rcnn" (did you mean "faster_rcnn"?); pipelines: fast_rcnn_with_proposals, faster_rcnn, rpn`
@@ -173,6 +195,15 @@ func TestModelZooSettings(t *testing.T) {
 		"test_cfg.rpn.max_num":            "1000",
 		"test_cfg.rpn.nms_thr":            "0.7",
 	})
+	// caffe style: MSRA weights, BN frozen, BGR with mean subtraction only.
+	caffe := map[string]string{
+		"model.backbone.style":                  "caffe",
+		"model.backbone.norm_cfg.requires_grad": "false",
+		"model.backbone.pretrained":             "pretrained/R-50.pkl",
+		"data.mean":                             "[103.53,116.28,123.675]",
+		"data.std":                              "[1,1,1]",
+		"data.to_rgb":                           "false",
+	}
 	for _, tc := range []struct {
 		name string
 		want map[string]string
@@ -180,13 +211,7 @@ func TestModelZooSettings(t *testing.T) {
 		{"fast_rcnn_r50_fpn_1x_coco", merged(mmdetFastRCNN, map[string]string{
 			"model.backbone.norm_cfg.requires_grad": "true",
 		})},
-		{"fast_rcnn_r50_caffe_fpn_1x_coco", merged(mmdetFastRCNN, map[string]string{
-			"model.backbone.style":                  "caffe",
-			"model.backbone.norm_cfg.requires_grad": "false",
-			"data.mean":                             "[103.53,116.28,123.675]",
-			"data.std":                              "[1,1,1]",
-			"data.to_rgb":                           "false",
-		})},
+		{"fast_rcnn_r50_caffe_fpn_1x_coco", merged(mmdetFastRCNN, caffe)},
 		{"fast_rcnn_r50_fpn_2x_coco", merged(mmdetFastRCNN, map[string]string{
 			"train.epochs":   "24",
 			"train.lr_steps": "[16,22]",
@@ -200,7 +225,24 @@ func TestModelZooSettings(t *testing.T) {
 			"test_cfg.rpn.max_num":  "2000",
 			"test_cfg.rpn.nms_thr":  "0.7",
 		})},
+		{"rpn_r50_caffe_fpn_1x_coco", merged(without(mmdetFastRCNN, proposalsOnly), mmdetRPN, caffe, map[string]string{
+			"pipeline":              "rpn",
+			"model.type":            "RPN",
+			"evaluate.iou_types":    `["proposal"]`,
+			"test_cfg.rpn.nms_pre":  "2000",
+			"test_cfg.rpn.nms_post": "2000",
+			"test_cfg.rpn.max_num":  "2000",
+			"test_cfg.rpn.nms_thr":  "0.7",
+		})},
+		{"rpn_r50_fpn_2x_coco", merged(without(mmdetFastRCNN, proposalsOnly), mmdetRPN, map[string]string{
+			"pipeline":           "rpn",
+			"model.type":         "RPN",
+			"evaluate.iou_types": `["proposal"]`,
+			"train.epochs":       "24",
+			"train.lr_steps":     "[16,22]",
+		})},
 		{"faster_rcnn_r50_fpn_1x_coco", fasterRCNN},
+		{"faster_rcnn_r50_caffe_fpn_1x_coco", merged(fasterRCNN, caffe)},
 		{"faster_rcnn_r50_fpn_2x_coco", merged(fasterRCNN, map[string]string{
 			"train.epochs":   "24",
 			"train.lr_steps": "[16,22]",
@@ -249,7 +291,7 @@ func TestTinyConfigs(t *testing.T) {
 				t.Errorf("%s: %s = %s, want %s", name, k, values[k], want)
 			}
 		}
-		if cfg.Pipeline == PipelineFastRCNN && cfg.Proposals.Method != "selective_search" {
+		if cfg.Pipeline == zoo.PipelineFastRCNN && cfg.Proposals.Method != "selective_search" {
 			t.Errorf("%s: proposals.method = %s, want selective_search", name, cfg.Proposals.Method)
 		}
 		sharedValues := mustValues(t, cfg, shared...)

@@ -5,6 +5,7 @@ import (
 	"log"
 
 	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/zoo"
 )
 
 func ExampleLoad() {
@@ -73,7 +74,7 @@ func ExampleDiff() {
 }
 
 func ExamplePipelineConfig() {
-	for _, p := range configs.Pipelines() {
+	for _, p := range zoo.PipelineNames() {
 		name, _ := configs.PipelineConfig(p)
 		fmt.Println(p, "->", name)
 	}

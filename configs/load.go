@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/detflow/detflow/zoo"
 	"gopkg.in/yaml.v3"
 )
 
@@ -52,23 +53,14 @@ func Names() []string {
 }
 
 // PipelineConfig returns the name of the embedded config a pipeline runs
-// when none is given.
+// when none is given: the registry's default config of that pipeline.
 func PipelineConfig(pipeline string) (string, error) {
-	switch pipeline {
-	case PipelineFastRCNN:
-		return "fast_rcnn_tiny_synth", nil
-	case PipelineRPN:
-		return "rpn_tiny_synth", nil
-	case PipelineFasterRCNN:
-		return "faster_rcnn_tiny_synth", nil
+	p, err := zoo.LookupPipeline(pipeline)
+	if err != nil {
+		return "", fmt.Errorf("unknown pipeline %q (did you mean %q?); pipelines: %s",
+			pipeline, nearest(pipeline, zoo.PipelineNames()), strings.Join(zoo.PipelineNames(), ", "))
 	}
-	return "", fmt.Errorf("unknown pipeline %q (did you mean %q?); pipelines: %s",
-		pipeline, nearest(pipeline, Pipelines()), strings.Join(Pipelines(), ", "))
-}
-
-// Pipelines lists the pipeline names, the values of the pipeline key.
-func Pipelines() []string {
-	return []string{PipelineFastRCNN, PipelineFasterRCNN, PipelineRPN}
+	return p.Config, nil
 }
 
 func names(efs fs.FS) []string {

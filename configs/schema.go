@@ -9,25 +9,11 @@ package configs
 // Scalars are int, float64, bool and string; lists are slices of those.
 // Strings that name a file may be empty (no file) and accept null.
 
-// Pipeline names, the values of the pipeline key.
-const (
-	PipelineFastRCNN   = "fast_rcnn_with_proposals"
-	PipelineRPN        = "rpn"
-	PipelineFasterRCNN = "faster_rcnn"
-)
-
-// Model types, the values of model.type.
-const (
-	ModelRPN        = "RPN"
-	ModelFastRCNN   = "FastRCNN"
-	ModelFasterRCNN = "FasterRCNN"
-)
-
 // Config is a whole, resolved experiment configuration.
 type Config struct {
 	// Name names the run (its directory); defaults to the loaded file's name.
 	Name string `yaml:"name"`
-	// Pipeline is one of the Pipeline* constants.
+	// Pipeline names a pipeline of the registry (package zoo).
 	Pipeline  string    `yaml:"pipeline"`
 	Dataset   Dataset   `yaml:"dataset"`
 	Model     Model     `yaml:"model"`

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/detflow/detflow/zoo"
 )
 
 // checker collects broken rules, each reported at the key it concerns with
@@ -41,18 +43,19 @@ func (cfg *Config) validate() error {
 	}
 	c := &checker{values: values, origin: cfg.origin}
 	c.check(runName.MatchString(cfg.Name), "name", "must be letters, digits, '.', '_' or '-', starting with a letter or digit (it names the run directory)")
-	c.oneOf("pipeline", cfg.Pipeline, Pipelines()...)
+	c.oneOf("pipeline", cfg.Pipeline, zoo.PipelineNames()...)
+	p, _ := zoo.LookupPipeline(cfg.Pipeline) // unknown: reported above, the zero value checks the rest
 	cfg.Dataset.validate(c)
-	cfg.Model.validate(c, cfg.Pipeline)
+	cfg.Model.validate(c, p)
 	cfg.TrainCfg.validate(c)
 	cfg.TestCfg.validate(c)
-	if cfg.Pipeline == PipelineFastRCNN {
+	if p.Has(zoo.StageProposals) {
 		cfg.Proposals.validate(c)
 	}
 	c.check(cfg.Records.ShardSize > 0, "records.shard_size", "must be > 0")
 	cfg.Data.validate(c)
 	cfg.Train.validate(c)
-	cfg.Evaluate.validate(c, cfg.Pipeline)
+	cfg.Evaluate.validate(c, p)
 	if len(c.errs) > 0 {
 		return &ValidationError{Name: cfg.Name, Errs: c.errs}
 	}
@@ -76,24 +79,18 @@ func (d Dataset) validate(c *checker) {
 	}
 }
 
-// modelOf is the model type each pipeline trains.
-var modelOf = map[string]string{
-	PipelineFastRCNN:   ModelFastRCNN,
-	PipelineRPN:        ModelRPN,
-	PipelineFasterRCNN: ModelFasterRCNN,
-}
-
-func (m Model) validate(c *checker, pipeline string) {
-	c.oneOf("model.type", m.Type, ModelRPN, ModelFastRCNN, ModelFasterRCNN)
-	if want, ok := modelOf[pipeline]; ok {
-		c.check(m.Type == want, "model.type", "pipeline %s needs model type %s", pipeline, want)
+func (m Model) validate(c *checker, p zoo.Pipeline) {
+	c.oneOf("model.type", m.Type, zoo.ModelTypes()...)
+	if p.Model != "" {
+		c.check(m.Type == p.Model, "model.type", "pipeline %s needs model type %s", p.Name, p.Model)
 	}
 	m.Backbone.validate(c)
 	m.Neck.validate(c, m.Backbone)
-	if m.Type == ModelRPN || m.Type == ModelFasterRCNN {
+	heads, _ := zoo.LookupModel(m.Type)
+	if heads.RPNHead {
 		m.RPNHead.validate(c, m.Neck)
 	}
-	if m.Type == ModelFastRCNN || m.Type == ModelFasterRCNN {
+	if heads.RoIHead {
 		m.RoIHead.validate(c, m.Neck)
 	}
 }
@@ -252,19 +249,16 @@ func (t Train) validate(c *checker) {
 	c.check(t.LogInterval > 0, "train.log_interval", "must be > 0")
 }
 
-func (e Evaluate) validate(c *checker, pipeline string) {
-	allowed := []string{"bbox"}
-	switch pipeline {
-	case PipelineRPN:
-		allowed = []string{"proposal"}
-	case PipelineFasterRCNN:
-		allowed = []string{"bbox", "proposal"}
+func (e Evaluate) validate(c *checker, p zoo.Pipeline) {
+	allowed := p.Evals
+	if len(allowed) == 0 { // unknown pipeline, reported at the pipeline key
+		allowed = []string{zoo.EvalBBox}
 	}
 	ok := len(e.IoUTypes) > 0
 	for i, t := range e.IoUTypes {
 		ok = ok && slices.Contains(allowed, t) && !slices.Contains(e.IoUTypes[:i], t)
 	}
-	c.check(ok, "evaluate.iou_types", "must be one or more of %s, without repeats, for pipeline %s", strings.Join(allowed, ", "), pipeline)
+	c.check(ok, "evaluate.iou_types", "must be one or more of %s, without repeats, for pipeline %s", strings.Join(allowed, ", "), p.Name)
 	c.check(len(e.ProposalMaxDets) > 0 && increasingIn(e.ProposalMaxDets, 1, 1<<30), "evaluate.proposal_max_dets", "must be increasing numbers > 0")
 	c.check(e.Batch > 0, "evaluate.batch", "must be > 0")
 }

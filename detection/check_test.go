@@ -37,7 +37,7 @@ func allClose(t *testing.T, name string, got, want []float32, rtol, atol float64
 	}
 }
 
-func equalInts(t *testing.T, name string, got, want []int) {
+func equalInts[T int | int32](t *testing.T, name string, got, want []T) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%s: got %d values %v, want %d %v", name, len(got), head(got), len(want), head(want))
@@ -49,7 +49,7 @@ func equalInts(t *testing.T, name string, got, want []int) {
 	}
 }
 
-func head(v []int) []int {
+func head[T any](v []T) []T {
 	if len(v) > 12 {
 		return v[:12]
 	}

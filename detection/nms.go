@@ -136,13 +136,6 @@ func gather[T any](v []T, idx []int) []T {
 	return out
 }
 
-// Detections are one image's final boxes (N x 4), scores and 0-based labels.
-type Detections struct {
-	Boxes  []float32
-	Scores []float32
-	Labels []int
-}
-
 // MultiClassNMS turns a head's per-class boxes and scores into detections:
 // MMDetection's multiclass_nms. boxes is N x 4 (class-agnostic) or N x 4K
 // (per class); scores is N x K foreground probabilities (drop the background
@@ -193,5 +186,9 @@ func CandidateNMS(boxes, scores []float32, classes []int, iouThr float64, maxPer
 	if maxPerImg > 0 && len(keep) > maxPerImg {
 		keep = keep[:maxPerImg]
 	}
-	return Detections{Boxes: GatherBoxes(boxes, keep), Scores: gather(scores, keep), Labels: gather(classes, keep)}
+	labels := make([]int32, len(keep))
+	for i, j := range keep {
+		labels[i] = int32(classes[j])
+	}
+	return Detections{Boxes: GatherBoxes(boxes, keep), Scores: gather(scores, keep), Labels: labels}
 }

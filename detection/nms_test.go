@@ -128,7 +128,7 @@ func TestMultiClassNMS(t *testing.T) {
 	}
 	got := MultiClassNMS(boxes, scores, 2, 0.05, 0.5, 100, false)
 	// Class 0: proposal 1 overlaps proposal 0 (IoU 0.81) and is suppressed.
-	equalInts(t, "labels", got.Labels, []int{0, 1})
+	equalInts(t, "labels", got.Labels, []int32{0, 1})
 	allClose(t, "scores", got.Scores, []float32{0.9, 0.6}, 0, 0)
 	allClose(t, "boxes", got.Boxes, []float32{0, 0, 10, 10, 50, 50, 61, 61}, 0, 0)
 	if d := MultiClassNMS(boxes, scores, 2, 0.05, 0.5, 1, false); len(d.Labels) != 1 || d.Scores[0] != 0.9 {
@@ -136,7 +136,7 @@ func TestMultiClassNMS(t *testing.T) {
 	}
 	// Class-agnostic boxes (N x 4).
 	agn := MultiClassNMS([]float32{0, 0, 10, 10, 1, 1, 10, 10}, scores, 2, 0.05, 0.5, 0, false)
-	equalInts(t, "agnostic labels", agn.Labels, []int{0, 1})
+	equalInts(t, "agnostic labels", agn.Labels, []int32{0, 1})
 }
 
 func TestTopK(t *testing.T) {

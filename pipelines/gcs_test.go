@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/detflow/detflow/rundir"
 	"github.com/detflow/detflow/storage"
 	"github.com/detflow/detflow/storage/storagetest"
 )
@@ -39,7 +40,7 @@ func TestRunOnGCS(t *testing.T) {
 	}
 	for _, n := range p.StageNames() {
 		dir := storage.Join("gs://exp/runs/r1", n)
-		m, err := readManifest(ctx, fsys, dir)
+		m, err := rundir.ReadManifest(ctx, fsys, dir)
 		if err != nil || m == nil {
 			t.Fatalf("stage %s: manifest %v, %v", n, m, err)
 		}

@@ -11,37 +11,10 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"time"
 
+	"github.com/detflow/detflow/rundir"
 	"github.com/detflow/detflow/storage"
 )
-
-// ManifestName is the file that marks a stage's outputs as complete. It is
-// always written last, so its presence means every output it lists is there.
-const ManifestName = "_MANIFEST.json"
-
-// Manifest records what a published stage was computed from and what it wrote.
-type Manifest struct {
-	Stage       string            `json:"stage"`
-	Version     int               `json:"version"`
-	Fingerprint string            `json:"fingerprint"`
-	Config      map[string]string `json:"config"` // the config keys the stage read
-	Inputs      map[string]string `json:"inputs"` // upstream stage -> its outputs digest
-	Outputs     []Output          `json:"outputs"`
-	Digest      string            `json:"digest"` // of Outputs: what downstream stages fingerprint
-	Started     time.Time         `json:"started"`
-	Finished    time.Time         `json:"finished"`
-	Seconds     float64           `json:"seconds"`
-	Detflow     string            `json:"detflow_version"`
-	Info        map[string]any    `json:"info,omitempty"` // what the stage recorded (stages.Env.Info)
-}
-
-// Output is one published file, relative to the stage folder.
-type Output struct {
-	Path   string `json:"path"`
-	Size   int64  `json:"size"`
-	SHA256 string `json:"sha256"`
-}
 
 // fingerprint hashes everything that determines a stage's outputs.
 func fingerprint(stage string, version int, config, inputs map[string]string) string {
@@ -56,7 +29,7 @@ func fingerprint(stage string, version int, config, inputs map[string]string) st
 }
 
 // outputsDigest hashes the sorted list of outputs.
-func outputsDigest(outs []Output) string {
+func outputsDigest(outs []rundir.Output) string {
 	h := sha256.New()
 	for _, o := range outs {
 		fmt.Fprintf(h, "%s\x00%d\x00%s\n", o.Path, o.Size, o.SHA256)
@@ -64,44 +37,27 @@ func outputsDigest(outs []Output) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// readManifest reads dir's manifest; (nil, nil) when there is none.
-func readManifest(ctx context.Context, fsys *storage.FS, dir string) (*Manifest, error) {
-	p := storage.Join(dir, ManifestName)
-	b, err := fsys.ReadFile(ctx, p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read manifest: %w", err)
-	}
-	var m Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("read manifest %s: %w", p, err)
-	}
-	return &m, nil
-}
-
 // hashOutputs lists every file below dir (except a manifest) with its size
 // and SHA-256, sorted by path.
-func hashOutputs(ctx context.Context, fsys *storage.FS, dir string) ([]Output, error) {
+func hashOutputs(ctx context.Context, fsys *storage.FS, dir string) ([]rundir.Output, error) {
 	files, err := fsys.ListRecursive(ctx, dir)
 	if err != nil {
 		return nil, fmt.Errorf("list outputs: %w", err)
 	}
-	var outs []Output
+	var outs []rundir.Output
 	for _, f := range files {
 		rel, err := relPath(dir, f.Path)
 		if err != nil {
 			return nil, err
 		}
-		if rel == ManifestName {
+		if rel == rundir.ManifestName {
 			continue
 		}
 		d, err := fsys.DigestFile(ctx, f.Path)
 		if err != nil {
 			return nil, fmt.Errorf("hash output %s: %w", rel, err)
 		}
-		outs = append(outs, Output{Path: rel, Size: d.Size, SHA256: d.SHA256})
+		outs = append(outs, rundir.Output{Path: rel, Size: d.Size, SHA256: d.SHA256})
 	}
 	sort.Slice(outs, func(i, j int) bool { return outs[i].Path < outs[j].Path })
 	return outs, nil
@@ -109,7 +65,7 @@ func hashOutputs(ctx context.Context, fsys *storage.FS, dir string) ([]Output, e
 
 // checkOutputs reports the first reason dir no longer holds m's outputs, or
 // "" when all are present with their recorded sizes (and hashes, if verify).
-func checkOutputs(ctx context.Context, fsys *storage.FS, dir string, m *Manifest, verify bool) (string, error) {
+func checkOutputs(ctx context.Context, fsys *storage.FS, dir string, m *rundir.Manifest, verify bool) (string, error) {
 	for _, o := range m.Outputs {
 		p := storage.Join(dir, o.Path)
 		info, err := fsys.Stat(ctx, p)

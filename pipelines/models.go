@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"github.com/detflow/detflow/batch"
 	"github.com/detflow/detflow/configs"
 	"github.com/detflow/detflow/detection/detector"
 	"github.com/detflow/detflow/nn"
@@ -57,20 +56,5 @@ func loadDetector(ctx context.Context, cfg *configs.Config, e *tensor.Engine, ch
 		return nil, fmt.Errorf("checkpoint %s does not match the %s model: %s", checkpoint, cfg.Model.Type, rep)
 	}
 	nn.SetTraining(d, false)
-	return predictor{d}, nil
-}
-
-// predictor adapts a detector to the evaluate stage's Model.
-type predictor struct{ d detector.Detector }
-
-func (p predictor) Predict(b *batch.Batch) ([]evaluate.Detections, error) {
-	dets, err := p.d.Predict(b)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]evaluate.Detections, len(dets))
-	for i, d := range dets {
-		out[i] = evaluate.Detections{Boxes: d.Boxes, Scores: d.Scores, Labels: d.Labels}
-	}
-	return out, nil
+	return d, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/detflow/detflow/stages/proposals"
 	"github.com/detflow/detflow/stages/records"
 	"github.com/detflow/detflow/stages/train"
+	"github.com/detflow/detflow/zoo"
 )
 
 // Pipeline is a named list of stages in a valid execution order: every
@@ -126,33 +127,34 @@ func (r Registry) Names() []string {
 	return names
 }
 
-// Builtin returns detflow's pipelines. Stages that are not built yet are
-// listed as such, so plans show the whole experiment and a run stops with a
-// clear error at the first of them.
+// Builtin returns the registry's pipelines (package zoo), each stage name
+// bound to its implementation.
 func Builtin() Registry {
-	ds := dataset.Stage{}
-	return Registry{
-		"fast_rcnn_with_proposals": mustNew("fast_rcnn_with_proposals",
-			"Fast R-CNN trained on precomputed proposals",
-			ds,
-			proposals.Stage{},
-			records.Stage{WithProposals: true},
-			train.Stage{Models: detectorModels},
-			evaluate.Stage{Load: loadDetector},
-		),
-		"rpn": mustNew("rpn",
-			"Region Proposal Network: train, evaluate AR, export proposals",
-			ds,
-			records.Stage{},
-			train.Stage{Models: detectorModels},
-			evaluate.Stage{Load: loadDetector},
-		),
-		"faster_rcnn": mustNew("faster_rcnn",
-			"Faster R-CNN (RPN and RoI heads trained jointly)",
-			ds,
-			records.Stage{},
-			train.Stage{Models: detectorModels},
-			evaluate.Stage{Load: loadDetector},
-		),
+	r := Registry{}
+	for _, zp := range zoo.Pipelines() {
+		ss := make([]stages.Stage, len(zp.Stages))
+		for i, name := range zp.Stages {
+			ss[i] = stageOf(name, zp)
+		}
+		r[zp.Name] = mustNew(zp.Name, zp.Doc, ss...)
 	}
+	return r
+}
+
+// stageOf is the implementation of a registry stage name in pipeline p.
+// zoo's tests keep stage names to the five below.
+func stageOf(name string, p zoo.Pipeline) stages.Stage {
+	switch name {
+	case zoo.StageDataset:
+		return dataset.Stage{}
+	case zoo.StageProposals:
+		return proposals.Stage{}
+	case zoo.StageRecords:
+		return records.Stage{WithProposals: p.Has(zoo.StageProposals)}
+	case zoo.StageTrain:
+		return train.Stage{Models: detectorModels}
+	case zoo.StageEvaluate:
+		return evaluate.Stage{Load: loadDetector}
+	}
+	panic(fmt.Sprintf("pipelines: pipeline %q: registry stage %q has no implementation", p.Name, name))
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/rundir"
 	"github.com/detflow/detflow/stages"
 	"github.com/detflow/detflow/storage"
 )
@@ -19,11 +20,10 @@ const (
 	WillRun                    // selected and out of date (or forced)
 	OutOfDate                  // out of date but not selected in this run
 	MissingInput               // selected, but an unselected input is out of date
-	NotBuilt                   // the stage does not exist yet
 )
 
 func (a Action) String() string {
-	return [...]string{"up to date", "will run", "out of date", "missing input", "not built yet"}[a]
+	return [...]string{"up to date", "will run", "out of date", "missing input"}[a]
 }
 
 // Step is one stage's entry in a plan.
@@ -34,7 +34,7 @@ type Step struct {
 	Action   Action
 	Reasons  []string          // why the stage will run, is out of date or blocked
 	Config   map[string]string // current values of the config keys it reads
-	Manifest *Manifest         // the published manifest, if any
+	Manifest *rundir.Manifest  // the published manifest, if any
 	Dir      string            // where its outputs are published
 }
 
@@ -74,15 +74,10 @@ func MakePlan(ctx context.Context, fsys *storage.FS, p *Pipeline, cfg *configs.C
 	for _, st := range p.Stages {
 		step := &Step{Stage: st, Selected: selected[st.Name()], Forced: forced[st.Name()], Dir: storage.Join(runDir, st.Name())}
 		plan.Steps = append(plan.Steps, step)
-		if _, ok := st.(stages.NotBuilt); ok {
-			step.Action = NotBuilt
-			step.Reasons = []string{st.(stages.NotBuilt).Run(ctx, nil).Error()}
-			continue
-		}
 		if step.Config, err = stageConfig(cfg, st); err != nil {
 			return nil, fmt.Errorf("plan stage %q: %w", st.Name(), err)
 		}
-		if step.Manifest, err = readManifest(ctx, fsys, step.Dir); err != nil {
+		if step.Manifest, err = rundir.ReadManifest(ctx, fsys, step.Dir); err != nil {
 			return nil, fmt.Errorf("plan stage %q: %w", st.Name(), err)
 		}
 		if step.Reasons, err = staleness(ctx, fsys, plan, step, sel.Verify); err != nil {
@@ -174,7 +169,7 @@ func configChanges(old, cur map[string]string) []string {
 // available, naming the earliest out-of-date stage that must run first.
 func (p *Plan) markMissingInputs() {
 	for _, step := range p.Steps {
-		if !step.Selected || step.Action == NotBuilt {
+		if !step.Selected {
 			continue
 		}
 		if first := p.firstUnavailableAncestor(step); first != nil {
@@ -200,10 +195,7 @@ func (p *Plan) firstUnavailableAncestor(step *Step) *Step {
 			if up == nil || bad[in] {
 				continue
 			}
-			// A selected stage that is not built yet is not a missing
-			// input: the run stops there with its own clear error.
-			failsItself := up.Action == NotBuilt && up.Selected
-			if up.Action != UpToDate && up.Action != WillRun && !failsItself {
+			if up.Action != UpToDate && up.Action != WillRun {
 				bad[in] = true
 			}
 			visit(up)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/detflow/detflow/configs"
 	"github.com/detflow/detflow/progress"
+	"github.com/detflow/detflow/rundir"
 	"github.com/detflow/detflow/stages"
 	"github.com/detflow/detflow/storage"
 )
@@ -45,7 +46,7 @@ type Result struct {
 // StageResult is one row of the end-of-run summary.
 type StageResult struct {
 	Name    string
-	Outcome string // ran, skipped, failed, not built, not selected
+	Outcome string // ran, skipped, failed, not selected
 	Elapsed time.Duration
 	Files   int
 	Bytes   int64
@@ -112,10 +113,6 @@ func executeStep(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step, 
 		sr.Outcome = "not selected"
 		return sr, nil
 	}
-	if step.Action == NotBuilt {
-		sr.Outcome = "not built"
-		return sr, step.Stage.Run(ctx, nil)
-	}
 	// Upstream stages may have just been republished: decide again with their
 	// real digests. A rebuild that reproduced identical outputs skips this one.
 	reasons, err := staleness(ctx, fsys, plan, step, opts.Selection.Verify)
@@ -150,7 +147,7 @@ func executeStep(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step, 
 	return sr, nil
 }
 
-func countOutputs(m *Manifest) (int, int64) {
+func countOutputs(m *rundir.Manifest) (int, int64) {
 	if m == nil {
 		return 0, 0
 	}
@@ -168,7 +165,7 @@ func countOutputs(m *Manifest) (int, int64) {
 // crash leaves either the old complete folder or none. On gs://, where
 // folders cannot be renamed, the old manifest is deleted first and the new
 // one written last, so a crash leaves no manifest over partial outputs.
-func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step, cfg *configs.Config, opts Options, reasons []string, bars *progress.Factory) (_ *Manifest, err error) {
+func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step, cfg *configs.Config, opts Options, reasons []string, bars *progress.Factory) (_ *rundir.Manifest, err error) {
 	name := step.Stage.Name()
 	log, closeLog, err := stageLogger(plan.RunDir, name, storage.IsGCS(plan.RunDir), opts.Stderr)
 	if err != nil {
@@ -179,7 +176,7 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 
 	out := step.Dir
 	if storage.IsGCS(plan.RunDir) {
-		if err := fsys.Remove(ctx, storage.Join(out, ManifestName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := fsys.Remove(ctx, storage.Join(out, rundir.ManifestName)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("invalidate old outputs: %w", err)
 		}
 		if err := fsys.RemoveAll(ctx, out); err != nil {
@@ -223,14 +220,14 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 		return nil, err
 	}
 	finished := time.Now().UTC()
-	m := &Manifest{
+	m := &rundir.Manifest{
 		Stage: name, Version: step.Stage.Version(),
 		Fingerprint: fp,
 		Config:      step.Config, Inputs: inputs, Outputs: outs, Digest: outputsDigest(outs),
 		Started: started, Finished: finished, Seconds: finished.Sub(started).Seconds(), Detflow: opts.Version,
 		Info: env.Info,
 	}
-	if err := writeJSON(ctx, fsys, storage.Join(out, ManifestName), m); err != nil {
+	if err := writeJSON(ctx, fsys, storage.Join(out, rundir.ManifestName), m); err != nil {
 		return nil, err
 	}
 	if !storage.IsGCS(plan.RunDir) {
@@ -307,38 +304,6 @@ func stageLogger(runDir, stage string, gcs bool, stderr io.Writer) (*slog.Logger
 	return slog.New(slog.NewMultiHandler(console, file)), f.Close, nil
 }
 
-// RunInfo is runs/<run>/run.json: what the run is and where each stage stands.
-type RunInfo struct {
-	Run      string               `json:"run"`
-	Pipeline string               `json:"pipeline"`
-	Config   string               `json:"config"`
-	Created  time.Time            `json:"created"`
-	Updated  time.Time            `json:"updated"`
-	Command  []string             `json:"command"`
-	Detflow  string               `json:"detflow_version"`
-	Stages   map[string]RunStages `json:"stages"`
-}
-
-// RunStages records a stage's last successful run.
-type RunStages struct {
-	Finished time.Time `json:"finished"`
-	Seconds  float64   `json:"seconds"`
-	Digest   string    `json:"digest"`
-}
-
-// ReadRunInfo reads a run's run.json.
-func ReadRunInfo(ctx context.Context, fsys *storage.FS, runDir string) (*RunInfo, error) {
-	b, err := fsys.ReadFile(ctx, storage.Join(runDir, "run.json"))
-	if err != nil {
-		return nil, fmt.Errorf("read run info: %w", err)
-	}
-	var ri RunInfo
-	if err := json.Unmarshal(b, &ri); err != nil {
-		return nil, fmt.Errorf("read run info %s: %w", storage.Join(runDir, "run.json"), err)
-	}
-	return &ri, nil
-}
-
 func saveRunFiles(ctx context.Context, fsys *storage.FS, runDir string, cfg *configs.Config, p *Pipeline, opts Options) error {
 	y, err := cfg.YAML()
 	if err != nil {
@@ -347,24 +312,24 @@ func saveRunFiles(ctx context.Context, fsys *storage.FS, runDir string, cfg *con
 	if _, err := fsys.WriteFile(ctx, storage.Join(runDir, "config.yaml"), y); err != nil {
 		return fmt.Errorf("save config: %w", err)
 	}
-	ri, err := ReadRunInfo(ctx, fsys, runDir)
+	ri, err := rundir.ReadInfo(ctx, fsys, runDir)
 	if err != nil {
-		ri = &RunInfo{Run: opts.Run, Created: time.Now().UTC(), Stages: map[string]RunStages{}}
+		ri = &rundir.Info{Run: opts.Run, Created: time.Now().UTC(), Stages: map[string]rundir.StageRecord{}}
 	}
 	ri.Pipeline, ri.Config, ri.Command, ri.Detflow = p.Name, cfg.Name, opts.Command, opts.Version
 	ri.Updated = time.Now().UTC()
 	return writeJSON(ctx, fsys, storage.Join(runDir, "run.json"), ri)
 }
 
-func updateRunJSON(ctx context.Context, fsys *storage.FS, runDir, stage string, m *Manifest) error {
-	ri, err := ReadRunInfo(ctx, fsys, runDir)
+func updateRunJSON(ctx context.Context, fsys *storage.FS, runDir, stage string, m *rundir.Manifest) error {
+	ri, err := rundir.ReadInfo(ctx, fsys, runDir)
 	if err != nil {
 		return err
 	}
 	if ri.Stages == nil {
-		ri.Stages = map[string]RunStages{}
+		ri.Stages = map[string]rundir.StageRecord{}
 	}
-	ri.Stages[stage] = RunStages{Finished: m.Finished, Seconds: m.Seconds, Digest: m.Digest}
+	ri.Stages[stage] = rundir.StageRecord{Finished: m.Finished, Seconds: m.Seconds, Digest: m.Digest}
 	ri.Updated = time.Now().UTC()
 	return writeJSON(ctx, fsys, storage.Join(runDir, "run.json"), ri)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/detflow/detflow/rundir"
 	"github.com/detflow/detflow/stages"
 )
 
@@ -168,7 +169,7 @@ func TestFailingStageKeepsPublishedOutputs(t *testing.T) {
 	if _, err := Execute(ctx, fsys, testPipeline(t, counter, nil), cfg, testOptions(work)); err != nil {
 		t.Fatal(err)
 	}
-	before, err := os.ReadFile(filepath.Join(work, "r1", "train", ManifestName))
+	before, err := os.ReadFile(filepath.Join(work, "r1", "train", rundir.ManifestName))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +179,7 @@ func TestFailingStageKeepsPublishedOutputs(t *testing.T) {
 	if _, err := Execute(ctx, fsys, failing, loadConfig(t, "train.lr=0.5"), opts); err == nil || !strings.Contains(err.Error(), "fails on purpose") {
 		t.Fatalf("error = %v, want the stage's failure", err)
 	}
-	after, err := os.ReadFile(filepath.Join(work, "r1", "train", ManifestName))
+	after, err := os.ReadFile(filepath.Join(work, "r1", "train", rundir.ManifestName))
 	if err != nil || string(after) != string(before) {
 		t.Fatalf("published train manifest changed after a failed run (err %v)", err)
 	}

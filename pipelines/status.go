@@ -4,21 +4,21 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/detflow/detflow/stages"
+	"github.com/detflow/detflow/rundir"
 	"github.com/detflow/detflow/storage"
 )
 
 // RunStatus is what is published for one run.
 type RunStatus struct {
-	Info   *RunInfo
+	Info   *rundir.Info
 	Stages []StageStatus
 }
 
 // StageStatus is one stage's published state.
 type StageStatus struct {
 	Name     string
-	State    string // "published", "outputs changed: ...", "not run", "not built yet"
-	Manifest *Manifest
+	State    string // "published", "outputs changed: ...", "not run"
+	Manifest *rundir.Manifest
 }
 
 // ListRuns reads every run folder (one with a run.json) in workdir.
@@ -34,7 +34,7 @@ func ListRuns(ctx context.Context, fsys *storage.FS, workdir string) ([]RunStatu
 			continue
 		}
 		dir := storage.Join(workdir, e.Name)
-		info, err := ReadRunInfo(ctx, fsys, dir)
+		info, err := rundir.ReadInfo(ctx, fsys, dir)
 		if err != nil {
 			continue // not a run folder
 		}
@@ -48,9 +48,6 @@ func ListRuns(ctx context.Context, fsys *storage.FS, workdir string) ([]RunStatu
 			if err != nil {
 				return nil, fmt.Errorf("run %s: %w", e.Name, err)
 			}
-			if _, ok := st.(stages.NotBuilt); ok && ss.Manifest == nil {
-				ss.State = "not built yet"
-			}
 			rs.Stages = append(rs.Stages, ss)
 		}
 		runs = append(runs, rs)
@@ -60,7 +57,7 @@ func ListRuns(ctx context.Context, fsys *storage.FS, workdir string) ([]RunStatu
 
 func stageStatus(ctx context.Context, fsys *storage.FS, runDir, name string) (StageStatus, error) {
 	dir := storage.Join(runDir, name)
-	m, err := readManifest(ctx, fsys, dir)
+	m, err := rundir.ReadManifest(ctx, fsys, dir)
 	if err != nil {
 		return StageStatus{}, err
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/rundir"
 	"github.com/detflow/detflow/stages"
 	"github.com/detflow/detflow/storage"
 )
@@ -90,7 +91,7 @@ func (s testStage) seed(ctx context.Context, env *stages.Env) (string, error) {
 			return "", err
 		}
 		for _, f := range files {
-			if strings.HasSuffix(f.Path, ManifestName) {
+			if strings.HasSuffix(f.Path, rundir.ManifestName) {
 				continue
 			}
 			b, err := env.FS.ReadFile(ctx, f.Path)
@@ -182,7 +183,7 @@ func publishedOK(t testing.TB, fsys *storage.FS, runDir string, names []string) 
 	ctx := context.Background()
 	for _, n := range names {
 		dir := filepath.Join(runDir, n)
-		m, err := readManifest(ctx, fsys, dir)
+		m, err := rundir.ReadManifest(ctx, fsys, dir)
 		if err != nil {
 			t.Fatalf("stage %s: %v", n, err)
 		}

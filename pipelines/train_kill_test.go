@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/rundir"
 	"github.com/detflow/detflow/stages/dataset"
 	"github.com/detflow/detflow/stages/records"
 	"github.com/detflow/detflow/stages/train"
@@ -83,7 +84,7 @@ func TestKilledTrainingResumes(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(filepath.Dir(ckpt), "epoch_2.safetensors")); err == nil {
 		t.Fatal("epoch 2 finished before the kill; the test did not kill during epoch 2")
 	}
-	if _, err := os.Stat(filepath.Join(runDir, "train", ManifestName)); err == nil {
+	if _, err := os.Stat(filepath.Join(runDir, "train", rundir.ManifestName)); err == nil {
 		t.Fatal("train was published by a killed run")
 	}
 	cmd = start()

@@ -3,7 +3,6 @@ package report
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +14,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
-	"github.com/detflow/detflow/pipelines"
+	"github.com/detflow/detflow/rundir"
 	"github.com/detflow/detflow/schemas"
 	"github.com/detflow/detflow/storage"
 )
@@ -35,14 +34,14 @@ type Catalog struct {
 type Run struct {
 	Name   string // the folder name
 	Dir    string
-	Info   pipelines.RunInfo
+	Info   rundir.Info
 	Stages []Stage // sorted by name
 }
 
 // Stage is one published stage folder of a run.
 type Stage struct {
 	Name     string
-	Manifest pipelines.Manifest
+	Manifest rundir.Manifest
 }
 
 // TableFile is one Parquet output of a published stage.
@@ -98,17 +97,14 @@ func Scan(ctx context.Context, fsys *storage.FS, workdir string) (*Catalog, erro
 
 // scanRun reads one run folder; (nil, nil, nil) when dir has no run.json.
 func scanRun(ctx context.Context, fsys *storage.FS, dir, name string) (*Run, []TableFile, error) {
-	b, err := fsys.ReadFile(ctx, storage.Join(dir, "run.json"))
+	info, err := rundir.ReadInfo(ctx, fsys, dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("read run %s: %w", name, err)
+		return nil, nil, fmt.Errorf("run %s: %w", name, err)
 	}
-	run := &Run{Name: name, Dir: dir}
-	if err := json.Unmarshal(b, &run.Info); err != nil {
-		return nil, nil, fmt.Errorf("read run info %s: %w", storage.Join(dir, "run.json"), err)
-	}
+	run := &Run{Name: name, Dir: dir, Info: *info}
 	entries, err := fsys.List(ctx, dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("list stages of run %s: %w", name, err)
@@ -138,19 +134,11 @@ func scanRun(ctx context.Context, fsys *storage.FS, dir, name string) (*Run, []T
 // readStage reads a stage folder's manifest; nil when it has none (not
 // published, or not a stage folder such as logs/).
 func readStage(ctx context.Context, fsys *storage.FS, dir, name string) (*Stage, error) {
-	p := storage.Join(dir, pipelines.ManifestName)
-	b, err := fsys.ReadFile(ctx, p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+	m, err := rundir.ReadManifest(ctx, fsys, dir)
+	if err != nil || m == nil {
+		return nil, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("read manifest: %w", err)
-	}
-	st := &Stage{Name: name}
-	if err := json.Unmarshal(b, &st.Manifest); err != nil {
-		return nil, fmt.Errorf("read manifest %s: %w", p, err)
-	}
-	return st, nil
+	return &Stage{Name: name, Manifest: *m}, nil
 }
 
 // stageTables describes every Parquet file the stage's manifest lists.

@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/detflow/detflow/pipelines"
 	"github.com/detflow/detflow/report"
 	"github.com/detflow/detflow/report/reporttest"
+	"github.com/detflow/detflow/rundir"
 	"github.com/detflow/detflow/schemas"
 	"github.com/detflow/detflow/storage"
 )
@@ -41,7 +41,7 @@ func FuzzScan(f *testing.F) {
 		}
 		write(filepath.Join(dir, "run.json"), runJSON)
 		write(filepath.Join(dir, "config.yaml"), config)
-		write(filepath.Join(dir, "train", pipelines.ManifestName), manifest)
+		write(filepath.Join(dir, "train", rundir.ManifestName), manifest)
 		write(filepath.Join(dir, "train", "metrics.parquet"), parquet)
 		write(filepath.Join(dir, "train", "train_log.parquet"), parquet)
 		fsys, _ := storage.New(ctx, storage.Options{})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/detflow/detflow/schemas"
 	"github.com/detflow/detflow/storage"
+	"github.com/detflow/detflow/zoo"
 )
 
 // ZooEntry is one row of the model-zoo table: a run's model and schedule
@@ -28,8 +30,12 @@ type ZooEntry struct {
 	MemGB    *float64
 	SPerIter *float64
 	FPS      *float64
-	BoxAP    *float64 // percent, as the model zoo prints it
-	AR1000   *float64 // percent
+	// Figures are the model type's accuracy columns (zoo.Model.Figures),
+	// scaled as the model zoo prints them (box AP in percent).
+	Figures []*float64
+	// Columns name Figures: the registry's columns of the model type, or
+	// box AP for a type it does not know.
+	Columns []zoo.Column
 }
 
 // ZooEntries builds one entry per run of c, reading each run's config.yaml
@@ -52,9 +58,11 @@ func ZooEntries(ctx context.Context, fsys *storage.FS, c *Catalog) ([]ZooEntry, 
 }
 
 func zooEntry(run *Run, cfg map[string]any, rows []schemas.Metric) ZooEntry {
+	model := zooModel(lookupString(cfg, "model.type"), run.Info.Pipeline)
 	e := ZooEntry{
 		Run:      run.Name,
-		Model:    modelTitle(lookupString(cfg, "model.type"), run.Info.Pipeline),
+		Model:    model.Title,
+		Columns:  model.Figures,
 		Backbone: backboneName(cfg),
 		Style:    orDash(lookupString(cfg, "model.backbone.style")),
 		Schedule: scheduleName(cfg),
@@ -70,8 +78,9 @@ func zooEntry(run *Run, cfg map[string]any, rows []schemas.Metric) ZooEntry {
 	e.MemGB = figure("train_peak_memory_mb", 1.0/1024)
 	e.SPerIter = figure("train_s_per_iter", 1)
 	e.FPS = figure("inference_images_per_s", 1)
-	e.BoxAP = figure("bbox_mAP", 100)
-	e.AR1000 = figure("AR@1000", 100)
+	for _, c := range model.Figures {
+		e.Figures = append(e.Figures, figure(c.Metric, c.Scale))
+	}
 	return e
 }
 
@@ -115,22 +124,21 @@ func lookupString(cfg map[string]any, key string) string {
 	return fmt.Sprint(v)
 }
 
-// modelTitle names a model type as the model zoo's section titles do.
-func modelTitle(typ, pipeline string) string {
-	titles := map[string]string{
-		"RPN": "RPN", "FastRCNN": "Fast R-CNN", "FasterRCNN": "Faster R-CNN",
-		"MaskRCNN": "Mask R-CNN", "RetinaNet": "RetinaNet",
+// zooModel is the registry's entry for a run's model type; a type it does
+// not know (a run of another detflow version) gets its own section with the
+// box AP column.
+func zooModel(typ, pipeline string) zoo.Model {
+	if m, ok := zoo.LookupModel(typ); ok {
+		return m
 	}
-	if t, ok := titles[typ]; ok {
-		return t
+	title := typ
+	if title == "" {
+		title = pipeline
 	}
-	if typ != "" {
-		return typ
+	if title == "" {
+		title = "unknown model"
 	}
-	if pipeline != "" {
-		return pipeline
-	}
-	return "unknown model"
+	return zoo.Model{Type: typ, Title: title, Figures: []zoo.Column{{Title: "box AP", Metric: "bbox_mAP", Scale: 100, Decimals: 1}}}
 }
 
 // backboneName writes a backbone as the model zoo does: R-50-FPN. A width
@@ -170,13 +178,13 @@ func scheduleName(cfg map[string]any) string {
 	return ep + "e"
 }
 
-// zooColumns are MODEL_ZOO.md's columns; Run stands where its Download
-// column is.
-var zooColumns = []string{"Backbone", "Style", "Lr schd", "Mem (GB)", "Train time (s/iter)", "Inf time (fps)", "box AP", "AR1000", "Run"}
+// zooColumns are MODEL_ZOO.md's columns before a model type's figures.
+var zooColumns = []string{"Backbone", "Style", "Lr schd", "Mem (GB)", "Train time (s/iter)", "Inf time (fps)"}
 
 // WriteZoo prints entries as MODEL_ZOO.md does: a "### Model" section per
-// model type in the model zoo's order (RPN, Faster R-CNN, Mask R-CNN, Fast
-// R-CNN, ...), each a Markdown table with centred columns.
+// model type in the registry's order (MODEL_ZOO.md's: RPN, Faster R-CNN,
+// ...), each a Markdown table with centred columns: the common ones, the
+// model type's figures, and the run where MODEL_ZOO.md has its download.
 func WriteZoo(w io.Writer, entries []ZooEntry) error {
 	sections := map[string][]ZooEntry{}
 	var titles []string
@@ -210,17 +218,16 @@ func WriteZoo(w io.Writer, entries []ZooEntry) error {
 	return err
 }
 
-// zooSections is the order of MODEL_ZOO.md's sections; others follow by
-// name.
-var zooSections = []string{"RPN", "Faster R-CNN", "Mask R-CNN", "Fast R-CNN", "RetinaNet"}
-
+// sectionRank orders sections as the registry orders model types; titles
+// it does not know follow by name.
 func sectionRank(title string) int {
-	for i, t := range zooSections {
-		if t == title {
+	models := zoo.Models()
+	for i, m := range models {
+		if m.Title == title {
 			return i
 		}
 	}
-	return len(zooSections)
+	return len(models)
 }
 
 func less4(a, b [4]string) bool {
@@ -233,12 +240,20 @@ func less4(a, b [4]string) bool {
 }
 
 func writeZooTable(b *strings.Builder, es []ZooEntry) {
-	rows := [][]string{zooColumns}
-	for _, e := range es {
-		rows = append(rows, []string{e.Backbone, e.Style, e.Schedule,
-			fixed(e.MemGB, 1), fixed(e.SPerIter, 3), fixed(e.FPS, 1), fixed(e.BoxAP, 1), fixed(e.AR1000, 1), e.Run})
+	header := slices.Clone(zooColumns)
+	for _, c := range es[0].Columns { // a section is one model type
+		header = append(header, c.Title)
 	}
-	width := make([]int, len(zooColumns))
+	header = append(header, "Run")
+	rows := [][]string{header}
+	for _, e := range es {
+		row := []string{e.Backbone, e.Style, e.Schedule, fixed(e.MemGB, 1), fixed(e.SPerIter, 3), fixed(e.FPS, 1)}
+		for i, c := range e.Columns {
+			row = append(row, fixed(e.Figures[i], c.Decimals))
+		}
+		rows = append(rows, append(row, e.Run))
+	}
+	width := make([]int, len(header))
 	for _, r := range rows {
 		for j, c := range r {
 			width[j] = max(width[j], len(c), 3)
@@ -252,7 +267,7 @@ func writeZooTable(b *strings.Builder, es []ZooEntry) {
 		b.WriteString("\n")
 	}
 	line(rows[0])
-	rule := make([]string, len(zooColumns))
+	rule := make([]string, len(header))
 	for j := range rule {
 		rule[j] = ":" + strings.Repeat("-", width[j]-2) + ":"
 	}

@@ -67,22 +67,3 @@ func (e *Env) Input(name string) (string, error) {
 	}
 	return dir, nil
 }
-
-// NotBuilt is a stage that a pipeline needs but that does not exist yet. It
-// is listed in plans so users see the whole pipeline, and running it fails
-// with a clear error instead of writing placeholder artifacts.
-type NotBuilt struct {
-	StageName string
-	StageIns  []string
-	Issue     int // the issue that tracks building it
-}
-
-func (s NotBuilt) Name() string         { return s.StageName }
-func (s NotBuilt) Version() int         { return 0 }
-func (s NotBuilt) Inputs() []string     { return s.StageIns }
-func (s NotBuilt) ConfigKeys() []string { return nil }
-
-// Run always fails: the stage has not been written yet.
-func (s NotBuilt) Run(context.Context, *Env) error {
-	return fmt.Errorf("stage %q is not built yet (tracked in issue %d); no outputs were written", s.StageName, s.Issue)
-}

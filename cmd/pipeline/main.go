@@ -110,6 +110,7 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
+	fmt.Fprintln(w, "\n"+pipelineList())
 	fmt.Fprintln(w, "\nRun 'pipeline COMMAND --help' for a command's flags.")
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/detflow/detflow/progress"
 	"github.com/detflow/detflow/stages"
 	"github.com/detflow/detflow/storage"
+	"github.com/detflow/detflow/zoo"
 )
 
 // runFlags are the flags shared by `run` and `stages`.
@@ -95,9 +96,20 @@ func wrap(s string, width int, indent string) string {
 	return b.String()
 }
 
+// pipelineList describes the registry's pipelines for help texts.
+func pipelineList() string {
+	var b strings.Builder
+	b.WriteString("Pipelines (--config takes any embedded config by name, or a YAML file):\n")
+	for _, p := range zoo.Pipelines() {
+		fmt.Fprintf(&b, "  %-24s %s\n", p.Name, p.Doc)
+		fmt.Fprintf(&b, "  %-24s default config %s; model zoo: %s\n", "", p.Config, strings.Join(p.Zoo, ", "))
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var f runFlags
-	fs := newFlags("run", "pipeline run NAME [flags]\n\nPipelines: "+strings.Join(pipelines.Builtin().Names(), ", "), stderr)
+	fs := newFlags("run", "pipeline run NAME [flags]\n\n"+pipelineList(), stderr)
 	f.register(fs, true)
 	addBeamFlags(fs)
 	if err := parse(fs, args); err != nil {

@@ -11,8 +11,9 @@ import (
 func cmdZoo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("zoo", "pipeline zoo [--workdir DIR]\n\n"+
 		"Prints the runs as MMDetection's MODEL_ZOO.md tables (Markdown): backbone, style,\n"+
-		"lr schedule, memory (GB), train time (s/iter), inference speed (fps), box AP and\n"+
-		"AR1000, one section per model; \"-\" where a run has not measured a value.", stderr)
+		"lr schedule, memory (GB), train time (s/iter), inference speed (fps) and the\n"+
+		"model type's accuracy (box AP, AR1000 for an RPN), one section per model;\n"+
+		"\"-\" where a run has not measured a value.", stderr)
 	workdir := fs.String("workdir", "runs", "work directory (local path or gs://bucket/dir)")
 	if err := parse(fs, args); err != nil {
 		return err

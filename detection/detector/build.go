@@ -4,26 +4,38 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 
 	"github.com/detflow/detflow/configs"
 	"github.com/detflow/detflow/detection"
 	"github.com/detflow/detflow/tensor"
+	"github.com/detflow/detflow/zoo"
 )
+
+// builders make each model type of the registry (package zoo); a test
+// fails when a registered type has none.
+var builders = map[string]func(*tensor.Engine, *configs.Config, *rand.Rand) (Detector, error){
+	zoo.ModelFastRCNN: func(e *tensor.Engine, c *configs.Config, r *rand.Rand) (Detector, error) {
+		return NewFastRCNNFromConfig(e, c, r)
+	},
+	zoo.ModelRPN: func(e *tensor.Engine, c *configs.Config, r *rand.Rand) (Detector, error) {
+		return NewRPNFromConfig(e, c, r)
+	},
+	zoo.ModelFasterRCNN: func(e *tensor.Engine, c *configs.Config, r *rand.Rand) (Detector, error) {
+		return NewFasterRCNNFromConfig(e, c, r)
+	},
+}
 
 // Build makes the detector cfg.Model.Type names, initialised from rng
 // (replicas built from the same seed are identical), in training mode.
 // It does not load cfg.Model.Backbone.Pretrained: call LoadBackboneWeights
 // for that (it reads a file).
 func Build(e *tensor.Engine, cfg *configs.Config, rng *rand.Rand) (Detector, error) {
-	switch cfg.Model.Type {
-	case configs.ModelFastRCNN:
-		return NewFastRCNNFromConfig(e, cfg, rng)
-	case configs.ModelRPN:
-		return NewRPNFromConfig(e, cfg, rng)
-	case configs.ModelFasterRCNN:
-		return NewFasterRCNNFromConfig(e, cfg, rng)
+	build, ok := builders[cfg.Model.Type]
+	if !ok {
+		return nil, fmt.Errorf("build detector: model.type %q: want one of %s", cfg.Model.Type, strings.Join(zoo.ModelTypes(), ", "))
 	}
-	return nil, fmt.Errorf("build detector: model.type %q: want %q, %q or %q", cfg.Model.Type, configs.ModelRPN, configs.ModelFastRCNN, configs.ModelFasterRCNN)
+	return build(e, cfg, rng)
 }
 
 // ResNetOptionsFromConfig maps model.backbone.

@@ -8,18 +8,10 @@ import (
 	"strings"
 
 	"github.com/detflow/detflow/batch"
+	"github.com/detflow/detflow/detection"
 	"github.com/detflow/detflow/nn"
 	"github.com/detflow/detflow/tensor"
 )
-
-// Detections are one image's results: xyxy boxes in ORIGINAL image pixels
-// (the resized frame divided by ScaleX, ScaleY), scores and 0-based labels,
-// by decreasing score.
-type Detections struct {
-	Boxes  []float32
-	Scores []float32
-	Labels []int32
-}
 
 // Detector is a trainable detector: the model the train stage drives and
 // the evaluate stage runs.
@@ -31,14 +23,14 @@ type Detector interface {
 	// all of that image's sampling.
 	Losses(b *batch.Batch, rngs []*rand.Rand) (map[string]*tensor.Tensor, error)
 	// Predict runs inference (eval mode, grad off) and returns one
-	// Detections per image. Scratch tensors are released before it returns.
-	Predict(b *batch.Batch) ([]Detections, error)
+	// detection.Detections per image, in original image pixels. Scratch
+	// tensors are released before it returns.
+	Predict(b *batch.Batch) ([]detection.Detections, error)
 }
 
-// toOriginal scales boxes from the resized frame back to the original image
-// and clips them to it.
-func toOriginal(boxes, scores []float32, labels []int, it *batch.Item) Detections {
-	d := Detections{Boxes: make([]float32, len(boxes)), Scores: append([]float32(nil), scores...), Labels: make([]int32, len(labels))}
+// toOriginal scales d's boxes, in place, from the resized frame back to the
+// original image and clips them to it.
+func toOriginal(d detection.Detections, it *batch.Item) detection.Detections {
 	sx, sy := it.ScaleX, it.ScaleY
 	if sx <= 0 {
 		sx = 1
@@ -47,14 +39,11 @@ func toOriginal(boxes, scores []float32, labels []int, it *batch.Item) Detection
 		sy = 1
 	}
 	w, h := float32(it.OrigW), float32(it.OrigH)
-	for i := 0; i < len(boxes); i += 4 {
-		d.Boxes[i] = clampTo(boxes[i]/sx, w)
-		d.Boxes[i+1] = clampTo(boxes[i+1]/sy, h)
-		d.Boxes[i+2] = clampTo(boxes[i+2]/sx, w)
-		d.Boxes[i+3] = clampTo(boxes[i+3]/sy, h)
-	}
-	for i, l := range labels {
-		d.Labels[i] = int32(l)
+	for i := 0; i < len(d.Boxes); i += 4 {
+		d.Boxes[i] = clampTo(d.Boxes[i]/sx, w)
+		d.Boxes[i+1] = clampTo(d.Boxes[i+1]/sy, h)
+		d.Boxes[i+2] = clampTo(d.Boxes[i+2]/sx, w)
+		d.Boxes[i+3] = clampTo(d.Boxes[i+3]/sy, h)
 	}
 	return d
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/detflow/detflow/batch"
 	"github.com/detflow/detflow/configs"
 	"github.com/detflow/detflow/nn"
+	"github.com/detflow/detflow/zoo"
 )
 
 // cpuSeconds is the process's user+system CPU time: on a shared machine
@@ -89,7 +90,7 @@ func benchItems(n int) []*batch.Item {
 }
 
 func defaultConfig(b *testing.B, typ string) *configs.Config {
-	name := map[string]string{configs.ModelFastRCNN: configs.Default, configs.ModelFasterRCNN: "faster_rcnn_tiny_synth"}[typ]
+	name := map[string]string{zoo.ModelFastRCNN: configs.Default, zoo.ModelFasterRCNN: "faster_rcnn_tiny_synth"}[typ]
 	cfg, err := configs.Load(name, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -100,7 +101,7 @@ func defaultConfig(b *testing.B, typ string) *configs.Config {
 // BenchmarkTrainStep times one training step (Losses + Backward + SGD) of
 // the default tiny configs on imgs_per_gpu images of 320x240.
 func BenchmarkTrainStep(b *testing.B) {
-	for _, typ := range []string{configs.ModelFastRCNN, configs.ModelFasterRCNN} {
+	for _, typ := range []string{zoo.ModelFastRCNN, zoo.ModelFasterRCNN} {
 		b.Run(typ, func(b *testing.B) {
 			cfg := defaultConfig(b, typ)
 			e := newEngine()
@@ -134,7 +135,7 @@ func BenchmarkTrainStep(b *testing.B) {
 // BenchmarkPredict times inference of the default tiny Fast R-CNN on one
 // batch of evaluate.batch images with 1000 proposals each.
 func BenchmarkPredict(b *testing.B) {
-	cfg := defaultConfig(b, configs.ModelFastRCNN)
+	cfg := defaultConfig(b, zoo.ModelFastRCNN)
 	e := newEngine()
 	d, err := Build(e, cfg, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {

@@ -7,20 +7,20 @@ import (
 	"testing"
 
 	"github.com/detflow/detflow/batch"
-	"github.com/detflow/detflow/configs"
 	"github.com/detflow/detflow/detection"
 	"github.com/detflow/detflow/nn"
 	"github.com/detflow/detflow/tensor"
 	"github.com/detflow/detflow/tensor/tensortest"
+	"github.com/detflow/detflow/zoo"
 )
 
-var allTypes = []string{configs.ModelFastRCNN, configs.ModelRPN, configs.ModelFasterRCNN}
+var allTypes = []string{zoo.ModelFastRCNN, zoo.ModelRPN, zoo.ModelFasterRCNN}
 
 // wantLosses are the loss names each detector returns.
 var wantLosses = map[string][]string{
-	configs.ModelFastRCNN:   {"loss_bbox", "loss_cls"},
-	configs.ModelRPN:        {"loss_rpn_bbox", "loss_rpn_cls"},
-	configs.ModelFasterRCNN: {"loss_bbox", "loss_cls", "loss_rpn_bbox", "loss_rpn_cls"},
+	zoo.ModelFastRCNN:   {"loss_bbox", "loss_cls"},
+	zoo.ModelRPN:        {"loss_rpn_bbox", "loss_rpn_cls"},
+	zoo.ModelFasterRCNN: {"loss_bbox", "loss_cls", "loss_rpn_bbox", "loss_rpn_cls"},
 }
 
 func buildTiny(t testing.TB, e *tensor.Engine, typ string, seed uint64) Detector {
@@ -76,7 +76,7 @@ func TestLossesAreFiniteScalarsWithGradients(t *testing.T) {
 // load by.
 func TestStateDictNames(t *testing.T) {
 	e := newEngine()
-	d := buildTiny(t, e, configs.ModelFasterRCNN, 1)
+	d := buildTiny(t, e, zoo.ModelFasterRCNN, 1)
 	sd := nn.StateDict(d)
 	for _, k := range []string{
 		"backbone.conv1.weight", "backbone.bn1.running_var", "backbone.layer1.0.conv1.weight",
@@ -158,7 +158,7 @@ func TestOverfitOneImage(t *testing.T) {
 			if !(last < 0.5*first) {
 				t.Errorf("loss went from %.4f to %.4f: not learning", first, last)
 			}
-			if typ != configs.ModelFastRCNN {
+			if typ != zoo.ModelFastRCNN {
 				return
 			}
 			dets, err := d.Predict(batch.Collate(e, items, 32))
@@ -185,7 +185,7 @@ func mean(v []float32) float32 {
 }
 
 // found reports whether a detection of the label overlaps gt by IoU >= thr.
-func found(d Detections, gt []float32, label int32, thr float32) bool {
+func found(d detection.Detections, gt []float32, label int32, thr float32) bool {
 	iou := detection.BoxIoU(d.Boxes, gt, false)
 	for i, l := range d.Labels {
 		if l == label && iou[i] >= thr {
@@ -216,7 +216,7 @@ func TestPredictBoxesInsideOriginalImage(t *testing.T) {
 				if len(det.Boxes) != 4*n || len(det.Labels) != n {
 					t.Fatalf("image %d: %d boxes values, %d labels for %d scores", i, len(det.Boxes), len(det.Labels), n)
 				}
-				if typ != configs.ModelRPN && n > 100 {
+				if typ != zoo.ModelRPN && n > 100 {
 					t.Errorf("image %d: %d detections, max 100", i, n)
 				}
 				for j := 0; j < n; j++ {
@@ -227,12 +227,12 @@ func TestPredictBoxesInsideOriginalImage(t *testing.T) {
 					if j > 0 && det.Scores[j] > det.Scores[j-1] {
 						t.Fatalf("image %d: scores not decreasing at %d", i, j)
 					}
-					if typ != configs.ModelRPN && det.Scores[j] <= 0.05 {
+					if typ != zoo.ModelRPN && det.Scores[j] <= 0.05 {
 						t.Fatalf("image %d: score %g at or below the threshold", i, det.Scores[j])
 					}
 				}
 			}
-			if typ == configs.ModelRPN && total == 0 {
+			if typ == zoo.ModelRPN && total == 0 {
 				t.Error("the RPN proposed nothing")
 			}
 		})
@@ -244,13 +244,13 @@ func TestPredictBoxesInsideOriginalImage(t *testing.T) {
 func TestDeterminism(t *testing.T) {
 	run := func(initSeed, sampleSeed uint64) ([]float32, []float32) {
 		e := newEngine()
-		d := buildTiny(t, e, configs.ModelFasterRCNN, initSeed)
+		d := buildTiny(t, e, zoo.ModelFasterRCNN, initSeed)
 		losses, err := d.Losses(batch.Collate(e, tinyItems(), 32), rngsFor(sampleSeed, 2))
 		if err != nil {
 			t.Fatal(err)
 		}
 		var vals []float32
-		for _, k := range wantLosses[configs.ModelFasterRCNN] {
+		for _, k := range wantLosses[zoo.ModelFasterRCNN] {
 			vals = append(vals, losses[k].Item())
 		}
 		TotalLoss(losses).Backward()
@@ -312,7 +312,7 @@ func TestCrowdBoxesAreNotTargets(t *testing.T) {
 		t.Fatalf("split = %+v, want one non-crowd gt of label 2 and one crowd box", g)
 	}
 	e := newEngine()
-	d := buildTiny(t, e, configs.ModelFastRCNN, 1).(*FastRCNN)
+	d := buildTiny(t, e, zoo.ModelFastRCNN, 1).(*FastRCNN)
 	tg, err := d.RoIHead.sampleTargets([]*batch.Item{it}, [][]float32{it.GTBoxes}, rngsFor(1, 1))
 	if err != nil {
 		t.Fatal(err)
@@ -328,7 +328,7 @@ func TestCrowdBoxesAreNotTargets(t *testing.T) {
 // RoI losses that Backward accepts.
 func TestEmptyImagesStillTrain(t *testing.T) {
 	e := newEngine()
-	d := buildTiny(t, e, configs.ModelFastRCNN, 1)
+	d := buildTiny(t, e, zoo.ModelFastRCNN, 1)
 	it := tinyItems()[0]
 	it.GTBoxes, it.GTLabels, it.GTCrowd, it.Proposals, it.ProposalScores = nil, nil, nil, nil, nil
 	losses, err := d.Losses(batch.Collate(e, []*batch.Item{it}, 32), rngsFor(1, 1))
@@ -384,7 +384,7 @@ func TestLegacyPlusOne(t *testing.T) {
 // differences on the classifier's and regressor's weights.
 func TestRoIHeadLossGradient(t *testing.T) {
 	e := newEngine()
-	d := buildTiny(t, e, configs.ModelFastRCNN, 5).(*FastRCNN)
+	d := buildTiny(t, e, zoo.ModelFastRCNN, 5).(*FastRCNN)
 	nn.SetTraining(d, false) // deterministic: BN on running statistics
 	items := tinyItems()
 	lossAt := func() float64 {
@@ -431,7 +431,7 @@ func TestRoIHeadLossGradient(t *testing.T) {
 // number of sampled RoIs (MMDetection's avg_factor), for one image.
 func TestRoIHeadLossValues(t *testing.T) {
 	e := newEngine()
-	d := buildTiny(t, e, configs.ModelFastRCNN, 6).(*FastRCNN)
+	d := buildTiny(t, e, zoo.ModelFastRCNN, 6).(*FastRCNN)
 	nn.SetTraining(d, false)
 	items := tinyItems()[:1]
 	b := batch.Collate(e, items, 32)
@@ -493,7 +493,7 @@ func TestRoIHeadLossValues(t *testing.T) {
 // the positives summed and divided by the number of sampled anchors.
 func TestRPNLossValues(t *testing.T) {
 	e := newEngine()
-	d := buildTiny(t, e, configs.ModelRPN, 6).(*RPN)
+	d := buildTiny(t, e, zoo.ModelRPN, 6).(*RPN)
 	nn.SetTraining(d, false)
 	items := tinyItems()[:1]
 	b := batch.Collate(e, items, 32)
@@ -554,7 +554,7 @@ func TestRPNLossValues(t *testing.T) {
 // what the CPU device does: same kernels, same order, same bits.
 func TestOnAnotherDevice(t *testing.T) {
 	for _, typ := range allTypes {
-		run := func(dev tensor.Device) ([]float32, []Detections) {
+		run := func(dev tensor.Device) ([]float32, []detection.Detections) {
 			e := tensor.NewEngine(dev)
 			d := buildTiny(t, e, typ, 3)
 			losses := trainSteps(t, e, d, tinyItems(), 3, 0.02)

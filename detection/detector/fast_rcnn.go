@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/detflow/detflow/batch"
+	"github.com/detflow/detflow/detection"
 	"github.com/detflow/detflow/nn"
 	"github.com/detflow/detflow/tensor"
 )
@@ -56,7 +57,7 @@ func (d *FastRCNN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses map[string]
 }
 
 // Predict implements Detector.
-func (d *FastRCNN) Predict(b *batch.Batch) (dets []Detections, err error) {
+func (d *FastRCNN) Predict(b *batch.Batch) (dets []detection.Detections, err error) {
 	if err := checkBatch(b, nil, false); err != nil {
 		return nil, fmt.Errorf("fast r-cnn predict: %w", err)
 	}

@@ -4,9 +4,9 @@ import (
 	"math"
 	"testing"
 
-	"github.com/detflow/detflow/configs"
 	"github.com/detflow/detflow/gpu/tensordev/devtest"
 	"github.com/detflow/detflow/tensor"
+	"github.com/detflow/detflow/zoo"
 )
 
 // TestGPUDetectorsTrackCPU is issue 9's training check: a few SGD steps of
@@ -30,7 +30,7 @@ func TestGPUDetectorsTrackCPU(t *testing.T) {
 		cpu, cuda := run(tensor.NewCPU(0)), run(dev)
 		for s := range cpu {
 			tol := 1e-4 * math.Pow(4, float64(s)) // 1e-4 at step 0, 2.6e-2 at step 4
-			if typ == configs.ModelFasterRCNN && s > 0 {
+			if typ == zoo.ModelFasterRCNN && s > 0 {
 				tol = max(tol, 1e-2)
 			}
 			if d := math.Abs(float64(cpu[s] - cuda[s])); d > tol*(1+math.Abs(float64(cpu[s]))) || math.IsNaN(float64(cuda[s])) {

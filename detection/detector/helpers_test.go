@@ -7,6 +7,7 @@ import (
 	"github.com/detflow/detflow/batch"
 	"github.com/detflow/detflow/configs"
 	"github.com/detflow/detflow/tensor"
+	"github.com/detflow/detflow/zoo"
 )
 
 // classColors are the RGB colours (normalised) of the synthetic classes.
@@ -67,9 +68,9 @@ func tinyItems() []*batch.Item {
 func tinyConfig(t testing.TB, modelType string) *configs.Config {
 	t.Helper()
 	name := map[string]string{
-		configs.ModelFastRCNN:   "fast_rcnn_tiny_synth",
-		configs.ModelRPN:        "rpn_tiny_synth",
-		configs.ModelFasterRCNN: "faster_rcnn_tiny_synth",
+		zoo.ModelFastRCNN:   "fast_rcnn_tiny_synth",
+		zoo.ModelRPN:        "rpn_tiny_synth",
+		zoo.ModelFasterRCNN: "faster_rcnn_tiny_synth",
 	}[modelType]
 	cfg, err := configs.Load(name, []string{
 		"model.backbone.base_channels=8",

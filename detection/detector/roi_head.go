@@ -257,7 +257,7 @@ func (h *RoIHead) Losses(feats []*tensor.Tensor, items []*batch.Item, proposals 
 
 // Predict classifies and refines each image's proposals and returns its
 // detections in original image pixels. Run it with grad mode off.
-func (h *RoIHead) Predict(feats []*tensor.Tensor, items []*batch.Item, proposals [][]float32) ([]Detections, error) {
+func (h *RoIHead) Predict(feats []*tensor.Tensor, items []*batch.Item, proposals [][]float32) ([]detection.Detections, error) {
 	if len(proposals) != len(items) {
 		return nil, fmt.Errorf("roi head: %d proposal sets for %d images", len(proposals), len(items))
 	}
@@ -268,7 +268,7 @@ func (h *RoIHead) Predict(feats []*tensor.Tensor, items []*batch.Item, proposals
 			rois = append(rois, p[4*j:4*j+4]...)
 		}
 	}
-	out := make([]Detections, len(items))
+	out := make([]detection.Detections, len(items))
 	if len(rois) == 0 {
 		return out, nil
 	}
@@ -303,7 +303,7 @@ func (h *RoIHead) Predict(feats []*tensor.Tensor, items []*batch.Item, proposals
 		}
 		boxes := h.opt.Coder.DecodeClipped(ref, deltas, it.H, it.W)
 		d := detection.CandidateNMS(boxes, scores, classes, h.opt.NMSThr, h.opt.MaxPerImg, h.opt.Legacy)
-		out[i] = toOriginal(d.Boxes, d.Scores, d.Labels, it)
+		out[i] = toOriginal(d, it)
 		return nil
 	})
 	return out, nil

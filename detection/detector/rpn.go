@@ -3,6 +3,7 @@ package detector
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/detflow/detflow/batch"
 	"github.com/detflow/detflow/configs"
@@ -43,29 +44,38 @@ func (d *RPN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses map[string]*tens
 }
 
 // Predict implements Detector: each image's proposals in original pixels.
-func (d *RPN) Predict(b *batch.Batch) (dets []Detections, err error) {
-	if err := checkBatch(b, nil, false); err != nil {
-		return nil, fmt.Errorf("rpn predict: %w", err)
-	}
-	err = inference(d, d.training, b.Images.Engine(), func() error {
-		_, out, err := d.rpnPass(d.RPNHead, b.Images)
-		if err != nil {
-			return err
-		}
-		props, err := d.RPNHead.Proposals(out, b.Items, d.TestProposal)
-		if err != nil {
-			return err
-		}
-		dets = make([]Detections, len(props))
-		for i, p := range props {
-			dets[i] = toOriginal(p.Boxes, p.Scores, make([]int, len(p.Scores)), b.Items[i])
-		}
-		return nil
-	})
+func (d *RPN) Predict(b *batch.Batch) ([]detection.Detections, error) {
+	dets, err := predictProposals(d, d.training, &d.body, d.RPNHead, d.TestProposal, b)
 	if err != nil {
 		return nil, fmt.Errorf("rpn predict: %w", err)
 	}
 	return dets, nil
+}
+
+// predictProposals runs the backbone, neck and RPN head of m in inference
+// mode and returns each image's proposals (label 0, score = objectness) in
+// original pixels.
+func predictProposals(m Detector, training bool, body *body, head *RPNHead, cfg detection.ProposalConfig, b *batch.Batch) (dets []detection.Detections, err error) {
+	if err := checkBatch(b, nil, false); err != nil {
+		return nil, err
+	}
+	err = inference(m, training, b.Images.Engine(), func() error {
+		_, out, err := body.rpnPass(head, b.Images)
+		if err != nil {
+			return err
+		}
+		props, err := head.Proposals(out, b.Items, cfg)
+		if err != nil {
+			return err
+		}
+		dets = make([]detection.Detections, len(props))
+		for i, p := range props {
+			d := detection.Detections{Boxes: slices.Clone(p.Boxes), Scores: slices.Clone(p.Scores), Labels: make([]int32, len(p.Scores))}
+			dets[i] = toOriginal(d, b.Items[i])
+		}
+		return nil
+	})
+	return dets, err
 }
 
 // FasterRCNN is an RPN whose proposals feed a RoI head, trained jointly.
@@ -124,8 +134,18 @@ func (d *FasterRCNN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses map[strin
 	return map[string]*tensor.Tensor{"loss_rpn_cls": rpnCls, "loss_rpn_bbox": rpnReg, "loss_cls": cls, "loss_bbox": reg}, nil
 }
 
+// PredictProposals returns the RPN's proposals for each image in original
+// pixels, as an RPN's Predict does: the evaluate stage's "proposal" type.
+func (d *FasterRCNN) PredictProposals(b *batch.Batch) ([]detection.Detections, error) {
+	dets, err := predictProposals(d, d.training, &d.body, d.RPNHead, d.TestProposal, b)
+	if err != nil {
+		return nil, fmt.Errorf("faster r-cnn proposals: %w", err)
+	}
+	return dets, nil
+}
+
 // Predict implements Detector.
-func (d *FasterRCNN) Predict(b *batch.Batch) (dets []Detections, err error) {
+func (d *FasterRCNN) Predict(b *batch.Batch) (dets []detection.Detections, err error) {
 	if err := checkBatch(b, nil, false); err != nil {
 		return nil, fmt.Errorf("faster r-cnn predict: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/detflow/detflow/configs"
 	"github.com/detflow/detflow/nn"
+	"github.com/detflow/detflow/zoo"
 )
 
 // TestLoadDetectronBackbone loads a tiny Detectron-style R-50.pkl into a
@@ -75,7 +76,7 @@ func TestBuildRejectsBadConfigs(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := tinyConfig(t, configs.ModelFastRCNN)
+			cfg := tinyConfig(t, zoo.ModelFastRCNN)
 			tc.mutate(cfg)
 			if _, err := Build(newEngine(), cfg, rand.New(rand.NewPCG(1, 1))); err == nil {
 				t.Fatal("built a detector from a bad config")
@@ -89,7 +90,7 @@ func TestBuildRejectsBadConfigs(t *testing.T) {
 // backbone and checks a value.
 func TestLoadBackboneFromDetectorCheckpoint(t *testing.T) {
 	cfg := tvConfig(t)
-	cfg.Model.Type = configs.ModelFastRCNN
+	cfg.Model.Type = zoo.ModelFastRCNN
 	d, err := Build(newEngine(), cfg, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		t.Fatal(err)

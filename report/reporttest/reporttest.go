@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/detflow/detflow/configs"
-	"github.com/detflow/detflow/pipelines"
+	"github.com/detflow/detflow/rundir"
 	"github.com/detflow/detflow/schemas"
 	"github.com/detflow/detflow/storage"
 )
@@ -46,7 +46,7 @@ type Stage struct {
 // WriteRun writes r below workdir as the orchestrator would publish it.
 func WriteRun(t testing.TB, fsys *storage.FS, workdir string, r Run) {
 	t.Helper()
-	dir := pipelines.RunDir(workdir, r.Name)
+	dir := storage.Join(workdir, r.Name)
 	cfg, err := configs.Load(r.Config, r.Sets)
 	if err != nil {
 		t.Fatalf("load config %s: %v", r.Config, err)
@@ -56,20 +56,20 @@ func WriteRun(t testing.TB, fsys *storage.FS, workdir string, r Run) {
 		t.Fatal(err)
 	}
 	mustWrite(t, fsys, storage.Join(dir, "config.yaml"), y)
-	info := pipelines.RunInfo{
+	info := rundir.Info{
 		Run: r.Name, Pipeline: r.Pipeline, Config: cfg.Name,
 		Created: Epoch, Updated: Epoch.Add(time.Duration(len(r.Stages)) * time.Minute),
 		Command: []string{"pipeline", "run", r.Pipeline, "--run", r.Name},
-		Detflow: "test", Stages: map[string]pipelines.RunStages{},
+		Detflow: "test", Stages: map[string]rundir.StageRecord{},
 	}
 	for i, st := range r.Stages {
 		m := writeStage(t, fsys, storage.Join(dir, st.Name), st, Epoch.Add(time.Duration(i)*time.Minute))
-		info.Stages[st.Name] = pipelines.RunStages{Finished: m.Finished, Seconds: m.Seconds, Digest: m.Digest}
+		info.Stages[st.Name] = rundir.StageRecord{Finished: m.Finished, Seconds: m.Seconds, Digest: m.Digest}
 	}
 	mustWriteJSON(t, fsys, storage.Join(dir, "run.json"), info)
 }
 
-func writeStage(t testing.TB, fsys *storage.FS, dir string, st Stage, started time.Time) pipelines.Manifest {
+func writeStage(t testing.TB, fsys *storage.FS, dir string, st Stage, started time.Time) rundir.Manifest {
 	t.Helper()
 	ctx := context.Background()
 	files := map[string][]byte{}
@@ -87,7 +87,7 @@ func writeStage(t testing.TB, fsys *storage.FS, dir string, st Stage, started ti
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	m := pipelines.Manifest{
+	m := rundir.Manifest{
 		Stage: st.Name, Version: 1, Fingerprint: fmt.Sprintf("%064x", len(names)),
 		Config: map[string]string{}, Inputs: map[string]string{},
 		Started: started, Finished: started.Add(30 * time.Second), Seconds: 30, Detflow: "test",
@@ -97,10 +97,10 @@ func writeStage(t testing.TB, fsys *storage.FS, dir string, st Stage, started ti
 		if err != nil {
 			t.Fatal(err)
 		}
-		m.Outputs = append(m.Outputs, pipelines.Output{Path: name, Size: d.Size, SHA256: d.SHA256})
+		m.Outputs = append(m.Outputs, rundir.Output{Path: name, Size: d.Size, SHA256: d.SHA256})
 	}
 	m.Digest = fmt.Sprintf("%064x", len(m.Outputs)+1)
-	mustWriteJSON(t, fsys, storage.Join(dir, pipelines.ManifestName), m)
+	mustWriteJSON(t, fsys, storage.Join(dir, rundir.ManifestName), m)
 	return m
 }
 

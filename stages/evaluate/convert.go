@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/detflow/detflow/coco"
+	"github.com/detflow/detflow/detection"
 	"github.com/detflow/detflow/schemas"
 	"github.com/detflow/detflow/stages/records"
 )
@@ -19,15 +20,19 @@ func labelCategories(ix *records.Index) map[int32]int64 {
 	return m
 }
 
-// convert turns one image's predictions into COCO detections and table
-// rows: labels to category ids, xyxy to xywh. Each detection's ID is its
-// 1-based position in the image's list, which is the order the results
-// file keeps within the image: COCOeval breaks score ties by file order,
-// and only the order within an image matters, so evaluating these
-// detections here gives what evaluating the written file gives.
-func convert(imageID int64, d *Detections, kind string, cats map[int32]int64) ([]coco.Detection, []schemas.Detection, error) {
-	if err := d.check(); err != nil {
+// convert turns one image's predictions into detections table rows and
+// the COCO detections evaluated from them: labels to category ids, xyxy to
+// xywh. Each detection's ID is its 1-based position in the image's list,
+// which is the order the results file keeps within the image: COCOeval
+// breaks score ties by file order, and only the order within an image
+// matters, so evaluating these detections here gives what evaluating the
+// written file gives.
+func convert(imageID int64, d *detection.Detections, kind string, cats map[int32]int64) ([]coco.Detection, []schemas.Detection, error) {
+	if err := d.Check(); err != nil {
 		return nil, nil, err
+	}
+	if d.Masks != nil {
+		return nil, nil, fmt.Errorf("the model returned instance masks, which the detections table and results files do not carry yet")
 	}
 	n := d.Len()
 	dets := make([]coco.Detection, n)
@@ -49,9 +54,8 @@ func convert(imageID int64, d *Detections, kind string, cats map[int32]int64) ([
 		if !finite32(x, y, w, h, s) || w < 0 || h < 0 {
 			return nil, nil, fmt.Errorf("box %d: xyxy %v score %v is not a finite box with x2 >= x1 and y2 >= y1", i, b, s)
 		}
-		box := coco.Box{float64(x), float64(y), float64(w), float64(h)}
-		dets[i] = coco.Detection{ID: int64(i + 1), ImageID: imageID, CategoryID: cat, BBox: box, Score: float64(s), Area: box.Area()}
 		rows[i] = schemas.Detection{ImageID: imageID, CategoryID: cat, Label: label, Score: s, X: x, Y: y, W: w, H: h, IoUType: kind}
+		dets[i] = detectionOf(rows[i], int64(i+1))
 	}
 	return dets, rows, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/detflow/detflow/batch"
 	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/detection"
 	"github.com/detflow/detflow/stages"
 	"github.com/detflow/detflow/stages/dataset"
 	"github.com/detflow/detflow/stages/records"
@@ -134,11 +135,11 @@ func loadUnregistered(ctx context.Context, cfg *configs.Config, e *tensor.Engine
 // deterministically.
 type fakeModel struct{ jitter bool }
 
-func (m fakeModel) Predict(b *batch.Batch) ([]Detections, error) {
+func (m fakeModel) Predict(b *batch.Batch) ([]detection.Detections, error) {
 	if b.Images.Shape()[0] != len(b.Items) {
 		return nil, fmt.Errorf("batch of %d images for %d items", b.Images.Shape()[0], len(b.Items))
 	}
-	out := make([]Detections, len(b.Items))
+	out := make([]detection.Detections, len(b.Items))
 	for i, it := range b.Items {
 		d := &out[i]
 		for j := range it.GTLabels {
@@ -174,7 +175,7 @@ func loadTwoStageModel(ctx context.Context, cfg *configs.Config, e *tensor.Engin
 // truth (class-agnostic, no labels), as a Faster R-CNN's RPN would.
 type twoStageModel struct{ fakeModel }
 
-func (m twoStageModel) PredictProposals(b *batch.Batch) ([]Detections, error) {
+func (m twoStageModel) PredictProposals(b *batch.Batch) ([]detection.Detections, error) {
 	out, err := fakeModel{}.Predict(b)
 	for i := range out {
 		out[i].Labels = nil

@@ -12,10 +12,12 @@ import (
 	"github.com/detflow/detflow/batch"
 	"github.com/detflow/detflow/coco"
 	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/detection"
 	"github.com/detflow/detflow/schemas"
 	"github.com/detflow/detflow/stages/records"
 	"github.com/detflow/detflow/storage"
 	"github.com/detflow/detflow/tensor"
+	"github.com/detflow/detflow/zoo"
 )
 
 func init() {
@@ -183,13 +185,13 @@ func (f *inferShardFn) runBatch(ctx context.Context, items []*batch.Item, start 
 
 // predictAll runs the model for every iou type under no-grad and frees
 // the batch's tensors afterwards; predictions are host slices.
-func (f *inferShardFn) predictAll(items []*batch.Item) (map[string][]Detections, error) {
+func (f *inferShardFn) predictAll(items []*batch.Item) (map[string][]detection.Detections, error) {
 	mark := f.engine.Mark()
 	defer f.engine.Release(mark)
 	prev := f.engine.SetGradEnabled(false)
 	defer f.engine.SetGradEnabled(prev)
 	b := batch.Collate(f.engine, items, f.data.SizeDivisor)
-	perKind := map[string][]Detections{}
+	perKind := map[string][]detection.Detections{}
 	for _, kind := range f.Kinds {
 		preds, err := f.predict(kind, b)
 		if err != nil {
@@ -206,8 +208,8 @@ func (f *inferShardFn) predictAll(items []*batch.Item) (map[string][]Detections,
 // predict runs the model's output for an iou type: its detections, or for
 // "proposal" the proposals of a two-stage model (an RPN's detections are
 // its proposals).
-func (f *inferShardFn) predict(kind string, b *batch.Batch) ([]Detections, error) {
-	if kind == coco.KindProposal && f.Config.Model.Type != configs.ModelRPN {
+func (f *inferShardFn) predict(kind string, b *batch.Batch) ([]detection.Detections, error) {
+	if kind == coco.KindProposal && f.Config.Model.Type != zoo.ModelRPN {
 		pm, ok := f.model.(ProposalModel)
 		if !ok {
 			return nil, fmt.Errorf("iou type %q: the %s model does not return proposals (no PredictProposals)", kind, f.Config.Model.Type)

@@ -11,38 +11,15 @@ import (
 
 	"github.com/detflow/detflow/batch"
 	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/detection"
 	"github.com/detflow/detflow/tensor"
 )
 
-// Detections are one image's predictions. Boxes are xyxy in pixels of the
-// original image (the model undoes the resize), four values per box;
-// Scores and Labels have one value per box. Labels are the contiguous
-// classes 0..K-1 of the records index; a class-agnostic model (an RPN) may
-// leave Labels nil.
-type Detections struct {
-	Boxes  []float32
-	Scores []float32
-	Labels []int32
-}
-
-// Len is the number of boxes.
-func (d *Detections) Len() int { return len(d.Scores) }
-
-// check reports predictions whose lists do not line up.
-func (d *Detections) check() error {
-	if len(d.Boxes) != 4*len(d.Scores) {
-		return fmt.Errorf("%d box coordinates for %d scores, want 4 per score", len(d.Boxes), len(d.Scores))
-	}
-	if d.Labels != nil && len(d.Labels) != len(d.Scores) {
-		return fmt.Errorf("%d labels for %d scores", len(d.Labels), len(d.Scores))
-	}
-	return nil
-}
-
 // Model is a trained detector ready for inference. Predict runs without
-// recording gradients and returns one Detections per image of b, in order.
+// recording gradients and returns one detection.Detections per image of b,
+// in order, boxes in original image pixels.
 type Model interface {
-	Predict(b *batch.Batch) ([]Detections, error)
+	Predict(b *batch.Batch) ([]detection.Detections, error)
 }
 
 // ProposalModel is a two-stage detector that can also return its first
@@ -50,7 +27,7 @@ type Model interface {
 // when the model is not itself an RPN.
 type ProposalModel interface {
 	Model
-	PredictProposals(b *batch.Batch) ([]Detections, error)
+	PredictProposals(b *batch.Batch) ([]detection.Detections, error)
 }
 
 // Loader builds the model of cfg on engine e with the weights of a local

@@ -25,6 +25,7 @@ import (
 
 	"github.com/detflow/detflow/configs"
 	"github.com/detflow/detflow/tensor"
+	"github.com/detflow/detflow/zoo"
 )
 
 // The test binary doubles as the off-process helpers: with roleEnv set,
@@ -199,7 +200,7 @@ func TestOffProcessMatchesInProcess(t *testing.T) {
 		t.Skip("starts helper processes")
 	}
 	f := localFixture(t)
-	inProcess := metricValues(t, f, run(t, f, loadJitteredModel, configs.Default), configs.PipelineFastRCNN)
+	inProcess := metricValues(t, f, run(t, f, loadJitteredModel, configs.Default), zoo.PipelineFastRCNN)
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -253,7 +254,7 @@ func checkOffProcess(t *testing.T, f *fixture, self, envType, envConfig string, 
 	if err := (Stage{Load: loadOffProcessModel}).Run(context.Background(), env); err != nil {
 		t.Fatal(err)
 	}
-	offProcess := metricValues(t, f, out, configs.PipelineFastRCNN)
+	offProcess := metricValues(t, f, out, zoo.PipelineFastRCNN)
 	for kind, in := range inProcess {
 		for name, v := range in {
 			if name == "inference_images_per_s" {

@@ -18,6 +18,7 @@ import (
 	"github.com/detflow/detflow/stages/records"
 	"github.com/detflow/detflow/storage"
 	"github.com/detflow/detflow/tensor"
+	"github.com/detflow/detflow/zoo"
 )
 
 // shared is the local fixture every in-process test reads; it is built
@@ -192,7 +193,7 @@ func checkDetectionsTable(t *testing.T, f *fixture, out, kind string, dets []coc
 func TestGroundTruthDetectionsScoreOne(t *testing.T) {
 	f := localFixture(t)
 	out := run(t, f, loadGroundTruthModel, configs.Default)
-	m := metricValues(t, f, out, configs.PipelineFastRCNN)["bbox"]
+	m := metricValues(t, f, out, zoo.PipelineFastRCNN)["bbox"]
 	// COCOeval's precision is tp/(tp+fp+eps), so a perfect score can be
 	// 1 - 2.2e-16; reevaluate checks the exact bits against the file.
 	one := func(v float64) bool { return math.Abs(v-1) < 1e-12 }
@@ -245,7 +246,7 @@ func loadGT(t *testing.T, f *fixture) *coco.Dataset {
 func TestJitteredDetectionsMatchTheResultsFile(t *testing.T) {
 	f := localFixture(t)
 	out := run(t, f, loadJitteredModel, configs.Default, "evaluate.batch=3")
-	m := metricValues(t, f, out, configs.PipelineFastRCNN)["bbox"]
+	m := metricValues(t, f, out, zoo.PipelineFastRCNN)["bbox"]
 	if v := m["bbox_mAP"]; !(v > 0 && v < 1) {
 		t.Errorf("jittered detections: mAP %v, want within (0, 1)", v)
 	}
@@ -256,7 +257,7 @@ func TestJitteredDetectionsMatchTheResultsFile(t *testing.T) {
 func TestProposalRecall(t *testing.T) {
 	f := localFixture(t)
 	out := run(t, f, loadGroundTruthModel, "rpn_tiny_synth")
-	m := metricValues(t, f, out, configs.PipelineRPN)
+	m := metricValues(t, f, out, zoo.PipelineRPN)
 	if len(m["bbox"]) != 0 {
 		t.Errorf("rpn pipeline wrote bbox metrics: %v", m["bbox"])
 	}
@@ -273,7 +274,7 @@ func TestTwoStageModelEvaluatesDetectionsAndProposals(t *testing.T) {
 	f := localFixture(t)
 	sets := []string{"evaluate.iou_types=[bbox, proposal]"}
 	out := run(t, f, loadTwoStageModel, "faster_rcnn_tiny_synth", sets...)
-	m := metricValues(t, f, out, configs.PipelineFasterRCNN)
+	m := metricValues(t, f, out, zoo.PipelineFasterRCNN)
 	if v := m["bbox"]["bbox_mAP"]; !(v > 0 && v < 1) {
 		t.Errorf("bbox_mAP %v, want the jittered detections' score in (0, 1)", v)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/detflow/detflow/coco"
+	"github.com/detflow/detflow/detection"
 )
 
 // BenchmarkImageOverhead measures what a worker adds per image besides the
@@ -32,7 +33,7 @@ func BenchmarkImageOverhead(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var d Detections
+	var d detection.Detections
 	for i := range 100 {
 		x, y := rng.Float32()*560, rng.Float32()*400
 		d.Boxes = append(d.Boxes, x, y, x+10+rng.Float32()*70, y+10+rng.Float32()*70)

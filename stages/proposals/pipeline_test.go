@@ -15,8 +15,7 @@ import (
 )
 
 // TestStageUnderOrchestrator runs dataset and proposals through the
-// orchestrator, as `pipeline run` will once proposals.Stage replaces the
-// NotBuilt entry: outputs are published with a manifest, and a second run
+// orchestrator: outputs are published with a manifest, and a second run
 // skips the stage.
 func TestStageUnderOrchestrator(t *testing.T) {
 	ctx := context.Background()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/detflow/detflow/batch"
 	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/detection"
 	"github.com/detflow/detflow/detection/detector"
 	"github.com/detflow/detflow/schemas"
 	"github.com/detflow/detflow/storage"
@@ -139,7 +140,7 @@ func (f *rpnPartFn) runBatch(ctx context.Context, part partSpec, imgs []imageRef
 	return rows, nil
 }
 
-func (f *rpnPartFn) predict(items []*batch.Item) ([]detector.Detections, error) {
+func (f *rpnPartFn) predict(items []*batch.Item) ([]detection.Detections, error) {
 	mark := f.engine.Mark()
 	defer f.engine.Release(mark)
 	prev := f.engine.SetGradEnabled(false)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/detflow/detflow/configs"
 	"github.com/detflow/detflow/pipelines"
+	"github.com/detflow/detflow/rundir"
 	"github.com/detflow/detflow/schemas"
 	"github.com/detflow/detflow/storage"
 )
@@ -65,11 +66,11 @@ func TestRPNRunFeedsFastRCNN(t *testing.T) {
 		set.Close()
 	}
 	// The stage records which checkpoint it ran: the rpn run's latest.
-	b, err := fsys.ReadFile(ctx, filepath.Join(frcnn, "proposals", pipelines.ManifestName))
+	b, err := fsys.ReadFile(ctx, filepath.Join(frcnn, "proposals", rundir.ManifestName))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m pipelines.Manifest
+	var m rundir.Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}

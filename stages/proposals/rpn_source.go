@@ -13,6 +13,7 @@ import (
 	"github.com/detflow/detflow/nn"
 	"github.com/detflow/detflow/storage"
 	"github.com/detflow/detflow/tensor"
+	"github.com/detflow/detflow/zoo"
 )
 
 // Layout of an rpn pipeline run, as the orchestrator and the train stage
@@ -75,9 +76,9 @@ func resolveRPN(ctx context.Context, fsys *storage.FS, value string) (*rpnSource
 	if err != nil {
 		return nil, fmt.Errorf("%s %q: %w", key, value, err)
 	}
-	if cfg.Model.Type != configs.ModelRPN {
+	if cfg.Model.Type != zoo.ModelRPN {
 		return nil, fmt.Errorf("%s %q: %s is the config of a %q model (model.type), not an %q: name an rpn pipeline run or one of its checkpoints",
-			key, value, cfgPath, cfg.Model.Type, configs.ModelRPN)
+			key, value, cfgPath, cfg.Model.Type, zoo.ModelRPN)
 	}
 	return &rpnSource{Checkpoint: ckpt, ConfigPath: cfgPath, Config: cfg}, nil
 }

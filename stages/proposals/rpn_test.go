@@ -16,6 +16,7 @@ import (
 	"github.com/detflow/detflow/schemas"
 	"github.com/detflow/detflow/storage"
 	"github.com/detflow/detflow/tensor"
+	"github.com/detflow/detflow/zoo"
 )
 
 // fakeRun writes what an rpn pipeline run leaves behind: <dir>/config.yaml
@@ -152,7 +153,7 @@ func TestResolveRPN(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if src.Checkpoint != tt.ckpt || src.ConfigPath != tt.config || src.Config.Model.Type != configs.ModelRPN {
+			if src.Checkpoint != tt.ckpt || src.ConfigPath != tt.config || src.Config.Model.Type != zoo.ModelRPN {
 				t.Errorf("got checkpoint %s config %s (%s), want %s and %s", src.Checkpoint, src.ConfigPath, src.Config.Model.Type, tt.ckpt, tt.config)
 			}
 		})

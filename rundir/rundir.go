@@ -1,0 +1,105 @@
+// Package rundir holds the types of a run folder as the orchestrator writes
+// it and the readers (report, query, the CLI's status) read it:
+//
+//	runs/<run>/run.json              Info
+//	runs/<run>/config.yaml           the resolved config
+//	runs/<run>/<stage>/_MANIFEST.json Manifest, written last
+//
+// It is a leaf: reading a run folder links neither Beam, the detector nor
+// the GPU backend.
+package rundir
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/detflow/detflow/storage"
+)
+
+// ManifestName is the file that marks a stage's outputs as complete. It is
+// always written last, so its presence means every output it lists is there.
+const ManifestName = "_MANIFEST.json"
+
+// InfoName is the run's description, in the run folder.
+const InfoName = "run.json"
+
+// ConfigName is the run's resolved config, in the run folder.
+const ConfigName = "config.yaml"
+
+// Manifest records what a published stage was computed from and what it wrote.
+type Manifest struct {
+	Stage       string            `json:"stage"`
+	Version     int               `json:"version"`
+	Fingerprint string            `json:"fingerprint"`
+	Config      map[string]string `json:"config"` // the config keys the stage read
+	Inputs      map[string]string `json:"inputs"` // upstream stage -> its outputs digest
+	Outputs     []Output          `json:"outputs"`
+	Digest      string            `json:"digest"` // of Outputs: what downstream stages fingerprint
+	Started     time.Time         `json:"started"`
+	Finished    time.Time         `json:"finished"`
+	Seconds     float64           `json:"seconds"`
+	Detflow     string            `json:"detflow_version"`
+	Info        map[string]any    `json:"info,omitempty"` // what the stage recorded (stages.Env.Info)
+}
+
+// Output is one published file, relative to the stage folder.
+type Output struct {
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// Info is runs/<run>/run.json: what the run is and where each stage stands.
+type Info struct {
+	Run      string                 `json:"run"`
+	Pipeline string                 `json:"pipeline"`
+	Config   string                 `json:"config"`
+	Created  time.Time              `json:"created"`
+	Updated  time.Time              `json:"updated"`
+	Command  []string               `json:"command"`
+	Detflow  string                 `json:"detflow_version"`
+	Stages   map[string]StageRecord `json:"stages"`
+}
+
+// StageRecord records a stage's last successful run.
+type StageRecord struct {
+	Finished time.Time `json:"finished"`
+	Seconds  float64   `json:"seconds"`
+	Digest   string    `json:"digest"`
+}
+
+// ReadInfo reads a run's run.json.
+func ReadInfo(ctx context.Context, fsys *storage.FS, runDir string) (*Info, error) {
+	p := storage.Join(runDir, InfoName)
+	b, err := fsys.ReadFile(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("read run info: %w", err)
+	}
+	var ri Info
+	if err := json.Unmarshal(b, &ri); err != nil {
+		return nil, fmt.Errorf("read run info %s: %w", p, err)
+	}
+	return &ri, nil
+}
+
+// ReadManifest reads a stage folder's manifest; (nil, nil) when there is
+// none.
+func ReadManifest(ctx context.Context, fsys *storage.FS, stageDir string) (*Manifest, error) {
+	p := storage.Join(stageDir, ManifestName)
+	b, err := fsys.ReadFile(ctx, p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("read manifest %s: %w", p, err)
+	}
+	return &m, nil
+}

@@ -1,0 +1,183 @@
+// Package zoo is the one registry of detflow's pipelines and model types:
+// each pipeline is declared here once, with its stages, the model type it
+// trains, its default config, the embedded configs that reproduce
+// MMDetection's model-zoo rows, the evaluation types it accepts and its
+// model-zoo table. Config validation, the CLI's help, `pipeline zoo`, the
+// orchestrator and the detector builder all read this registry.
+//
+// Adding a detector family is one Model and one Pipeline entry below plus
+// its config files (and, in detection/detector, its builder); the
+// consistency tests in configs, pipelines and detection/detector fail until
+// every part is there.
+//
+// The package is a leaf: it holds names and tables, no code that runs a
+// stage, so readers of run folders (report, query) can use it without
+// linking Beam or the detector.
+package zoo
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Pipeline names: the values of the config's pipeline key and of
+// `pipeline run NAME`.
+const (
+	PipelineFastRCNN   = "fast_rcnn_with_proposals"
+	PipelineRPN        = "rpn"
+	PipelineFasterRCNN = "faster_rcnn"
+)
+
+// Model types: the values of model.type.
+const (
+	ModelRPN        = "RPN"
+	ModelFastRCNN   = "FastRCNN"
+	ModelFasterRCNN = "FasterRCNN"
+)
+
+// Stage names, in the order a pipeline may run them.
+const (
+	StageDataset   = "dataset"
+	StageProposals = "proposals"
+	StageRecords   = "records"
+	StageTrain     = "train"
+	StageEvaluate  = "evaluate"
+)
+
+// Evaluation types: the values of evaluate.iou_types.
+const (
+	EvalBBox     = "bbox"
+	EvalProposal = "proposal"
+)
+
+// Pipeline declares one named pipeline.
+type Pipeline struct {
+	Name string
+	Doc  string // one line, for the CLI's help and `pipeline stages`
+	// Model is the model type it trains: its config's model.type.
+	Model string
+	// Stages are the stage names in execution order.
+	Stages []string
+	// Config is the embedded config `pipeline run NAME` uses when given
+	// none: small, on the synthetic data, trained on CPU in minutes.
+	Config string
+	// Zoo are the embedded configs of MMDetection's model-zoo rows.
+	Zoo []string
+	// Evals are the evaluate.iou_types the pipeline accepts; the first is
+	// the default.
+	Evals []string
+}
+
+// Has reports whether the pipeline runs the named stage.
+func (p Pipeline) Has(stage string) bool { return slices.Contains(p.Stages, stage) }
+
+// Model declares one model type.
+type Model struct {
+	Type string
+	// Title is the model zoo's section title, e.g. "Fast R-CNN".
+	Title string
+	// RPNHead and RoIHead say which heads the model has; configs
+	// validates model.rpn_head and model.roi_head for the heads it has.
+	RPNHead, RoIHead bool
+	// Figures are the model-zoo table's accuracy columns after the
+	// columns every table has (memory, train time, inference speed).
+	Figures []Column
+}
+
+// Column is one figure column of a model-zoo table.
+type Column struct {
+	Title    string  // "box AP"
+	Metric   string  // the metrics table's name: "bbox_mAP"
+	Scale    float64 // printed value = metric value * Scale
+	Decimals int
+}
+
+var (
+	boxAP  = Column{Title: "box AP", Metric: "bbox_mAP", Scale: 100, Decimals: 1}
+	ar1000 = Column{Title: "AR1000", Metric: "AR@1000", Scale: 100, Decimals: 1}
+)
+
+// models are the model types in the order of MMDetection's MODEL_ZOO.md
+// sections.
+var models = []Model{
+	{Type: ModelRPN, Title: "RPN", RPNHead: true, Figures: []Column{ar1000}},
+	{Type: ModelFasterRCNN, Title: "Faster R-CNN", RPNHead: true, RoIHead: true, Figures: []Column{boxAP}},
+	{Type: ModelFastRCNN, Title: "Fast R-CNN", RoIHead: true, Figures: []Column{boxAP}},
+}
+
+// pipelines are detflow's pipelines, the default first.
+var pipelines = []Pipeline{
+	{
+		Name:   PipelineFastRCNN,
+		Doc:    "Fast R-CNN trained on precomputed proposals",
+		Model:  ModelFastRCNN,
+		Stages: []string{StageDataset, StageProposals, StageRecords, StageTrain, StageEvaluate},
+		Config: "fast_rcnn_tiny_synth",
+		Zoo:    []string{"fast_rcnn_r50_caffe_fpn_1x_coco", "fast_rcnn_r50_fpn_1x_coco", "fast_rcnn_r50_fpn_2x_coco"},
+		Evals:  []string{EvalBBox},
+	},
+	{
+		Name:   PipelineRPN,
+		Doc:    "Region Proposal Network: train, evaluate proposal recall (AR); its checkpoint feeds proposals.method=rpn",
+		Model:  ModelRPN,
+		Stages: []string{StageDataset, StageRecords, StageTrain, StageEvaluate},
+		Config: "rpn_tiny_synth",
+		Zoo:    []string{"rpn_r50_caffe_fpn_1x_coco", "rpn_r50_fpn_1x_coco", "rpn_r50_fpn_2x_coco"},
+		Evals:  []string{EvalProposal},
+	},
+	{
+		Name:   PipelineFasterRCNN,
+		Doc:    "Faster R-CNN (RPN and RoI heads trained jointly)",
+		Model:  ModelFasterRCNN,
+		Stages: []string{StageDataset, StageRecords, StageTrain, StageEvaluate},
+		Config: "faster_rcnn_tiny_synth",
+		Zoo:    []string{"faster_rcnn_r50_caffe_fpn_1x_coco", "faster_rcnn_r50_fpn_1x_coco", "faster_rcnn_r50_fpn_2x_coco"},
+		Evals:  []string{EvalBBox, EvalProposal},
+	},
+}
+
+// Pipelines returns every pipeline, the default first.
+func Pipelines() []Pipeline { return slices.Clone(pipelines) }
+
+// PipelineNames lists the pipeline names, sorted.
+func PipelineNames() []string {
+	names := make([]string, len(pipelines))
+	for i, p := range pipelines {
+		names[i] = p.Name
+	}
+	slices.Sort(names)
+	return names
+}
+
+// LookupPipeline finds a pipeline by name, or says which exist.
+func LookupPipeline(name string) (Pipeline, error) {
+	for _, p := range pipelines {
+		if p.Name == name {
+			return p, nil
+		}
+	}
+	return Pipeline{}, fmt.Errorf("unknown pipeline %q (pipelines: %s)", name, strings.Join(PipelineNames(), ", "))
+}
+
+// Models returns every model type in the model zoo's section order.
+func Models() []Model { return slices.Clone(models) }
+
+// ModelTypes lists the model types in the model zoo's section order.
+func ModelTypes() []string {
+	types := make([]string, len(models))
+	for i, m := range models {
+		types[i] = m.Type
+	}
+	return types
+}
+
+// LookupModel finds a model type.
+func LookupModel(typ string) (Model, bool) {
+	for _, m := range models {
+		if m.Type == typ {
+			return m, true
+		}
+	}
+	return Model{}, false
+}
