@@ -101,10 +101,9 @@ type ranked struct {
 func (acc *Accumulator) Accumulate(ctx context.Context) (*Result, error) {
 	p := acc.ev.params
 	K := 1
-	res := &Result{Kind: KindProposal, Params: p, CategoryIDs: []int64{-1}, CategoryNames: []string{"all"}, NumImages: acc.added}
+	res := &Result{Params: p, CategoryIDs: []int64{-1}, CategoryNames: []string{"all"}, NumImages: acc.added}
 	if p.UseCats {
 		K = len(acc.ev.catIDs)
-		res.Kind = KindBBox
 		res.CategoryIDs, res.CategoryNames = acc.ev.catIDs, acc.ev.catNames
 	}
 	T, R, A, M := len(p.IoUThresholds), len(p.RecallThresholds), len(p.AreaRanges), len(p.MaxDets)

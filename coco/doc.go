@@ -1,7 +1,7 @@
 // Package coco reads and writes COCO instances and results files and
-// evaluates detections exactly as pycocotools' COCOeval does (iouType
-// "bbox"), bit for bit, on all cores, with per-image results that separate
-// workers compute and one accumulator merges in any order.
+// evaluates detections exactly as pycocotools' COCOeval does, bit for bit,
+// on all cores, with per-image results that separate workers compute and
+// one accumulator merges in any order.
 //
 // # Box format and naming
 //
@@ -24,25 +24,36 @@
 //
 // # Entry points
 //
-//	EvaluateFiles(ctx, gt, results, kind)   files in, *Result out (what `pipeline coco-eval` runs)
-//	LoadDataset / WriteDataset              instances JSON, streamed element by element
-//	ReadResults / WriteResults              results JSON with loadRes semantics
-//	Evaluate(ctx, gt, dets, params)         in-memory evaluation on all cores
+//	EvaluateFiles(ctx, gt, results, iouType) files in, *Result out (what `pipeline coco-eval` runs)
+//	LoadDataset / WriteDataset               instances JSON, streamed element by element
+//	ReadResults / WriteResults               results JSON with loadRes semantics
+//	NewParams(iouType)                       COCOeval's defaults for an iou type
+//	Evaluate(ctx, gt, dets, params)          in-memory evaluation on all cores
 //	NewEvaluator, EvaluateImage, NewAccumulator, Add, Merge, Accumulate
-//	                                        the same, split for distributed workers
-//	Result.Summary(w), Result.Rows()        pycocotools' printout and metric rows
+//	                                         the same, split for distributed workers
+//	Result.Summary(w), Result.Rows()         pycocotools' printout and metric rows
 //
 // Detections' IDs are their 1-based rows in the results file (ReadResults
 // assigns them, as loadRes does) and break score ties; detections made in
 // memory should get the rows WriteResults will give them.
 //
-// Kinds: KindBBox ("bbox", COCOeval defaults) and KindProposal ("proposal":
-// class-agnostic recall, useCats=0, maxDets 100/300/1000, as the model zoo
-// reports for RPN; the detections' categories are ignored).
+// # IoU types
+//
+// Params.IoUType is pycocotools' iouType: BBox ("bbox", COCOeval defaults)
+// and Proposal ("proposal": bbox with useCats=0 and maxDets 100/300/1000,
+// the class-agnostic recall the model zoo reports for RPN; the detections'
+// categories are ignored). An unknown type is an error. What differs per
+// type sits in one place, IoUType.spec: the IoU of a detection and a ground
+// truth (crowd rule included), the detection area the area ranges test,
+// the default useCats and maxDets, and the metric rows. Matching,
+// accumulate and summarize are shared, so segm ("segm", RLE masks) is one
+// more spec with a mask IoU, and its rows come out as segm_mAP... from the
+// code that names bbox's.
 //
 // # Metric rows (Result.Rows)
 //
-// bbox, in COCOeval stats order, then one row per category:
+// bbox (and any detection type, prefixed by its name), in COCOeval stats
+// order, then one row per category:
 //
 //	bbox_mAP     AP @[.50:.95, all, 100]     bbox_AR_1    AR @[.50:.95, all, 1]
 //	bbox_mAP_50  AP @[.50, all, 100]         bbox_AR_10   AR @[.50:.95, all, 10]

@@ -28,7 +28,7 @@ func BenchmarkEvaluateFiles(b *testing.B) {
 			b.ResetTimer()
 			cpu := processCPUTime()
 			for b.Loop() {
-				if _, err := EvaluateFiles(context.Background(), bytes.NewReader(gt), bytes.NewReader(res), KindBBox); err != nil {
+				if _, err := EvaluateFiles(context.Background(), bytes.NewReader(gt), bytes.NewReader(res), BBox); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -41,13 +41,13 @@ func BenchmarkEvaluateFiles(b *testing.B) {
 // (pycocotools' evaluate() + accumulate()).
 func BenchmarkEvaluate(b *testing.B) {
 	for _, s := range benchSizes() {
-		for _, kind := range []string{KindBBox, KindProposal} {
+		for _, kind := range IoUTypes() {
 			b.Run(fmt.Sprintf("images=%d/%s", s.images, kind), func(b *testing.B) {
 				ds, dets, err := synthData(s)
 				if err != nil {
 					b.Fatal(err)
 				}
-				p, _ := ParamsFor(kind)
+				p := mustParams(kind)
 				b.ResetTimer()
 				for b.Loop() {
 					if _, err := Evaluate(context.Background(), ds, dets, p); err != nil {
@@ -94,7 +94,7 @@ func BenchmarkEvaluateProposals(b *testing.B) {
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := Evaluate(context.Background(), ds, dets, ProposalParams()); err != nil {
+		if _, err := Evaluate(context.Background(), ds, dets, mustParams(Proposal)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -7,12 +7,12 @@ import (
 )
 
 // EvaluateFiles loads a ground-truth instances file and a results file and
-// runs COCOeval of the given kind (KindBBox or KindProposal). Results on
+// runs COCOeval with the defaults of iou type t. Results on
 // images the ground truth does not list are rejected (as pycocotools'
 // loadRes does), and so are, for bbox, results of unknown categories
 // (pycocotools would silently drop them); the error carries the counts.
-func EvaluateFiles(ctx context.Context, gt, results io.Reader, kind string) (*Result, error) {
-	p, err := ParamsFor(kind)
+func EvaluateFiles(ctx context.Context, gt, results io.Reader, t IoUType) (*Result, error) {
+	p, err := NewParams(t)
 	if err != nil {
 		return nil, err
 	}

@@ -46,6 +46,7 @@ type gtObject struct {
 // in file order. It is read-only after NewEvaluator, so workers share it.
 type Evaluator struct {
 	params    Params
+	spec      iouSpec // params.IoUType's behaviour
 	imageIDs  []int64
 	imageRank map[int64]int
 	catIDs    []int64
@@ -54,12 +55,14 @@ type Evaluator struct {
 	gts       [][]gtObject // per image rank, stably sorted by category rank
 }
 
-// NewEvaluator prepares COCOeval over every image and category of gt.
+// NewEvaluator prepares COCOeval of p.IoUType over every image and category
+// of gt; an unknown iou type is an error.
 func NewEvaluator(gt *Dataset, p Params) (*Evaluator, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	e := &Evaluator{params: p, imageIDs: gt.ImageIDs(), catIDs: gt.CategoryIDs()}
+	spec, _ := p.IoUType.spec() // validate checked it
+	e := &Evaluator{params: p, spec: spec, imageIDs: gt.ImageIDs(), catIDs: gt.CategoryIDs()}
 	e.imageRank = make(map[int64]int, len(e.imageIDs))
 	for i, id := range e.imageIDs {
 		e.imageRank[id] = i
@@ -202,12 +205,12 @@ func (e *Evaluator) evaluateCategory(catID int64, gts []gtObject, dts []Detectio
 		ce.Scores[d] = dt.Score
 	}
 	ious := make([]float64, D*G)
-	for d, dt := range dts {
-		for g, gt := range gts {
-			ious[d*G+g] = boxIoU(dt.BBox, gt.box, gt.crowd)
-		}
+	e.spec.computeIoU(dts, gts, ious)
+	areas := make([]float64, D)
+	for d := range dts {
+		areas[d] = e.spec.dtArea(&dts[d])
 	}
-	m := matcher{thresholds: p.IoUThresholds, gts: gts, dts: dts, ious: ious,
+	m := matcher{thresholds: p.IoUThresholds, gts: gts, dtAreas: areas, ious: ious,
 		order: make([]int, 0, G), ignore: make([]bool, G), taken: make([]uint32, G)}
 	for a, rng := range p.AreaRanges {
 		ce.Positives[a] = m.match(rng, a, A, ce.Matched, ce.Ignored)
@@ -220,7 +223,7 @@ func (e *Evaluator) evaluateCategory(catID int64, gts []gtObject, dts []Detectio
 type matcher struct {
 	thresholds []float64
 	gts        []gtObject
-	dts        []Detection
+	dtAreas    []float64 // per detection, as the iou type measures it
 	ious       []float64 // [d*G+g], g in gts order
 	order      []int     // gts indexes: in-range non-crowd first, then ignored (stable)
 	ignore     []bool    // per position in order
@@ -256,8 +259,8 @@ func (m *matcher) match(rng AreaRange, a, A int, matched, ignored []uint32) int3
 		}
 	}
 	all := uint32(1)<<len(m.thresholds) - 1
-	for d, dt := range m.dts {
-		if area := dt.BBox.Area(); area < rng.Min || area > rng.Max {
+	for d, area := range m.dtAreas {
+		if area < rng.Min || area > rng.Max {
 			ignored[d*A+a] |= all &^ matched[d*A+a]
 		}
 	}
@@ -271,7 +274,7 @@ func (m *matcher) match(rng AreaRange, a, A int, matched, ignored []uint32) int3
 // matched many times.
 func (m *matcher) matchThreshold(bit uint32, thr float64, a, A int, matched, ignored []uint32) {
 	G := len(m.gts)
-	for d := range m.dts {
+	for d := range m.dtAreas {
 		best, mi := thr, -1
 		row := m.ious[d*G : d*G+G]
 		for j, g := range m.order {

@@ -11,7 +11,7 @@ func TestEvaluateCancelled(t *testing.T) {
 	ds, dets := loadCase(t, "random")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Evaluate(ctx, ds, dets, BBoxParams()); !errors.Is(err, context.Canceled) {
+	if _, err := Evaluate(ctx, ds, dets, mustParams(BBox)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Evaluate with a cancelled context = %v, want context.Canceled", err)
 	}
 }
@@ -25,9 +25,9 @@ func TestEvaluateImageRejects(t *testing.T) {
 		dets  []Detection
 		want  string
 	}{
-		{"unknown image", BBoxParams(), 999, nil, "evaluate image 999: not in the ground truth"},
-		{"other image's detection", BBoxParams(), 40, []Detection{{ID: 1, ImageID: 3, CategoryID: 1}}, "detection 1 belongs to image 3"},
-		{"unknown category", BBoxParams(), 40, []Detection{{ID: 2, ImageID: 40, CategoryID: 4}}, "detection 2 has unknown category 4"},
+		{"unknown image", mustParams(BBox), 999, nil, "evaluate image 999: not in the ground truth"},
+		{"other image's detection", mustParams(BBox), 40, []Detection{{ID: 1, ImageID: 3, CategoryID: 1}}, "detection 1 belongs to image 3"},
+		{"unknown category", mustParams(BBox), 40, []Detection{{ID: 2, ImageID: 40, CategoryID: 4}}, "detection 2 has unknown category 4"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,7 +42,7 @@ func TestEvaluateImageRejects(t *testing.T) {
 		})
 	}
 	// Without categories an unknown one is fine.
-	ev, err := NewEvaluator(ds, ProposalParams())
+	ev, err := NewEvaluator(ds, mustParams(Proposal))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,16 +61,13 @@ func TestParamsValidate(t *testing.T) {
 		func(p *Params) { p.RecallThresholds = []float64{1, 0} },
 	}
 	for i, mutate := range bad {
-		p := BBoxParams()
+		p := mustParams(BBox)
 		mutate(&p)
 		if err := p.validate(); err == nil {
 			t.Errorf("case %d: validate accepted %+v", i, p)
 		}
 	}
-	if _, err := ParamsFor("segm"); err == nil {
-		t.Error(`ParamsFor("segm") succeeded`)
-	}
-	p := BBoxParams()
+	p := mustParams(BBox)
 	if p.IoUThresholds[8] != 0.8999999999999999 || p.IoUThresholds[9] != 0.95 || p.RecallThresholds[100] != 1 {
 		t.Errorf("thresholds differ from numpy.linspace: %v", p.IoUThresholds)
 	}

@@ -16,7 +16,7 @@ func ExampleEvaluateFiles() {
 	        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [4, 4, 10, 10], "area": 100, "iscrowd": 0}],
 	        "categories": [{"id": 1, "name": "person"}]}`
 	results := `[{"image_id": 1, "category_id": 1, "bbox": [4, 4, 10, 10], "score": 0.9}]`
-	res, err := coco.EvaluateFiles(context.Background(), strings.NewReader(gt), strings.NewReader(results), coco.KindBBox)
+	res, err := coco.EvaluateFiles(context.Background(), strings.NewReader(gt), strings.NewReader(results), coco.BBox)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -63,7 +63,12 @@ func ExampleAccumulator() {
 		fmt.Println(err)
 		return
 	}
-	ev, err := coco.NewEvaluator(gt, coco.BBoxParams())
+	p, err := coco.NewParams(coco.BBox)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ev, err := coco.NewEvaluator(gt, p)
 	if err != nil {
 		fmt.Println(err)
 		return

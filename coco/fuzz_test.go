@@ -75,7 +75,7 @@ func FuzzReadResults(f *testing.F) {
 				t.Fatalf("row %d: %+v became %+v", i, dets[i], back[i])
 			}
 		}
-		for _, kind := range []string{KindBBox, KindProposal} {
+		for _, kind := range IoUTypes() {
 			res, err := EvaluateFiles(ctx, strings.NewReader(goodInstances), bytes.NewReader(buf.Bytes()), kind)
 			if err != nil {
 				continue

@@ -1,5 +1,18 @@
 package coco
 
+// boxIoUs is computeIoU for boxes: maskApi.c's bbIou over every pair.
+func boxIoUs(dts []Detection, gts []gtObject, ious []float64) {
+	G := len(gts)
+	for d := range dts {
+		for g := range gts {
+			ious[d*G+g] = boxIoU(dts[d].BBox, gts[g].box, gts[g].crowd)
+		}
+	}
+}
+
+// boxArea is the area loadRes gives a box result: w*h.
+func boxArea(d *Detection) float64 { return d.BBox.Area() }
+
 // boxIoU is maskApi.c's bbIou for one pair, in float64 with the same
 // operation order so results are bit-identical to pycocotools. Against a
 // crowd region the union is the detection's own area (intersection over

@@ -42,7 +42,7 @@ func TestShuffledMergeIsIdentical(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		p    Params
-	}{{"edge", BBoxParams()}, {"random", BBoxParams()}, {"proposal", ProposalParams()}} {
+	}{{"edge", mustParams(BBox)}, {"random", mustParams(BBox)}, {"proposal", mustParams(Proposal)}} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
 			ds, dets := loadCase(t, c.name)
@@ -130,7 +130,7 @@ func roundTripGob(t *testing.T, ie ImageEval) ImageEval {
 
 func TestAccumulatorRejectsBadAdds(t *testing.T) {
 	ds, dets := loadCase(t, "edge")
-	ev, err := NewEvaluator(ds, BBoxParams())
+	ev, err := NewEvaluator(ds, mustParams(BBox))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,12 +5,6 @@ import (
 	"slices"
 )
 
-// Evaluation kinds accepted by EvaluateFiles.
-const (
-	KindBBox     = "bbox"     // per-category box detection (COCOeval iouType="bbox")
-	KindProposal = "proposal" // class-agnostic proposal recall (useCats=0, maxDets 100/300/1000)
-)
-
 // AreaRange is one of COCOeval's object size buckets: an object belongs to it
 // when Min <= area <= Max (both ends inclusive, as in pycocotools).
 type AreaRange struct {
@@ -18,16 +12,16 @@ type AreaRange struct {
 	Min, Max float64
 }
 
-// Params are COCOeval's parameters. Only the defaults returned by
-// BBoxParams and ProposalParams give pycocotools' 12 summary stats; other
-// values are evaluated the same way but summarised as pycocotools would
-// (missing buckets print -1).
+// Params are COCOeval's parameters. Only the defaults NewParams returns
+// give pycocotools' 12 summary stats; other values are evaluated the same
+// way but summarised as pycocotools would (missing buckets print -1).
 type Params struct {
+	IoUType          IoUType     // how detections meet ground truth; names the metrics
 	IoUThresholds    []float64   // T thresholds, at most 32
 	RecallThresholds []float64   // R recall points
 	AreaRanges       []AreaRange // A buckets
 	MaxDets          []int       // M detection caps per image, ascending
-	UseCats          bool        // false: categories ignored (proposal recall)
+	UseCats          bool        // false: categories ignored (Proposal's default)
 }
 
 // linspace reproduces numpy.linspace(start, stop, num) bit for bit: i*step +
@@ -53,39 +47,28 @@ func defaultAreaRanges() []AreaRange {
 	}
 }
 
-// BBoxParams returns COCOeval's defaults for iouType="bbox".
-func BBoxParams() Params {
+// NewParams returns COCOeval's defaults for an iou type, as pycocotools'
+// Params(iouType) does: IoU .50:.95, 101 recall points, four area ranges,
+// and the type's maxDets and useCats.
+func NewParams(t IoUType) (Params, error) {
+	s, err := t.spec()
+	if err != nil {
+		return Params{}, err
+	}
 	return Params{
+		IoUType:          t,
 		IoUThresholds:    linspace(0.5, 0.95, 10),
 		RecallThresholds: linspace(0, 1, 101),
 		AreaRanges:       defaultAreaRanges(),
-		MaxDets:          []int{1, 10, 100},
-		UseCats:          true,
-	}
-}
-
-// ProposalParams returns the settings the model zoo's proposal recall uses:
-// bbox defaults with useCats=0 and maxDets [100, 300, 1000].
-func ProposalParams() Params {
-	p := BBoxParams()
-	p.UseCats = false
-	p.MaxDets = []int{100, 300, 1000}
-	return p
-}
-
-// ParamsFor returns the parameters of an evaluation kind.
-func ParamsFor(kind string) (Params, error) {
-	switch kind {
-	case KindBBox:
-		return BBoxParams(), nil
-	case KindProposal:
-		return ProposalParams(), nil
-	default:
-		return Params{}, fmt.Errorf("unknown evaluation kind %q (want %q or %q)", kind, KindBBox, KindProposal)
-	}
+		MaxDets:          append([]int(nil), s.maxDets...),
+		UseCats:          s.useCats,
+	}, nil
 }
 
 func (p Params) validate() error {
+	if _, err := p.IoUType.spec(); err != nil {
+		return fmt.Errorf("params: %w", err)
+	}
 	switch {
 	case len(p.IoUThresholds) == 0 || len(p.IoUThresholds) > 32:
 		return fmt.Errorf("params: want 1 to 32 IoU thresholds, got %d", len(p.IoUThresholds))

@@ -27,7 +27,7 @@ type golden struct {
 
 const parityTol = 1e-12
 
-func evaluateCase(t *testing.T, name, kind string) *Result {
+func evaluateCase(t *testing.T, name string, kind IoUType) *Result {
 	t.Helper()
 	gt, err := os.Open(filepath.Join("testdata", "parity", name+".gt.json"))
 	if err != nil {
@@ -80,16 +80,19 @@ func checkClose(t *testing.T, what string, got, want []float64, tol float64) {
 }
 
 func TestParityWithPycocotools(t *testing.T) {
-	cases := []struct{ name, kind string }{
-		{"edge", KindBBox},
-		{"random", KindBBox},
-		{"proposal", KindProposal},
+	cases := []struct {
+		name string
+		kind IoUType
+	}{
+		{"edge", BBox},
+		{"random", BBox},
+		{"proposal", Proposal},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			res := evaluateCase(t, c.name, c.kind)
 			g := readGolden(t, c.name)
-			if g.Kind != c.kind {
+			if g.Kind != string(c.kind) {
 				t.Fatalf("golden kind %q, want %q", g.Kind, c.kind)
 			}
 			checkClose(t, "stats", res.Stats, g.Stats, parityTol)

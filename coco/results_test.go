@@ -109,11 +109,15 @@ func TestCheckResultsCounts(t *testing.T) {
 
 func TestEvaluateFilesRejects(t *testing.T) {
 	ctx := context.Background()
-	tests := []struct{ name, res, kind, want string }{
-		{"unknown kind", `[]`, "segm", `unknown evaluation kind "segm"`},
-		{"unknown image", `[{"image_id":3,"category_id":1,"bbox":[0,0,1,1],"score":1}]`, KindBBox, "1 results name images not in the ground truth"},
-		{"unknown category", `[{"image_id":1,"category_id":2,"bbox":[0,0,1,1],"score":1}]`, KindBBox, "1 results name categories"},
-		{"bad row", `[{"image_id":1,"category_id":2,"bbox":[0,0,1,-1],"score":1}]`, KindBBox, "load results: validate results: 1 invalid values: results[0].bbox[3]: negative height -1"},
+	tests := []struct {
+		name, res string
+		kind      IoUType
+		want      string
+	}{
+		{"unknown iou type", `[]`, "segm", `unknown iou type "segm"`},
+		{"unknown image", `[{"image_id":3,"category_id":1,"bbox":[0,0,1,1],"score":1}]`, BBox, "1 results name images not in the ground truth"},
+		{"unknown category", `[{"image_id":1,"category_id":2,"bbox":[0,0,1,1],"score":1}]`, BBox, "1 results name categories"},
+		{"bad row", `[{"image_id":1,"category_id":2,"bbox":[0,0,1,-1],"score":1}]`, BBox, "load results: validate results: 1 invalid values: results[0].bbox[3]: negative height -1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,11 +128,11 @@ func TestEvaluateFilesRejects(t *testing.T) {
 		})
 	}
 	// For proposals the category does not matter.
-	res, err := EvaluateFiles(ctx, strings.NewReader(goodInstances), strings.NewReader(`[{"image_id":1,"category_id":2,"bbox":[0,0,10,10],"score":1}]`), KindProposal)
+	res, err := EvaluateFiles(ctx, strings.NewReader(goodInstances), strings.NewReader(`[{"image_id":1,"category_id":2,"bbox":[0,0,10,10],"score":1}]`), Proposal)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Kind != KindProposal || res.Rows()[0].Name != "AR@100" {
-		t.Errorf("proposal result kind %q rows %v", res.Kind, res.Rows())
+	if res.Params.IoUType != Proposal || res.Rows()[0].Name != "AR@100" {
+		t.Errorf("proposal result iou type %q rows %v", res.Params.IoUType, res.Rows())
 	}
 }

@@ -9,8 +9,7 @@ import (
 // Result is an accumulated evaluation: pycocotools' eval['precision'],
 // eval['recall'] and stats.
 type Result struct {
-	Kind          string // KindBBox, or KindProposal when categories are ignored
-	Params        Params
+	Params        Params   // Params.IoUType names the metrics (Rows)
 	CategoryIDs   []int64  // K entries; [-1] when categories are ignored
 	CategoryNames []string // K entries; ["all"] when categories are ignored
 	NumImages     int      // images evaluated
@@ -208,18 +207,26 @@ type Metric struct {
 	Value float64
 }
 
-// Rows returns the metrics table rows; doc.go lists the names. For bbox: the
-// 12 stats then "AP/<category name>" per category. For proposals: AR@<maxDets>
-// for each maxDets and AR_s/AR_m/AR_l@<largest maxDets>.
+// Rows returns the metrics table rows of the result's iou type (doc.go
+// lists them), or nil for an unknown type.
 func (r *Result) Rows() []Metric {
-	if !r.Params.UseCats {
-		return r.proposalRows()
+	s, err := r.Params.IoUType.spec()
+	if err != nil {
+		return nil
 	}
-	names := []string{"bbox_mAP", "bbox_mAP_50", "bbox_mAP_75", "bbox_mAP_s", "bbox_mAP_m", "bbox_mAP_l"}
+	return s.rows(r)
+}
+
+// detectionRows are the rows of a detection type (bbox, later segm): the 12
+// stats named "<iou type>_mAP"... in their order, then "AP/<category name>"
+// per category (MMDetection's classwise AP).
+func detectionRows(r *Result) []Metric {
+	pre := string(r.Params.IoUType) + "_"
+	names := []string{pre + "mAP", pre + "mAP_50", pre + "mAP_75", pre + "mAP_s", pre + "mAP_m", pre + "mAP_l"}
 	for _, s := range statSpecs(r.Params)[6:9] {
-		names = append(names, fmt.Sprintf("bbox_AR_%d", s.maxDets))
+		names = append(names, fmt.Sprintf("%sAR_%d", pre, s.maxDets))
 	}
-	names = append(names, "bbox_AR_s", "bbox_AR_m", "bbox_AR_l")
+	names = append(names, pre+"AR_s", pre+"AR_m", pre+"AR_l")
 	rows := make([]Metric, 0, len(names)+len(r.CategoryIDs))
 	for i, n := range names {
 		rows = append(rows, Metric{n, r.Stats[i]})
@@ -230,7 +237,9 @@ func (r *Result) Rows() []Metric {
 	return rows
 }
 
-func (r *Result) proposalRows() []Metric {
+// proposalRows are the model zoo's recall rows: AR@<maxDets> for each
+// maxDets (area all), then AR_s/AR_m/AR_l@<largest maxDets>.
+func proposalRows(r *Result) []Metric {
 	p := r.Params
 	var rows []Metric
 	for _, md := range p.MaxDets {

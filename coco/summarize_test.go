@@ -44,7 +44,7 @@ func TestNumpyMean(t *testing.T) {
 }
 
 func TestSummaryLayoutAndRows(t *testing.T) {
-	r := &Result{Params: BBoxParams(), CategoryIDs: []int64{1}, CategoryNames: []string{"person"},
+	r := &Result{Params: mustParams(BBox), CategoryIDs: []int64{1}, CategoryNames: []string{"person"},
 		Stats: []float64{0.5, 0.1234, 0.0005, -1, 1, 0.25, 0.3, 0.4, 0.45, 0.6, 0.7, 0.8}}
 	r.Precision = make([]float64, 10*101*1*4*3)
 	for i := range r.Precision {
@@ -91,7 +91,7 @@ func TestSummaryLayoutAndRows(t *testing.T) {
 }
 
 func TestProposalRowsMatchStats(t *testing.T) {
-	res := evaluateCase(t, "proposal", KindProposal)
+	res := evaluateCase(t, "proposal", Proposal)
 	rows := res.Rows()
 	want := []struct {
 		name string

@@ -164,7 +164,7 @@ func TestBenchDataParity(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer res.Close()
-	got, err := EvaluateFiles(context.Background(), gt, res, KindBBox)
+	got, err := EvaluateFiles(context.Background(), gt, res, BBox)
 	if err != nil {
 		t.Fatal(err)
 	}

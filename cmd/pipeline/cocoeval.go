@@ -17,7 +17,7 @@ func cmdCocoEval(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		"and prints the summary in its layout. No model is involved.", stderr)
 	gt := fs.String("gt", "", "ground-truth instances JSON (local path or gs://)")
 	res := fs.String("results", "", "results JSON: a list of {image_id, category_id, bbox [x,y,w,h], score}")
-	kind := fs.String("type", coco.KindBBox, "evaluation type: bbox, or proposal (class-agnostic recall, AR@100/300/1000)")
+	kind := fs.String("type", string(coco.BBox), "evaluation type: bbox, or proposal (class-agnostic recall, AR@100/300/1000)")
 	out := fs.String("out", "", "also write the metrics table to this Parquet file")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -40,7 +40,7 @@ func cmdCocoEval(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("open results: %w", err)
 	}
 	defer resR.Close()
-	result, err := coco.EvaluateFiles(ctx, gtR, resR, *kind)
+	result, err := coco.EvaluateFiles(ctx, gtR, resR, coco.IoUType(*kind))
 	if err != nil {
 		return fmt.Errorf("%s: %w", *res, err)
 	}

@@ -30,7 +30,11 @@ func TestCombineIgnoresOrderAndSplits(t *testing.T) {
 		t.Fatal(err)
 	}
 	gt := loadGT(t, f)
-	ev, err := coco.NewEvaluator(gt, coco.BBoxParams())
+	p, err := params("bbox", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := coco.NewEvaluator(gt, p)
 	if err != nil {
 		t.Fatal(err)
 	}

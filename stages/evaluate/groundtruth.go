@@ -22,14 +22,14 @@ func loadGroundTruth(ctx context.Context, fsys *storage.FS, path string) (*coco.
 	return ds, nil
 }
 
-// params are COCOeval's parameters for an iou type; proposal recall is
-// measured at evaluate.proposal_max_dets.
+// params are COCOeval's parameters for an iou type (a config string);
+// proposal recall is measured at evaluate.proposal_max_dets.
 func params(kind string, proposalMaxDets []int) (coco.Params, error) {
-	p, err := coco.ParamsFor(kind)
+	p, err := coco.NewParams(coco.IoUType(kind))
 	if err != nil {
 		return coco.Params{}, err
 	}
-	if kind == coco.KindProposal && len(proposalMaxDets) > 0 {
+	if p.IoUType == coco.Proposal && len(proposalMaxDets) > 0 {
 		p.MaxDets = append([]int(nil), proposalMaxDets...)
 	}
 	return p, nil

@@ -209,7 +209,7 @@ func (f *inferShardFn) predictAll(items []*batch.Item) (map[string][]detection.D
 // "proposal" the proposals of a two-stage model (an RPN's detections are
 // its proposals).
 func (f *inferShardFn) predict(kind string, b *batch.Batch) ([]detection.Detections, error) {
-	if kind == coco.KindProposal && f.Config.Model.Type != zoo.ModelRPN {
+	if coco.IoUType(kind) == coco.Proposal && f.Config.Model.Type != zoo.ModelRPN {
 		pm, ok := f.model.(ProposalModel)
 		if !ok {
 			return nil, fmt.Errorf("iou type %q: the %s model does not return proposals (no PredictProposals)", kind, f.Config.Model.Type)

@@ -144,11 +144,11 @@ func reevaluate(t *testing.T, f *fixture, out, kind string, metrics map[string]f
 	}
 	defer gt.Close()
 	rf.Seek(0, 0)
-	res, err := coco.EvaluateFiles(ctx, gt, rf, kind)
+	res, err := coco.EvaluateFiles(ctx, gt, rf, coco.IoUType(kind))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kind == coco.KindProposal {
+	if coco.IoUType(kind) == coco.Proposal {
 		// EvaluateFiles uses the default maxDets, which the configs keep.
 		if !slices.Equal(res.Params.MaxDets, []int{100, 300, 1000}) {
 			t.Fatalf("default proposal maxDets changed: %v", res.Params.MaxDets)

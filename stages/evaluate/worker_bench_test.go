@@ -29,7 +29,11 @@ func BenchmarkImageOverhead(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ev, err := coco.NewEvaluator(gt, coco.BBoxParams())
+	p, err := params("bbox", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev, err := coco.NewEvaluator(gt, p)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -15,7 +15,11 @@ import (
 // when an image of the ground truth has no row, a row names an image the
 // ground truth lacks, or an image has two rows.
 func recall(ctx context.Context, fsys *storage.FS, sp split, dir string) ([]coco.Metric, int, error) {
-	ev, err := coco.NewEvaluator(sp.GT, coco.ProposalParams())
+	p, err := coco.NewParams(coco.Proposal)
+	if err != nil {
+		return nil, 0, err
+	}
+	ev, err := coco.NewEvaluator(sp.GT, p)
 	if err != nil {
 		return nil, 0, err
 	}
