@@ -1,6 +1,10 @@
 package detection
 
-import "math"
+import (
+	"math"
+
+	"github.com/detflow/detflow/tensor"
+)
 
 // DefaultWHRatioClip is MMDetection's wh_ratio_clip (16/1000): decoded dw and dh
 // are clamped to +-log(1000/16) so that exp() cannot overflow.
@@ -53,7 +57,7 @@ func (c BoxCoder) maxRatio() float64 {
 func (c BoxCoder) Encode(ref, gt []float32) []float32 {
 	n := NumBoxes(ref)
 	if NumBoxes(gt) != n {
-		panic("detection: encode: reference and gt box counts differ")
+		tensor.Panicf("detection: encode: reference and gt box counts differ")
 	}
 	off := float64(pixelOffset(c.Legacy))
 	out := make([]float32, 4*n)
@@ -80,7 +84,7 @@ func (c BoxCoder) Decode(ref, deltas []float32) []float32 {
 		return []float32{}
 	}
 	if len(deltas)%(4*n) != 0 {
-		panic("detection: decode: deltas are not N x 4K for the N reference boxes")
+		tensor.Panicf("detection: decode: deltas are not N x 4K for the N reference boxes")
 	}
 	k := len(deltas) / (4 * n)
 	maxRatio := c.maxRatio()

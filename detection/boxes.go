@@ -1,6 +1,6 @@
 package detection
 
-import "fmt"
+import "github.com/detflow/detflow/tensor"
 
 // iouEps keeps IoU of degenerate (zero-area) boxes at 0 instead of NaN, as
 // MMDetection v2's bbox_overlaps does; torchvision's box_iou returns NaN there.
@@ -18,7 +18,7 @@ func pixelOffset(legacy bool) float32 {
 // length is not a multiple of 4: that is a programmer error, not bad input.
 func NumBoxes(boxes []float32) int {
 	if len(boxes)%4 != 0 {
-		panic(fmt.Sprintf("detection: box slice length %d is not a multiple of 4", len(boxes)))
+		tensor.Panicf("detection: box slice length %d is not a multiple of 4", len(boxes))
 	}
 	return len(boxes) / 4
 }

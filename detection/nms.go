@@ -1,8 +1,9 @@
 package detection
 
 import (
-	"fmt"
 	"slices"
+
+	"github.com/detflow/detflow/tensor"
 )
 
 // NMS is greedy non-maximum suppression, torchvision.ops.nms: visit boxes by
@@ -16,7 +17,7 @@ import (
 func NMS(boxes, scores []float32, iouThr float64, legacy bool) []int {
 	n := NumBoxes(boxes)
 	if len(scores) != n {
-		panic(fmt.Sprintf("detection: nms: %d scores for %d boxes", len(scores), n))
+		tensor.Panicf("detection: nms: %d scores for %d boxes", len(scores), n)
 	}
 	order := sortByScore(scores)
 	// Copy the boxes into score order, one slice per coordinate, so that the
@@ -102,7 +103,7 @@ func TopK(scores []float32, k int) []int {
 func BatchedNMS(boxes, scores []float32, classes []int, iouThr float64, legacy bool) []int {
 	n := NumBoxes(boxes)
 	if len(scores) != n || len(classes) != n {
-		panic(fmt.Sprintf("detection: batched nms: %d boxes, %d scores, %d classes", n, len(scores), len(classes)))
+		tensor.Panicf("detection: batched nms: %d boxes, %d scores, %d classes", n, len(scores), len(classes))
 	}
 	groups := map[int][]int{}
 	var labels []int
@@ -144,7 +145,7 @@ func gather[T any](v []T, idx []int) []T {
 func MultiClassNMS(boxes, scores []float32, numClasses int, scoreThr, iouThr float64, maxPerImg int, legacy bool) Detections {
 	n := len(scores) / numClasses
 	if len(scores) != n*numClasses || (len(boxes) != 4*n && len(boxes) != 4*n*numClasses) {
-		panic(fmt.Sprintf("detection: multiclass nms: %d boxes values and %d scores for %d classes", len(boxes), len(scores), numClasses))
+		tensor.Panicf("detection: multiclass nms: %d boxes values and %d scores for %d classes", len(boxes), len(scores), numClasses)
 	}
 	perClass := len(boxes) == 4*n*numClasses
 	rows, cl, cs := ScoreCandidates(scores, numClasses, 0, scoreThr)

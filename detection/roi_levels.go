@@ -3,6 +3,8 @@ package detection
 import (
 	"fmt"
 	"math"
+
+	"github.com/detflow/detflow/tensor"
 )
 
 // DefaultFinestScale is MMDetection's finest_scale: RoIs smaller than 112 px
@@ -22,7 +24,7 @@ const DefaultFinestScale = 56
 // boundary can land differently.
 func MapRoILevels(rois []float32, numLevels int, finestScale float64, legacy bool) []int {
 	if len(rois)%5 != 0 {
-		panic(fmt.Sprintf("detection: map roi levels: %d values are not R x 5", len(rois)))
+		tensor.Panicf("detection: map roi levels: %d values are not R x 5", len(rois))
 	}
 	off := pixelOffset(legacy)
 	out := make([]int, len(rois)/5)

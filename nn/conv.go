@@ -1,8 +1,6 @@
 package nn
 
 import (
-	"fmt"
-
 	"github.com/detflow/detflow/tensor"
 )
 
@@ -32,7 +30,7 @@ func NewConv2d(e *tensor.Engine, c Conv2dConfig) *Conv2d {
 		kh, kw = c.KernelHW[0], c.KernelHW[1]
 	}
 	if c.In <= 0 || c.Out <= 0 || kh <= 0 || kw <= 0 {
-		panic(fmt.Sprintf("nn: conv2d config %+v", c))
+		tensor.Panicf("nn: conv2d config %+v", c)
 	}
 	s, d := max(c.Stride, 1), max(c.Dilation, 1)
 	l := &Conv2d{

@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -20,7 +19,7 @@ const (
 // and 0 times the receptive field (the product of the rest).
 func Fans(shape []int) (fanIn, fanOut int) {
 	if len(shape) < 2 {
-		panic(fmt.Sprintf("nn: fans of shape %v need at least 2 dimensions", shape))
+		tensor.Panicf("nn: fans of shape %v need at least 2 dimensions", shape)
 	}
 	rf := numel(shape[2:])
 	return shape[1] * rf, shape[0] * rf

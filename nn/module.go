@@ -262,7 +262,7 @@ type Container struct {
 func (c *Container) Add(name string, m Module) Module {
 	for _, ch := range c.children {
 		if ch.Name == name {
-			panic(fmt.Sprintf("nn: child %q registered twice", name))
+			tensor.Panicf("nn: child %q registered twice", name)
 		}
 	}
 	c.children = append(c.children, Child{name, m})

@@ -1,7 +1,5 @@
 package tensor
 
-import "fmt"
-
 // PeerCopier is implemented by devices that can copy straight from a buffer
 // of another device (GPU to GPU), without a trip through host memory.
 type PeerCopier interface {
@@ -18,7 +16,7 @@ type PeerCopier interface {
 // through host memory.
 func CopyAcross(dst, src *Tensor) {
 	if dst.Len() != src.Len() {
-		panic(fmt.Sprintf("tensor: copy across engines from shape %v into %v", src.shape, dst.shape))
+		Panicf("tensor: copy across engines from shape %v into %v", src.shape, dst.shape)
 	}
 	dd, sd := dst.eng.dev, src.eng.dev
 	if dst.eng == src.eng {

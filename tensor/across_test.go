@@ -2,7 +2,6 @@ package tensor_test
 
 import (
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/detflow/detflow/tensor"
@@ -57,7 +56,7 @@ func TestCopyAcross(t *testing.T) {
 func TestCopyAcrossSizeMismatchPanics(t *testing.T) {
 	e := tensor.NewEngine(tensor.NewCPU(1))
 	defer func() {
-		if r := recover(); r == nil || !strings.Contains(r.(string), "copy across") {
+		if r := recover(); !isInputError(r, "tensor: copy across") {
 			t.Fatalf("panic = %v, want a size error", r)
 		}
 	}()

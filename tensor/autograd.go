@@ -1,7 +1,5 @@
 package tensor
 
-import "fmt"
-
 // node records how a tensor was computed: its inputs and a backward function
 // that maps the output gradient to one gradient per input (nil where an input
 // needs none). Backward functions return buffers from Engine.get; the engine
@@ -47,7 +45,7 @@ func (t *Tensor) Backward() {
 // (PyTorch's t.backward(grad)); grad is copied, not consumed.
 func (t *Tensor) BackwardWith(grad *Tensor) {
 	if grad.Len() != t.Len() {
-		panic(fmt.Sprintf("tensor: backward gradient of shape %v for %v", grad.shape, t.shape))
+		Panicf("tensor: backward gradient of shape %v for %v", grad.shape, t.shape)
 	}
 	seed := t.eng.get(t.Len())
 	t.eng.dev.Copy(seed, grad.buf)
@@ -59,10 +57,10 @@ func (t *Tensor) BackwardWith(grad *Tensor) {
 func (t *Tensor) backwardFrom(seed Buffer) {
 	e := t.eng
 	if !t.requiresGrad {
-		panic("tensor: Backward of a tensor that does not require grad")
+		Panicf("tensor: Backward of a tensor that does not require grad")
 	}
 	if t.freed {
-		panic("tensor: Backward through a graph a second time (its nodes are freed after the first)")
+		Panicf("tensor: Backward through a graph a second time (its nodes are freed after the first)")
 	}
 	order := topoOrder(t)
 	e.accumulate(t, seed)
@@ -73,7 +71,7 @@ func (t *Tensor) backwardFrom(seed Buffer) {
 		}
 		grads := v.node.backward(v.grad)
 		if len(grads) != len(v.node.inputs) {
-			panic(fmt.Sprintf("tensor: backward returned %d gradients for %d inputs", len(grads), len(v.node.inputs)))
+			Panicf("tensor: backward returned %d gradients for %d inputs", len(grads), len(v.node.inputs))
 		}
 		// v's gradient is consumed: give it back unless a backward passed
 		// it through unchanged (Reshape), which hands ownership on.
@@ -126,7 +124,7 @@ func topoOrder(t *Tensor) []*Tensor {
 		in := top.t.node.inputs[top.next]
 		top.next++
 		if in != nil && in.freed {
-			panic("tensor: Backward through a graph a second time (its nodes are freed after the first)")
+			Panicf("tensor: Backward through a graph a second time (its nodes are freed after the first)")
 		}
 		if in != nil && in.node != nil && !seen[in] {
 			seen[in] = true

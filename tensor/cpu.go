@@ -1,7 +1,6 @@
 package tensor
 
 import (
-	"fmt"
 	"math"
 	"runtime"
 
@@ -42,7 +41,7 @@ func CPUData(b Buffer) []float32 {
 	}
 	cb, ok := b.(*cpuBuffer)
 	if !ok {
-		panic(fmt.Sprintf("tensor: buffer %T is not a CPU buffer", b))
+		Panicf("tensor: buffer %T is not a CPU buffer", b)
 	}
 	return cb.data
 }
@@ -54,7 +53,7 @@ func CPUIndexData(b IndexBuffer) []int32 {
 	}
 	cb, ok := b.(*cpuIndex)
 	if !ok {
-		panic(fmt.Sprintf("tensor: index buffer %T is not a CPU index buffer", b))
+		Panicf("tensor: index buffer %T is not a CPU index buffer", b)
 	}
 	return cb.data
 }
@@ -87,7 +86,7 @@ func (d *CPU) Copy(dst, src Buffer) { copyExact(f(dst), f(src)) }
 
 func copyExact(dst, src []float32) {
 	if len(dst) != len(src) {
-		panic(fmt.Sprintf("tensor: copy of %d elements into %d", len(src), len(dst)))
+		Panicf("tensor: copy of %d elements into %d", len(src), len(dst))
 	}
 	copy(dst, src)
 }
@@ -114,7 +113,7 @@ func (d *CPU) FreeIndex(b IndexBuffer) {}
 func (d *CPU) UploadIndex(dst IndexBuffer, src []int32) {
 	x := CPUIndexData(dst)
 	if len(x) != len(src) {
-		panic(fmt.Sprintf("tensor: index upload of %d into %d", len(src), len(x)))
+		Panicf("tensor: index upload of %d into %d", len(src), len(x))
 	}
 	copy(x, src)
 }
@@ -123,7 +122,7 @@ func (d *CPU) UploadIndex(dst IndexBuffer, src []int32) {
 func (d *CPU) DownloadIndex(dst []int32, src IndexBuffer) {
 	x := CPUIndexData(src)
 	if len(x) != len(dst) {
-		panic(fmt.Sprintf("tensor: index download of %d into %d", len(x), len(dst)))
+		Panicf("tensor: index download of %d into %d", len(x), len(dst))
 	}
 	copy(dst, x)
 }
@@ -137,7 +136,7 @@ func (d *CPU) Gemm(transA, transB bool, m, n, k int, alpha float32, a Buffer, ld
 func (d *CPU) Axpby(alpha float32, x Buffer, beta float32, y Buffer) {
 	xs, ys := f(x), f(y)
 	if len(xs) != len(ys) {
-		panic(fmt.Sprintf("tensor: axpby lengths %d and %d", len(xs), len(ys)))
+		Panicf("tensor: axpby lengths %d and %d", len(xs), len(ys))
 	}
 	d.parallel(len(ys), elemGrain, func(lo, hi int) {
 		xr, yr := xs[lo:hi], ys[lo:hi]

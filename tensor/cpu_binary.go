@@ -1,7 +1,6 @@
 package tensor
 
 import (
-	"fmt"
 	"math"
 )
 
@@ -39,7 +38,7 @@ func binaryRange(op BinaryOp, as, bs, ys []float32) {
 			ys[i] = bceWithLogits(as[i], bs[i])
 		}
 	default:
-		panic(fmt.Sprintf("tensor: unknown binary op %d", op))
+		Panicf("tensor: unknown binary op %d", op)
 	}
 }
 
@@ -57,7 +56,8 @@ func binaryScalar(op BinaryOp, a, b float32) float32 {
 	case BinaryBCEWithLogits:
 		return bceWithLogits(a, b)
 	}
-	panic(fmt.Sprintf("tensor: unknown binary op %d", op))
+	Panicf("tensor: unknown binary op %d", op)
+	return 0
 }
 
 // bceWithLogits is the numerically stable form PyTorch uses:
@@ -70,7 +70,7 @@ func bceWithLogits(x, t float32) float32 {
 func (d *CPU) BinaryBackward(op BinaryOp, a, b, dy, da, db Buffer) {
 	as, bs, dys, das, dbs := f(a), f(b), f(dy), f(da), f(db)
 	if op == BinaryBCEWithLogits && dbs != nil {
-		panic("tensor: BCEWithLogits has no target gradient")
+		Panicf("tensor: BCEWithLogits has no target gradient")
 	}
 	for i, g := range dys {
 		switch op {
@@ -89,7 +89,7 @@ func (d *CPU) BinaryBackward(op BinaryOp, a, b, dy, da, db Buffer) {
 		case BinaryBCEWithLogits:
 			setIf(das, i, g*(sigmoid32(as[i])-bs[i]))
 		default:
-			panic(fmt.Sprintf("tensor: unknown binary op %d", op))
+			Panicf("tensor: unknown binary op %d", op)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package tensor
 
 import (
-	"fmt"
 	"slices"
 )
 
@@ -36,7 +35,7 @@ func (d *CPU) IndexAdd(src Buffer, outer, dim, inner int, idx IndexBuffer, dst B
 
 func checkIndex(t int32, dim int) {
 	if t < 0 || int(t) >= dim {
-		panic(fmt.Sprintf("tensor: index %d outside [0,%d)", t, dim))
+		Panicf("tensor: index %d outside [0,%d)", t, dim)
 	}
 }
 
@@ -48,7 +47,7 @@ func (d *CPU) SortRows(x Buffer, rows, cols, k int, descending bool, idx IndexBu
 	checkLen("sort rows input", rows*cols, len(xs))
 	checkLen("sort rows output", rows*k, len(ix))
 	if k > cols {
-		panic(fmt.Sprintf("tensor: top-%d of %d columns", k, cols))
+		Panicf("tensor: top-%d of %d columns", k, cols)
 	}
 	d.parallel(rows, max(1, elemGrain/max(cols, 1)), func(lo, hi int) {
 		order := make([]int32, 0, cols)

@@ -1,7 +1,6 @@
 package tensor
 
 import (
-	"fmt"
 	"math"
 )
 
@@ -18,7 +17,7 @@ func (d *CPU) SoftmaxCrossEntropy(logits Buffer, labels IndexBuffer, n, k int, i
 		case t == ignoreIndex:
 			ls[i] = 0
 		case t < 0 || int(t) >= k:
-			panic(fmt.Sprintf("tensor: cross entropy label %d outside [0,%d)", t, k))
+			Panicf("tensor: cross entropy label %d outside [0,%d)", t, k)
 		default:
 			ls[i] = -logSoftmaxAt(xs[i*k:(i+1)*k], int(t))
 		}

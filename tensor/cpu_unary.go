@@ -1,7 +1,6 @@
 package tensor
 
 import (
-	"fmt"
 	"math"
 )
 
@@ -70,7 +69,7 @@ func unaryRange(op UnaryOp, p float32, xs, ys []float32) {
 			ys[i] = float32(math.Tanh(float64(v)))
 		}
 	default:
-		panic(fmt.Sprintf("tensor: unknown unary op %d", op))
+		Panicf("tensor: unknown unary op %d", op)
 	}
 }
 
@@ -159,7 +158,7 @@ func unaryBackwardRange(op UnaryOp, p float32, xs, ys, dys, dxs []float32) {
 			dxs[i] = g * (1 - ys[i]*ys[i])
 		}
 	default:
-		panic(fmt.Sprintf("tensor: unknown unary op %d", op))
+		Panicf("tensor: unknown unary op %d", op)
 	}
 }
 
@@ -193,7 +192,7 @@ func sign32(v float32) float32 {
 
 func checkLen(what string, want, got int) {
 	if want != got {
-		panic(fmt.Sprintf("tensor: %s: length %d, want %d", what, got, want))
+		Panicf("tensor: %s: length %d, want %d", what, got, want)
 	}
 }
 

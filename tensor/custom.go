@@ -1,7 +1,6 @@
 package tensor
 
 import (
-	"fmt"
 	"slices"
 )
 
@@ -87,7 +86,7 @@ func (e *Engine) hostInputs(inputs []*Tensor) [][]float32 {
 			continue
 		}
 		if t.buf == nil {
-			panic(fmt.Sprintf("tensor: custom op input %d of shape %v was freed", i, t.shape))
+			Panicf("tensor: custom op input %d of shape %v was freed", i, t.shape)
 		}
 		in[i] = e.hostView(t.buf)
 	}

@@ -1,7 +1,6 @@
 package tensor
 
 import (
-	"fmt"
 	"slices"
 )
 
@@ -68,7 +67,7 @@ func deviceInputs(inputs []*Tensor) []Buffer {
 			continue
 		}
 		if t.buf == nil {
-			panic(fmt.Sprintf("tensor: device op input %d of shape %v was freed", i, t.shape))
+			Panicf("tensor: device op input %d of shape %v was freed", i, t.shape)
 		}
 		in[i] = t.buf
 	}

@@ -55,6 +55,9 @@
 // replicas). DeviceOp lets operators outside the package run their own
 // device kernels under autograd.
 //
-// Programmer errors (shape mismatches, wrong devices) panic with a "tensor: "
-// prefix, as hot kernels do; callers at API boundaries turn them into errors.
+// An operation given operands it cannot use (shapes that do not match, a
+// wrong device) panics with an *InputError, its message prefixed "tensor: ",
+// as hot kernels do; a failing device panics with a *DeviceError. Callers
+// at API boundaries defer Recover, which returns those as errors, by type,
+// and lets any other panic through.
 package tensor

@@ -1,7 +1,6 @@
 package tensor
 
 import (
-	"fmt"
 	"math/bits"
 )
 
@@ -88,7 +87,7 @@ func (e *Engine) Release(m Mark) {
 // left alone. A freed tensor must not be used again.
 func (e *Engine) Free(ts ...*Tensor) {
 	if e.gradEnabled {
-		panic("tensor: Free with grad mode on")
+		Panicf("tensor: Free with grad mode on")
 	}
 	for _, t := range ts {
 		if t == nil || t.node != nil {
@@ -274,7 +273,7 @@ func (e *Engine) allocIndex(n int) IndexBuffer {
 func (e *Engine) checkEngine(ts ...*Tensor) {
 	for _, t := range ts {
 		if t != nil && t.eng != e {
-			panic(fmt.Sprintf("tensor: tensor of shape %v belongs to another engine", t.shape))
+			Panicf("tensor: tensor of shape %v belongs to another engine", t.shape)
 		}
 	}
 }

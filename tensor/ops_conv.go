@@ -1,7 +1,5 @@
 package tensor
 
-import "fmt"
-
 // ConvOptions are conv2d's hyper-parameters as (height, width) pairs. A zero
 // Stride or Dilation means 1; Padding is zero padding on each side.
 type ConvOptions struct {
@@ -21,7 +19,7 @@ func Conv2d(x, weight, bias *Tensor, opt ConvOptions) *Tensor {
 	n, cout := x.shape[0], weight.shape[0]
 	oh, ow := g.OutH(), g.OutW()
 	if oh <= 0 || ow <= 0 {
-		panic(fmt.Sprintf("tensor: conv2d output %dx%d for input %v, weight %v", oh, ow, x.shape, weight.shape))
+		Panicf("tensor: conv2d output %dx%d for input %v, weight %v", oh, ow, x.shape, weight.shape)
 	}
 	y := e.newLike([]int{n, cout, oh, ow})
 	convForward(e, x.buf, weight.buf, g, n, cout, y.buf)
@@ -36,7 +34,7 @@ func Conv2d(x, weight, bias *Tensor, opt ConvOptions) *Tensor {
 
 func convGeom(x, w *Tensor, opt ConvOptions) ConvGeom {
 	if len(x.shape) != 4 || len(w.shape) != 4 || x.shape[1] != w.shape[1] {
-		panic(fmt.Sprintf("tensor: conv2d input %v with weight %v", x.shape, w.shape))
+		Panicf("tensor: conv2d input %v with weight %v", x.shape, w.shape)
 	}
 	one := func(v int) int { return max(v, 1) }
 	return ConvGeom{

@@ -1,7 +1,6 @@
 package tensor
 
 import (
-	"fmt"
 	"slices"
 )
 
@@ -35,7 +34,7 @@ func Relu(x *Tensor) *Tensor { return unary(x, UnaryRelu, 0) }
 // Reshape view) and not be a leaf.
 func ReluInPlace(x *Tensor) *Tensor {
 	if !x.inPlaceable() {
-		panic(fmt.Sprintf("tensor: ReluInPlace of %v, a view, a parameter or a leaf", x))
+		Panicf("tensor: ReluInPlace of %v, a view, a parameter or a leaf", x)
 	}
 	e := x.eng
 	y := x.takeBuffer()
@@ -54,7 +53,7 @@ func ReluInPlace(x *Tensor) *Tensor {
 // an addition). Where a does not own its buffer (a view, a leaf) it is Add.
 func AddInPlace(a, b *Tensor) *Tensor {
 	if !slices.Equal(a.shape, b.shape) || a == b {
-		panic(fmt.Sprintf("tensor: AddInPlace of %v and %v: want two tensors of one shape", a, b))
+		Panicf("tensor: AddInPlace of %v and %v: want two tensors of one shape", a, b)
 	}
 	if !a.inPlaceable() {
 		return Add(a, b)
@@ -198,7 +197,7 @@ func broadcastBackward(e *Engine, op BinaryOp, a, b *Tensor, shape, as, bs []int
 				e.dev.Unary(UnaryNeg, 0, g, g)
 			}
 		default:
-			panic(fmt.Sprintf("tensor: broadcast backward of op %d", op))
+			Panicf("tensor: broadcast backward of op %d", op)
 		}
 		return reduceTo(e, g, shape, t.shape)
 	}
@@ -247,7 +246,7 @@ func broadcastShape(a, b []int) []int {
 		case da == 1:
 			out[i] = db
 		default:
-			panic(fmt.Sprintf("tensor: cannot broadcast shapes %v and %v", a, b))
+			Panicf("tensor: cannot broadcast shapes %v and %v", a, b)
 		}
 	}
 	return out

@@ -1,7 +1,6 @@
 package tensor
 
 import (
-	"fmt"
 	"slices"
 )
 
@@ -28,7 +27,7 @@ func IndexSelect(x *Tensor, axis int, idx *Index) *Tensor {
 func Gather(x *Tensor, idx *Index) *Tensor {
 	e := x.eng
 	if len(x.shape) != 2 || len(idx.shape) != 2 || idx.shape[0] != x.shape[0] {
-		panic(fmt.Sprintf("tensor: gather of %v with index %v", x.shape, idx.shape))
+		Panicf("tensor: gather of %v with index %v", x.shape, idx.shape)
 	}
 	rows, cols, k := x.shape[0], x.shape[1], idx.shape[1]
 	y := e.newLike([]int{rows, k})
@@ -47,7 +46,7 @@ func Gather(x *Tensor, idx *Index) *Tensor {
 func TopK(x *Tensor, k int, largest bool) (*Tensor, *Index) {
 	e := x.eng
 	if len(x.shape) != 2 || k < 0 || k > x.shape[1] {
-		panic(fmt.Sprintf("tensor: top-%d of %v", k, x.shape))
+		Panicf("tensor: top-%d of %v", k, x.shape)
 	}
 	rows, cols := x.shape[0], x.shape[1]
 	idx := &Index{eng: e, shape: []int{rows, k}, buf: e.allocIndex(rows * k)}
@@ -60,7 +59,7 @@ func TopK(x *Tensor, k int, largest bool) (*Tensor, *Index) {
 func Argsort(x *Tensor, descending bool) *Index {
 	e := x.eng
 	if len(x.shape) != 2 {
-		panic(fmt.Sprintf("tensor: argsort of %v", x.shape))
+		Panicf("tensor: argsort of %v", x.shape)
 	}
 	rows, cols := x.shape[0], x.shape[1]
 	idx := &Index{eng: e, shape: []int{rows, cols}, buf: e.allocIndex(rows * cols)}

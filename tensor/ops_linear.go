@@ -1,14 +1,12 @@
 package tensor
 
-import "fmt"
-
 // Linear computes x·weightᵀ + bias for x [N,Din], weight [Dout,Din] and
 // bias [Dout] (nil for none), PyTorch's F.linear.
 func Linear(x, weight, bias *Tensor) *Tensor {
 	e := x.eng
 	e.checkEngine(weight, bias)
 	if len(x.shape) != 2 || len(weight.shape) != 2 || x.shape[1] != weight.shape[1] {
-		panic(fmt.Sprintf("tensor: linear input %v with weight %v", x.shape, weight.shape))
+		Panicf("tensor: linear input %v with weight %v", x.shape, weight.shape)
 	}
 	n, din, dout := x.shape[0], x.shape[1], weight.shape[0]
 	y := e.newLike([]int{n, dout})
@@ -40,7 +38,7 @@ func MatMul(a, b *Tensor) *Tensor {
 	e := a.eng
 	e.checkEngine(b)
 	if len(a.shape) != 2 || len(b.shape) != 2 || a.shape[1] != b.shape[0] {
-		panic(fmt.Sprintf("tensor: matmul %v by %v", a.shape, b.shape))
+		Panicf("tensor: matmul %v by %v", a.shape, b.shape)
 	}
 	m, k, n := a.shape[0], a.shape[1], b.shape[1]
 	y := e.newLike([]int{m, n})

@@ -1,7 +1,5 @@
 package tensor
 
-import "fmt"
-
 // IgnoreIndex is PyTorch's default ignore_index: a label that adds no loss.
 const IgnoreIndex int32 = -100
 
@@ -10,7 +8,7 @@ const IgnoreIndex int32 = -100
 func SoftmaxCrossEntropy(logits *Tensor, labels *Index, ignoreIndex int32) *Tensor {
 	e := logits.eng
 	if len(logits.shape) != 2 || labels.Len() != logits.shape[0] {
-		panic(fmt.Sprintf("tensor: cross entropy logits %v with labels %v", logits.shape, labels.shape))
+		Panicf("tensor: cross entropy logits %v with labels %v", logits.shape, labels.shape)
 	}
 	n, k := logits.shape[0], logits.shape[1]
 	loss := e.newLike([]int{n})
@@ -46,7 +44,7 @@ func CrossEntropyMean(logits *Tensor, labels *Index, weights *Tensor, ignoreInde
 // against targets in [0,1] (same shape); targets receive no gradient.
 func BCEWithLogits(logits, targets *Tensor) *Tensor {
 	if targets.Len() != logits.Len() {
-		panic(fmt.Sprintf("tensor: bce logits %v with targets %v", logits.shape, targets.shape))
+		Panicf("tensor: bce logits %v with targets %v", logits.shape, targets.shape)
 	}
 	return binary(logits, targets.Detach().reshaped(logits.shape), BinaryBCEWithLogits)
 }
@@ -61,7 +59,7 @@ func (t *Tensor) reshaped(shape []int) *Tensor {
 // beta == 0 is the L1 loss.
 func SmoothL1Loss(pred, target *Tensor, beta float32) *Tensor {
 	if beta < 0 {
-		panic(fmt.Sprintf("tensor: smooth L1 beta %g < 0", beta))
+		Panicf("tensor: smooth L1 beta %g < 0", beta)
 	}
 	return unary(Sub(pred, target), UnarySmoothL1, beta)
 }
@@ -73,7 +71,7 @@ func L1Loss(pred, target *Tensor) *Tensor { return Abs(Sub(pred, target)) }
 func Softmax(x *Tensor) *Tensor {
 	e := x.eng
 	if len(x.shape) != 2 {
-		panic(fmt.Sprintf("tensor: softmax of %v", x.shape))
+		Panicf("tensor: softmax of %v", x.shape)
 	}
 	rows, cols := x.shape[0], x.shape[1]
 	y := e.newLike(x.shape)

@@ -1,7 +1,5 @@
 package tensor
 
-import "fmt"
-
 // BatchNormOptions configures BatchNorm.
 type BatchNormOptions struct {
 	// Training normalises with batch statistics and updates the running
@@ -23,7 +21,7 @@ func BatchNorm(x, weight, bias, runningMean, runningVar *Tensor, opt BatchNormOp
 	e := x.eng
 	e.checkEngine(weight, bias, runningMean, runningVar)
 	if len(x.shape) < 2 {
-		panic(fmt.Sprintf("tensor: batch norm of shape %v", x.shape))
+		Panicf("tensor: batch norm of shape %v", x.shape)
 	}
 	if !opt.Training {
 		return batchNormEval(x, weight, bias, runningMean, runningVar, opt.Eps, opt.InPlace)
@@ -81,7 +79,7 @@ func BatchNorm(x, weight, bias, runningMean, runningVar *Tensor, opt BatchNormOp
 // weight and bias still receive gradients.
 func batchNormEval(x, weight, bias, runningMean, runningVar *Tensor, eps float32, inPlace bool) *Tensor {
 	if runningMean == nil || runningVar == nil {
-		panic("tensor: batch norm in eval mode needs running statistics")
+		Panicf("tensor: batch norm in eval mode needs running statistics")
 	}
 	scale := Rsqrt(runningVar.Detach(), eps)
 	if weight != nil {

@@ -1,10 +1,8 @@
 package tensor
 
-import "fmt"
-
 func poolGeom(x *Tensor, k, stride, pad int) PoolGeom {
 	if len(x.shape) != 4 {
-		panic(fmt.Sprintf("tensor: pooling of shape %v", x.shape))
+		Panicf("tensor: pooling of shape %v", x.shape)
 	}
 	if stride <= 0 {
 		stride = k

@@ -1,7 +1,6 @@
 package tensor
 
 import (
-	"fmt"
 	"slices"
 )
 
@@ -20,7 +19,7 @@ func inferShape(shape []int, n int) []int {
 	for i, s := range shape {
 		if s == -1 {
 			if free >= 0 {
-				panic(fmt.Sprintf("tensor: two inferred dimensions in %v", shape))
+				Panicf("tensor: two inferred dimensions in %v", shape)
 			}
 			free = i
 			continue
@@ -31,7 +30,7 @@ func inferShape(shape []int, n int) []int {
 		shape[free] = n / known
 	}
 	if numel(shape) != n {
-		panic(fmt.Sprintf("tensor: reshape of %d elements to %v", n, shape))
+		Panicf("tensor: reshape of %d elements to %v", n, shape)
 	}
 	return shape
 }
@@ -43,7 +42,7 @@ func Flatten(x *Tensor) *Tensor { return Reshape(x, x.shape[0], -1) }
 func Permute(x *Tensor, perm ...int) *Tensor {
 	e := x.eng
 	if len(perm) != len(x.shape) {
-		panic(fmt.Sprintf("tensor: permutation %v of shape %v", perm, x.shape))
+		Panicf("tensor: permutation %v of shape %v", perm, x.shape)
 	}
 	in := contiguousStrides(x.shape)
 	shape, src := make([]int, len(perm)), make([]int, len(perm))
@@ -78,7 +77,7 @@ func Slice(x *Tensor, axis, start, end int) *Tensor {
 	e := x.eng
 	axis = normAxis(axis, len(x.shape))
 	if start < 0 || end > x.shape[axis] || start > end {
-		panic(fmt.Sprintf("tensor: slice [%d:%d] of dimension %d in %v", start, end, axis, x.shape))
+		Panicf("tensor: slice [%d:%d] of dimension %d in %v", start, end, axis, x.shape)
 	}
 	shape := slices.Clone(x.shape)
 	shape[axis] = end - start
@@ -104,7 +103,7 @@ func Slice(x *Tensor, axis, start, end int) *Tensor {
 // other dimensions must match.
 func Concat(axis int, ts ...*Tensor) *Tensor {
 	if len(ts) == 0 {
-		panic("tensor: concat of nothing")
+		Panicf("tensor: concat of nothing")
 	}
 	axis = normAxis(axis, len(ts[0].shape))
 	ts = slices.Clone(ts) // the backward closure keeps the list
@@ -115,7 +114,7 @@ func Concat(axis int, ts ...*Tensor) *Tensor {
 	for _, t := range ts {
 		for d := range shape {
 			if d != axis && t.shape[d] != shape[d] {
-				panic(fmt.Sprintf("tensor: concat shapes %v and %v on axis %d", ts[0].shape, t.shape, axis))
+				Panicf("tensor: concat shapes %v and %v on axis %d", ts[0].shape, t.shape, axis)
 			}
 		}
 		shape[axis] += t.shape[axis]
@@ -154,7 +153,7 @@ func normAxis(axis, rank int) int {
 		axis += rank
 	}
 	if axis < 0 || axis >= rank {
-		panic(fmt.Sprintf("tensor: axis %d of a rank-%d tensor", axis, rank))
+		Panicf("tensor: axis %d of a rank-%d tensor", axis, rank)
 	}
 	return axis
 }

@@ -52,7 +52,7 @@ func (e *Engine) Empty(shape ...int) *Tensor {
 func (e *Engine) FromData(data []float32, shape ...int) *Tensor {
 	checkShape(shape)
 	if len(data) != numel(shape) {
-		panic(fmt.Sprintf("tensor: %d values for shape %v", len(data), shape))
+		Panicf("tensor: %d values for shape %v", len(data), shape)
 	}
 	t := e.Empty(shape...)
 	e.dev.Upload(t.buf, data)
@@ -72,7 +72,7 @@ func (e *Engine) NewPersistent(shape ...int) *Tensor {
 func (e *Engine) NewIndex(data []int32, shape ...int) *Index {
 	checkShape(shape)
 	if len(data) != numel(shape) {
-		panic(fmt.Sprintf("tensor: %d indices for shape %v", len(data), shape))
+		Panicf("tensor: %d indices for shape %v", len(data), shape)
 	}
 	ix := &Index{eng: e, shape: slices.Clone(shape), buf: e.allocIndex(len(data))}
 	e.dev.UploadIndex(ix.buf, data)
@@ -82,7 +82,7 @@ func (e *Engine) NewIndex(data []int32, shape ...int) *Index {
 func checkShape(shape []int) {
 	for _, s := range shape {
 		if s < 0 {
-			panic(fmt.Sprintf("tensor: negative dimension in shape %v", shape))
+			Panicf("tensor: negative dimension in shape %v", shape)
 		}
 	}
 }
@@ -113,7 +113,7 @@ func (t *Tensor) Buffer() Buffer { return t.buf }
 // Data copies the values to a new host slice.
 func (t *Tensor) Data() []float32 {
 	if t.buf == nil {
-		panic(fmt.Sprintf("tensor: Data of a freed tensor of shape %v (Engine.Free, or Backward with SetFreeGraph)", t.shape))
+		Panicf("tensor: Data of a freed tensor of shape %v (Engine.Free, or Backward with SetFreeGraph)", t.shape)
 	}
 	out := make([]float32, t.Len())
 	t.eng.dev.Download(out, t.buf)
@@ -123,7 +123,7 @@ func (t *Tensor) Data() []float32 {
 // Item returns the single value of a one-element tensor.
 func (t *Tensor) Item() float32 {
 	if t.Len() != 1 {
-		panic(fmt.Sprintf("tensor: Item of shape %v", t.shape))
+		Panicf("tensor: Item of shape %v", t.shape)
 	}
 	return t.Data()[0]
 }
@@ -131,7 +131,7 @@ func (t *Tensor) Item() float32 {
 // CopyFrom uploads host data into t (used to load parameters).
 func (t *Tensor) CopyFrom(data []float32) {
 	if len(data) != t.Len() {
-		panic(fmt.Sprintf("tensor: copy %d values into shape %v", len(data), t.shape))
+		Panicf("tensor: copy %d values into shape %v", len(data), t.shape)
 	}
 	t.eng.dev.Upload(t.buf, data)
 }
@@ -140,7 +140,7 @@ func (t *Tensor) CopyFrom(data []float32) {
 // the graph; optimizers and running statistics use it.
 func (t *Tensor) Assign(src *Tensor) {
 	if src.Len() != t.Len() {
-		panic(fmt.Sprintf("tensor: assign shape %v into %v", src.shape, t.shape))
+		Panicf("tensor: assign shape %v into %v", src.shape, t.shape)
 	}
 	t.eng.dev.Copy(t.buf, src.buf)
 }
@@ -154,7 +154,7 @@ func (t *Tensor) RequiresGrad() bool { return t.requiresGrad }
 // SetRequiresGrad marks a leaf tensor as needing a gradient (or frozen).
 func (t *Tensor) SetRequiresGrad(on bool) *Tensor {
 	if t.node != nil {
-		panic("tensor: SetRequiresGrad on a non-leaf tensor")
+		Panicf("tensor: SetRequiresGrad on a non-leaf tensor")
 	}
 	t.requiresGrad = on
 	return t

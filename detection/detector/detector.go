@@ -5,7 +5,6 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
-	"strings"
 
 	"github.com/detflow/detflow/batch"
 	"github.com/detflow/detflow/detection"
@@ -142,25 +141,10 @@ func inference(m Detector, training bool, e *tensor.Engine, fn func() error) (er
 	}
 	mark := e.Mark()
 	defer e.Release(mark)
-	defer catchPanic(&err)
+	// The callers add their context.
+	defer tensor.Recover(&err, "")
 	e.NoGrad(func() { err = fn() })
 	return err
-}
-
-// catchPanic turns a compute-engine panic ("tensor: ...", a shape mismatch;
-// "tensordev: ...", a GPU failure) into an error at the API boundary; other
-// panics propagate.
-func catchPanic(err *error) {
-	r := recover()
-	if r == nil {
-		return
-	}
-	msg := fmt.Sprint(r)
-	if strings.HasPrefix(msg, "tensor: ") || strings.HasPrefix(msg, "tensordev: ") || strings.HasPrefix(msg, "nn: ") || strings.HasPrefix(msg, "detection: ") || strings.HasPrefix(msg, "detector: ") {
-		*err = fmt.Errorf("%s", msg)
-		return
-	}
-	panic(r)
 }
 
 // TotalLoss adds named losses in name order (so the sum is reproducible).

@@ -41,7 +41,7 @@ func firstK(items []*batch.Item, k int) [][]float32 {
 
 // Losses implements Detector: "loss_cls" and "loss_bbox".
 func (d *FastRCNN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses map[string]*tensor.Tensor, err error) {
-	defer catchPanic(&err)
+	defer tensor.Recover(&err, "fast r-cnn losses")
 	if err := checkBatch(b, rngs, true); err != nil {
 		return nil, fmt.Errorf("fast r-cnn losses: %w", err)
 	}

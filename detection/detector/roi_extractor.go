@@ -153,7 +153,7 @@ func (x *RoIExtractor) Forward(levels []*tensor.Tensor, rois []float32) (*tensor
 			// din[l] arrives zeroed and only this level's RoIs add to it.
 			if err := detection.RoIAlignBackwardAdd(din[l], g.rows(dout, bins), fm[l], g.rows(rois, 5), levelCfg(l)); err != nil {
 				// The forward pass validated the same inputs, so this is a bug.
-				panic(fmt.Sprintf("detector: roi align backward: level %d: %v", l, err))
+				tensor.Panicf("detector: roi align backward: level %d: %v", l, err)
 			}
 		}
 	}

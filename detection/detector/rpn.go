@@ -28,7 +28,7 @@ func (d *RPN) Children() []nn.Child {
 
 // Losses implements Detector: "loss_rpn_cls" and "loss_rpn_bbox".
 func (d *RPN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses map[string]*tensor.Tensor, err error) {
-	defer catchPanic(&err)
+	defer tensor.Recover(&err, "rpn losses")
 	if err := checkBatch(b, rngs, true); err != nil {
 		return nil, fmt.Errorf("rpn losses: %w", err)
 	}
@@ -111,7 +111,7 @@ func proposalBoxes(h *RPNHead, out RPNOutput, items []*batch.Item, cfg detection
 
 // Losses implements Detector: the RPN's and the RoI head's losses.
 func (d *FasterRCNN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses map[string]*tensor.Tensor, err error) {
-	defer catchPanic(&err)
+	defer tensor.Recover(&err, "faster r-cnn losses")
 	if err := checkBatch(b, rngs, true); err != nil {
 		return nil, fmt.Errorf("faster r-cnn losses: %w", err)
 	}

@@ -10,8 +10,9 @@ import (
 )
 
 // Device implements tensor.Device on one GPU. Driver failures (out of
-// memory, a faulted kernel) panic with a "tensordev: " prefix, as the
-// interface has no error results; API boundaries recover them.
+// memory, a faulted kernel) panic with a *tensor.DeviceError, as the
+// interface has no error results; API boundaries recover them
+// (tensor.Recover), and errors.Is finds the driver's error (gpu.ErrOutOfMemory).
 type Device struct {
 	g    *gpu.Device
 	cpu  *tensor.CPU
@@ -93,7 +94,7 @@ func buf(b tensor.Buffer) *buffer {
 	}
 	gb, ok := b.(*buffer)
 	if !ok {
-		panic(fmt.Sprintf("tensordev: buffer %T does not belong to a GPU device", b))
+		tensor.Panicf("tensordev: buffer %T does not belong to a GPU device", b)
 	}
 	return gb
 }
@@ -112,21 +113,21 @@ func iptr(b tensor.IndexBuffer) gpu.DevPtr {
 	}
 	ib, ok := b.(*indexBuffer)
 	if !ok {
-		panic(fmt.Sprintf("tensordev: index buffer %T does not belong to a GPU device", b))
+		tensor.Panicf("tensordev: index buffer %T does not belong to a GPU device", b)
 	}
 	return ib.ptr
 }
 
-// must panics on a driver error.
+// must panics on a driver error with a *tensor.DeviceError.
 func must(err error) {
 	if err != nil {
-		panic(fmt.Sprintf("tensordev: %v", err))
+		panic(&tensor.DeviceError{Backend: "tensordev", Err: err})
 	}
 }
 
 func checkLen(what string, want, got int) {
 	if want != got {
-		panic(fmt.Sprintf("tensordev: %s: length %d, want %d", what, got, want))
+		tensor.Panicf("tensordev: %s: length %d, want %d", what, got, want)
 	}
 }
 
@@ -147,7 +148,7 @@ func (d *Device) Alloc(n int) tensor.Buffer {
 func (d *Device) Free(b tensor.Buffer) {
 	gb := buf(b)
 	if gb.view {
-		panic("tensordev: free of a view")
+		tensor.Panicf("tensordev: free of a view")
 	}
 	if gb.ptr != 0 {
 		must(d.g.Free(gb.ptr))
@@ -158,7 +159,7 @@ func (d *Device) Free(b tensor.Buffer) {
 func (d *Device) View(b tensor.Buffer, off, n int) tensor.Buffer {
 	gb := buf(b)
 	if off < 0 || n < 0 || off+n > gb.n {
-		panic(fmt.Sprintf("tensordev: view [%d, %d) of a %d-element buffer", off, off+n, gb.n))
+		tensor.Panicf("tensordev: view [%d, %d) of a %d-element buffer", off, off+n, gb.n)
 	}
 	return &buffer{ptr: gb.ptr + gpu.DevPtr(4*off), n: n, view: true}
 }

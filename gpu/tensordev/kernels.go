@@ -82,7 +82,7 @@ func (d *Device) Binary(op tensor.BinaryOp, a, b, y tensor.Buffer) {
 // BinaryBackward implements tensor.Device.
 func (d *Device) BinaryBackward(op tensor.BinaryOp, a, b, dy, da, db tensor.Buffer) {
 	if op == tensor.BinaryBCEWithLogits && db != nil {
-		panic("tensordev: BCEWithLogits has no target gradient")
+		tensor.Panicf("tensordev: BCEWithLogits has no target gradient")
 	}
 	must(d.g.BinaryBwd(gpu.BinaryOp(op), ptr(da), ptr(db), ptr(a), ptr(b), ptr(dy), dy.Len()))
 }

@@ -2,7 +2,6 @@ package tensordev
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/detflow/detflow/gpu"
 	"github.com/detflow/detflow/tensor"
@@ -28,7 +27,7 @@ func numel(shape []int) int {
 // would read or write foreign memory).
 func checkSpan(what string, shape, strides []int, n int) {
 	if len(strides) != len(shape) {
-		panic(fmt.Sprintf("tensordev: %s: %d strides for shape %v", what, len(strides), shape))
+		tensor.Panicf("tensordev: %s: %d strides for shape %v", what, len(strides), shape)
 	}
 	if numel(shape) == 0 {
 		return
@@ -42,7 +41,7 @@ func checkSpan(what string, shape, strides []int, n int) {
 		}
 	}
 	if lo < 0 || hi >= n {
-		panic(fmt.Sprintf("tensordev: %s: shape %v with strides %v reaches elements [%d, %d] of a %d-element buffer", what, shape, strides, lo, hi, n))
+		tensor.Panicf("tensordev: %s: shape %v with strides %v reaches elements [%d, %d] of a %d-element buffer", what, shape, strides, lo, hi, n)
 	}
 }
 

@@ -12,7 +12,9 @@
 package team
 
 import (
+	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,7 +33,9 @@ var pool struct {
 	idle []*helper
 }
 
-// Start runs f on a pooled helper and returns at once.
+// Start runs f on a pooled helper and returns at once. A panic in f ends
+// the process, as in any goroutine: nobody waits to receive it (For's
+// bodies may panic).
 func Start(f func()) {
 	pool.mu.Lock()
 	var h *helper
@@ -102,6 +106,11 @@ func (h *helper) next() func() {
 // and up to workers-1 helpers, which claim indices in order from a shared
 // counter, so a helper that starts late takes fewer. It returns when every
 // call has returned.
+//
+// A body that panics stops the loop: no new index is claimed, the calls in
+// flight finish, and For panics on the caller with the first panic's value
+// (see PanicError), so a recover around For sees a helper's panic too and
+// nothing still runs on the loop's data once it does.
 func For(workers, n int, body func(worker, i int)) {
 	workers = min(workers, n)
 	if workers <= 1 {
@@ -117,6 +126,9 @@ func For(workers, n int, body func(worker, i int)) {
 	}
 	j.run(0)
 	j.wait()
+	if p := j.panicked.Load(); p != nil {
+		panic(*p)
+	}
 }
 
 type forJob struct {
@@ -124,19 +136,39 @@ type forJob struct {
 	body       func(worker, i int)
 	next, left atomic.Int64
 	done       chan struct{}
+	panicked   atomic.Pointer[any] // the first body's panic, as rethrown gives it
 }
 
 func (j *forJob) run(w int) {
+	// One deferred recover per member and loop, not per index: cheap.
+	defer func() {
+		if r := recover(); r != nil {
+			j.abort(r)
+		}
+	}()
 	for {
 		i := int(j.next.Add(1) - 1)
 		if i >= j.n {
 			return
 		}
 		j.body(w, i)
-		if j.left.Add(-1) == 0 {
-			close(j.done)
-		}
+		j.finish(1)
 	}
+}
+
+func (j *forJob) finish(k int64) {
+	if j.left.Add(-k) == 0 {
+		close(j.done)
+	}
+}
+
+// abort records the first panic and counts the panicking index and every
+// unclaimed one as done, so the waiter returns once the calls in flight do.
+func (j *forJob) abort(r any) {
+	v := rethrown(r)
+	j.panicked.CompareAndSwap(nil, &v)
+	unclaimed := max(0, int64(j.n)-j.next.Swap(int64(j.n)))
+	j.finish(1 + unclaimed)
 }
 
 // wait spins briefly (a helper's last call is normally short), then
@@ -148,4 +180,35 @@ func (j *forJob) wait() {
 		}
 	}
 	<-j.done
+}
+
+// PanicError carries a panic from a loop body to the goroutine waiting for
+// the loop, with the stack of the goroutine that panicked (re-panicking on
+// the waiter prints the waiter's stack, not the body's).
+type PanicError struct {
+	Value any    // what the body panicked with
+	Stack []byte // the panicking goroutine's stack, from debug.Stack
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("team: loop body panicked: %v\n\n%s", e.Value, e.Stack)
+}
+
+// Unwrap returns Value where it is an error, so errors.As sees through.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
+
+// rethrown is the value For re-panics with for a body's panic value r: r
+// itself where it is an error (the typed errors callers recover by type),
+// else a *PanicError with r and the current stack. A runtime.Error (an
+// index out of range...) is a bug, and gets the stack too.
+func rethrown(r any) any {
+	if err, ok := r.(error); ok {
+		if _, bug := err.(runtime.Error); !bug {
+			return r
+		}
+	}
+	return &PanicError{Value: r, Stack: debug.Stack()}
 }

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/detflow/detflow/batch"
@@ -174,7 +173,9 @@ type StepResult struct {
 // Step trains one iteration on items (Replicas x ImagesPerReplica of them,
 // in global order) with learning rate lr. rngs has one generator per item.
 func (t *Trainer) Step(items []*batch.Item, rngs []*rand.Rand, lr float64) (res StepResult, err error) {
-	defer catchDeviceFailure(&err)
+	// Bad shapes and device failures (out of memory, a faulted kernel)
+	// panic, in replicas and in the pool's helpers alike; the step fails.
+	defer tensor.Recover(&err, "train")
 	k := t.opts.ImagesPerReplica
 	if len(items) != k*len(t.replicas) {
 		return StepResult{}, fmt.Errorf("train: step got %d images, want %d", len(items), k*len(t.replicas))
@@ -187,7 +188,7 @@ func (t *Trainer) Step(items []*batch.Item, rngs []*rand.Rand, lr float64) (res 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer catchDeviceFailure(&errs[i])
+			defer tensor.Recover(&errs[i], "train")
 			marks[i] = r.eng.Mark()
 			losses[i], errs[i] = r.forwardBackward(items[i*k:(i+1)*k], rngs[i*k:(i+1)*k], t.opts.SizeDivisor)
 		}()
@@ -258,22 +259,6 @@ func (r *replica) forwardBackward(items []*batch.Item, rngs []*rand.Rand, div in
 	}
 	total.Backward()
 	return out, nil
-}
-
-// catchDeviceFailure turns a device failure into the step's error. GPU
-// devices report out-of-memory and faulted kernels by panicking with a
-// "tensordev: " message (tensor.Device methods have no error results);
-// other panics are programming errors and propagate.
-func catchDeviceFailure(err *error) {
-	r := recover()
-	if r == nil {
-		return
-	}
-	if msg := fmt.Sprint(r); strings.HasPrefix(msg, "tensordev: ") {
-		*err = fmt.Errorf("train: %s", msg)
-		return
-	}
-	panic(r)
 }
 
 // checkLoss stops on NaN, Inf or an exploding loss, naming the loss.

@@ -4,10 +4,13 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/detflow/detflow/internal/team"
 	"github.com/detflow/detflow/nn"
 	"github.com/detflow/detflow/stages/train/traintest"
 	"github.com/detflow/detflow/tensor"
@@ -266,31 +269,97 @@ func TestDevicesMustMatchReplicas(t *testing.T) {
 	}
 }
 
-// failingDevice fails like a GPU out of memory once armed.
+// failingDevice fails like a GPU once armed: it panics with value (an out
+// of memory when nil), on a helper of a parallel loop where inLoop is set,
+// as a kernel launched from a loop's body would.
 type failingDevice struct {
 	*tensortest.HostDevice
-	armed bool
+	armed  bool
+	inLoop bool
+	value  any
 }
+
+var errOutOfMemory = errors.New("cuMemAlloc_v2: CUDA_ERROR_OUT_OF_MEMORY (out of memory)")
 
 func (d *failingDevice) Alloc(n int) tensor.Buffer {
-	if d.armed {
-		panic("tensordev: cuMemAlloc_v2: CUDA_ERROR_OUT_OF_MEMORY (out of memory)")
+	if !d.armed {
+		return d.HostDevice.Alloc(n)
 	}
-	return d.HostDevice.Alloc(n)
+	v := d.value
+	if v == nil {
+		v = &tensor.DeviceError{Backend: "tensordev", Err: errOutOfMemory}
+	}
+	if !d.inLoop {
+		panic(v)
+	}
+	// The caller's share waits until the helper's has started, so the
+	// panic is the helper's.
+	started := make(chan struct{})
+	team.For(2, 2, func(w, _ int) {
+		if w == 0 {
+			<-started
+			return
+		}
+		close(started)
+		panic(v)
+	})
+	panic("unreachable")
 }
 
-// TestDeviceFailureIsAnError: a replica's device failing mid-step ends the
-// step with an error naming the failure, not a crash of the process.
-func TestDeviceFailureIsAnError(t *testing.T) {
-	bad := &failingDevice{HostDevice: tensortest.NewHostDevice(1)}
+// failingStep runs one step of two replicas, the second on d armed.
+func failingStep(t *testing.T, d *failingDevice) error {
+	t.Helper()
+	d.HostDevice = tensortest.NewHostDevice(1)
 	tr, err := NewTrainer(toyBuilder(3, 0), Options{Replicas: 2, ImagesPerReplica: 1, Seed: 1,
-		Schedule: nn.StepSchedule{BaseLR: 0.1, Gamma: 0.1}, Devices: []tensor.Device{tensortest.NewHostDevice(1), bad}})
+		Schedule: nn.StepSchedule{BaseLR: 0.1, Gamma: 0.1}, Devices: []tensor.Device{tensortest.NewHostDevice(1), d}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad.armed = true
+	d.armed = true
 	_, err = tr.Step(traintest.Items(2, 1), []*rand.Rand{seeded(1, "s", 0, 0), seeded(1, "s", 0, 1)}, 0.1)
-	if err == nil || !strings.Contains(err.Error(), "out of memory") {
-		t.Fatalf("err = %v, want the device's out-of-memory failure", err)
+	return err
+}
+
+// TestDeviceFailureIsAnError: a replica's device failing mid-step, on the
+// replica's goroutine or on a pool helper running a loop for it, ends the
+// step with an error that holds the failure, not a crash of the process.
+func TestDeviceFailureIsAnError(t *testing.T) {
+	for _, inLoop := range []bool{false, true} {
+		err := failingStep(t, &failingDevice{inLoop: inLoop})
+		var de *tensor.DeviceError
+		if !errors.As(err, &de) || !errors.Is(err, errOutOfMemory) {
+			t.Fatalf("in loop %v: err = %v, want the device's *tensor.DeviceError", inLoop, err)
+		}
+		if !strings.HasPrefix(err.Error(), "train: tensordev: cuMemAlloc_v2") {
+			t.Errorf("in loop %v: err = %q", inLoop, err)
+		}
+	}
+}
+
+// TestShapeErrorInHelperIsAnError: an engine's bad-input panic on a pool
+// helper becomes the step's error too, with the original value.
+func TestShapeErrorInHelperIsAnError(t *testing.T) {
+	want := &tensor.InputError{Msg: "tensor: matmul [2 3] by [4 5]"}
+	err := failingStep(t, &failingDevice{inLoop: true, value: want})
+	var got *tensor.InputError
+	if !errors.As(err, &got) || got != want {
+		t.Fatalf("err = %v, want the helper's *tensor.InputError", err)
+	}
+}
+
+// TestOtherPanicsInHelperPropagate: a panic that is not an engine error is
+// a bug, whatever its message says: it ends the process (the replica's
+// goroutine has no caller to recover it), so the test reruns itself.
+func TestOtherPanicsInHelperPropagate(t *testing.T) {
+	if os.Getenv("DETFLOW_TEST_CRASH") == "1" {
+		err := failingStep(t, &failingDevice{inLoop: true, value: "tensordev: a bug"})
+		t.Fatalf("Step returned %v, want a crash", err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestOtherPanicsInHelperPropagate$")
+	cmd.Env = append(os.Environ(), "DETFLOW_TEST_CRASH=1")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || !strings.Contains(string(out), "panic: team: loop body panicked: tensordev: a bug") {
+		t.Fatalf("rerun: %v, want a crash with the helper's panic; output:\n%s", err, out)
 	}
 }
