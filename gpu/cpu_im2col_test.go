@@ -1,9 +1,12 @@
 package gpu
 
-import "math"
+import (
+	"math"
+	"slices"
+	"testing"
+)
 
-// CPU twins of gpu/kernels/im2col.cu, batchnorm.cu, maxpool.cu and
-// softmax_ce.cu.
+// CPU twin of gpu/kernels/im2col.cu.
 
 func im2colRef(col, im []float32, g ConvGeom) {
 	oh, ow := g.OH(), g.OW()
@@ -51,164 +54,27 @@ func col2imRef(im, col []float32, g ConvGeom) {
 	}
 }
 
-// bnTrainFwdRef mirrors bn_train_fwd_f32 in float64.
-func bnTrainFwdRef(y, saveMean, saveInvStd, runMean, runVar, x, gamma, beta []float32, n, c, hw int, eps, momentum float32) {
-	m := n * hw
-	for ch := 0; ch < c; ch++ {
-		var s float64
-		for i := 0; i < n; i++ {
-			for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
-				s += float64(v)
-			}
-		}
-		mean := s / float64(m)
-		var sq float64
-		for i := 0; i < n; i++ {
-			for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
-				d := float64(v) - mean
-				sq += d * d
-			}
-		}
-		v := sq / float64(m)
-		inv := 1 / math.Sqrt(v+float64(eps))
-		for i := 0; i < n; i++ {
-			for j := (i*c + ch) * hw; j < (i*c+ch+1)*hw; j++ {
-				y[j] = float32((float64(x[j])-mean)*inv*float64(gamma[ch]) + float64(beta[ch]))
-			}
-		}
-		saveMean[ch], saveInvStd[ch] = float32(mean), float32(inv)
-		if runMean != nil {
-			unbiased := v
-			if m > 1 {
-				unbiased = v * float64(m) / float64(m-1)
-			}
-			mo := float64(momentum)
-			runMean[ch] = float32((1-mo)*float64(runMean[ch]) + mo*mean)
-			runVar[ch] = float32((1-mo)*float64(runVar[ch]) + mo*unbiased)
+// TestIm2colAdjoint: <im2col(x), y> == <x, col2im(y)> for every geometry.
+func TestIm2colAdjoint(t *testing.T) {
+	for _, g := range []ConvGeom{
+		{C: 2, H: 7, W: 6, KH: 3, KW: 3, PadH: 1, PadW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1},
+		{C: 3, H: 11, W: 9, KH: 7, KW: 5, PadH: 3, PadW: 2, StrideH: 2, StrideW: 3, DilH: 1, DilW: 1},
+		{C: 1, H: 10, W: 10, KH: 3, KW: 3, PadH: 2, PadW: 2, StrideH: 1, StrideW: 1, DilH: 2, DilW: 2},
+	} {
+		x, y := randn(1, g.C*g.H*g.W), randn(2, g.ColSize())
+		col, im := make([]float32, g.ColSize()), make([]float32, len(x))
+		im2colRef(col, x, g)
+		col2imRef(im, y, g)
+		if l, r := dot(col, y), dot(x, im); math.Abs(l-r) > 1e-3*math.Abs(l)+1e-3 {
+			t.Errorf("%+v: <im2col x, y> = %v, <x, col2im y> = %v", g, l, r)
 		}
 	}
-}
-
-func bnTrainBwdRef(dx, dgamma, dbeta, dy, x, gamma, saveMean, saveInvStd []float32, n, c, hw int) {
-	m := float64(n * hw)
-	for ch := 0; ch < c; ch++ {
-		mean, inv := float64(saveMean[ch]), float64(saveInvStd[ch])
-		var sdy, sdyx float64
-		for i := 0; i < n; i++ {
-			for j := (i*c + ch) * hw; j < (i*c+ch+1)*hw; j++ {
-				sdy += float64(dy[j])
-				sdyx += float64(dy[j]) * (float64(x[j]) - mean) * inv
-			}
-		}
-		k := float64(gamma[ch]) * inv / m
-		for i := 0; i < n; i++ {
-			for j := (i*c + ch) * hw; j < (i*c+ch+1)*hw; j++ {
-				xhat := (float64(x[j]) - mean) * inv
-				dx[j] = float32(k * (m*float64(dy[j]) - sdy - xhat*sdyx))
-			}
-		}
-		dgamma[ch], dbeta[ch] = float32(sdyx), float32(sdy)
-	}
-}
-
-func bnInferRef(y, x, gamma, beta, mean, variance []float32, n, c, hw int, eps float32) {
-	for i := 0; i < n*c*hw; i++ {
-		ch := (i / hw) % c
-		inv := 1 / math.Sqrt(float64(variance[ch])+float64(eps))
-		y[i] = float32((float64(x[i])-float64(mean[ch]))*inv*float64(gamma[ch]) + float64(beta[ch]))
-	}
-}
-
-func maxPoolFwdRef(y []float32, argmax []int32, x []float32, g PoolGeom) {
-	oh, ow := g.OH(), g.OW()
-	for p := 0; p < g.NC; p++ {
-		plane := x[p*g.H*g.W:]
-		for i := 0; i < oh; i++ {
-			for j := 0; j < ow; j++ {
-				best, bi := float32(math.Inf(-1)), int32(-1)
-				for kh := 0; kh < g.KH; kh++ {
-					h := i*g.StrideH - g.PadH + kh
-					if h < 0 || h >= g.H {
-						continue
-					}
-					for kw := 0; kw < g.KW; kw++ {
-						w := j*g.StrideW - g.PadW + kw
-						if w < 0 || w >= g.W {
-							continue
-						}
-						v := plane[h*g.W+w]
-						if bi < 0 || v > best || (v != v && best == best) {
-							best, bi = v, int32(h*g.W+w)
-						}
-					}
-				}
-				y[(p*oh+i)*ow+j], argmax[(p*oh+i)*ow+j] = best, bi
-			}
-		}
-	}
-}
-
-// maxPoolBwdRef scatters each output gradient to its argmax.
-func maxPoolBwdRef(dx, dy []float32, argmax []int32, g PoolGeom) {
-	oh, ow := g.OH(), g.OW()
-	clear(dx[:g.NC*g.H*g.W])
-	for p := 0; p < g.NC; p++ {
-		for o := 0; o < oh*ow; o++ {
-			if a := argmax[p*oh*ow+o]; a >= 0 {
-				dx[p*g.H*g.W+int(a)] += dy[p*oh*ow+o]
-			}
-		}
-	}
-}
-
-// softmaxCEFwdRef mirrors softmax_ce_fwd_f32 in float64; weight may be nil.
-func softmaxCEFwdRef(loss, prob, logits []float32, labels []int32, weight []float32, n, k, ignore int) {
-	for i := 0; i < n; i++ {
-		l := logits[i*k : (i+1)*k]
-		m := float64(l[0])
-		for _, v := range l[1:] {
-			m = math.Max(m, float64(v))
-		}
-		var s float64
-		for _, v := range l {
-			s += math.Exp(float64(v) - m)
-		}
-		for j, v := range l {
-			prob[i*k+j] = float32(math.Exp(float64(v)-m) / s)
-		}
-		lbl := int(labels[i])
-		switch {
-		case lbl == ignore:
-			loss[i] = 0
-		case lbl < 0 || lbl >= k:
-			loss[i] = float32(math.NaN())
-		default:
-			v := m + math.Log(s) - float64(l[lbl])
-			if weight != nil {
-				v *= float64(weight[i])
-			}
-			loss[i] = float32(v)
-		}
-	}
-}
-
-func softmaxCEBwdRef(dlogits, prob []float32, labels []int32, weight []float32, n, k, ignore int, scale float32) {
-	for i := 0; i < n; i++ {
-		lbl := int(labels[i])
-		w := float32(1)
-		if weight != nil {
-			w = weight[i]
-		}
-		for j := 0; j < k; j++ {
-			var g float32
-			if lbl != ignore {
-				one := float32(0)
-				if j == lbl {
-					one = 1
-				}
-				g = scale * w * (prob[i*k+j] - one)
-			}
-			dlogits[i*k+j] = g
-		}
+	// A 1x1 kernel at stride 1 is the identity.
+	g := ConvGeom{C: 2, H: 3, W: 4, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1}
+	x := randn(3, 24)
+	col := make([]float32, 24)
+	im2colRef(col, x, g)
+	if !slices.Equal(col, x) {
+		t.Error("1x1 im2col is not the identity")
 	}
 }
