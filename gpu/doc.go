@@ -36,9 +36,19 @@
 // family, each with a comment naming its reference (PyTorch, torchvision,
 // Caffe) and its launch contract. `make ptx` compiles them with
 // nvcc -ptx -arch=compute_80 into gpu/kernels/ptx/<module>.ptx, which is
-// committed and embedded with go:embed, so builds need no nvcc. Every kernel
-// has a CPU twin in cpu_ref_*.go; the GPU tests compare the two with the
-// tolerance atol + |ref|*rtol and print the first mismatches. A module
+// committed and embedded with go:embed, so builds need no nvcc. Each module
+// has two Go files:
+//
+//	ops_<module>.go        its typed launchers (Device methods), each with
+//	                       a caller outside the tests
+//	cpu_<module>_test.go   its CPU twin, and host tests that check the twin
+//	                       by properties independent of it (adjoint pairs,
+//	                       finite differences, exact values)
+//
+// kernel_table.go lists every module and entry; tests check it against the
+// .cu sources and the PTX. The GPU tests (gpu_*_test.go) compare each
+// kernel with its twin with the tolerance atol + |ref|*rtol and print the
+// first mismatches. A module
 // added after the last PTX commit has no embedded PTX until the next GPU
 // session compiles it: Device.HasModule tells callers (gpu/tensordev) to
 // keep their host path until then.

@@ -19,8 +19,8 @@ func (g ConvGeom) OW() int { return (g.W+2*g.PadW-g.DilW*(g.KW-1)-1)/g.StrideW +
 // ColSize is the number of floats in the column matrix [C*KH*KW, OH*OW].
 func (g ConvGeom) ColSize() int { return g.C * g.KH * g.KW * g.OH() * g.OW() }
 
-// PoolGeom is the geometry of max pooling over NC planes of H×W (floor
-// mode, no dilation).
+// PoolGeom is the geometry of max and average pooling over NC planes of
+// H×W (floor mode, no dilation).
 type PoolGeom struct {
 	NC, H, W         int
 	KH, KW           int
@@ -33,6 +33,12 @@ func (g PoolGeom) OH() int { return (g.H+2*g.PadH-g.KH)/g.StrideH + 1 }
 
 // OW is the output width.
 func (g PoolGeom) OW() int { return (g.W+2*g.PadW-g.KW)/g.StrideW + 1 }
+
+// args are the geometry parameters of the max and average pooling kernels.
+func (g PoolGeom) args() []any {
+	return []any{i32(g.NC), i32(g.H), i32(g.W), i32(g.KH), i32(g.KW), i32(g.StrideH), i32(g.StrideW),
+		i32(g.PadH), i32(g.PadW), i32(g.OH()), i32(g.OW())}
+}
 
 // RoIAlignGeom describes a RoIAlign call: K boxes (rows of 5 floats: batch
 // index, x1, y1, x2, y2) pooled from a [N,C,H,W] map into [K,C,PH,PW].

@@ -171,3 +171,28 @@ func checkClose(t testing.TB, name string, got, want []float32, atol, rtol float
 	}
 	t.Logf("%s: %d elements OK, max |diff| %.3g (atol %.g, rtol %.g)", name, len(want), worst, atol, rtol)
 }
+
+// quarter rounds to a multiple of 0.25. On such coordinates areas and
+// intersections are exact in float32, so the GPU (which may fuse a
+// multiply-add) and the CPU compute bitwise-equal IoUs and the keep lists
+// can be compared exactly even for pairs at the threshold.
+func quarter(v float32) float32 { return float32(math.Round(float64(v)*4) / 4) }
+
+func dot(a, b []float32) float64 {
+	var s float64
+	for i := range a {
+		s += float64(a[i]) * float64(b[i])
+	}
+	return s
+}
+
+// numGrad is the central difference of f at x[i].
+func numGrad(f func() float64, x []float32, i int, h float32) float64 {
+	old := x[i]
+	x[i] = old + h
+	fp := f()
+	x[i] = old - h
+	fm := f()
+	x[i] = old
+	return (fp - fm) / (2 * float64(h))
+}

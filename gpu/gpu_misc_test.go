@@ -167,12 +167,12 @@ func TestGPUPinnedUpload(t *testing.T) {
 	if err := d.Upload(dst, buf, 4*n); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Scale(out, dst, 2, n); err != nil {
+	if err := d.Add(out, dst, dst, n); err != nil {
 		t.Fatal(err)
 	}
 	want := make([]float32, n)
-	scaleRef(want, src, 2)
-	checkClose(t, "upload then scale", download(t, d, out, n), want, 0, 0)
+	addRef(want, src, src)
+	checkClose(t, "upload then add", download(t, d, out, n), want, 0, 0)
 	if s := d.PinnedStats(); s.Allocated < 4*n {
 		t.Errorf("pinned stats %+v", s)
 	}

@@ -11,18 +11,15 @@ type kernelModule struct {
 // checks it against the .entry names of the PTX when the PTX exists.
 func kernelModules() []kernelModule {
 	return []kernelModule{
-		{modElementwise, []string{kAdd, kMul, kAxpy, kScale, kReluFwd, kReluBwd, kFill}},
+		{modElementwise, []string{kAdd, kFill}},
 		{modReduce, []string{kSumPartial, kSumSqPartial}},
 		{modIm2col, []string{kIm2col, kCol2im}},
 		{modUnary, []string{kUnary, kUnaryBwd, kBinary, kBinaryBwd, kAxpby}},
-		{modBatchNorm, []string{kBNTrainFwd, kBNTrainBwd, kBNInfer, kChannelMeanVar, kChannelAffine, kChannelAffineBwd}},
+		{modBatchNorm, []string{kBNTrainBwd, kChannelMeanVar, kChannelAffine, kChannelAffineBwd}},
 		{modMaxPool, []string{kMaxPoolFwd, kMaxPoolBwd}},
 		{modUpsample, []string{kUpsampleFwd, kUpsampleBwd}},
 		{modSoftmaxCE, []string{kSoftmaxCEFwd, kSoftmaxCEBwd}},
-		{modSmoothL1, []string{kSmoothL1Fwd, kSmoothL1Bwd}},
 		{modRoIAlign, []string{kRoIAlignFwd, kRoIAlignBwd}},
-		{modNMS, []string{kNMSMask}},
-		{modSGD, []string{kSGDMomentum}},
 		{modLayout, []string{kStridedCopy, kBroadcastBinary, kReduceSum}},
 		{modIndex, []string{kIndexSelect, kIndexAdd, kGatherRows, kScatterAddRows}},
 		{modSoftmax, []string{kSoftmaxRows, kSoftmaxRowsBwd}},
@@ -40,10 +37,7 @@ const (
 	modMaxPool     = "maxpool"
 	modUpsample    = "upsample"
 	modSoftmaxCE   = "softmax_ce"
-	modSmoothL1    = "smooth_l1"
 	modRoIAlign    = "roi_align"
-	modNMS         = "nms"
-	modSGD         = "sgd"
 	modLayout      = "layout"
 	modIndex       = "index"
 	modSoftmax     = "softmax"
@@ -53,31 +47,20 @@ const (
 // Kernel entry names (extern "C", so PTX names are not mangled).
 const (
 	kAdd          = "add_f32"
-	kMul          = "mul_f32"
-	kAxpy         = "axpy_f32"
-	kScale        = "scale_f32"
-	kReluFwd      = "relu_fwd_f32"
-	kReluBwd      = "relu_bwd_f32"
 	kFill         = "fill_f32"
 	kSumPartial   = "sum_partial_f32"
 	kSumSqPartial = "sumsq_partial_f32"
 	kIm2col       = "im2col_f32"
 	kCol2im       = "col2im_f32"
-	kBNTrainFwd   = "bn_train_fwd_f32"
 	kBNTrainBwd   = "bn_train_bwd_f32"
-	kBNInfer      = "bn_infer_f32"
 	kMaxPoolFwd   = "maxpool_fwd_f32"
 	kMaxPoolBwd   = "maxpool_bwd_f32"
 	kUpsampleFwd  = "upsample_nearest_fwd_f32"
 	kUpsampleBwd  = "upsample_nearest_bwd_f32"
 	kSoftmaxCEFwd = "softmax_ce_fwd_f32"
 	kSoftmaxCEBwd = "softmax_ce_bwd_f32"
-	kSmoothL1Fwd  = "smooth_l1_fwd_f32"
-	kSmoothL1Bwd  = "smooth_l1_bwd_f32"
 	kRoIAlignFwd  = "roi_align_fwd_f32"
 	kRoIAlignBwd  = "roi_align_bwd_f32"
-	kNMSMask      = "nms_mask"
-	kSGDMomentum  = "sgd_momentum_f32"
 
 	kUnary            = "unary_f32"
 	kUnaryBwd         = "unary_bwd_f32"

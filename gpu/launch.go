@@ -84,6 +84,23 @@ func blocks1D(n, threads, maxBlocks int) dim3 {
 	return dim3{uint32(b), 1, 1}
 }
 
+// Grid-stride kernels run threads1D threads per block on at most
+// maxBlocks1D blocks.
+const (
+	threads1D   = 256
+	maxBlocks1D = 8192
+)
+
+// launch1D queues a grid-stride kernel over n elements.
+func (d *Device) launch1D(kernel string, n int, args ...any) error {
+	if n == 0 {
+		return nil
+	}
+	return d.do(func() error {
+		return d.launch(kernel, blocks1D(n, threads1D, maxBlocks1D), dim3{threads1D, 1, 1}, 0, args...)
+	})
+}
+
 // i32 converts a size to a kernel's int argument, panicking (a programmer
 // error, caught at the API boundary) when it does not fit.
 func i32(n int) int32 {
@@ -91,6 +108,14 @@ func i32(n int) int32 {
 		panic(fmt.Sprintf("gpu: %d does not fit a kernel int argument", n))
 	}
 	return int32(n)
+}
+
+// b32 is a C int flag.
+func b32(b bool) int32 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // cPtr converts an address of memory Go does not manage (pinned host

@@ -1,14 +1,8 @@
 package gpu
 
-// Typed launchers for gpu/kernels/index.cu and softmax.cu. Index buffers
-// hold int32s; an index out of range gives NaN in a gather and is skipped
-// by a scatter (tensor.CPU panics instead; a kernel cannot).
-
-// softmaxThreads matches SOFTMAX_THREADS in softmax.cu.
-const softmaxThreads = 128
-
-// maxRowBlocks caps the grid of the row kernels (they loop over the rest).
-const maxRowBlocks = 65535
+// Typed launchers for gpu/kernels/index.cu. Index buffers hold int32s; an
+// index out of range gives NaN in a gather and is skipped by a scatter
+// (tensor.CPU panics instead; a kernel cannot).
 
 // IndexSelect queues dst[o, j, i] = src[o, idx[j], i] for src [outer, dim,
 // inner] and j < nidx.
@@ -40,27 +34,4 @@ func (d *Device) GatherRows(dst, src, idx DevPtr, rows, cols, k int) error {
 // ScatterAddRows queues dst[r, idx[r, j]] += src[r, j] (atomicAdd).
 func (d *Device) ScatterAddRows(dst, src, idx DevPtr, rows, cols, k int) error {
 	return d.launch1D(kScatterAddRows, int(i32(rows*k)), dst, src, idx, i32(rows), i32(cols), i32(k))
-}
-
-// SoftmaxRows queues y = softmax(x) over each row of x [rows, cols]; y may
-// be x.
-func (d *Device) SoftmaxRows(y, x DevPtr, rows, cols int) error {
-	return d.launchRows(kSoftmaxRows, rows, cols, y, x, i32(rows), i32(cols))
-}
-
-// SoftmaxRowsBwd queues dx = y·(dy − Σ dy·y) row-wise for the softmax
-// output y.
-func (d *Device) SoftmaxRowsBwd(dx, y, dy DevPtr, rows, cols int) error {
-	return d.launchRows(kSoftmaxRowsBwd, rows, cols, dx, y, dy, i32(rows), i32(cols))
-}
-
-// launchRows queues a kernel with one block of softmaxThreads per row.
-func (d *Device) launchRows(kernel string, rows, cols int, args ...any) error {
-	if rows*cols == 0 {
-		return nil
-	}
-	_ = i32(rows * cols) // panics unless the sizes fit the kernel's ints
-	return d.do(func() error {
-		return d.launch(kernel, dim3{uint32(min(rows, maxRowBlocks)), 1, 1}, dim3{softmaxThreads, 1, 1}, 0, args...)
-	})
 }

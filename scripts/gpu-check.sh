@@ -13,8 +13,8 @@
 # of them), each logged and never stopping the script:
 #   ptx:      nvcc -ptx -arch=compute_80 every gpu/kernels/*.cu (in parallel;
 #             a failing file is logged and the rest go on), then ptxas for the
-#             local GPU as a second opinion. Without it the binaries' embedded
-#             PTX is used.
+#             local GPU as a second opinion, and a byte comparison with the
+#             committed PTX. Without it the binaries' embedded PTX is used.
 #   tests:    the kernel tests with DETFLOW_PTX_DIR at that PTX: gpu host
 #             tests in one run, then every TestGPU* of gpu in its own process
 #             (a kernel fault poisons its CUDA context, not the other tests),
@@ -179,6 +179,14 @@ else
 		[ -e "$p" ] && sha256sum "$(basename "$p" .ptx).cu"
 	done) >"$WORK/ptx/SOURCES.sha256"
 	say "nvcc: $ok PTX files in ptx/;${bad:+ failed:$bad}"
+	# Committed PTX may have been edited by hand (entries removed without
+	# nvcc): name the files this nvcc would write differently, to commit.
+	differ=""
+	for p in "$WORK"/ptx/*.ptx; do
+		[ -e "$p" ] || continue
+		cmp -s "$p" "gpu/kernels/ptx/$(basename "$p")" || differ="$differ $(basename "$p")"
+	done
+	say "ptx: ${differ:+differs from the committed copy:$differ}${differ:-all byte-identical to the committed copy}"
 fi
 
 # --- libraries ----------------------------------------------------------------

@@ -6,7 +6,7 @@
 // [floor(oy*H/OH), ceil((oy+1)*H/OH)) x [floor(ox*W/OW), ceil((ox+1)*W/OW));
 // tensor.CPU's AvgPool2d, AdaptiveAvgPool2d and their backward passes
 // (tensor/cpu_pool.go), whose summation orders these follow. CPU twin in
-// gpu/cpu_ref_avgpool.go. NC = N*C planes of H×W in, OH×OW out; the caller
+// gpu/cpu_avgpool_test.go. NC = N*C planes of H×W in, OH×OW out; the caller
 // computes OH = (H + 2*padH - KH)/strideH + 1 (likewise OW) for avg_pool.
 //
 // Launch contract: 1-D grid-stride, any grid/block; forward kernels over

@@ -1,20 +1,17 @@
 // Batch normalisation over NCHW float32 tensors, per channel.
 //
-// Reference: PyTorch's batch_norm (training: biased batch variance to
-// normalise, unbiased variance M/(M-1) into the running estimate,
-// running = (1-momentum)*running + momentum*batch); CPU twin in
-// gpu/cpu_ref_batchnorm.go. M = N*H*W values per channel.
+// Reference: PyTorch's batch_norm backward in training mode (biased batch
+// variance); CPU twin in gpu/cpu_batchnorm_test.go. M = N*H*W values per
+// channel.
 //
-// The channel_* kernels are the pieces tensor.Device composes batch norm
-// from (ChannelMeanVar, ChannelAffine, ChannelAffineBackward); reference
-// tensor/cpu_norm.go.
+// The channel_* kernels are the pieces tensor.Device composes the batch
+// norm forward from (ChannelMeanVar, ChannelAffine, ChannelAffineBackward);
+// reference tensor/cpu_norm.go.
 //
 // Launch contract:
-//   bn_train_fwd_f32, bn_train_bwd_f32, channel_mean_var_f32,
-//   channel_affine_bwd_f32: gridDim.x == C (one block per channel),
-//     blockDim.x == 256 exactly.
-//   bn_infer_f32, channel_affine_f32: 1-D grid-stride over N*C*HW, any
-//     grid/block.
+//   bn_train_bwd_f32, channel_mean_var_f32, channel_affine_bwd_f32:
+//     gridDim.x == C (one block per channel), blockDim.x == 256 exactly.
+//   channel_affine_f32: 1-D grid-stride over N*C*HW, any grid/block.
 
 #define BN_THREADS 256
 
@@ -40,45 +37,8 @@ __device__ __forceinline__ long long bn_index(long long i, int c, int C, int HW)
     return (n * C + c) * HW + s;
 }
 
-// y = (x - mean)/sqrt(var + eps)*gamma + beta with batch statistics;
-// saveMean/saveInvStd keep mean and 1/sqrt(var+eps) for the backward pass;
-// runMean/runVar are updated unless runMean is NULL.
-extern "C" __global__ void bn_train_fwd_f32(float* y, float* saveMean, float* saveInvStd,
-                                            float* runMean, float* runVar, const float* x,
-                                            const float* gamma, const float* beta, int N,
-                                            int C, int HW, float eps, float momentum) {
-    int c = blockIdx.x;
-    long long M = (long long)N * HW;
-    float acc = 0.0f;
-    for (long long i = threadIdx.x; i < M; i += BN_THREADS) {
-        acc += x[bn_index(i, c, C, HW)];
-    }
-    float mean = bn_block_sum(acc) / (float)M;
-    // Second pass over the centred values: stabler than E[x^2] - E[x]^2.
-    acc = 0.0f;
-    for (long long i = threadIdx.x; i < M; i += BN_THREADS) {
-        float d = x[bn_index(i, c, C, HW)] - mean;
-        acc += d * d;
-    }
-    float var = bn_block_sum(acc) / (float)M;
-    float invstd = 1.0f / sqrtf(var + eps);
-    float g = gamma[c], b = beta[c];
-    for (long long i = threadIdx.x; i < M; i += BN_THREADS) {
-        long long j = bn_index(i, c, C, HW);
-        y[j] = (x[j] - mean) * invstd * g + b;
-    }
-    if (threadIdx.x == 0) {
-        saveMean[c] = mean;
-        saveInvStd[c] = invstd;
-        if (runMean != 0) {
-            float unbiased = M > 1 ? var * (float)M / (float)(M - 1) : var;
-            runMean[c] = (1.0f - momentum) * runMean[c] + momentum * mean;
-            runVar[c] = (1.0f - momentum) * runVar[c] + momentum * unbiased;
-        }
-    }
-}
-
-// Backward of bn_train_fwd_f32. With xhat = (x-mean)*invstd:
+// Backward of y = (x-mean)*invstd*gamma + beta with batch statistics
+// (saveMean, saveInvStd from the forward). With xhat = (x-mean)*invstd:
 //   dbeta  = sum(dy),  dgamma = sum(dy*xhat)            (overwritten; either
 //                                                         may be NULL)
 //   dx = gamma*invstd/M * (M*dy - dbeta - xhat*dgamma)  (overwritten)
@@ -107,20 +67,6 @@ extern "C" __global__ void bn_train_bwd_f32(float* dx, float* dgamma, float* dbe
     if (threadIdx.x == 0) {
         if (dgamma != 0) dgamma[c] = sdyx;
         if (dbeta != 0) dbeta[c] = sdy;
-    }
-}
-
-// y = (x - mean[c])/sqrt(var[c] + eps)*gamma[c] + beta[c] with given
-// statistics (eval mode and frozen BN).
-extern "C" __global__ void bn_infer_f32(float* y, const float* x, const float* gamma,
-                                        const float* beta, const float* mean, const float* var,
-                                        int N, int C, int HW, float eps) {
-    long long total = (long long)N * C * HW;
-    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total;
-         i += (long long)blockDim.x * gridDim.x) {
-        int c = (int)((i / HW) % C);
-        float invstd = 1.0f / sqrtf(var[c] + eps);
-        y[i] = (x[i] - mean[c]) * invstd * gamma[c] + beta[c];
     }
 }
 

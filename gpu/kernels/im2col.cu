@@ -1,7 +1,7 @@
 // im2col / col2im for one NCHW image, with stride, padding and dilation.
 //
 // Reference: Caffe's im2col_gpu/col2im_gpu (the layout PyTorch's slow conv
-// uses); CPU twin in gpu/cpu_ref_im2col.go.
+// uses); CPU twin in gpu/cpu_im2col_test.go.
 //
 // Layout: im is [C,H,W]; col is [C*KH*KW, OH*OW] row-major, row
 // (c*KH + kh)*KW + kw, column oh*OW + ow, where

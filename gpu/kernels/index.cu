@@ -5,7 +5,7 @@
 // Reference: tensor.CPU's IndexSelect, IndexAdd, GatherRows and
 // ScatterAddRows (tensor/cpu_index.go), i.e. torch.index_select,
 // Tensor.index_add_, torch.gather(dim=-1) and Tensor.scatter_add_(dim=-1).
-// CPU twin in gpu/cpu_ref_index.go.
+// CPU twin in gpu/cpu_index_test.go.
 //
 // Indices are int32. tensor.CPU panics on an index outside [0, dim) (or
 // [0, cols)); a kernel cannot, so the gathers write NaN there (a bad index

@@ -5,7 +5,7 @@
 // Reference: tensor.CPU's StridedCopy, BroadcastBinary and ReduceSum
 // (tensor/cpu_binary.go, tensor/cpu_reduce.go); the binary op codes are
 // tensor.BinaryOp values, as in unary.cu. CPU twin in
-// gpu/cpu_ref_layout.go.
+// gpu/cpu_layout_test.go.
 //
 // Geometry: up to LAYOUT_MAX_DIMS dimensions, passed as scalars (sizes
 // d0..d5, then each operand's element strides), dimension 0 outermost; the

@@ -4,7 +4,7 @@
 // (padding never wins, the first in-image tap starts the window, the first
 // NaN wins and stays, ties go to the first position in row-major window
 // order, argmax is the flat index h*W+w in the input plane);
-// CPU twin in gpu/cpu_ref_maxpool.go. NC = N*C planes; the caller computes
+// CPU twin in gpu/cpu_maxpool_test.go. NC = N*C planes; the caller computes
 // OH = (H + 2*padH - KH)/strideH + 1 (likewise OW).
 //
 // Launch contract: 1-D grid-stride, any grid/block; fwd over NC*OH*OW

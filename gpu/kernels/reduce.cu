@@ -1,7 +1,7 @@
 // Deterministic float32 reductions: sum and sum of squares (the global
 // gradient norm for clipping).
 //
-// Reference: gpu/cpu_ref_reduce.go (a float64 accumulation).
+// Reference: gpu/cpu_reduce_test.go (a float64 accumulation).
 //
 // Launch contract: blockDim.x == 256 exactly (the shared tree below);
 // gridDim.x = G of any size. Each block writes partial[blockIdx.x], the sum

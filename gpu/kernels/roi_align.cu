@@ -3,7 +3,7 @@
 // Reference: torchvision.ops.roi_align (Mask R-CNN's RoIAlign, with the
 // aligned switch of Detectron2: aligned=1 shifts box corners by -0.5 pixel
 // and allows boxes smaller than a pixel); CPU twin in
-// gpu/cpu_ref_roi_align.go.
+// gpu/cpu_roi_align_test.go.
 //
 // rois is K×5: (batch index, x1, y1, x2, y2) in input-image coordinates,
 // scaled by spatialScale (1/stride of the feature map). Output is

@@ -5,7 +5,7 @@
 // mirrors: the row maximum is subtracted first (a NaN anywhere makes the
 // row NaN, as Go's max does), exp in float32, the sum of the exps and the
 // backward dot product accumulated in double. CPU twin in
-// gpu/cpu_ref_softmax.go.
+// gpu/cpu_softmax_test.go.
 //
 // Launch contract: blockDim.x == SOFTMAX_THREADS (128) exactly, any grid;
 // block b handles rows b, b+gridDim.x, ... with a fixed-order tree

@@ -1,7 +1,7 @@
 // Softmax cross-entropy over rows of N×K float32 logits with int32 labels.
 //
 // Reference: PyTorch's cross_entropy (log_softmax + nll_loss) with
-// ignore_index and per-row weights; CPU twin in gpu/cpu_ref_softmax_ce.go.
+// ignore_index and per-row weights; CPU twin in gpu/cpu_softmax_ce_test.go.
 //
 // Forward: prob[i,:] = softmax(logits[i,:]) (kept for the backward pass) and
 // loss[i] = weight[i] * (logsumexp(logits[i,:]) - logits[i,label[i]]),

@@ -4,7 +4,7 @@
 // Reference: tensor.CPU's Unary, UnaryBackward, Binary, BinaryBackward and
 // Axpby (tensor/cpu_elementwise.go); the op codes are tensor.UnaryOp and
 // tensor.BinaryOp values (gpu.Unary*/gpu.Binary* mirror them). CPU twin in
-// gpu/cpu_ref_unary.go.
+// gpu/cpu_unary_test.go.
 //
 // Launch contract: 1-D grid-stride over n, any grid/block. y may alias x
 // (or a, b). In the backward kernels x or y may be NULL when the op does not

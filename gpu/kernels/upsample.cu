@@ -3,7 +3,7 @@
 //
 // Reference: PyTorch's upsample_nearest2d with an integer scale, where output
 // pixel (oh, ow) reads input (oh/S, ow/S); tensor.CPU's UpsampleNearest; CPU
-// twin in gpu/cpu_ref_elementwise.go. NC = N*C planes of H×W in, SH×SW out.
+// twin in gpu/cpu_upsample_test.go. NC = N*C planes of H×W in, SH×SW out.
 //
 // Launch contract: 1-D grid-stride, any grid/block; fwd over NC*S*S*H*W
 // outputs, bwd over NC*H*W inputs; bwd OVERWRITES dx with the sum of its

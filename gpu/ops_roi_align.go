@@ -2,7 +2,7 @@ package gpu
 
 import "fmt"
 
-// Typed launchers for gpu/kernels/roi_align.cu and nms.cu.
+// Typed launchers for gpu/kernels/roi_align.cu.
 
 func (g RoIAlignGeom) check() error {
 	if g.K < 0 || g.C <= 0 || g.H <= 0 || g.W <= 0 || g.PH <= 0 || g.PW <= 0 || g.SamplingRatio < 0 || g.SpatialScale <= 0 {
@@ -32,39 +32,4 @@ func (d *Device) RoIAlignBwd(dinput, dout, rois DevPtr, g RoIAlignGeom) error {
 		return err
 	}
 	return d.launch1D(kRoIAlignBwd, g.OutSize(), append([]any{dinput, dout, rois}, g.args()...)...)
-}
-
-// nmsBlock matches NMS_BLOCK in nms.cu.
-const nmsBlock = 64
-
-// NMSSorted runs NMS over n boxes (n×4 floats x1, y1, x2, y2 on the device)
-// already sorted by descending score and returns the indices kept, in
-// order. A box is dropped when a kept box before it has IoU > iouThreshold.
-func (d *Device) NMSSorted(boxes DevPtr, n int, iouThreshold float32) ([]int, error) {
-	if n == 0 {
-		return nil, nil
-	}
-	cb := (n + nmsBlock - 1) / nmsBlock
-	if cb > 65535 {
-		return nil, fmt.Errorf("nms: %d boxes exceed the kernel's grid (at most %d)", n, 65535*nmsBlock)
-	}
-	mask, err := d.Alloc(8 * n * cb)
-	if err != nil {
-		return nil, err
-	}
-	defer d.Free(mask)
-	if err := d.Memset32(mask, 0, 2*n*cb); err != nil {
-		return nil, err
-	}
-	err = d.do(func() error {
-		return d.launch(kNMSMask, dim3{uint32(cb), uint32(cb), 1}, dim3{nmsBlock, 1, 1}, 0, mask, boxes, i32(n), iouThreshold)
-	})
-	if err != nil {
-		return nil, err
-	}
-	host := make([]uint64, n*cb)
-	if err := d.ReadUint64(host, mask); err != nil {
-		return nil, fmt.Errorf("read nms mask: %w", err)
-	}
-	return nmsFromMask(host, n), nil
 }

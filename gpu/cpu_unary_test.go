@@ -1,6 +1,10 @@
 package gpu
 
-import "math"
+import (
+	"math"
+	"slices"
+	"testing"
+)
 
 // CPU twins of gpu/kernels/unary.cu (the loops of tensor.CPU's elementwise
 // kernels, float32 with float64 transcendentals).
@@ -165,63 +169,66 @@ func axpbyRef(alpha float32, x []float32, beta float32, y []float32) {
 	}
 }
 
-// channelMeanVarRef mirrors tensor.CPU.ChannelMeanVar (float64, two passes).
-func channelMeanVarRef(mean, variance, x []float32, n, c, hw int) {
-	for ch := 0; ch < c; ch++ {
-		var s float64
-		for i := 0; i < n; i++ {
-			for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
-				s += float64(v)
+// TestUnaryBackwardMatchesFiniteDifferences checks every unary op's
+// backward twin against central differences of its forward twin.
+func TestUnaryBackwardMatchesFiniteDifferences(t *testing.T) {
+	x := randn(20, 40)
+	for i := range x {
+		x[i] = 0.2 + float32(math.Abs(float64(x[i]))) // positive: log, sqrt
+		if i%2 == 1 && i < 20 {
+			x[i] = -x[i] // some negatives where the op allows
+		}
+	}
+	for op := UnaryRelu; op < numUnaryOps; op++ {
+		xs := slices.Clone(x)
+		if op == UnaryLog || op == UnarySqrt || op == UnaryRsqrt {
+			for i := range xs {
+				xs[i] = float32(math.Abs(float64(xs[i])))
 			}
 		}
-		m := s / float64(n*hw)
-		var q float64
-		for i := 0; i < n; i++ {
-			for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
-				q += (float64(v) - m) * (float64(v) - m)
+		const p = 0.5
+		y, dy, dx := make([]float32, len(xs)), randn(21, len(xs)), make([]float32, len(xs))
+		unaryRef(op, p, y, xs)
+		unaryBwdRef(op, p, dx, xs, y, dy)
+		f := func() float64 { unaryRef(op, p, y, xs); return dot(y, dy) }
+		for i := range xs {
+			if op == UnarySmoothL1 && math.Abs(math.Abs(float64(xs[i]))-p) < 0.02 {
+				continue
+			}
+			num := numGrad(f, xs, i, 1e-3)
+			if math.Abs(num-float64(dx[i])) > 1e-2*math.Max(1, math.Abs(num)) {
+				t.Errorf("unary op %d: dx[%d] = %v, finite difference %v", op, i, dx[i], num)
 			}
 		}
-		mean[ch], variance[ch] = float32(m), float32(q/float64(n*hw))
 	}
 }
 
-func channelAffineRef(y, x, scale, shift []float32, n, c, hw int) {
-	for i := range y[:n*c*hw] {
-		ch := (i / hw) % c
-		a, b := float32(1), float32(0)
-		if scale != nil {
-			a = scale[ch]
-		}
-		if shift != nil {
-			b = shift[ch]
-		}
-		y[i] = x[i]*a + b
+func TestBinaryBackwardMatchesFiniteDifferences(t *testing.T) {
+	a, b := randn(22, 30), randn(23, 30)
+	for i := range b {
+		b[i] = 0.5 + float32(math.Abs(float64(b[i]))) // no division by ~0
 	}
-}
-
-func channelAffineBwdRef(dx, dscale, dshift, x, dy, scale []float32, n, c, hw int) {
-	for ch := 0; ch < c; ch++ {
-		a := float32(1)
-		if scale != nil {
-			a = scale[ch]
-		}
-		var sdy, sdyx float64
-		for i := 0; i < n; i++ {
-			for j := (i*c + ch) * hw; j < (i*c+ch+1)*hw; j++ {
-				sdy += float64(dy[j])
-				if dscale != nil {
-					sdyx += float64(dy[j]) * float64(x[j])
-				}
-				if dx != nil {
-					dx[j] = dy[j] * a
-				}
+	for op := BinaryAdd; op < numBinaryOps; op++ {
+		bs := slices.Clone(b)
+		if op == BinaryBCEWithLogits {
+			for i := range bs {
+				bs[i] = float32(i%3) / 2 // targets in [0, 1]
 			}
 		}
-		if dscale != nil {
-			dscale[ch] = float32(sdyx)
-		}
-		if dshift != nil {
-			dshift[ch] = float32(sdy)
+		y, dy := make([]float32, len(a)), randn(24, len(a))
+		da, db := make([]float32, len(a)), make([]float32, len(a))
+		binaryBwdRef(op, da, db, a, bs, dy)
+		f := func() float64 { binaryRef(op, y, a, bs); return dot(y, dy) }
+		for i := range a {
+			if num := numGrad(f, a, i, 1e-3); math.Abs(num-float64(da[i])) > 1e-2*math.Max(1, math.Abs(num)) {
+				t.Errorf("binary op %d: da[%d] = %v, finite difference %v", op, i, da[i], num)
+			}
+			if op == BinaryBCEWithLogits {
+				continue
+			}
+			if num := numGrad(f, bs, i, 1e-3); math.Abs(num-float64(db[i])) > 1e-2*math.Max(1, math.Abs(num)) {
+				t.Errorf("binary op %d: db[%d] = %v, finite difference %v", op, i, db[i], num)
+			}
 		}
 	}
 }
