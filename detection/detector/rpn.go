@@ -26,7 +26,7 @@ func (d *RPN) Children() []nn.Child {
 }
 
 // Losses implements Detector: "loss_rpn_cls" and "loss_rpn_bbox".
-func (d *RPN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses map[string]*tensor.Tensor, err error) {
+func (d *RPN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses Losses, err error) {
 	defer catchPanic(&err)
 	if err := checkBatch(b, rngs, true); err != nil {
 		return nil, fmt.Errorf("rpn losses: %w", err)
@@ -35,11 +35,11 @@ func (d *RPN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses map[string]*tens
 	if err != nil {
 		return nil, fmt.Errorf("rpn losses: %w", err)
 	}
-	cls, reg, err := d.RPNHead.Losses(out, b.Items, rngs)
+	losses, err = d.RPNHead.Losses(out, b.Items, rngs)
 	if err != nil {
 		return nil, fmt.Errorf("rpn losses: %w", err)
 	}
-	return map[string]*tensor.Tensor{"loss_rpn_cls": cls, "loss_rpn_bbox": reg}, nil
+	return losses, nil
 }
 
 // Predict implements Detector: each image's proposals in original pixels.
@@ -99,8 +99,8 @@ func proposalBoxes(h *RPNHead, out RPNOutput, items []*batch.Item, cfg detection
 	return boxes, nil
 }
 
-// Losses implements Detector: the RPN's and the RoI head's losses.
-func (d *FasterRCNN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses map[string]*tensor.Tensor, err error) {
+// Losses implements Detector: the RPN's and the RoI head's losses, merged.
+func (d *FasterRCNN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses Losses, err error) {
 	defer catchPanic(&err)
 	if err := checkBatch(b, rngs, true); err != nil {
 		return nil, fmt.Errorf("faster r-cnn losses: %w", err)
@@ -109,7 +109,7 @@ func (d *FasterRCNN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses map[strin
 	if err != nil {
 		return nil, fmt.Errorf("faster r-cnn losses: %w", err)
 	}
-	rpnCls, rpnReg, err := d.RPNHead.Losses(out, b.Items, rngs)
+	rpn, err := d.RPNHead.Losses(out, b.Items, rngs)
 	if err != nil {
 		return nil, fmt.Errorf("faster r-cnn losses: %w", err)
 	}
@@ -117,11 +117,15 @@ func (d *FasterRCNN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses map[strin
 	if err != nil {
 		return nil, fmt.Errorf("faster r-cnn losses: %w", err)
 	}
-	cls, reg, err := d.RoIHead.Losses(feats, b.Items, props, rngs)
+	roi, err := d.RoIHead.Losses(feats, b.Items, props, rngs)
 	if err != nil {
 		return nil, fmt.Errorf("faster r-cnn losses: %w", err)
 	}
-	return map[string]*tensor.Tensor{"loss_rpn_cls": rpnCls, "loss_rpn_bbox": rpnReg, "loss_cls": cls, "loss_bbox": reg}, nil
+	losses, err = MergeLosses(rpn, roi)
+	if err != nil {
+		return nil, fmt.Errorf("faster r-cnn losses: %w", err)
+	}
+	return losses, nil
 }
 
 // Predict implements Detector.
