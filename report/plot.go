@@ -65,34 +65,49 @@ func WritePlots(ctx context.Context, fsys *storage.FS, run string, log []schemas
 	return written, nil
 }
 
-// lossPlot draws loss and each named loss against the global step, in the
-// order the log first names them.
-func lossPlot(run string, log []schemas.TrainLogRow) (*plot.Plot, error) {
+// curve is one named series of a plot.
+type curve struct {
+	name string
+	xys  plotter.XYs
+}
+
+// lossCurves are the total loss and each named loss against the global
+// step, in the order the log first names them: every name the model
+// returned gets a curve, whatever it is called.
+func lossCurves(log []schemas.TrainLogRow) []curve {
 	rows := append([]schemas.TrainLogRow(nil), log...)
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Step < rows[j].Step })
-	total := make(plotter.XYs, len(rows))
-	parts := map[string]plotter.XYs{}
-	var names []string
+	curves := []curve{{name: "loss", xys: make(plotter.XYs, len(rows))}}
+	at := map[string]int{} // curve index by name
 	for i, r := range rows {
-		total[i] = plotter.XY{X: float64(r.Step), Y: r.Loss}
+		curves[0].xys[i] = plotter.XY{X: float64(r.Step), Y: r.Loss}
 		for _, l := range r.Losses {
-			if _, ok := parts[l.Name]; !ok {
-				names = append(names, l.Name)
+			k, ok := at[l.Name]
+			if !ok {
+				k = len(curves)
+				at[l.Name] = k
+				curves = append(curves, curve{name: l.Name})
 			}
-			parts[l.Name] = append(parts[l.Name], plotter.XY{X: float64(r.Step), Y: l.Value})
+			curves[k].xys = append(curves[k].xys, plotter.XY{X: float64(r.Step), Y: l.Value})
 		}
 	}
+	return curves
+}
+
+// lossPlot draws lossCurves.
+func lossPlot(run string, log []schemas.TrainLogRow) (*plot.Plot, error) {
+	curves := lossCurves(log)
 	p := plot.New()
 	p.Title.Text = "training loss, run " + run
 	p.X.Label.Text = "iteration"
 	p.Y.Label.Text = "loss"
 	p.Add(plotter.NewGrid())
-	lines := []any{"loss", total}
-	for _, n := range names {
-		lines = append(lines, n, parts[n])
+	var lines []any
+	for _, c := range curves {
+		lines = append(lines, c.name, c.xys)
 	}
 	add := plotutil.AddLinePoints
-	if len(rows) > maxMarkedPoints {
+	if len(curves[0].xys) > maxMarkedPoints {
 		add = plotutil.AddLines // markers would blot out a long curve
 	}
 	if err := add(p, lines...); err != nil {

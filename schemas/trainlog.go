@@ -16,10 +16,11 @@ type TrainLogRow struct {
 	MemoryMB int64       `parquet:"memory" json:"memory"`       // peak resident memory so far, MiB
 	Loss     float64     `parquet:"loss" json:"loss"`           // sum of the named losses
 	GradNorm float64     `parquet:"grad_norm" json:"grad_norm"` // global gradient norm before clipping
-	Losses   []LossValue `parquet:"losses,list" json:"-"`
+	Losses   []LossValue `parquet:"losses,list" json:"-"`       // every loss the model returned, by name
 }
 
-// LossValue is one named loss, e.g. loss_cls.
+// LossValue is one named loss: loss_cls, loss_rpn_bbox or whatever name a
+// model returns.
 type LossValue struct {
 	Name  string  `parquet:"name"`
 	Value float64 `parquet:"value"`

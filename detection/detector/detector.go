@@ -2,9 +2,7 @@ package detector
 
 import (
 	"fmt"
-	"maps"
 	"math/rand/v2"
-	"slices"
 
 	"github.com/detflow/detflow/batch"
 	"github.com/detflow/detflow/detection"
@@ -18,9 +16,10 @@ type Detector interface {
 	nn.Module
 	nn.Trainable
 	// Losses runs the training forward pass and returns named scalar losses
-	// whose sum is minimised; rngs holds one generator per image, used for
-	// all of that image's sampling.
-	Losses(b *batch.Batch, rngs []*rand.Rand) (map[string]*tensor.Tensor, error)
+	// whose sum is minimised, those of all its heads and branches
+	// (MergeLosses); rngs holds one generator per image, used for all of
+	// that image's sampling.
+	Losses(b *batch.Batch, rngs []*rand.Rand) (Losses, error)
 	// Predict runs inference (eval mode, grad off) and returns one
 	// detection.Detections per image, in original image pixels. Scratch
 	// tensors are released before it returns.
@@ -145,17 +144,4 @@ func inference(m Detector, training bool, e *tensor.Engine, fn func() error) (er
 	defer tensor.Recover(&err, "")
 	e.NoGrad(func() { err = fn() })
 	return err
-}
-
-// TotalLoss adds named losses in name order (so the sum is reproducible).
-func TotalLoss(losses map[string]*tensor.Tensor) *tensor.Tensor {
-	var total *tensor.Tensor
-	for _, k := range slices.Sorted(maps.Keys(losses)) {
-		if total == nil {
-			total = losses[k]
-		} else {
-			total = tensor.Add(total, losses[k])
-		}
-	}
-	return total
 }

@@ -313,13 +313,13 @@ func TestCrowdBoxesAreNotTargets(t *testing.T) {
 	}
 	e := newEngine()
 	d := buildTiny(t, e, zoo.ModelFastRCNN, 1).(*FastRCNN)
-	tg, err := d.RoIHead.sampleTargets([]*batch.Item{it}, [][]float32{it.GTBoxes}, rngsFor(1, 1))
+	s, err := d.RoIHead.Sample([]*batch.Item{it}, [][]float32{it.GTBoxes}, rngsFor(1, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, l := range tg.labels {
+	for i, l := range s.Labels {
 		if l == 0 {
-			t.Errorf("roi %d (%v) got the crowd box's label", i, tg.rois[5*i:5*i+5])
+			t.Errorf("roi %d (%v) got the crowd box's label", i, s.RoIs[5*i:5*i+5])
 		}
 	}
 }
@@ -443,10 +443,11 @@ func TestRoIHeadLossValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tg, err := d.RoIHead.sampleTargets(items, firstK(items, d.TopKTrain), rngsFor(8, 1))
+	s, err := d.RoIHead.Sample(items, firstK(items, d.TopKTrain), rngsFor(8, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
+	tg := d.RoIHead.boxTargets(s)
 	pooled, err := d.RoIHead.Extractor.Forward(feats, tg.rois)
 	if err != nil {
 		t.Fatal(err)

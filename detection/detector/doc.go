@@ -41,9 +41,19 @@
 //
 // # Losses
 //
-// Losses follow MMDetection: the RPN's binary cross-entropy over the sampled
-// anchors and smooth-L1 over the positive ones, both divided by the number of
-// sampled anchors; the RoI head's cross-entropy over the sampled RoIs and
+// Every head or branch returns its losses by name (Losses, a map): the RPN
+// head "loss_rpn_cls" and "loss_rpn_bbox", the RoI head's box branch
+// "loss_cls" and "loss_bbox". A detector merges its parts' maps with
+// MergeLosses, which refuses a name given twice, and the trainer, the train
+// log and the loss plots take whatever names come. The RoI head trains in
+// two steps: Sample assigns and samples each image's RoIs once
+// (SampledRoIs, with each positive's assigned gt index, label and box), then
+// each branch computes its losses from that sample (BoxLosses); a mask
+// branch reads the same positives (SampledRoIs.Positives) beside it.
+//
+// The values follow MMDetection: the RPN's binary cross-entropy over the
+// sampled anchors and smooth-L1 over the positive ones, both divided by the
+// number of sampled anchors; the RoI head's cross-entropy over the sampled RoIs and
 // smooth-L1 (or L1) over the positive ones, both divided by the number of
 // sampled RoIs. The one deviation: the divisor is taken per image and the
 // per-image losses are averaged over the batch, where MMDetection divides the

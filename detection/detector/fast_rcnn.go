@@ -39,8 +39,9 @@ func firstK(items []*batch.Item, k int) [][]float32 {
 	return out
 }
 
-// Losses implements Detector: "loss_cls" and "loss_bbox".
-func (d *FastRCNN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses map[string]*tensor.Tensor, err error) {
+// Losses implements Detector: the RoI head's losses ("loss_cls" and
+// "loss_bbox" from its box branch).
+func (d *FastRCNN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses Losses, err error) {
 	defer tensor.Recover(&err, "fast r-cnn losses")
 	if err := checkBatch(b, rngs, true); err != nil {
 		return nil, fmt.Errorf("fast r-cnn losses: %w", err)
@@ -49,11 +50,11 @@ func (d *FastRCNN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses map[string]
 	if err != nil {
 		return nil, fmt.Errorf("fast r-cnn losses: %w", err)
 	}
-	cls, reg, err := d.RoIHead.Losses(feats, b.Items, firstK(b.Items, d.TopKTrain), rngs)
+	losses, err = d.RoIHead.Losses(feats, b.Items, firstK(b.Items, d.TopKTrain), rngs)
 	if err != nil {
 		return nil, fmt.Errorf("fast r-cnn losses: %w", err)
 	}
-	return map[string]*tensor.Tensor{"loss_cls": cls, "loss_bbox": reg}, nil
+	return losses, nil
 }
 
 // Predict implements Detector.

@@ -12,6 +12,7 @@ import (
 type imageGT struct {
 	boxes  []float32 // xyxy, non-crowd
 	labels []int
+	index  []int     // each non-crowd gt's index in the item's GTBoxes/GTLabels
 	crowd  []float32 // xyxy
 }
 
@@ -38,6 +39,7 @@ func splitGT(it *batch.Item, numClasses int) (imageGT, error) {
 		}
 		g.boxes = append(g.boxes, box...)
 		g.labels = append(g.labels, l)
+		g.index = append(g.index, i)
 	}
 	return g, nil
 }

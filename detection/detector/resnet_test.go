@@ -1,11 +1,12 @@
 package detector
 
 import (
-	"github.com/detflow/detflow/tensor/tensortest"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/detflow/detflow/tensor/tensortest"
 
 	"github.com/detflow/detflow/nn"
 	"github.com/detflow/detflow/tensor"

@@ -132,8 +132,7 @@ func (h *RoIHead) Children() []nn.Child {
 	return []nn.Child{{Name: "bbox_head", Module: h.BBoxHead}}
 }
 
-// roiTargets are the sampled RoIs of a batch and what the head must predict
-// for them.
+// roiTargets are what the box branch must predict for a sample.
 type roiTargets struct {
 	rois       []float32 // R x 5
 	labels     []int32   // R: gt label or K (background)
@@ -143,57 +142,43 @@ type roiTargets struct {
 	regWeight  []float32 // R x 4: clsWeight for positives, 0 otherwise
 }
 
-// sampleTargets assigns and samples each image's proposals (MaxIoU, then
-// random sampling with the image's own generator) and encodes the targets.
-func (h *RoIHead) sampleTargets(items []*batch.Item, proposals [][]float32, rngs []*rand.Rand) (roiTargets, error) {
-	k := h.opt.BBox.NumClasses
+// boxTargets encodes the positives' gt boxes and sorts the rows by level.
+func (h *RoIHead) boxTargets(s *SampledRoIs) roiTargets {
+	pos := s.Positives()
+	deltas := h.opt.Coder.Encode(roiBoxes(pos.RoIs), pos.GTBoxes)
 	var t roiTargets
-	for i, it := range items {
-		gt, err := splitGT(it, k)
-		if err != nil {
-			return t, err
-		}
-		as, err := h.opt.Assigner.Assign(proposals[i], gt.boxes, gt.labels, gt.crowd)
-		if err != nil {
-			return t, fmt.Errorf("image %d: %w", it.ImageID, err)
-		}
-		s, err := h.opt.Sampler.Sample(rngs[i], as, proposals[i], gt.boxes, gt.labels)
-		if err != nil {
-			return t, fmt.Errorf("image %d: %w", it.ImageID, err)
-		}
-		n := len(s.PosInds) + len(s.NegInds)
-		if n == 0 {
-			continue
-		}
-		w := 1 / float32(n*len(items))
-		posBoxes := detection.GatherBoxes(s.Proposals, s.PosInds)
-		deltas := h.opt.Coder.Encode(posBoxes, detection.GatherBoxes(gt.boxes, s.PosGtIndex()))
-		for j, p := range s.PosInds {
-			label := s.Assign.Labels[p]
-			t.rois = append(t.rois, float32(i))
-			t.rois = append(t.rois, s.Proposals[4*p:4*p+4]...)
-			t.labels = append(t.labels, int32(label))
-			col := int32(0)
-			if !h.opt.BBox.RegClassAgnostic {
-				col = int32(4 * label)
-			}
-			t.regCols = append(t.regCols, col, col+1, col+2, col+3)
-			t.regTargets = append(t.regTargets, deltas[4*j:4*j+4]...)
-			t.clsWeight = append(t.clsWeight, w)
-			t.regWeight = append(t.regWeight, w, w, w, w)
-		}
-		for _, q := range s.NegInds {
-			t.rois = append(t.rois, float32(i))
-			t.rois = append(t.rois, s.Proposals[4*q:4*q+4]...)
-			t.labels = append(t.labels, int32(k))
+	j := 0 // positives seen
+	for r, label := range s.Labels {
+		w := s.Weights[r]
+		t.rois = append(t.rois, s.RoIs[5*r:5*r+5]...)
+		t.labels = append(t.labels, label)
+		t.clsWeight = append(t.clsWeight, w)
+		if s.GTIndex[r] < 0 {
 			t.regCols = append(t.regCols, 0, 1, 2, 3)
 			t.regTargets = append(t.regTargets, 0, 0, 0, 0)
-			t.clsWeight = append(t.clsWeight, w)
 			t.regWeight = append(t.regWeight, 0, 0, 0, 0)
+			continue
 		}
+		col := int32(0)
+		if !h.opt.BBox.RegClassAgnostic {
+			col = 4 * label
+		}
+		t.regCols = append(t.regCols, col, col+1, col+2, col+3)
+		t.regTargets = append(t.regTargets, deltas[4*j:4*j+4]...)
+		t.regWeight = append(t.regWeight, w, w, w, w)
+		j++
 	}
 	x := h.Extractor.opt
-	return t.sortedByLevel(detection.MapRoILevels(t.rois, len(x.Strides), x.FinestScale, x.Legacy)), nil
+	return t.sortedByLevel(detection.MapRoILevels(t.rois, len(x.Strides), x.FinestScale, x.Legacy))
+}
+
+// roiBoxes drops the image index column of R x 5 RoIs.
+func roiBoxes(rois []float32) []float32 {
+	out := make([]float32, 0, len(rois)/5*4)
+	for i := 0; i+5 <= len(rois); i += 5 {
+		out = append(out, rois[i+1:i+5]...)
+	}
+	return out
 }
 
 // sortedByLevel reorders the RoIs (stably) by pyramid level. The loss is a
@@ -224,35 +209,46 @@ func (t roiTargets) sortedByLevel(levels []int) roiTargets {
 	return out
 }
 
-// Losses samples RoIs from proposals (one xyxy slice per image, in the
-// resized frame) and returns the classification and regression losses.
-func (h *RoIHead) Losses(feats []*tensor.Tensor, items []*batch.Item, proposals [][]float32, rngs []*rand.Rand) (cls, reg *tensor.Tensor, err error) {
-	if len(rngs) != len(items) || len(proposals) != len(items) {
-		return nil, nil, fmt.Errorf("roi head: %d images, %d proposal sets, %d random sources", len(items), len(proposals), len(rngs))
-	}
-	t, err := h.sampleTargets(items, proposals, rngs)
+// Losses is the head's training pass: it samples RoIs from proposals (one
+// xyxy slice per image, in the resized frame), then runs each branch on the
+// sample and merges their named losses. A new branch (masks) is one more
+// call here beside BoxLosses, reading the same sample.
+func (h *RoIHead) Losses(feats []*tensor.Tensor, items []*batch.Item, proposals [][]float32, rngs []*rand.Rand) (Losses, error) {
+	s, err := h.Sample(items, proposals, rngs)
 	if err != nil {
-		return nil, nil, fmt.Errorf("roi head targets: %w", err)
+		return nil, err
 	}
+	box, err := h.BoxLosses(feats, s)
+	if err != nil {
+		return nil, err
+	}
+	return MergeLosses(box)
+}
+
+// BoxLosses runs the box branch on a sample: "loss_cls", the cross-entropy
+// over all sampled RoIs, and "loss_bbox", the box loss over the positives,
+// each weighted by the sample's Weights.
+func (h *RoIHead) BoxLosses(feats []*tensor.Tensor, s *SampledRoIs) (Losses, error) {
+	t := h.boxTargets(s)
 	e := feats[0].Engine()
 	r := len(t.labels)
 	if r == 0 {
 		// No RoI in the whole batch (no proposals, no gts): zero losses that
 		// still reach the graph, so a training step can run Backward.
 		z := zeroLoss(e, h.BBoxHead.FCCls.Bias)
-		return z, z, nil
+		return Losses{"loss_cls": z, "loss_bbox": z}, nil
 	}
 	pooled, err := h.Extractor.Forward(feats, t.rois)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	logits, deltas := h.BBoxHead.Forward(pooled)
 	ce := tensor.SoftmaxCrossEntropy(logits, e.NewIndex(t.labels, r), tensor.IgnoreIndex)
-	cls = tensor.Sum(tensor.Mul(ce, e.FromData(t.clsWeight, r)))
+	cls := tensor.Sum(tensor.Mul(ce, e.FromData(t.clsWeight, r)))
 	pred := tensor.Gather(deltas, e.NewIndex(t.regCols, r, 4))
 	l := h.opt.Loss.elementwise(pred, e.FromData(t.regTargets, r, 4))
-	reg = tensor.Sum(tensor.Mul(l, e.FromData(t.regWeight, r, 4)))
-	return cls, reg, nil
+	reg := tensor.Sum(tensor.Mul(l, e.FromData(t.regWeight, r, 4)))
+	return Losses{"loss_cls": cls, "loss_bbox": reg}, nil
 }
 
 // Predict classifies and refines each image's proposals and returns its

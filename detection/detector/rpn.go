@@ -27,7 +27,7 @@ func (d *RPN) Children() []nn.Child {
 }
 
 // Losses implements Detector: "loss_rpn_cls" and "loss_rpn_bbox".
-func (d *RPN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses map[string]*tensor.Tensor, err error) {
+func (d *RPN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses Losses, err error) {
 	defer tensor.Recover(&err, "rpn losses")
 	if err := checkBatch(b, rngs, true); err != nil {
 		return nil, fmt.Errorf("rpn losses: %w", err)
@@ -36,11 +36,11 @@ func (d *RPN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses map[string]*tens
 	if err != nil {
 		return nil, fmt.Errorf("rpn losses: %w", err)
 	}
-	cls, reg, err := d.RPNHead.Losses(out, b.Items, rngs)
+	losses, err = d.RPNHead.Losses(out, b.Items, rngs)
 	if err != nil {
 		return nil, fmt.Errorf("rpn losses: %w", err)
 	}
-	return map[string]*tensor.Tensor{"loss_rpn_cls": cls, "loss_rpn_bbox": reg}, nil
+	return losses, nil
 }
 
 // Predict implements Detector: each image's proposals in original pixels.
@@ -109,8 +109,8 @@ func proposalBoxes(h *RPNHead, out RPNOutput, items []*batch.Item, cfg detection
 	return boxes, nil
 }
 
-// Losses implements Detector: the RPN's and the RoI head's losses.
-func (d *FasterRCNN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses map[string]*tensor.Tensor, err error) {
+// Losses implements Detector: the RPN's and the RoI head's losses, merged.
+func (d *FasterRCNN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses Losses, err error) {
 	defer tensor.Recover(&err, "faster r-cnn losses")
 	if err := checkBatch(b, rngs, true); err != nil {
 		return nil, fmt.Errorf("faster r-cnn losses: %w", err)
@@ -119,7 +119,7 @@ func (d *FasterRCNN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses map[strin
 	if err != nil {
 		return nil, fmt.Errorf("faster r-cnn losses: %w", err)
 	}
-	rpnCls, rpnReg, err := d.RPNHead.Losses(out, b.Items, rngs)
+	rpn, err := d.RPNHead.Losses(out, b.Items, rngs)
 	if err != nil {
 		return nil, fmt.Errorf("faster r-cnn losses: %w", err)
 	}
@@ -127,11 +127,15 @@ func (d *FasterRCNN) Losses(b *batch.Batch, rngs []*rand.Rand) (losses map[strin
 	if err != nil {
 		return nil, fmt.Errorf("faster r-cnn losses: %w", err)
 	}
-	cls, reg, err := d.RoIHead.Losses(feats, b.Items, props, rngs)
+	roi, err := d.RoIHead.Losses(feats, b.Items, props, rngs)
 	if err != nil {
 		return nil, fmt.Errorf("faster r-cnn losses: %w", err)
 	}
-	return map[string]*tensor.Tensor{"loss_rpn_cls": rpnCls, "loss_rpn_bbox": rpnReg, "loss_cls": cls, "loss_bbox": reg}, nil
+	losses, err = MergeLosses(rpn, roi)
+	if err != nil {
+		return nil, fmt.Errorf("faster r-cnn losses: %w", err)
+	}
+	return losses, nil
 }
 
 // PredictProposals returns the RPN's proposals for each image in original

@@ -172,8 +172,8 @@ func (h *RPNHead) imageAnchors(out RPNOutput, itemH, itemW int) ([]float32, []bo
 }
 
 // Losses assigns and samples anchors per image and returns the
-// objectness and regression losses ("loss_rpn_cls", "loss_rpn_bbox").
-func (h *RPNHead) Losses(out RPNOutput, items []*batch.Item, rngs []*rand.Rand) (cls, reg *tensor.Tensor, err error) {
+// objectness and regression losses, "loss_rpn_cls" and "loss_rpn_bbox".
+func (h *RPNHead) Losses(out RPNOutput, items []*batch.Item, rngs []*rand.Rand) (Losses, error) {
 	e := out.Logits.Engine()
 	b, n := out.Logits.Dim(0), out.Logits.Dim(1)
 	labels := make([]float32, b*n)
@@ -182,14 +182,14 @@ func (h *RPNHead) Losses(out RPNOutput, items []*batch.Item, rngs []*rand.Rand) 
 	regW := make([]float32, 4*b*n)
 	for i, it := range items {
 		if err := h.imageTargets(out, it, rngs[i], len(items), labels[i*n:(i+1)*n], clsW[i*n:(i+1)*n], targets[4*i*n:4*(i+1)*n], regW[4*i*n:4*(i+1)*n]); err != nil {
-			return nil, nil, fmt.Errorf("rpn targets: image %d: %w", it.ImageID, err)
+			return nil, fmt.Errorf("rpn targets: image %d: %w", it.ImageID, err)
 		}
 	}
 	bce := tensor.BCEWithLogits(out.Logits, e.FromData(labels, b, n))
-	cls = tensor.Sum(tensor.Mul(bce, e.FromData(clsW, b, n)))
+	cls := tensor.Sum(tensor.Mul(bce, e.FromData(clsW, b, n)))
 	l := h.opt.Loss.elementwise(out.Deltas, e.FromData(targets, b, 4*n))
-	reg = tensor.Sum(tensor.Mul(l, e.FromData(regW, b, 4*n)))
-	return cls, reg, nil
+	reg := tensor.Sum(tensor.Mul(l, e.FromData(regW, b, 4*n)))
+	return Losses{"loss_rpn_cls": cls, "loss_rpn_bbox": reg}, nil
 }
 
 // imageTargets fills one image's rows of the loss targets and weights.

@@ -210,17 +210,20 @@ func (l *loop) pull(ctx context.Context) error {
 	return err
 }
 
-// logWindow averages one logging interval.
+// logWindow averages one logging interval. Each loss is averaged over the
+// steps that returned it (as MMDetection's log buffer), so a loss a model
+// returns only on some steps is not diluted by the others.
 type logWindow struct {
 	n              int
 	time, dataTime float64
 	losses         map[string]float64
+	counts         map[string]int
 	total, norm    float64
 }
 
 func (w *logWindow) add(r StepResult, took, wait time.Duration) {
 	if w.losses == nil {
-		w.losses = map[string]float64{}
+		w.losses, w.counts = map[string]float64{}, map[string]int{}
 	}
 	w.n++
 	w.time += took.Seconds()
@@ -229,6 +232,7 @@ func (w *logWindow) add(r StepResult, took, wait time.Duration) {
 	w.norm += r.GradNorm
 	for k, v := range r.Losses {
 		w.losses[k] += v
+		w.counts[k]++
 	}
 }
 
@@ -237,7 +241,8 @@ func (w *logWindow) row(epoch, iter, step int, lr float64) schemas.TrainLogRow {
 	row := schemas.TrainLogRow{Epoch: int32(epoch), Iter: int32(iter), Step: int64(step), LR: lr,
 		Time: w.time * f, DataTime: w.dataTime * f, MemoryMB: peakRSSMiB(), Loss: w.total * f, GradNorm: w.norm * f}
 	for _, k := range sortedKeys(w.losses) {
-		row.Losses = append(row.Losses, schemas.LossValue{Name: k, Value: w.losses[k] * f})
+		// Times a reciprocal, as f: when every step has the loss, exactly w.losses[k] * f.
+		row.Losses = append(row.Losses, schemas.LossValue{Name: k, Value: w.losses[k] * (1 / float64(w.counts[k]))})
 	}
 	return row
 }
@@ -263,7 +268,11 @@ func (l *loop) writeLog(row schemas.TrainLogRow) error {
 	if err := errors.Join(werr, f.Close()); err != nil {
 		return fmt.Errorf("train: write log: %w", err)
 	}
-	l.env.Log.Info("train", "epoch", row.Epoch, "iter", row.Iter, "lr", row.LR, "loss", row.Loss, "time", row.Time)
+	args := []any{"epoch", row.Epoch, "iter", row.Iter, "lr", row.LR, "loss", row.Loss}
+	for _, lv := range row.Losses {
+		args = append(args, lv.Name, lv.Value)
+	}
+	l.env.Log.Info("train", append(args, "time", row.Time)...)
 	return nil
 }
 

@@ -73,6 +73,11 @@ func (l *loop) metrics() []schemas.Metric {
 	return out
 }
 
+// logFields are the keys of a JSON log line that are not losses; a model's
+// loss may not take one of these names (checkLossNames).
+var logFields = map[string]bool{"epoch": true, "iter": true, "step": true, "lr": true, "time": true,
+	"data_time": true, "memory": true, "loss": true, "grad_norm": true}
+
 // readLog parses the JSON log back into table rows; keys other than the
 // fixed fields are losses.
 func readLog(path, run string) ([]schemas.TrainLogRow, error) {
@@ -80,8 +85,6 @@ func readLog(path, run string) ([]schemas.TrainLogRow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("train: read log: %w", err)
 	}
-	fixed := map[string]bool{"epoch": true, "iter": true, "step": true, "lr": true, "time": true,
-		"data_time": true, "memory": true, "loss": true, "grad_norm": true}
 	var rows []schemas.TrainLogRow
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
@@ -92,7 +95,7 @@ func readLog(path, run string) ([]schemas.TrainLogRow, error) {
 		var all map[string]float64
 		json.Unmarshal(sc.Bytes(), &all)
 		for _, k := range sortedKeys(all) {
-			if !fixed[k] {
+			if !logFields[k] {
 				r.Losses = append(r.Losses, schemas.LossValue{Name: k, Value: all[k]})
 			}
 		}

@@ -238,6 +238,9 @@ func (r *replica) forwardBackward(items []*batch.Item, rngs []*rand.Rand, div in
 	if err != nil {
 		return nil, err
 	}
+	if err := checkLossNames(named); err != nil {
+		return nil, err
+	}
 	names := make([]string, 0, len(named))
 	for n := range named {
 		names = append(names, n)
@@ -259,6 +262,17 @@ func (r *replica) forwardBackward(items []*batch.Item, rngs []*rand.Rand, div in
 	}
 	total.Backward()
 	return out, nil
+}
+
+// checkLossNames accepts any loss name a model returns except an empty one
+// or a field of the train log line, which the loss would overwrite there.
+func checkLossNames(named map[string]*tensor.Tensor) error {
+	for n := range named {
+		if n == "" || logFields[n] {
+			return fmt.Errorf("train: the model returned a loss named %q, which the train log cannot hold", n)
+		}
+	}
+	return nil
 }
 
 // checkLoss stops on NaN, Inf or an exploding loss, naming the loss.
