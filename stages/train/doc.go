@@ -1,5 +1,5 @@
 // Package train is the training stage: data-parallel SGD over replicas
-// (CPU engines now, GPUs through the same Device interface later) with
+// (CPU engines, or GPUs through the same tensor.Device interface) with
 // MMDetection's schedule semantics, per-epoch checkpoints that a rerun
 // resumes from, JSON log lines and a train_log table.
 //
