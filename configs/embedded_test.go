@@ -204,6 +204,16 @@ func TestModelZooSettings(t *testing.T) {
 		"data.std":                              "[1,1,1]",
 		"data.to_rgb":                           "false",
 	}
+	twoX := map[string]string{"train.epochs": "24", "train.lr_steps": "[16,22]"}
+	rpn := merged(without(mmdetFastRCNN, proposalsOnly), mmdetRPN, map[string]string{
+		"pipeline":              "rpn",
+		"model.type":            "RPN",
+		"evaluate.iou_types":    `["proposal"]`,
+		"test_cfg.rpn.nms_pre":  "2000",
+		"test_cfg.rpn.nms_post": "2000",
+		"test_cfg.rpn.max_num":  "2000",
+		"test_cfg.rpn.nms_thr":  "0.7",
+	})
 	for _, tc := range []struct {
 		name string
 		want map[string]string
@@ -212,41 +222,13 @@ func TestModelZooSettings(t *testing.T) {
 			"model.backbone.norm_cfg.requires_grad": "true",
 		})},
 		{"fast_rcnn_r50_caffe_fpn_1x_coco", merged(mmdetFastRCNN, caffe)},
-		{"fast_rcnn_r50_fpn_2x_coco", merged(mmdetFastRCNN, map[string]string{
-			"train.epochs":   "24",
-			"train.lr_steps": "[16,22]",
-		})},
-		{"rpn_r50_fpn_1x_coco", merged(without(mmdetFastRCNN, proposalsOnly), mmdetRPN, map[string]string{
-			"pipeline":              "rpn",
-			"model.type":            "RPN",
-			"evaluate.iou_types":    `["proposal"]`,
-			"test_cfg.rpn.nms_pre":  "2000",
-			"test_cfg.rpn.nms_post": "2000",
-			"test_cfg.rpn.max_num":  "2000",
-			"test_cfg.rpn.nms_thr":  "0.7",
-		})},
-		{"rpn_r50_caffe_fpn_1x_coco", merged(without(mmdetFastRCNN, proposalsOnly), mmdetRPN, caffe, map[string]string{
-			"pipeline":              "rpn",
-			"model.type":            "RPN",
-			"evaluate.iou_types":    `["proposal"]`,
-			"test_cfg.rpn.nms_pre":  "2000",
-			"test_cfg.rpn.nms_post": "2000",
-			"test_cfg.rpn.max_num":  "2000",
-			"test_cfg.rpn.nms_thr":  "0.7",
-		})},
-		{"rpn_r50_fpn_2x_coco", merged(without(mmdetFastRCNN, proposalsOnly), mmdetRPN, map[string]string{
-			"pipeline":           "rpn",
-			"model.type":         "RPN",
-			"evaluate.iou_types": `["proposal"]`,
-			"train.epochs":       "24",
-			"train.lr_steps":     "[16,22]",
-		})},
+		{"fast_rcnn_r50_fpn_2x_coco", merged(mmdetFastRCNN, twoX)},
+		{"rpn_r50_fpn_1x_coco", rpn},
+		{"rpn_r50_caffe_fpn_1x_coco", merged(rpn, caffe)},
+		{"rpn_r50_fpn_2x_coco", merged(rpn, twoX)},
 		{"faster_rcnn_r50_fpn_1x_coco", fasterRCNN},
 		{"faster_rcnn_r50_caffe_fpn_1x_coco", merged(fasterRCNN, caffe)},
-		{"faster_rcnn_r50_fpn_2x_coco", merged(fasterRCNN, map[string]string{
-			"train.epochs":   "24",
-			"train.lr_steps": "[16,22]",
-		})},
+		{"faster_rcnn_r50_fpn_2x_coco", merged(fasterRCNN, twoX)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := Load(tc.name, nil)
