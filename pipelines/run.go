@@ -34,11 +34,11 @@ type Options struct {
 	LogFormat console.Format // of the log lines on Stderr; files under logs/ are always JSON
 	Stdout    io.Writer      // plan and summary
 	Stderr    io.Writer      // logs and progress bars
+	Version   string         // detflow's version, recorded in manifests
+	Command   []string       // the command line, recorded in run.json
 	// Bars, if set, draws the progress bars and keeps log lines above them
 	// (the CLI shares it with its own logger); else one is made on Stderr.
 	Bars *progress.Factory
-	Version   string    // detflow's version, recorded in manifests
-	Command   []string  // the command line, recorded in run.json
 }
 
 // Result is what happened to each stage of a run.

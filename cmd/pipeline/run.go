@@ -26,15 +26,15 @@ import (
 
 // runFlags are the flags shared by `run` and `stages`.
 type runFlags struct {
-	config   string
-	sets     []string
-	run      string
-	workdir  string
-	stages   []string
-	from     string
-	force    bool
-	verify   bool
-	dryRun   bool
+	config    string
+	sets      []string
+	run       string
+	workdir   string
+	stages    []string
+	from      string
+	force     bool
+	verify    bool
+	dryRun    bool
 	devices   string
 	progress  string
 	logFormat string
