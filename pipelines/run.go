@@ -221,7 +221,11 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 	debug.FreeOSMemory()
 	started := time.Now().UTC()
 	if err := step.Stage.Run(ctx, env); err != nil {
-		log.Error("stage failed", "stage", name, "err", err)
+		if ctx.Err() != nil {
+			log.Warn("stage interrupted", "stage", name, "err", err) // not the stage's fault
+		} else {
+			log.Error("stage failed", "stage", name, "err", err)
+		}
 		return nil, err
 	}
 	outs, err := hashOutputs(ctx, fsys, out)

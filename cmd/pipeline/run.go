@@ -171,13 +171,16 @@ var errInterrupted = errors.New("interrupted")
 
 // interrupted explains what an interrupted run kept and how to resume it.
 func interrupted(j *job, res *pipelines.Result) error {
-	stage := "the current stage"
+	stage, kept := "the current stage", ""
 	if res != nil && len(res.Stages) > 0 && res.Stages[len(res.Stages)-1].Outcome == "failed" {
-		stage = fmt.Sprintf("stage %q", res.Stages[len(res.Stages)-1].Name)
+		name := res.Stages[len(res.Stages)-1].Name
+		stage = fmt.Sprintf("stage %q", name)
+		if name == "train" {
+			kept = " (its epoch checkpoints are kept: training resumes from the last)"
+		}
 	}
-	return fmt.Errorf("%w: %s stopped and its partial outputs were discarded (training keeps its epoch checkpoints "+
-		"and resumes from the last); finished stages are kept. To resume, run the same command again:\n  %s",
-		errInterrupted, stage, shellQuote(j.opts.Command))
+	return fmt.Errorf("%w: %s stopped and its partial outputs were discarded%s; stages finished before are kept.\n"+
+		"To resume, run the same command again:\n  %s", errInterrupted, stage, kept, shellQuote(j.opts.Command))
 }
 
 // shellQuote joins args so that a shell reads them back as they were.
