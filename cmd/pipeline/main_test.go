@@ -52,6 +52,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run", "nope"}, `unknown pipeline "nope"`},
 		{[]string{"run", "fast_rcnn_with_proposals", "--devices", "tpu:1"}, `unknown device kind "tpu"`},
 		{[]string{"run", "fast_rcnn_with_proposals", "--progress", "loud"}, `--progress "loud"`},
+		{[]string{"run", "fast_rcnn_with_proposals", "--log-format", "xml"}, `--log-format "xml"`},
 		{[]string{"run", "fast_rcnn_with_proposals", "--run", "../x"}, "one plain folder name"},
 		{[]string{"run", "fast_rcnn_with_proposals", "--set", "train.lrr=1"}, "train.lr"},
 		{[]string{"run", "fast_rcnn_with_proposals", "--bogus-flag"}, "unknown flag: --bogus-flag"},
