@@ -181,7 +181,7 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 		return nil, err
 	}
 	defer func() { err = errors.Join(err, closeLog()) }()
-	log.Info("stage start", "stage", name, "reasons", reasons)
+	log.Info("stage start", "stage", name, "reasons", reasons, console.Say("start: "+strings.Join(reasons, "; ")))
 
 	out := step.Dir
 	if storage.IsGCS(plan.RunDir) {
@@ -253,7 +253,8 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 	if err := removeWork(ctx, fsys, plan.RunDir, name); err != nil {
 		return nil, err
 	}
-	log.Info("stage done", "stage", name, "outputs", len(outs), "seconds", m.Seconds)
+	log.Info("stage done", "stage", name, "outputs", len(outs), "seconds", m.Seconds,
+		console.Say(fmt.Sprintf("done: %d outputs in %s", len(outs), progress.FormatDuration(finished.Sub(started).Round(time.Millisecond)))))
 	return m, nil
 }
 
