@@ -166,3 +166,11 @@ func TestCUDADevicesWithoutDriverSayWhy(t *testing.T) {
 		t.Errorf("code %d, stderr %q", code, errOut)
 	}
 }
+
+func TestShellQuoteReadsBackInAShell(t *testing.T) {
+	got := shellQuote([]string{"pipeline", "run", "x", "--set", "train.lr_steps=[8, 11]", "--run", "it's", ""})
+	want := `pipeline run x --set 'train.lr_steps=[8, 11]' --run 'it'\''s' ''`
+	if got != want {
+		t.Errorf("shellQuote = %s, want %s", got, want)
+	}
+}

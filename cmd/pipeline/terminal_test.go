@@ -68,6 +68,12 @@ func startOnPty(t *testing.T, args ...string) *ptyRun {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if ptmx, tty, err := pty.Open(); err != nil {
+		t.Skipf("no pseudo-terminals here (%v): the terminal tests need /dev/ptmx", err)
+	} else {
+		ptmx.Close()
+		tty.Close()
+	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperPipelineProcess$")
 	cmd.Env = append(os.Environ(), helperArgsEnv+"="+string(enc), "TERM=xterm-256color")
 	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: ptyCols, Rows: 50})
