@@ -62,8 +62,8 @@ func NewFactory(out io.Writer, mode Mode) *Factory {
 	return &Factory{out: out, enabled: enabled, now: time.Now, width: func() int { return termWidth(out) }}
 }
 
-// Drawing reports whether the factory draws bars.
-func (f *Factory) Drawing() bool { return f != nil && f.enabled }
+// drawing reports whether the factory draws bars.
+func (f *Factory) drawing() bool { return f != nil && f.enabled }
 
 // IsTerminal reports whether w is an interactive terminal.
 func IsTerminal(w io.Writer) bool {
@@ -88,7 +88,7 @@ type Bar struct {
 // New starts a bar for total units of work and draws it below the others.
 func (f *Factory) New(label string, total int) *Bar {
 	b := &Bar{f: f, label: label, total: int64(total)}
-	if !f.Drawing() {
+	if !f.drawing() {
 		return b
 	}
 	b.start = f.now()
@@ -110,7 +110,7 @@ func (b *Bar) Set(done int) {
 }
 
 func (b *Bar) update(d int64) {
-	if !b.f.Drawing() || b.finished.Load() {
+	if !b.f.drawing() || b.finished.Load() {
 		return
 	}
 	f := b.f
@@ -125,7 +125,7 @@ func (b *Bar) update(d int64) {
 // Done finishes the bar: it leaves the live area and its final line (count
 // and elapsed time) stays above the bars still running.
 func (b *Bar) Done() {
-	if !b.f.Drawing() || b.finished.Swap(true) {
+	if !b.f.drawing() || b.finished.Swap(true) {
 		return
 	}
 	f := b.f

@@ -50,7 +50,7 @@ func (w logWriter) Write(p []byte) (int, error) {
 // stage ended without Done) and unfinished log text is ended with a newline,
 // so the terminal is left with the cursor on a clean line.
 func (f *Factory) Close() error {
-	if !f.Drawing() {
+	if !f.drawing() {
 		return nil
 	}
 	f.mu.Lock()
