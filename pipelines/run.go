@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/console"
 	"github.com/detflow/detflow/progress"
 	"github.com/detflow/detflow/rundir"
 	"github.com/detflow/detflow/stages"
@@ -30,10 +31,14 @@ type Options struct {
 	DryRun    bool
 	Devices   stages.Devices
 	Progress  progress.Mode
-	Stdout    io.Writer // plan and summary
-	Stderr    io.Writer // logs and progress bars
-	Version   string    // detflow's version, recorded in manifests
-	Command   []string  // the command line, recorded in run.json
+	LogFormat console.Format // of the log lines on Stderr; files under logs/ are always JSON
+	Stdout    io.Writer      // plan and summary
+	Stderr    io.Writer      // logs and progress bars
+	Version   string         // detflow's version, recorded in manifests
+	Command   []string       // the command line, recorded in run.json
+	// Bars, if set, draws the progress bars and keeps log lines above them
+	// (the CLI shares it with its own logger); else one is made on Stderr.
+	Bars *progress.Factory
 }
 
 // Result is what happened to each stage of a run.
@@ -92,7 +97,11 @@ func Execute(ctx context.Context, fsys *storage.FS, p *Pipeline, cfg *configs.Co
 	if err := saveRunFiles(ctx, fsys, runDir, cfg, p, opts); err != nil {
 		return res, err
 	}
-	bars := progress.NewFactory(opts.Stderr, opts.Progress)
+	bars := opts.Bars
+	if bars == nil {
+		bars = progress.NewFactory(opts.Stderr, opts.Progress)
+		defer bars.Close()
+	}
 	for _, step := range plan.Steps {
 		sr, err := executeStep(ctx, fsys, plan, step, cfg, opts, bars)
 		res.Stages = append(res.Stages, sr)
@@ -167,12 +176,12 @@ func countOutputs(m *rundir.Manifest) (int, int64) {
 // one written last, so a crash leaves no manifest over partial outputs.
 func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step, cfg *configs.Config, opts Options, reasons []string, bars *progress.Factory) (_ *rundir.Manifest, err error) {
 	name := step.Stage.Name()
-	log, closeLog, err := stageLogger(plan.RunDir, name, storage.IsGCS(plan.RunDir), opts.Stderr)
+	log, closeLog, err := stageLogger(plan.RunDir, name, storage.IsGCS(plan.RunDir), consoleHandler(opts, bars, name))
 	if err != nil {
 		return nil, err
 	}
 	defer func() { err = errors.Join(err, closeLog()) }()
-	log.Info("stage start", "stage", name, "reasons", reasons)
+	log.Info("stage start", "stage", name, "reasons", reasons, console.Say("start: "+strings.Join(reasons, "; ")))
 
 	out := step.Dir
 	if storage.IsGCS(plan.RunDir) {
@@ -212,7 +221,11 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 	debug.FreeOSMemory()
 	started := time.Now().UTC()
 	if err := step.Stage.Run(ctx, env); err != nil {
-		log.Error("stage failed", "stage", name, "err", err)
+		if ctx.Err() != nil {
+			log.Warn("stage interrupted", "stage", name, "err", err) // not the stage's fault
+		} else {
+			log.Error("stage failed", "stage", name, "err", err)
+		}
 		return nil, err
 	}
 	outs, err := hashOutputs(ctx, fsys, out)
@@ -240,7 +253,8 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 	if err := removeWork(ctx, fsys, plan.RunDir, name); err != nil {
 		return nil, err
 	}
-	log.Info("stage done", "stage", name, "outputs", len(outs), "seconds", m.Seconds)
+	log.Info("stage done", "stage", name, "outputs", len(outs), "seconds", m.Seconds,
+		console.Say(fmt.Sprintf("done: %d outputs in %s", len(outs), progress.FormatDuration(finished.Sub(started).Round(time.Millisecond)))))
 	return m, nil
 }
 
@@ -285,10 +299,18 @@ func randomSuffix() string {
 	return hex.EncodeToString(b)
 }
 
-// stageLogger logs to runs/<run>/logs/<stage>.log and, at info level, to
-// stderr. On gs:// the log is kept in memory and written when the stage ends.
-func stageLogger(runDir, stage string, gcs bool, stderr io.Writer) (*slog.Logger, func() error, error) {
-	console := slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})
+// consoleHandler writes a stage's info lines to stderr above the bars, in
+// the format --log-format chose.
+func consoleHandler(opts Options, bars *progress.Factory, stage string) slog.Handler {
+	return console.NewHandler(bars.Writer(), console.Options{
+		Format: opts.LogFormat, Level: slog.LevelInfo, Stage: stage, Terminal: progress.IsTerminal(opts.Stderr),
+	})
+}
+
+// stageLogger logs to runs/<run>/logs/<stage>.log (JSON, full precision,
+// debug level) and to the console handler. On gs:// only the console gets
+// the lines.
+func stageLogger(runDir, stage string, gcs bool, console slog.Handler) (*slog.Logger, func() error, error) {
 	if gcs {
 		return slog.New(console), func() error { return nil }, nil
 	}

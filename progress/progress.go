@@ -1,13 +1,15 @@
-// Package progress draws live progress bars with rate and ETA for long loops.
-// Bars draw only on an interactive terminal (or when forced), so logs and CI
-// output stay clean.
+// Package progress draws live progress bars with rate and ETA for long loops,
+// and keeps them below the log: log lines written through Factory.Writer
+// scroll up above the bars, which are redrawn after each line. Bars draw only
+// on an interactive terminal (or when forced), so logs and CI output stay
+// clean.
 package progress
 
 import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,12 +33,23 @@ func ParseMode(s string) (Mode, error) {
 	return "", fmt.Errorf("--progress %q: want auto, always or never", s)
 }
 
-// Factory makes bars that share one output.
+// redrawEvery throttles redraws caused by counts alone: a bar moving
+// thousands of times a second would otherwise flood the terminal.
+const redrawEvery = 150 * time.Millisecond
+
+// Factory makes bars that share one output, and the writer that puts log
+// lines above them. Its methods are safe for concurrent use.
 type Factory struct {
 	out     io.Writer
 	enabled bool
-	mu      sync.Mutex // serialises drawing across bars
+	width   func() int // columns of the terminal, 0 when unknown
 	now     func() time.Time
+
+	mu       sync.Mutex // guards the fields below and serialises writes to out
+	live     []*Bar     // bars drawn below the log, oldest first
+	drawn    int        // bar lines on the screen now, the cursor just below them
+	partial  []byte     // log text not yet ended by a newline
+	lastDraw time.Time
 }
 
 // NewFactory returns a factory drawing to out under mode. A nil factory is
@@ -44,12 +57,16 @@ type Factory struct {
 func NewFactory(out io.Writer, mode Mode) *Factory {
 	enabled := mode == Always
 	if mode == Auto {
-		enabled = isTerminal(out) && os.Getenv("CI") == ""
+		enabled = IsTerminal(out) && os.Getenv("CI") == ""
 	}
-	return &Factory{out: out, enabled: enabled, now: time.Now}
+	return &Factory{out: out, enabled: enabled, now: time.Now, width: func() int { return termWidth(out) }}
 }
 
-func isTerminal(w io.Writer) bool {
+// drawing reports whether the factory draws bars.
+func (f *Factory) drawing() bool { return f != nil && f.enabled }
+
+// IsTerminal reports whether w is an interactive terminal.
+func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
@@ -65,16 +82,20 @@ type Bar struct {
 	total    int64
 	done     atomic.Int64
 	start    time.Time
-	lastDraw atomic.Int64 // unix nanos of the last draw
 	finished atomic.Bool
 }
 
-// New starts a bar for total units of work.
+// New starts a bar for total units of work and draws it below the others.
 func (f *Factory) New(label string, total int) *Bar {
 	b := &Bar{f: f, label: label, total: int64(total)}
-	if f != nil {
-		b.start = f.now()
+	if !f.drawing() {
+		return b
 	}
+	b.start = f.now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.live = append(f.live, b)
+	f.redraw(nil)
 	return b
 }
 
@@ -89,67 +110,27 @@ func (b *Bar) Set(done int) {
 }
 
 func (b *Bar) update(d int64) {
-	if b.f == nil || !b.f.enabled {
+	if !b.f.drawing() || b.finished.Load() {
 		return
 	}
-	now := b.f.now()
-	if last := b.lastDraw.Load(); now.UnixNano()-last < int64(150*time.Millisecond) && d < b.total {
+	f := b.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.now().Sub(f.lastDraw) < redrawEvery && d < b.total {
 		return
 	}
-	b.lastDraw.Store(now.UnixNano())
-	b.draw(now, false)
+	f.redraw(nil)
 }
 
-// Done finishes the bar, leaving its final line on the terminal.
+// Done finishes the bar: it leaves the live area and its final line (count
+// and elapsed time) stays above the bars still running.
 func (b *Bar) Done() {
-	if b.f == nil || !b.f.enabled || b.finished.Swap(true) {
+	if !b.f.drawing() || b.finished.Swap(true) {
 		return
 	}
-	b.draw(b.f.now(), true)
-}
-
-func (b *Bar) draw(now time.Time, final bool) {
-	line := b.line(now)
-	b.f.mu.Lock()
-	defer b.f.mu.Unlock()
-	end := ""
-	if final {
-		end = "\n"
-	}
-	fmt.Fprintf(b.f.out, "\r\x1b[K%s%s", line, end)
-}
-
-// line renders "label [=====>    ] 40/100 12.3/s ETA 4s".
-func (b *Bar) line(now time.Time) string {
-	done, total := b.done.Load(), b.total
-	elapsed := now.Sub(b.start).Seconds()
-	rate := 0.0
-	if elapsed > 0 {
-		rate = float64(done) / elapsed
-	}
-	const width = 24
-	frac := 0.0
-	if total > 0 {
-		frac = min(float64(done)/float64(total), 1)
-	}
-	filled := int(frac * width)
-	bar := strings.Repeat("=", filled) + strings.Repeat(" ", width-filled)
-	eta := "?"
-	if rate > 0 && total >= done {
-		eta = FormatDuration(time.Duration(float64(total-done) / rate * float64(time.Second)))
-	}
-	return fmt.Sprintf("%s [%s] %d/%d %.1f/s ETA %s", b.label, bar, done, total, rate, eta)
-}
-
-// FormatDuration prints d compactly: "950ms", "42s", "3m07s", "1h02m".
-func FormatDuration(d time.Duration) string {
-	switch {
-	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	case d < time.Minute:
-		return fmt.Sprintf("%.0fs", d.Seconds())
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
-	}
-	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	f := b.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.live = slices.DeleteFunc(f.live, func(x *Bar) bool { return x == b })
+	f.redraw([]byte(f.fit(b.line(f.now(), true)) + "\n"))
 }

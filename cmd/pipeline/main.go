@@ -55,13 +55,19 @@ func main() {
 		return
 	}
 	beam.Init() // not a worker: this only marks Beam initialised
+	os.Exit(runProcess(os.Args[1:]))
+}
+
+// runProcess runs the command line as the process: Ctrl-C or SIGTERM
+// cancels the run, which then stops cleanly; a second one kills at once.
+func runProcess(args []string) int {
 	// Beam's runners log every job transition through the default logger;
 	// stages log to their own loggers, so keep the default to warnings.
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(Main(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	context.AfterFunc(ctx, stop)
+	return Main(ctx, args, os.Stdout, os.Stderr)
 }
 
 func isBeamWorker(args []string) bool {
@@ -71,7 +77,7 @@ func isBeamWorker(args []string) bool {
 }
 
 // Main runs the command line args and returns the exit code: 0 on success,
-// 1 on failure, 2 on a usage error.
+// 1 on failure, 2 on a usage error, 130 when interrupted.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		if len(args) > 1 {
@@ -94,6 +100,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case errors.Is(err, errUsage):
 			fmt.Fprintf(stderr, "pipeline %s: %v\n", c.name, err)
 			return 2
+		case errors.Is(err, errInterrupted):
+			fmt.Fprintf(stderr, "pipeline %s: %v\n", c.name, err)
+			return 130 // as a shell reports a command ended by SIGINT
 		default:
 			fmt.Fprintf(stderr, "pipeline %s: %v\n", c.name, err)
 			return 1

@@ -52,6 +52,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run", "nope"}, `unknown pipeline "nope"`},
 		{[]string{"run", "fast_rcnn_with_proposals", "--devices", "tpu:1"}, `unknown device kind "tpu"`},
 		{[]string{"run", "fast_rcnn_with_proposals", "--progress", "loud"}, `--progress "loud"`},
+		{[]string{"run", "fast_rcnn_with_proposals", "--log-format", "xml"}, `--log-format "xml"`},
 		{[]string{"run", "fast_rcnn_with_proposals", "--run", "../x"}, "one plain folder name"},
 		{[]string{"run", "fast_rcnn_with_proposals", "--set", "train.lrr=1"}, "train.lr"},
 		{[]string{"run", "fast_rcnn_with_proposals", "--bogus-flag"}, "unknown flag: --bogus-flag"},
@@ -163,5 +164,13 @@ func TestCUDADevicesWithoutDriverSayWhy(t *testing.T) {
 	code, _, errOut := pipeline(t, "run", "fast_rcnn_with_proposals", "--workdir", t.TempDir(), "--devices", "cuda:0")
 	if code != 1 || !strings.Contains(errOut, "--devices cuda:0: no NVIDIA driver found") {
 		t.Errorf("code %d, stderr %q", code, errOut)
+	}
+}
+
+func TestShellQuoteReadsBackInAShell(t *testing.T) {
+	got := shellQuote([]string{"pipeline", "run", "x", "--set", "train.lr_steps=[8, 11]", "--run", "it's", ""})
+	want := `pipeline run x --set 'train.lr_steps=[8, 11]' --run 'it'\''s' ''`
+	if got != want {
+		t.Errorf("shellQuote = %s, want %s", got, want)
 	}
 }

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"sort"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/console"
 	"github.com/detflow/detflow/gpu"
 	"github.com/detflow/detflow/pipelines"
 	"github.com/detflow/detflow/progress"
@@ -23,17 +26,18 @@ import (
 
 // runFlags are the flags shared by `run` and `stages`.
 type runFlags struct {
-	config   string
-	sets     []string
-	run      string
-	workdir  string
-	stages   []string
-	from     string
-	force    bool
-	verify   bool
-	dryRun   bool
-	devices  string
-	progress string
+	config    string
+	sets      []string
+	run       string
+	workdir   string
+	stages    []string
+	from      string
+	force     bool
+	verify    bool
+	dryRun    bool
+	devices   string
+	progress  string
+	logFormat string
 }
 
 func (f *runFlags) register(fs *pflag.FlagSet, withExec bool) {
@@ -49,6 +53,7 @@ func (f *runFlags) register(fs *pflag.FlagSet, withExec bool) {
 		fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan with reasons and run nothing")
 		fs.StringVar(&f.devices, "devices", "cpu:1", "devices for training and inference: cpu:N (N replicas) or cuda:0,1,...")
 		fs.StringVar(&f.progress, "progress", "auto", "progress bars: auto (on a terminal), always or never")
+		fs.StringVar(&f.logFormat, "log-format", "auto", "log lines on stderr: text (for people), logfmt or json (full precision); auto: text on a terminal, else logfmt")
 	}
 }
 
@@ -124,7 +129,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer job.fsys.Close()
 	job.opts.Stdout, job.opts.Stderr = stdout, stderr
-	res, err := pipelines.Execute(ctx, job.fsys, job.pipeline, job.cfg, job.opts)
+	res, err := execute(ctx, job)
 	if f.dryRun && res != nil {
 		if perr := pipelines.PrintPlan(stdout, res.Plan); perr != nil {
 			return perr
@@ -135,11 +140,60 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintln(stdout)
 		pipelines.PrintSummary(stdout, res)
 	}
+	if err != nil && ctx.Err() != nil {
+		return interrupted(job, res)
+	}
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "run %q done: %s\n", job.opts.Run, pipelines.RunDir(job.opts.Workdir, job.opts.Run))
 	return nil
+}
+
+// execute runs the job with one set of bars shared by the stages' loggers
+// and the default logger (Beam's runners warn through it), so nothing
+// written to stderr lands on a bar's line. The bars are closed before the
+// summary goes to stdout.
+func execute(ctx context.Context, j *job) (*pipelines.Result, error) {
+	bars := progress.NewFactory(j.opts.Stderr, j.opts.Progress)
+	defer bars.Close()
+	j.opts.Bars = bars
+	prev := slog.Default()
+	slog.SetDefault(slog.New(console.NewHandler(bars.Writer(), console.Options{
+		Format: j.opts.LogFormat, Level: slog.LevelWarn, Stage: "beam", Terminal: progress.IsTerminal(j.opts.Stderr),
+	})))
+	defer slog.SetDefault(prev)
+	return pipelines.Execute(ctx, j.fsys, j.pipeline, j.cfg, j.opts)
+}
+
+// errInterrupted is a run stopped by Ctrl-C or SIGTERM (exit 130).
+var errInterrupted = errors.New("interrupted")
+
+// interrupted explains what an interrupted run kept and how to resume it.
+func interrupted(j *job, res *pipelines.Result) error {
+	stage, kept := "the current stage", ""
+	if res != nil && len(res.Stages) > 0 && res.Stages[len(res.Stages)-1].Outcome == "failed" {
+		name := res.Stages[len(res.Stages)-1].Name
+		stage = fmt.Sprintf("stage %q", name)
+		if name == "train" {
+			kept = " (its epoch checkpoints are kept: training resumes from the last)"
+		}
+	}
+	return fmt.Errorf("%w: %s stopped and its partial outputs were discarded%s; stages finished before are kept.\n"+
+		"To resume, run the same command again:\n  %s", errInterrupted, stage, kept, shellQuote(j.opts.Command))
+}
+
+// shellQuote joins args so that a shell reads them back as they were.
+func shellQuote(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,@%+") == "" {
+			q[i] = a
+		} else {
+			q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(q, " ")
 }
 
 func cmdStages(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -214,6 +268,11 @@ func prepare(ctx context.Context, name string, f *runFlags) (*job, error) {
 	}
 	if f.progress != "" {
 		if opts.Progress, err = progress.ParseMode(f.progress); err != nil {
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	if f.logFormat != "" {
+		if opts.LogFormat, err = console.ParseFormat(f.logFormat); err != nil {
 			return nil, fmt.Errorf("%w: %v", errUsage, err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/console"
 	"github.com/detflow/detflow/stages"
 	"github.com/detflow/detflow/storage"
 )
@@ -102,7 +103,8 @@ func runCOCO(ctx context.Context, env *stages.Env, cfg configs.Dataset) error {
 		if err != nil {
 			return fmt.Errorf("validate %s split: %w", sp.name, err)
 		}
-		env.Log.Info("validated split", "split", sp.name, "report", rep.String())
+		env.Log.Info("validated split", "split", sp.name, "report", rep.String(),
+			console.Say("validated "+sp.name+" split "+rep.String())) // multi-line when rules are broken
 		if err := rep.Err(); err != nil {
 			return fmt.Errorf("dataset %s split: %w", sp.name, err)
 		}

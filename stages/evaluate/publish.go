@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/detflow/detflow/coco"
+	"github.com/detflow/detflow/console"
 	"github.com/detflow/detflow/schemas"
 	"github.com/detflow/detflow/stages"
 	"github.com/detflow/detflow/storage"
@@ -138,10 +139,13 @@ func writeMetrics(ctx context.Context, env *stages.Env, j *job, sums []evalSumma
 func writeSummaryText(ctx context.Context, env *stages.Env, sums []evalSummary) error {
 	var b strings.Builder
 	for _, s := range sums {
-		fmt.Fprintf(&b, "Evaluate annotation type *%s*\n%s", s.Kind, s.Text)
-		env.Log.Info("COCO evaluation", "iou_type", s.Kind, "images", s.Images)
+		text := fmt.Sprintf("Evaluate annotation type *%s*\n%s", s.Kind, s.Text)
+		b.WriteString(text)
+		// People read the block as pycocotools prints it; the log file
+		// gets one record per line.
+		env.Log.Info("COCO evaluation", "iou_type", s.Kind, "images", s.Images, console.Print(text))
 		for _, line := range strings.Split(strings.TrimRight(s.Text, "\n"), "\n") {
-			env.Log.Info(line)
+			env.Log.Info(line, console.Print(""))
 		}
 	}
 	if _, err := env.FS.WriteFile(ctx, storage.Join(env.Out, SummaryName), []byte(b.String())); err != nil {

@@ -3,6 +3,7 @@ package proposals
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -10,7 +11,10 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
+	"github.com/detflow/detflow/coco"
 	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/console"
+	"github.com/detflow/detflow/progress"
 	"github.com/detflow/detflow/schemas"
 	"github.com/detflow/detflow/stages"
 	"github.com/detflow/detflow/storage"
@@ -103,9 +107,34 @@ func runSplit(ctx context.Context, env *stages.Env, cfg configs.Proposals, rpn *
 		m.add(sp.Name, "", "images_per_s", n/max(elapsed, 1e-9))
 	}
 	m.add(sp.Name, "", "proposals_per_image", float64(boxes)/max(n, 1))
+	perImage := float64(boxes) / max(n, 1)
 	env.Log.Info("proposals", "split", sp.Name, "method", cfg.Method, "images", len(sp.GT.Images),
-		"seconds", elapsed, "proposals_per_image", float64(boxes)/max(n, 1), "recall", fmt.Sprint(rows))
+		"seconds", elapsed, "proposals_per_image", perImage, slog.Group("recall", recallAttrs(rows)...),
+		console.Say(fmt.Sprintf("%s proposals of split %s: %d images in %s, %s per image\n%s", cfg.Method, sp.Name,
+			len(sp.GT.Images), progress.FormatDuration(time.Duration(elapsed*float64(time.Second))), console.Float(perImage), recallTable(rows))))
 	return nil
+}
+
+func recallAttrs(rows []coco.Metric) []any {
+	var as []any
+	for _, r := range rows {
+		as = append(as, slog.Float64(r.Name, r.Value))
+	}
+	return as
+}
+
+// recallTable lays recall out for people, names over values:
+//
+//	AR@100  AR@300  AR@1000
+//	0.7115  0.8462  0.8500
+func recallTable(rows []coco.Metric) string {
+	var names, values strings.Builder
+	for _, r := range rows {
+		w := max(len(r.Name), 6)
+		fmt.Fprintf(&names, "%-*s  ", w, r.Name)
+		fmt.Fprintf(&values, "%-*.4f  ", w, r.Value)
+	}
+	return strings.TrimRight(names.String(), " ") + "\n" + strings.TrimRight(values.String(), " ")
 }
 
 func checkConfig(cfg configs.Proposals) error {

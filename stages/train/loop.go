@@ -16,6 +16,7 @@ import (
 
 	"github.com/detflow/detflow/batch"
 	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/console"
 	"github.com/detflow/detflow/nn"
 	"github.com/detflow/detflow/schemas"
 	"github.com/detflow/detflow/stages"
@@ -45,6 +46,7 @@ type loop struct {
 	opts Options
 
 	epoch, step int // epochs and iterations completed
+	perEpoch    int // iterations per epoch
 	iterTimes   []float64
 }
 
@@ -59,8 +61,8 @@ func (l *loop) run(ctx context.Context) error {
 		return err
 	}
 	n := l.opts.Replicas * l.opts.ImagesPerReplica
-	perEpoch := itersPerEpoch(l.rd.Index.Images, n)
-	bar := l.env.Progress.New("train", l.cfg.Epochs*perEpoch)
+	l.perEpoch = itersPerEpoch(l.rd.Index.Images, n)
+	bar := l.env.Progress.New("train", l.cfg.Epochs*l.perEpoch)
 	bar.Add(l.step)
 	defer bar.Done()
 	for l.epoch < l.cfg.Epochs {
@@ -272,7 +274,7 @@ func (l *loop) writeLog(row schemas.TrainLogRow) error {
 	for _, lv := range row.Losses {
 		args = append(args, lv.Name, lv.Value)
 	}
-	l.env.Log.Info("train", append(args, "time", row.Time)...)
+	l.env.Log.Info("train", append(args, "time", row.Time, console.Say(consoleLine(row, l.perEpoch, l.eta())))...)
 	return nil
 }
 
