@@ -197,7 +197,8 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 	for _, in := range step.Stage.Inputs() {
 		inputs[in] = plan.Step(in).Manifest.Digest
 	}
-	fp := fingerprint(name, step.Stage.Version(), step.Config, inputs)
+	external := externalDigests(step.External)
+	fp := fingerprint(name, step.Stage.Version(), step.Config, inputs, external)
 	env := &stages.Env{
 		FS: fsys, Config: cfg, Run: plan.Run, RunDir: plan.RunDir, Out: out,
 		Work:   storage.Join(plan.RunDir, ".work", name+"-"+fp[:16]),
@@ -223,7 +224,7 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 	m := &rundir.Manifest{
 		Stage: name, Version: step.Stage.Version(),
 		Fingerprint: fp,
-		Config:      step.Config, Inputs: inputs, Outputs: outs, Digest: outputsDigest(outs),
+		Config:      step.Config, Inputs: inputs, External: step.External, Outputs: outs, Digest: publishedDigest(outs, external),
 		Started: started, Finished: finished, Seconds: finished.Sub(started).Seconds(), Detflow: opts.Version,
 		Info: env.Info,
 	}

@@ -181,3 +181,22 @@ func relativeTo(dir, p string) (string, error) {
 	}
 	return "", fmt.Errorf("dataset: %s is not below %s", p, dir)
 }
+
+// External names a user's COCO annotation files and image folders: an edit
+// in place must rerun validation and everything downstream.
+func (Stage) External(_ context.Context, _ *storage.FS, cfg *configs.Config) (map[string]string, error) {
+	d := cfg.Dataset
+	if d.Source != "coco" {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for key, p := range map[string]string{
+		"dataset.train_ann": d.TrainAnn, "dataset.train_images": d.TrainImages,
+		"dataset.val_ann": d.ValAnn, "dataset.val_images": d.ValImages,
+	} {
+		if p != "" {
+			out[key] = underRoot(d.Root, p)
+		}
+	}
+	return out, nil
+}
