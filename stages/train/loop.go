@@ -88,7 +88,13 @@ func (l *loop) restore(ctx context.Context) error {
 		return fmt.Errorf("train: read latest checkpoint pointer: %w", err)
 	case l.cfg.ResumeFrom != "":
 		return l.resume(ctx, l.cfg.ResumeFrom, "train.resume_from")
-	case l.cfg.LoadFrom != "":
+	}
+	// A fresh start: an attempt killed before its first checkpoint may have
+	// logged steps that this one logs again.
+	if err := truncateLog(storage.Join(l.work, logName), 0); err != nil {
+		return fmt.Errorf("train: reset log: %w", err)
+	}
+	if l.cfg.LoadFrom != "" {
 		local, cleanup, err := l.env.FS.Localize(ctx, l.cfg.LoadFrom)
 		if err != nil {
 			return fmt.Errorf("train: train.load_from: %w", err)
