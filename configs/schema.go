@@ -38,6 +38,7 @@ type Dataset struct {
 	TrainImages string    `yaml:"train_images"`
 	ValAnn      string    `yaml:"val_ann"`
 	ValImages   string    `yaml:"val_images"`
+	MaxPixels   int       `yaml:"max_pixels"` // larger images are refused before decoding
 	Synthetic   Synthetic `yaml:"synthetic"`
 }
 

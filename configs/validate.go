@@ -70,6 +70,7 @@ func (d Dataset) validate(c *checker) {
 		c.check(d.TrainImages != "", "dataset.train_images", "must name a folder when dataset.source is coco")
 		c.check(d.ValAnn != "", "dataset.val_ann", "must name a file when dataset.source is coco")
 		c.check(d.ValImages != "", "dataset.val_images", "must name a folder when dataset.source is coco")
+		c.check(d.MaxPixels > 0, "dataset.max_pixels", "must be > 0")
 	case "synthetic":
 		s := d.Synthetic
 		c.check(s.Train > 0, "dataset.synthetic.train", "must be > 0")

@@ -95,7 +95,7 @@ func runCOCO(ctx context.Context, env *stages.Env, cfg configs.Dataset) error {
 		ann, root := underRoot(cfg.Root, sp.ann), underRoot(cfg.Root, sp.images)
 		bar := env.Progress.New("check "+sp.name+" images", 0)
 		rep, err := Validate(ctx, env.FS, ValidateOptions{
-			Annotations: ann, ImageRoot: root, CheckImages: true,
+			Annotations: ann, ImageRoot: root, CheckImages: true, MaxPixels: cfg.MaxPixels,
 			Progress: func(done, total int) { bar.Set(done) },
 		})
 		bar.Done()
