@@ -207,6 +207,8 @@ type ProposalFile struct {
 	Train  string `yaml:"train"`
 	Val    string `yaml:"val"`
 	Format string `yaml:"format"`
+	// NonFinite is "error" (refuse NaN/inf values) or "drop" (with a warning).
+	NonFinite string `yaml:"non_finite"`
 }
 
 // SelectiveSearch sets the model-free proposal generator.

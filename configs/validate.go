@@ -209,6 +209,7 @@ func (p Proposals) validate(c *checker) {
 		c.check(p.File.Train != "", "proposals.file.train", "must name a file when proposals.method is file")
 		c.check(p.File.Val != "", "proposals.file.val", "must name a file when proposals.method is file")
 		c.oneOf("proposals.file.format", p.File.Format, "auto", "mmdet", "mmdet3", "detectron", "detectron2", "json", "parquet")
+		c.oneOf("proposals.file.non_finite", p.File.NonFinite, "error", "drop")
 	case "rpn":
 		c.check(p.RPN.Checkpoint != "", "proposals.rpn.checkpoint", "must name a checkpoint or an rpn run directory when proposals.method is rpn")
 	case "selective_search":
