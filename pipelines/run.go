@@ -63,6 +63,11 @@ func RunDir(workdir, run string) string { return storage.Join(workdir, run) }
 func Execute(ctx context.Context, fsys *storage.FS, p *Pipeline, cfg *configs.Config, opts Options) (*Result, error) {
 	start := time.Now()
 	runDir := RunDir(opts.Workdir, opts.Run)
+	// Argument errors first: a typo in --stages must not create the run
+	// folder and its lock.
+	if _, _, err := p.selectStages(opts.Selection); err != nil {
+		return nil, err
+	}
 	if !storage.IsGCS(runDir) && !opts.DryRun {
 		lock, err := lockRunDir(runDir)
 		if err != nil {
