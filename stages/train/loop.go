@@ -133,6 +133,19 @@ func (l *loop) resume(ctx context.Context, path, why string) error {
 	return truncateLog(storage.Join(l.work, logName), l.step)
 }
 
+// lastCheckpoint says where the last good checkpoint is, or that there is
+// none yet: pointing at an empty folder sent users looking for one.
+func (l *loop) lastCheckpoint() string {
+	latest, err := os.ReadFile(storage.Join(l.work, latestName))
+	if err == nil {
+		p := storage.Join(l.work, strings.TrimSpace(string(latest)))
+		if _, err := os.Stat(p); err == nil {
+			return "the last good checkpoint is " + p
+		}
+	}
+	return "before the first checkpoint: there is none to go back to (train.checkpoint_interval sets how often one is written)"
+}
+
 // runEpoch trains one epoch, logging every log_interval iterations.
 func (l *loop) runEpoch(ctx context.Context, n int, bar interface{ Add(int) }) error {
 	ctx, cancel := context.WithCancel(ctx)
@@ -155,8 +168,8 @@ func (l *loop) runEpoch(ctx context.Context, n int, bar interface{ Add(int) }) e
 		if err != nil {
 			var le *LossError
 			if errors.As(err, &le) {
-				return fmt.Errorf("train: epoch %d iter %d (step %d): %w; stopped, the last good checkpoint is kept in %s",
-					l.epoch+1, s.Iter+1, l.step+1, err, l.work)
+				return fmt.Errorf("train: epoch %d iter %d (step %d): %w; stopped, %s",
+					l.epoch+1, s.Iter+1, l.step+1, err, l.lastCheckpoint())
 			}
 			return fmt.Errorf("train: epoch %d iter %d: %w", l.epoch+1, s.Iter+1, err)
 		}
