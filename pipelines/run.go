@@ -217,7 +217,16 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 	// after train peaked at 1.3 GB where either alone stays under 0.95).
 	debug.FreeOSMemory()
 	started := time.Now().UTC()
-	if err := step.Stage.Run(ctx, env); err != nil {
+	cleanTemp, terr := privateTempDir()
+	if terr != nil { // only tidiness is lost
+		log.Warn("no private temp folder for the stage", "err", terr)
+		cleanTemp = func() error { return nil }
+	}
+	err = step.Stage.Run(ctx, env)
+	if cerr := cleanTemp(); cerr != nil {
+		log.Warn("clean up the stage's temp folder", "err", cerr)
+	}
+	if err != nil {
 		log.Error("stage failed", "stage", name, "err", err)
 		return nil, err
 	}
