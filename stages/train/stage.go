@@ -57,6 +57,9 @@ func (s Stage) Run(ctx context.Context, env *stages.Env) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := checkNumClasses(cfg, rd.Index); err != nil {
+		return err
+	}
 	cfg, dropPretrained, err := localPretrained(ctx, env, cfg)
 	if err != nil {
 		return err
