@@ -32,6 +32,7 @@ type Options struct {
 	Progress  progress.Mode
 	Stdout    io.Writer // plan and summary
 	Stderr    io.Writer // logs and progress bars
+	Verbose   bool      // errors from Beam stages keep the job's plan dump
 	Version   string    // detflow's version, recorded in manifests
 	Command   []string  // the command line, recorded in run.json
 }
@@ -227,8 +228,7 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 		log.Warn("clean up the stage's temp folder", "err", cerr)
 	}
 	if err != nil {
-		log.Error("stage failed", "stage", name, "err", err)
-		return nil, err
+		return nil, stageError(log, name, err, opts.Verbose)
 	}
 	outs, err := hashOutputs(ctx, fsys, out)
 	if err != nil {
@@ -257,6 +257,21 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 	}
 	log.Info("stage done", "stage", name, "outputs", len(outs), "seconds", m.Seconds)
 	return m, nil
+}
+
+// stageError logs a failed stage's error and returns what the user sees:
+// a Beam job's failure cut to its cause unless verbose; the plan dump goes
+// to the stage log file either way.
+func stageError(log *slog.Logger, name string, err error, verbose bool) error {
+	var be *stages.BeamError
+	if short := stages.CondenseBeamError(err); errors.As(short, &be) {
+		log.Debug("beam job failed", "stage", name, "job", be.Plan)
+		if !verbose {
+			err = short
+		}
+	}
+	log.Error("stage failed", "stage", name, "err", err)
+	return err
 }
 
 // swapIn replaces the published folder dst by src with renames; the old
