@@ -213,13 +213,13 @@ func externalChanges(cache *fileCache, m *rundir.Manifest, cur map[string]rundir
 		case !ok:
 			out = append(out, fmt.Sprintf("%s: %s not recorded before", k, c.Path))
 		case old.SHA256 != c.SHA256:
-			out = append(out, fmt.Sprintf("%s: %s", k, describeChange(cache, old, c)))
+			out = append(out, fmt.Sprintf("%s: %s", k, describeChange(cache, k, old, c)))
 		}
 	}
 	return out
 }
 
-func describeChange(cache *fileCache, old, cur rundir.External) string {
+func describeChange(cache *fileCache, key string, old, cur rundir.External) string {
 	name := storage.Base(cur.Path)
 	if old.Path != cur.Path {
 		return fmt.Sprintf("now %s (was %s)", cur.Path, old.Path)
@@ -244,13 +244,17 @@ func describeChange(cache *fileCache, old, cur rundir.External) string {
 			removed++
 		}
 	}
+	one, many := "file", "files"
+	if strings.HasSuffix(key, "_images") {
+		one, many = "image", "images"
+	}
 	var parts []string
 	for _, c := range []struct {
 		n    int
 		verb string
 	}{{changed, "changed"}, {added, "added"}, {removed, "removed"}} {
 		if c.n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s %s", c.n, plural(c.n, "file", "files"), c.verb))
+			parts = append(parts, fmt.Sprintf("%d %s %s", c.n, plural(c.n, one, many), c.verb))
 		}
 	}
 	return strings.Join(parts, ", ") + " in " + name + "/"

@@ -102,7 +102,7 @@ func TestEditedExternalInputRerunsTheStagesThatReadIt(t *testing.T) {
 		// hold the images and proposals); a stage reading an edited file
 		// publishes a new digest however, so its readers rerun.
 		{"annotations/instances_val.json", "dataset.val_ann: instances_val.json changed", all[:3]},
-		{"train2017/sub/c.jpg", "dataset.train_images: 1 file changed in train2017/", all[:3]},
+		{"train2017/sub/c.jpg", "dataset.train_images: 1 image changed in train2017/", all[:3]},
 		{"props_val.pkl", "proposals.file.val: props_val.pkl changed", all[1:3]},
 		{"weights.pth", "train.load_from: weights.pth changed", all[3:]},
 	} {
