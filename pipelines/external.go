@@ -155,6 +155,32 @@ func saveTree(cache *fileCache, digest string, t tree) {
 		fmt.Fprintf(&b, "%s\t%d\t%s\n", strconv.Quote(f.rel), f.size, f.sha256)
 	}
 	_ = writeFileAtomic(p, []byte(b.String())) // a lost tree only makes a reason vaguer
+	pruneTrees(filepath.Dir(p))
+}
+
+// keptTrees bounds the trees kept (a 118k-image folder's is ~10 MB): the
+// newest, which the manifests of recent runs name.
+const keptTrees = 16
+
+func pruneTrees(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) <= keptTrees {
+		return
+	}
+	type aged struct {
+		name string
+		mod  int64
+	}
+	var trees []aged
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil {
+			trees = append(trees, aged{e.Name(), info.ModTime().UnixNano()})
+		}
+	}
+	sort.Slice(trees, func(i, j int) bool { return trees[i].mod > trees[j].mod })
+	for _, t := range trees[min(keptTrees, len(trees)):] {
+		os.Remove(filepath.Join(dir, t.name))
+	}
 }
 
 // loadTree returns the files of the folder digest recorded, or nil.

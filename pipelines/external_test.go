@@ -157,3 +157,30 @@ func TestUnchangedExternalFolderIsNotRead(t *testing.T) {
 		t.Fatalf("digests differ or wrong count: %+v vs %+v", e1, e2)
 	}
 }
+
+func TestFolderChangeCountsAddedAndRemovedImages(t *testing.T) {
+	ctx := context.Background()
+	data, cacheAt := t.TempDir(), t.TempDir()
+	userFiles(t, data)
+	fsys, cache := newFS(t), openFileCache(cacheAt, false)
+	dir := filepath.Join(data, "train2017")
+	before, err := digestExternal(ctx, fsys, cache, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "new.jpg"), []byte("new"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "a.jpg")); err != nil {
+		t.Fatal(err)
+	}
+	editInPlace(t, filepath.Join(dir, "b.jpg"))
+	after, err := digestExternal(ctx, fsys, cache, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := describeChange(cache, "dataset.train_images", before, after)
+	if want := "1 image changed, 1 image added, 1 image removed in train2017/"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
