@@ -9,10 +9,16 @@ PKGS    := ./...
 CGO     := $(shell command -v gcc >/dev/null 2>&1 && echo 1 || echo 0)
 export CGO_ENABLED ?= 0
 
-.PHONY: build run test test-query bench lint ptx gpu-check-binary emulate clean
+.PHONY: build build-query run test test-query bench lint ptx gpu-check-binary emulate clean
 
 build:
 	CGO_ENABLED=$(CGO) $(GO) build -o $(BIN) ./cmd/pipeline
+
+# The CLI with `pipeline query` (DuckDB, cgo): the target its error names
+# when a build lacks it. Needs a C compiler.
+build-query:
+	@command -v gcc >/dev/null 2>&1 || { echo "build-query needs a C compiler (gcc) for DuckDB"; exit 1; }
+	CGO_ENABLED=1 $(GO) build -o $(BIN) ./cmd/pipeline
 
 run: build
 	./$(BIN) run fast_rcnn_with_proposals

@@ -38,6 +38,7 @@ type Dataset struct {
 	TrainImages string    `yaml:"train_images"`
 	ValAnn      string    `yaml:"val_ann"`
 	ValImages   string    `yaml:"val_images"`
+	MaxPixels   int       `yaml:"max_pixels"` // larger images are refused before decoding
 	Synthetic   Synthetic `yaml:"synthetic"`
 }
 
@@ -206,6 +207,8 @@ type ProposalFile struct {
 	Train  string `yaml:"train"`
 	Val    string `yaml:"val"`
 	Format string `yaml:"format"`
+	// NonFinite is "error" (refuse NaN/inf values) or "drop" (with a warning).
+	NonFinite string `yaml:"non_finite"`
 }
 
 // SelectiveSearch sets the model-free proposal generator.

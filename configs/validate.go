@@ -70,6 +70,7 @@ func (d Dataset) validate(c *checker) {
 		c.check(d.TrainImages != "", "dataset.train_images", "must name a folder when dataset.source is coco")
 		c.check(d.ValAnn != "", "dataset.val_ann", "must name a file when dataset.source is coco")
 		c.check(d.ValImages != "", "dataset.val_images", "must name a folder when dataset.source is coco")
+		c.check(d.MaxPixels > 0, "dataset.max_pixels", "must be > 0")
 	case "synthetic":
 		s := d.Synthetic
 		c.check(s.Train > 0, "dataset.synthetic.train", "must be > 0")
@@ -208,6 +209,7 @@ func (p Proposals) validate(c *checker) {
 		c.check(p.File.Train != "", "proposals.file.train", "must name a file when proposals.method is file")
 		c.check(p.File.Val != "", "proposals.file.val", "must name a file when proposals.method is file")
 		c.oneOf("proposals.file.format", p.File.Format, "auto", "mmdet", "mmdet3", "detectron", "detectron2", "json", "parquet")
+		c.oneOf("proposals.file.non_finite", p.File.NonFinite, "error", "drop")
 	case "rpn":
 		c.check(p.RPN.Checkpoint != "", "proposals.rpn.checkpoint", "must name a checkpoint or an rpn run directory when proposals.method is rpn")
 	case "selective_search":

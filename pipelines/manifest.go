@@ -17,13 +17,16 @@ import (
 )
 
 // fingerprint hashes everything that determines a stage's outputs.
-func fingerprint(stage string, version int, config, inputs map[string]string) string {
+// External inputs are left out when there are none, so fingerprints (and
+// the train stage's resumable work folders) of such stages are unchanged.
+func fingerprint(stage string, version int, config, inputs, external map[string]string) string {
 	b, _ := json.Marshal(struct { // maps marshal with sorted keys: canonical
-		Stage   string            `json:"stage"`
-		Version int               `json:"version"`
-		Config  map[string]string `json:"config"`
-		Inputs  map[string]string `json:"inputs"`
-	}{stage, version, config, inputs})
+		Stage    string            `json:"stage"`
+		Version  int               `json:"version"`
+		Config   map[string]string `json:"config"`
+		Inputs   map[string]string `json:"inputs"`
+		External map[string]string `json:"external,omitempty"`
+	}{stage, version, config, inputs, external})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
@@ -35,6 +38,19 @@ func outputsDigest(outs []rundir.Output) string {
 		fmt.Fprintf(h, "%s\x00%d\x00%s\n", o.Path, o.Size, o.SHA256)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// publishedDigest is what downstream stages fingerprint: the outputs, and
+// the external inputs, whose content downstream stages may read through
+// paths the outputs name (records read the user's images).
+func publishedDigest(outs []rundir.Output, external map[string]string) string {
+	d := outputsDigest(outs)
+	if len(external) == 0 {
+		return d
+	}
+	b, _ := json.Marshal(external)
+	sum := sha256.Sum256(append([]byte(d+"\n"), b...))
+	return hex.EncodeToString(sum[:])
 }
 
 // hashOutputs lists every file below dir (except a manifest) with its size

@@ -32,10 +32,11 @@ type Step struct {
 	Selected bool
 	Forced   bool
 	Action   Action
-	Reasons  []string          // why the stage will run, is out of date or blocked
-	Config   map[string]string // current values of the config keys it reads
-	Manifest *rundir.Manifest  // the published manifest, if any
-	Dir      string            // where its outputs are published
+	Reasons  []string                   // why the stage will run, is out of date or blocked
+	Config   map[string]string          // current values of the config keys it reads
+	External map[string]rundir.External // current digests of the files outside the run it reads
+	Manifest *rundir.Manifest           // the published manifest, if any
+	Dir      string                     // where its outputs are published
 }
 
 // Plan says what a run of a pipeline would do, stage by stage.
@@ -44,6 +45,7 @@ type Plan struct {
 	Run      string
 	RunDir   string
 	Steps    []*Step
+	cache    *fileCache // digests of external inputs by stat
 }
 
 // Step returns the step of the named stage, or nil.
@@ -70,11 +72,17 @@ func MakePlan(ctx context.Context, fsys *storage.FS, p *Pipeline, cfg *configs.C
 	if err != nil {
 		return nil, err
 	}
-	plan := &Plan{Pipeline: p, RunDir: runDir}
+	plan := &Plan{Pipeline: p, RunDir: runDir, cache: openFileCache(cacheDir(runDir), sel.Verify)}
+	// Saving only spares the next plan rehashing: a read-only work folder
+	// must not stop a dry run.
+	defer func() { _ = plan.cache.save() }()
 	for _, st := range p.Stages {
 		step := &Step{Stage: st, Selected: selected[st.Name()], Forced: forced[st.Name()], Dir: storage.Join(runDir, st.Name())}
 		plan.Steps = append(plan.Steps, step)
 		if step.Config, err = stageConfig(cfg, st); err != nil {
+			return nil, fmt.Errorf("plan stage %q: %w", st.Name(), err)
+		}
+		if step.External, err = externals(ctx, fsys, plan.cache, st, cfg); err != nil {
 			return nil, fmt.Errorf("plan stage %q: %w", st.Name(), err)
 		}
 		if step.Manifest, err = rundir.ReadManifest(ctx, fsys, step.Dir); err != nil {
@@ -111,6 +119,7 @@ func staleness(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step, ve
 		reasons = append(reasons, fmt.Sprintf("stage version changed (%d -> %d)", m.Version, v))
 	}
 	reasons = append(reasons, configChanges(m.Config, step.Config)...)
+	reasons = append(reasons, externalChanges(plan.cache, m, step.External)...)
 	for _, in := range step.Stage.Inputs() {
 		up := plan.Step(in)
 		switch {

@@ -33,6 +33,7 @@ type Options struct {
 	Progress  progress.Mode
 	LogFormat console.Format // of the log lines on Stderr; files under logs/ are always JSON
 	Stdout    io.Writer      // plan and summary
+	Verbose   bool           // errors from Beam stages keep the job's plan dump
 	Stderr    io.Writer      // logs and progress bars
 	Version   string         // detflow's version, recorded in manifests
 	Command   []string       // the command line, recorded in run.json
@@ -68,6 +69,11 @@ func RunDir(workdir, run string) string { return storage.Join(workdir, run) }
 func Execute(ctx context.Context, fsys *storage.FS, p *Pipeline, cfg *configs.Config, opts Options) (*Result, error) {
 	start := time.Now()
 	runDir := RunDir(opts.Workdir, opts.Run)
+	// Argument errors first: a typo in --stages must not create the run
+	// folder and its lock.
+	if _, _, err := p.selectStages(opts.Selection); err != nil {
+		return nil, err
+	}
 	if !storage.IsGCS(runDir) && !opts.DryRun {
 		lock, err := lockRunDir(runDir)
 		if err != nil {
@@ -206,7 +212,8 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 	for _, in := range step.Stage.Inputs() {
 		inputs[in] = plan.Step(in).Manifest.Digest
 	}
-	fp := fingerprint(name, step.Stage.Version(), step.Config, inputs)
+	external := externalDigests(step.External)
+	fp := fingerprint(name, step.Stage.Version(), step.Config, inputs, external)
 	env := &stages.Env{
 		FS: fsys, Config: cfg, Run: plan.Run, RunDir: plan.RunDir, Out: out,
 		Work:   storage.Join(plan.RunDir, ".work", name+"-"+fp[:16]),
@@ -220,13 +227,21 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 	// after train peaked at 1.3 GB where either alone stays under 0.95).
 	debug.FreeOSMemory()
 	started := time.Now().UTC()
-	if err := step.Stage.Run(ctx, env); err != nil {
+	cleanTemp, terr := privateTempDir()
+	if terr != nil { // only tidiness is lost
+		log.Warn("no private temp folder for the stage", "err", terr)
+		cleanTemp = func() error { return nil }
+	}
+	err = step.Stage.Run(ctx, env)
+	if cerr := cleanTemp(); cerr != nil {
+		log.Warn("clean up the stage's temp folder", "err", cerr)
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			log.Warn("stage interrupted", "stage", name, "err", err) // not the stage's fault
-		} else {
-			log.Error("stage failed", "stage", name, "err", err)
+			return nil, err
 		}
-		return nil, err
+		return nil, stageError(log, name, err, opts.Verbose)
 	}
 	outs, err := hashOutputs(ctx, fsys, out)
 	if err != nil {
@@ -236,7 +251,7 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 	m := &rundir.Manifest{
 		Stage: name, Version: step.Stage.Version(),
 		Fingerprint: fp,
-		Config:      step.Config, Inputs: inputs, Outputs: outs, Digest: outputsDigest(outs),
+		Config:      step.Config, Inputs: inputs, External: step.External, Outputs: outs, Digest: publishedDigest(outs, external),
 		Started: started, Finished: finished, Seconds: finished.Sub(started).Seconds(), Detflow: opts.Version,
 		Info: env.Info,
 	}
@@ -256,6 +271,21 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 	log.Info("stage done", "stage", name, "outputs", len(outs), "seconds", m.Seconds,
 		console.Say(fmt.Sprintf("done: %d outputs in %s", len(outs), progress.FormatDuration(finished.Sub(started).Round(time.Millisecond)))))
 	return m, nil
+}
+
+// stageError logs a failed stage's error and returns what the user sees:
+// a Beam job's failure cut to its cause unless verbose; the plan dump goes
+// to the stage log file either way.
+func stageError(log *slog.Logger, name string, err error, verbose bool) error {
+	var be *stages.BeamError
+	if short := stages.CondenseBeamError(err); errors.As(short, &be) {
+		log.Debug("beam job failed", "stage", name, "job", be.Plan)
+		if !verbose {
+			err = short
+		}
+	}
+	log.Error("stage failed", "stage", name, "err", err)
+	return err
 }
 
 // swapIn replaces the published folder dst by src with renames; the old

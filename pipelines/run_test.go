@@ -241,3 +241,16 @@ func TestWorkFolderSurvivesFailureUntilPublished(t *testing.T) {
 		t.Errorf("work folder not removed after publishing: %v", left)
 	}
 }
+
+func TestBadStagesArgumentCreatesNoFolder(t *testing.T) {
+	work := filepath.Join(t.TempDir(), "runs")
+	opts := testOptions(work)
+	opts.Selection.Stages = []string{"bogus"}
+	_, err := Execute(context.Background(), newFS(t), testPipeline(t, "", nil), loadConfig(t), opts)
+	if err == nil || !strings.Contains(err.Error(), `no stage "bogus"`) {
+		t.Fatalf("error %v, want one naming the stage", err)
+	}
+	if _, err := os.Stat(work); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("work folder created before the argument error (stat: %v)", err)
+	}
+}

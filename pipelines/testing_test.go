@@ -31,6 +31,16 @@ type testStage struct {
 	pause   time.Duration // sleep between files, to widen kill windows
 	fail    bool
 	counter string // file counting runs, one line per run
+	// external, when set, declares the stage's external inputs (often a
+	// real stage's External).
+	external func(ctx context.Context, fsys *storage.FS, cfg *configs.Config) (map[string]string, error)
+}
+
+func (s testStage) External(ctx context.Context, fsys *storage.FS, cfg *configs.Config) (map[string]string, error) {
+	if s.external == nil {
+		return nil, nil
+	}
+	return s.external(ctx, fsys, cfg)
 }
 
 func (s testStage) Name() string         { return s.name }
@@ -198,7 +208,7 @@ func publishedOK(t testing.TB, fsys *storage.FS, runDir string, names []string) 
 		if err != nil {
 			t.Fatal(err)
 		}
-		if outputsDigest(outs) != m.Digest {
+		if publishedDigest(outs, externalDigests(m.External)) != m.Digest {
 			t.Fatalf("stage %s: folder holds files the manifest does not list", n)
 		}
 	}

@@ -3,6 +3,7 @@ package pipelines
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/detflow/detflow/configs"
 	"github.com/detflow/detflow/rundir"
+	"github.com/detflow/detflow/schemas"
 	"github.com/detflow/detflow/stages/dataset"
 	"github.com/detflow/detflow/stages/records"
 	"github.com/detflow/detflow/stages/train"
@@ -118,4 +120,80 @@ func waitForFile(t *testing.T, pattern string, limit time.Duration) string {
 	}
 	t.Fatalf("no %s after %s", pattern, limit)
 	return ""
+}
+
+// TestTrainingKilledBeforeFirstCheckpointLogsEachStepOnce SIGKILLs two
+// attempts after they logged steps but before epoch 1's checkpoint; the
+// published train log, JSON lines and Parquet, holds each step once.
+func TestTrainingKilledBeforeFirstCheckpointLogsEachStepOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	work := t.TempDir()
+	runDir := filepath.Join(work, "r1")
+	start := func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperTrainRun$")
+		cmd.Env = append(os.Environ(), trainKillEnv+"="+work)
+		cmd.Stderr = &bytes.Buffer{}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	for range 2 {
+		cmd := start()
+		logPath := waitForFile(t, filepath.Join(runDir, ".work", "train-*", "train_log.jsonl"), 60*time.Second)
+		waitForLines(t, logPath, 2, 60*time.Second)
+		cmd.Process.Kill()
+		cmd.Wait()
+		if m, _ := filepath.Glob(filepath.Join(runDir, ".work", "train-*", "epoch_*.safetensors")); len(m) > 0 {
+			t.Fatalf("a checkpoint exists (%s): the test did not kill before the first one", m[0])
+		}
+	}
+	cmd := start()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("rerun: %v\n%s", err, cmd.Stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(runDir, "train", "train_log.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []int64
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var r struct{ Step int64 }
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		steps = append(steps, r.Step)
+	}
+	rows, err := schemas.Read[schemas.TrainLogRow](context.Background(), newFS(t), filepath.Join(runDir, "train", "train_log.parquet"), schemas.TrainLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tableSteps []int64
+	for _, r := range rows {
+		tableSteps = append(tableSteps, r.Step)
+	}
+	for name, s := range map[string][]int64{"train_log.jsonl": steps, "train_log.parquet": tableSteps} {
+		seen := map[int64]bool{}
+		for _, st := range s {
+			if seen[st] {
+				t.Errorf("%s logs step %d twice: %v", name, st, s)
+			}
+			seen[st] = true
+		}
+	}
+}
+
+// waitForLines polls until the file at p has at least n lines.
+func waitForLines(t *testing.T, p string, n int, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(p); err == nil && bytes.Count(b, []byte("\n")) >= n {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	t.Fatalf("%s has fewer than %d lines after %s", p, n, limit)
 }

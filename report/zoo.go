@@ -57,6 +57,29 @@ func ZooEntries(ctx context.Context, fsys *storage.FS, c *Catalog) ([]ZooEntry, 
 	return out, nil
 }
 
+// Measured tells whether the run has any of the accuracy figures its table
+// prints: a failed or never-evaluated run would be a row of dashes.
+func (e ZooEntry) Measured() bool {
+	for _, f := range e.Figures {
+		if f != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// MeasuredOnly keeps the entries that are Measured and counts the others.
+func MeasuredOnly(entries []ZooEntry) (kept []ZooEntry, hidden int) {
+	for _, e := range entries {
+		if e.Measured() {
+			kept = append(kept, e)
+		} else {
+			hidden++
+		}
+	}
+	return kept, hidden
+}
+
 func zooEntry(run *Run, cfg map[string]any, rows []schemas.Metric) ZooEntry {
 	model := zooModel(lookupString(cfg, "model.type"), run.Info.Pipeline)
 	e := ZooEntry{

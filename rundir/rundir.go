@@ -37,13 +37,29 @@ type Manifest struct {
 	Fingerprint string            `json:"fingerprint"`
 	Config      map[string]string `json:"config"` // the config keys the stage read
 	Inputs      map[string]string `json:"inputs"` // upstream stage -> its outputs digest
-	Outputs     []Output          `json:"outputs"`
-	Digest      string            `json:"digest"` // of Outputs: what downstream stages fingerprint
-	Started     time.Time         `json:"started"`
-	Finished    time.Time         `json:"finished"`
-	Seconds     float64           `json:"seconds"`
-	Detflow     string            `json:"detflow_version"`
-	Info        map[string]any    `json:"info,omitempty"` // what the stage recorded (stages.Env.Info)
+	// External records the files and folders outside the run that the stage
+	// read, by the config key naming them. Absent in manifests of older
+	// versions, which therefore count as stale for stages that read any.
+	External map[string]External `json:"external,omitempty"`
+	Outputs  []Output            `json:"outputs"`
+	// Digest is what downstream stages fingerprint: of Outputs, and of
+	// External when there is any (a stage that only validates images in
+	// place publishes the same outputs when an image changes).
+	Digest   string         `json:"digest"`
+	Started  time.Time      `json:"started"`
+	Finished time.Time      `json:"finished"`
+	Seconds  float64        `json:"seconds"`
+	Detflow  string         `json:"detflow_version"`
+	Info     map[string]any `json:"info,omitempty"` // what the stage recorded (stages.Env.Info)
+}
+
+// External is one file or folder outside the run, as a stage read it.
+type External struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"` // of the file, or of the folder's (path, size, sha256) list
+	Size   int64  `json:"size"`   // bytes, all files of a folder together
+	Files  int    `json:"files"`  // 1 for a file
+	Dir    bool   `json:"dir,omitempty"`
 }
 
 // Output is one published file, relative to the stage folder.

@@ -67,3 +67,15 @@ func (e *Env) Input(name string) (string, error) {
 	}
 	return dir, nil
 }
+
+// ExternalReader is implemented by stages that read files or folders outside
+// the run directory: a user's annotations and images, proposal files,
+// pretrained weights, checkpoints. The orchestrator digests each (through a
+// stat cache) and folds the digests into the stage's fingerprint, so an edit
+// in place reruns the stage and everything downstream of it.
+type ExternalReader interface {
+	// External maps the config key naming each external input to its path
+	// (local or gs://; a file or a folder) under cfg. Keys whose value names
+	// no file (empty, a torchvision:// name) are left out.
+	External(ctx context.Context, fsys *storage.FS, cfg *configs.Config) (map[string]string, error)
+}

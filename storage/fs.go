@@ -35,6 +35,11 @@ type Info struct {
 	Size    int64     // bytes; 0 for directories
 	ModTime time.Time // zero for GCS directories
 	IsDir   bool
+	// Inode (local files) and Generation (GCS objects) change when a file
+	// is replaced; with Size and ModTime they tell a stat cache that
+	// content may have changed without reading it.
+	Inode      uint64
+	Generation int64
 }
 
 // FS reads and writes local and gs:// paths. It is safe for concurrent use.

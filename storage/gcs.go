@@ -112,7 +112,7 @@ func (g *gcsFS) stat(ctx context.Context, p string) (Info, error) {
 	}
 	attrs, err := g.client.Bucket(bucket).Object(key).Attrs(ctx)
 	if err == nil {
-		return Info{Path: p, Name: Base(p), Size: attrs.Size, ModTime: attrs.Updated}, nil
+		return Info{Path: p, Name: Base(p), Size: attrs.Size, ModTime: attrs.Updated, Generation: attrs.Generation}, nil
 	}
 	if !errors.Is(err, gcs.ErrObjectNotExist) {
 		return Info{}, gcsErr("stat", p, err)
@@ -161,7 +161,7 @@ func (g *gcsFS) list(ctx context.Context, dir string) ([]Info, error) {
 			continue // a "directory placeholder" object made by other tools
 		}
 		name := strings.TrimPrefix(attrs.Name, prefix)
-		out = append(out, Info{Path: gcsPath(bucket, attrs.Name), Name: name, Size: attrs.Size, ModTime: attrs.Updated})
+		out = append(out, Info{Path: gcsPath(bucket, attrs.Name), Name: name, Size: attrs.Size, ModTime: attrs.Updated, Generation: attrs.Generation})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
@@ -192,7 +192,7 @@ func (g *gcsFS) objectsUnder(ctx context.Context, dir, bucket, prefix string) ([
 			continue
 		}
 		p := gcsPath(bucket, attrs.Name)
-		out = append(out, Info{Path: p, Name: Base(p), Size: attrs.Size, ModTime: attrs.Updated})
+		out = append(out, Info{Path: p, Name: Base(p), Size: attrs.Size, ModTime: attrs.Updated, Generation: attrs.Generation})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil

@@ -50,7 +50,7 @@ func (localFS) stat(_ context.Context, p string) (Info, error) {
 }
 
 func localInfo(p string, st fs.FileInfo) Info {
-	info := Info{Path: p, Name: st.Name(), ModTime: st.ModTime(), IsDir: st.IsDir()}
+	info := Info{Path: p, Name: st.Name(), ModTime: st.ModTime(), IsDir: st.IsDir(), Inode: inode(st)}
 	if !st.IsDir() {
 		info.Size = st.Size()
 	}

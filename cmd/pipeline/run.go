@@ -38,6 +38,7 @@ type runFlags struct {
 	devices   string
 	progress  string
 	logFormat string
+	verbose   bool
 }
 
 func (f *runFlags) register(fs *pflag.FlagSet, withExec bool) {
@@ -54,6 +55,7 @@ func (f *runFlags) register(fs *pflag.FlagSet, withExec bool) {
 		fs.StringVar(&f.devices, "devices", "cpu:1", "devices for training and inference: cpu:N (N replicas) or cuda:0,1,...")
 		fs.StringVar(&f.progress, "progress", "auto", "progress bars: auto (on a terminal), always or never")
 		fs.StringVar(&f.logFormat, "log-format", "auto", "log lines on stderr: text (for people), logfmt or json (full precision); auto: text on a terminal, else logfmt")
+		fs.BoolVar(&f.verbose, "verbose", false, "show a failed Beam job's whole plan, not only its cause")
 	}
 }
 
@@ -129,6 +131,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer job.fsys.Close()
 	job.opts.Stdout, job.opts.Stderr = stdout, stderr
+	if !f.verbose {
+		defer quietBeamPlans()()
+	}
 	res, err := execute(ctx, job)
 	if f.dryRun && res != nil {
 		if perr := pipelines.PrintPlan(stdout, res.Plan); perr != nil {
@@ -248,7 +253,7 @@ func prepare(ctx context.Context, name string, f *runFlags) (*job, error) {
 	opts := pipelines.Options{
 		Workdir: f.workdir, Run: f.run,
 		Selection: pipelines.Selection{Stages: f.stages, From: f.from, Force: f.force, Verify: f.verify},
-		DryRun:    f.dryRun, Version: version(), Command: append([]string{"pipeline"}, os.Args[1:]...),
+		DryRun:    f.dryRun, Verbose: f.verbose, Version: version(), Command: append([]string{"pipeline"}, os.Args[1:]...),
 	}
 	if opts.Run == "" {
 		opts.Run = cfg.Name

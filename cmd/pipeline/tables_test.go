@@ -109,9 +109,18 @@ func TestCompareCommand(t *testing.T) {
 
 func TestZooCommand(t *testing.T) {
 	work := fixtureWorkdir(t)
+	// A run that never got to evaluate: a row of dashes, left out.
+	fsys, _ := storage.New(context.Background(), storage.Options{})
+	reporttest.WriteRun(t, fsys, work, reporttest.Run{Name: "never_trained", Pipeline: "faster_rcnn", Config: "faster_rcnn_r50_fpn_1x_coco"})
 	code, out, errOut := pipeline(t, "zoo", "--workdir", work)
 	if code != 0 {
 		t.Fatalf("code %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "1 runs without metrics left out (--all lists them)") {
+		t.Errorf("stderr %q does not say a run was left out", errOut)
+	}
+	if _, all, _ := pipeline(t, "zoo", "--workdir", work, "--all"); !strings.Contains(all, "never_trained") {
+		t.Errorf("zoo --all lacks the run without metrics:\n%s", all)
 	}
 	want, err := os.ReadFile(filepath.Join("..", "..", "report", "testdata", "zoo.md.golden"))
 	if err != nil {

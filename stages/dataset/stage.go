@@ -96,7 +96,7 @@ func runCOCO(ctx context.Context, env *stages.Env, cfg configs.Dataset) error {
 		ann, root := underRoot(cfg.Root, sp.ann), underRoot(cfg.Root, sp.images)
 		bar := env.Progress.New("check "+sp.name+" images", 0)
 		rep, err := Validate(ctx, env.FS, ValidateOptions{
-			Annotations: ann, ImageRoot: root, CheckImages: true,
+			Annotations: ann, ImageRoot: root, CheckImages: true, MaxPixels: cfg.MaxPixels,
 			Progress: func(done, total int) { bar.Set(done) },
 		})
 		bar.Done()
@@ -182,4 +182,23 @@ func relativeTo(dir, p string) (string, error) {
 		return q[len(d)+1:], nil
 	}
 	return "", fmt.Errorf("dataset: %s is not below %s", p, dir)
+}
+
+// External names a user's COCO annotation files and image folders: an edit
+// in place must rerun validation and everything downstream.
+func (Stage) External(_ context.Context, _ *storage.FS, cfg *configs.Config) (map[string]string, error) {
+	d := cfg.Dataset
+	if d.Source != "coco" {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for key, p := range map[string]string{
+		"dataset.train_ann": d.TrainAnn, "dataset.train_images": d.TrainImages,
+		"dataset.val_ann": d.ValAnn, "dataset.val_images": d.ValImages,
+	} {
+		if p != "" {
+			out[key] = underRoot(d.Root, p)
+		}
+	}
+	return out, nil
 }

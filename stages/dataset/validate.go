@@ -29,6 +29,9 @@ type ValidateOptions struct {
 	// its size with the declared width and height. Without it, image files
 	// are only checked to exist.
 	CheckImages bool
+	// MaxPixels refuses images whose declared or stored width x height is
+	// larger, before any is decoded; 0 means DefaultMaxPixels.
+	MaxPixels int
 	// MaxExamples per broken rule; 0 means 3.
 	MaxExamples int
 	// Workers check image files in parallel; 0 means 2*GOMAXPROCS (the
@@ -89,6 +92,9 @@ func Validate(ctx context.Context, fsys *storage.FS, opts ValidateOptions) (*Val
 	if opts.Workers <= 0 {
 		opts.Workers = 2 * runtime.GOMAXPROCS(0)
 	}
+	if opts.MaxPixels <= 0 {
+		opts.MaxPixels = DefaultMaxPixels
+	}
 	doc, digest, err := readCOCO(ctx, fsys, opts.Annotations)
 	if err != nil {
 		return nil, err
@@ -99,7 +105,7 @@ func Validate(ctx context.Context, fsys *storage.FS, opts ValidateOptions) (*Val
 		ImagesRead: opts.CheckImages,
 	}
 	p := newProblems(opts.MaxExamples)
-	images, files := checkImages(doc.Images, p)
+	images, files := checkImages(doc.Images, opts.MaxPixels, p)
 	categories := checkCategories(doc.Categories, p)
 	checkAnnotations(doc.Annotations, images, categories, p)
 	if err := checkImageFiles(ctx, fsys, opts, doc.Images, files, p); err != nil {
@@ -143,7 +149,7 @@ type imageDims struct{ w, h int }
 // checkImages checks ids, sizes and file names. It returns the declared
 // size of each valid image id and, per image, whether its file should be
 // looked at.
-func checkImages(images []rawImage, p *problems) (map[int64]imageDims, []bool) {
+func checkImages(images []rawImage, maxPixels int, p *problems) (map[int64]imageDims, []bool) {
 	if len(images) == 0 {
 		p.add(RuleNoImages, Example{Path: "images", Value: "[]"})
 	}
@@ -153,10 +159,15 @@ func checkImages(images []rawImage, p *problems) (map[int64]imageDims, []bool) {
 	files := make([]bool, len(images))
 	for i, im := range images {
 		at := fmt.Sprintf("images[%d]", i)
-		dims := imageDims{}
-		if im.Width != nil && im.Height != nil && *im.Width > 0 && *im.Height > 0 {
+		dims, huge := imageDims{}, false
+		switch {
+		case im.Width != nil && im.Height != nil && tooLarge(*im.Width, *im.Height, maxPixels):
+			p.add(RuleImageTooLarge, Example{Path: at, Value: fmt.Sprintf(`{"width":%d,"height":%d}`, *im.Width, *im.Height),
+				Detail: fmt.Sprintf("limit %d pixels (dataset.max_pixels)", maxPixels)})
+			dims, huge = imageDims{*im.Width, *im.Height}, true
+		case im.Width != nil && im.Height != nil && *im.Width > 0 && *im.Height > 0:
 			dims = imageDims{*im.Width, *im.Height}
-		} else {
+		default:
 			p.add(RuleImageSize, Example{Path: at, Value: fmt.Sprintf(`{"width":%s,"height":%s}`, intValue(im.Width), intValue(im.Height))})
 		}
 		switch {
@@ -183,7 +194,7 @@ func checkImages(images []rawImage, p *problems) (map[int64]imageDims, []bool) {
 			continue
 		}
 		firstName[name] = i
-		files[i] = true
+		files[i] = !huge // refused already: not worth opening
 	}
 	return byID, files
 }
@@ -316,12 +327,13 @@ type fileChecker struct {
 	fsys        *storage.FS
 	root        string
 	checkImages bool
+	maxPixels   int
 	realRoot    string           // local: root with links resolved
 	objects     map[string]int64 // gs: object path -> size
 }
 
 func newFileChecker(ctx context.Context, fsys *storage.FS, opts ValidateOptions) (*fileChecker, error) {
-	c := &fileChecker{fsys: fsys, root: opts.ImageRoot, checkImages: opts.CheckImages}
+	c := &fileChecker{fsys: fsys, root: opts.ImageRoot, checkImages: opts.CheckImages, maxPixels: opts.MaxPixels}
 	if storage.IsGCS(opts.ImageRoot) {
 		objs, err := fsys.ListRecursive(ctx, opts.ImageRoot)
 		if err != nil {
@@ -397,11 +409,22 @@ func (c *fileChecker) decodeHeader(ctx context.Context, full string, im rawImage
 	if err != nil {
 		return imageFileCheck{rule: RuleImageUndecodable, detail: err.Error()}, nil
 	}
+	if tooLarge(cfg.Width, cfg.Height, c.maxPixels) {
+		return imageFileCheck{
+			rule:   RuleImageTooLarge,
+			detail: fmt.Sprintf("%s header says %dx%d, limit %d pixels (dataset.max_pixels)", format, cfg.Width, cfg.Height, c.maxPixels),
+		}, nil
+	}
 	if im.Width != nil && im.Height != nil && (cfg.Width != *im.Width || cfg.Height != *im.Height) {
 		return imageFileCheck{
 			rule:   RuleImageSizeMismatch,
 			detail: fmt.Sprintf("declared %dx%d, %s file is %dx%d", *im.Width, *im.Height, format, cfg.Width, cfg.Height),
 		}, nil
 	}
-	return imageFileCheck{}, nil
+	return c.checkEnd(ctx, full, format)
+}
+
+// tooLarge is in int64: 200000*200000 overflows 32-bit int.
+func tooLarge(w, h, maxPixels int) bool {
+	return int64(w)*int64(h) > int64(maxPixels)
 }

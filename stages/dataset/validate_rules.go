@@ -24,6 +24,8 @@ const (
 	RuleImageLinkEscapes    = "image file links outside the image root"
 	RuleImageUndecodable    = "image file not a decodable JPEG or PNG"
 	RuleImageSizeMismatch   = "image file size differs from the declared width and height"
+	RuleImageTooLarge       = "image has more pixels than dataset.max_pixels"
+	RuleImageTruncated      = "image file truncated"
 	RuleCategoryID          = "category without id"
 	RuleDuplicateCategoryID = "duplicate category id"
 	RuleAnnotationID        = "annotation without id"
@@ -42,7 +44,7 @@ var ruleOrder = [...]string{
 	RuleNoImages, RuleImageID, RuleDuplicateImageID, RuleImageSize,
 	RuleFileNameEmpty, RuleFileNameAbsolute, RuleFileNameEscapes, RuleFileNameUnclean,
 	RuleDuplicateFileName, RuleImageMissing, RuleImageLinkEscapes, RuleImageUndecodable,
-	RuleImageSizeMismatch, RuleCategoryID, RuleDuplicateCategoryID, RuleAnnotationID,
+	RuleImageSizeMismatch, RuleImageTooLarge, RuleImageTruncated, RuleCategoryID, RuleDuplicateCategoryID, RuleAnnotationID,
 	RuleDuplicateAnnID, RuleUnknownImage, RuleUnknownCategory, RuleBboxMalformed,
 	RuleBboxNegative, RuleBboxZero, RuleBboxOutside,
 }

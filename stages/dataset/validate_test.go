@@ -3,7 +3,9 @@ package dataset
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -281,6 +283,42 @@ func TestValidateRejectsBrokenInputs(t *testing.T) {
 			want: []string{RuleImageLinkEscapes + ": 1", `images[0].file_name = "a.jpg"`},
 		},
 		{
+			// A PNG whose header (matching its declared size) claims 40
+			// gigapixels took the proposals stage down with out of memory.
+			name: "png bomb",
+			edit: func(d map[string]any) {
+				field(images(d), 1)["width"] = 200000
+				field(images(d), 1)["height"] = 200000
+			},
+			files: func(t *testing.T, dir, root string) {
+				writeFile(t, filepath.Join(root, "sub", "b.png"), pngHeaderOnly(200000, 200000))
+			},
+			want: []string{RuleImageTooLarge + ": 1", `images[1]`, "dataset.max_pixels"},
+		},
+		{
+			name: "png bomb with a small declared size",
+			files: func(t *testing.T, dir, root string) {
+				writeFile(t, filepath.Join(root, "sub", "b.png"), pngHeaderOnly(200000, 200000))
+			},
+			want: []string{RuleImageTooLarge + ": 1", `images[1].file_name = "sub/b.png"`, "header says 200000x200000"},
+		},
+		{
+			name: "truncated jpeg",
+			files: func(t *testing.T, dir, root string) {
+				b := encodeImage(t, "jpeg", imgW, imgH)
+				writeFile(t, filepath.Join(root, "a.jpg"), b[:len(b)*2/3])
+			},
+			want: []string{RuleImageTruncated + ": 1", `images[0].file_name = "a.jpg"`},
+		},
+		{
+			name: "truncated png",
+			files: func(t *testing.T, dir, root string) {
+				b := encodeImage(t, "png", imgW, imgH)
+				writeFile(t, filepath.Join(root, "sub", "b.png"), b[:len(b)-20])
+			},
+			want: []string{RuleImageTruncated + ": 1", `images[1].file_name = "sub/b.png"`},
+		},
+		{
 			name: "several rules at once",
 			edit: func(d map[string]any) {
 				field(images(d), 1)["id"] = 1
@@ -409,4 +447,22 @@ func TestSanitizeNonFinite(t *testing.T) {
 			t.Errorf("sanitize(%s) = %s, want %s", c.in, got, c.want)
 		}
 	}
+}
+
+// pngHeaderOnly is a PNG signature, an IHDR of w x h RGBA pixels and IEND:
+// a few dozen bytes that DecodeConfig accepts.
+func pngHeaderOnly(w, h uint32) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	chunk := func(typ string, data []byte) {
+		binary.Write(&b, binary.BigEndian, uint32(len(data)))
+		b.WriteString(typ)
+		b.Write(data)
+		binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(append([]byte(typ), data...)))
+	}
+	ihdr := binary.BigEndian.AppendUint32(nil, w)
+	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
+	chunk("IHDR", append(ihdr, 8, 6, 0, 0, 0))
+	chunk("IEND", nil)
+	return b.Bytes()
 }

@@ -61,7 +61,7 @@ func TestImportLayouts(t *testing.T) {
 			if fp.layout != tt.layout {
 				t.Errorf("layout %q, want %q", fp.layout, tt.layout)
 			}
-			if err := importSplit(ctx, fsys, sp, filepath.Join("testdata", tt.file), tt.format, 1, 1000, out); err != nil {
+			if err := importSplit(ctx, fsys, sp, filepath.Join("testdata", tt.file), tt.format, 1, 1000, out, importOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			checkFixtureParts(t, fsys, sp, out, tt.rankScores)
@@ -135,7 +135,7 @@ func TestImportMismatchesFail(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			p := filepath.Join("testdata", tt.file)
-			err := importSplit(ctx, fsys, sp, p, FormatAuto, 0, 1000, t.TempDir())
+			err := importSplit(ctx, fsys, sp, p, FormatAuto, 0, 1000, t.TempDir(), importOptions{})
 			var me *MismatchError
 			if !errors.As(err, &me) {
 				t.Fatalf("error %v, want a *MismatchError", err)
@@ -191,13 +191,13 @@ func TestImportParquetRoundTrip(t *testing.T) {
 	fsys, _ := storage.New(ctx, storage.Options{})
 	sp := fixtureSplit(t, fsys)
 	first := t.TempDir()
-	if err := importSplit(ctx, fsys, sp, filepath.Join("testdata", "mmdet_v2.pkl"), FormatAuto, 1, 1000, first); err != nil {
+	if err := importSplit(ctx, fsys, sp, filepath.Join("testdata", "mmdet_v2.pkl"), FormatAuto, 1, 1000, first, importOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// A folder of parts (another run's proposals/<split>) and one part file.
 	for _, p := range []string{first, filepath.Join(first, schemas.ProposalPartName(0))} {
 		out := t.TempDir()
-		if err := importSplit(ctx, fsys, sp, p, FormatAuto, 1, 1000, out); err != nil {
+		if err := importSplit(ctx, fsys, sp, p, FormatAuto, 1, 1000, out, importOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		checkFixtureParts(t, fsys, sp, out, false)
@@ -209,7 +209,7 @@ func TestImportTopKAndMinSize(t *testing.T) {
 	fsys, _ := storage.New(ctx, storage.Options{})
 	sp := fixtureSplit(t, fsys)
 	out := t.TempDir()
-	if err := importSplit(ctx, fsys, sp, filepath.Join("testdata", "mmdet_v2.pkl"), FormatAuto, 0, 2, out); err != nil {
+	if err := importSplit(ctx, fsys, sp, filepath.Join("testdata", "mmdet_v2.pkl"), FormatAuto, 0, 2, out, importOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	set, err := schemas.OpenProposals(ctx, fsys, out)

@@ -219,3 +219,28 @@ func (o SearchOptions) check() error {
 	}
 	return nil
 }
+
+// External names the imported proposal files, or the RPN checkpoint that
+// proposals.rpn.checkpoint resolves to (a run folder's latest checkpoint):
+// a file regenerated at the same path reruns the stage.
+func (Stage) External(ctx context.Context, fsys *storage.FS, cfg *configs.Config) (map[string]string, error) {
+	p := cfg.Proposals
+	switch p.Method {
+	case MethodFile:
+		out := map[string]string{}
+		if p.File.Train != "" {
+			out["proposals.file.train"] = p.File.Train
+		}
+		if p.File.Val != "" {
+			out["proposals.file.val"] = p.File.Val
+		}
+		return out, nil
+	case MethodRPN:
+		src, err := resolveRPN(ctx, fsys, p.RPN.Checkpoint)
+		if err != nil {
+			return nil, nil // the stage reports it when it runs
+		}
+		return map[string]string{"proposals.rpn.checkpoint": src.Checkpoint}, nil
+	}
+	return nil, nil
+}

@@ -90,7 +90,13 @@ func (l *loop) restore(ctx context.Context) error {
 		return fmt.Errorf("train: read latest checkpoint pointer: %w", err)
 	case l.cfg.ResumeFrom != "":
 		return l.resume(ctx, l.cfg.ResumeFrom, "train.resume_from")
-	case l.cfg.LoadFrom != "":
+	}
+	// A fresh start: an attempt killed before its first checkpoint may have
+	// logged steps that this one logs again.
+	if err := truncateLog(storage.Join(l.work, logName), 0); err != nil {
+		return fmt.Errorf("train: reset log: %w", err)
+	}
+	if l.cfg.LoadFrom != "" {
 		local, cleanup, err := l.env.FS.Localize(ctx, l.cfg.LoadFrom)
 		if err != nil {
 			return fmt.Errorf("train: train.load_from: %w", err)
@@ -129,6 +135,19 @@ func (l *loop) resume(ctx context.Context, path, why string) error {
 	return truncateLog(storage.Join(l.work, logName), l.step)
 }
 
+// lastCheckpoint says where the last good checkpoint is, or that there is
+// none yet: pointing at an empty folder sent users looking for one.
+func (l *loop) lastCheckpoint() string {
+	latest, err := os.ReadFile(storage.Join(l.work, latestName))
+	if err == nil {
+		p := storage.Join(l.work, strings.TrimSpace(string(latest)))
+		if _, err := os.Stat(p); err == nil {
+			return "the last good checkpoint is " + p
+		}
+	}
+	return "before the first checkpoint: there is none to go back to (train.checkpoint_interval sets how often one is written)"
+}
+
 // runEpoch trains one epoch, logging every log_interval iterations.
 func (l *loop) runEpoch(ctx context.Context, n int, bar interface{ Add(int) }) error {
 	ctx, cancel := context.WithCancel(ctx)
@@ -151,8 +170,8 @@ func (l *loop) runEpoch(ctx context.Context, n int, bar interface{ Add(int) }) e
 		if err != nil {
 			var le *LossError
 			if errors.As(err, &le) {
-				return fmt.Errorf("train: epoch %d iter %d (step %d): %w; stopped, the last good checkpoint is kept in %s",
-					l.epoch+1, s.Iter+1, l.step+1, err, l.work)
+				return fmt.Errorf("train: epoch %d iter %d (step %d): %w; stopped, %s",
+					l.epoch+1, s.Iter+1, l.step+1, err, l.lastCheckpoint())
 			}
 			return fmt.Errorf("train: epoch %d iter %d: %w", l.epoch+1, s.Iter+1, err)
 		}

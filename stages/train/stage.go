@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/detflow/detflow/batch"
@@ -54,6 +55,9 @@ func (s Stage) Run(ctx context.Context, env *stages.Env) (err error) {
 	}
 	rd, err := records.Open(ctx, env.FS, recDir, "train")
 	if err != nil {
+		return err
+	}
+	if err := checkNumClasses(cfg, rd.Index); err != nil {
 		return err
 	}
 	cfg, dropPretrained, err := localPretrained(ctx, env, cfg)
@@ -148,4 +152,21 @@ func localPretrained(ctx context.Context, env *stages.Env, cfg *configs.Config) 
 	c := *cfg
 	c.Model.Backbone.Pretrained = local
 	return &c, cleanup, nil
+}
+
+// External names the weight files training starts from. torchvision:// names
+// and URLs are left out: hub's cache keeps them by name, and their files
+// are published once.
+func (Stage) External(_ context.Context, _ *storage.FS, cfg *configs.Config) (map[string]string, error) {
+	out := map[string]string{}
+	if p := cfg.Model.Backbone.Pretrained; p != "" && (storage.IsGCS(p) || !strings.Contains(p, "://")) {
+		out["model.backbone.pretrained"] = p
+	}
+	if p := cfg.Train.LoadFrom; p != "" {
+		out["train.load_from"] = p
+	}
+	if p := cfg.Train.ResumeFrom; p != "" {
+		out["train.resume_from"] = p
+	}
+	return out, nil
 }

@@ -163,6 +163,20 @@ func TestStageStopsOnNaNKeepingCheckpoint(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(work, "epoch_1.safetensors")); err != nil {
 		t.Errorf("last good checkpoint gone: %v", err)
 	}
+	if want := "the last good checkpoint is " + filepath.Join(work, "epoch_1.safetensors"); !strings.Contains(err.Error(), want) {
+		t.Errorf("error = %v, want it to name the checkpoint: %q", err, want)
+	}
+}
+
+// A divergence before the first checkpoint says there is none, instead of
+// pointing at an empty folder.
+func TestStageDivergingBeforeFirstCheckpointSaysThereIsNone(t *testing.T) {
+	fsys, cfg, recDir := trainInputs(t)
+	work := filepath.Join(t.TempDir(), "work")
+	_, _, err := runStage(t, fsys, cfg, recDir, work, toyFactory(1, 0))
+	if err == nil || !strings.Contains(err.Error(), "before the first checkpoint: there is none") {
+		t.Fatalf("error = %v, want it to say there is no checkpoint", err)
+	}
 }
 
 // TestStageWithoutDriverSaysSo: --devices cuda:N on a machine without the

@@ -1,0 +1,41 @@
+package train
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/stages/records"
+)
+
+func TestTooFewClassesFailsNamingKeyAndCategory(t *testing.T) {
+	idx := &records.Index{Split: "train"}
+	for i, name := range []string{"circle", "square", "triangle", "star", "giraffe"} {
+		idx.Categories = append(idx.Categories, records.CategoryLabel{ID: int64(10 + i), Label: int32(i), Name: name})
+	}
+	for _, tt := range []struct {
+		classes string
+		want    []string // empty: accepted
+	}{
+		{"5", nil},
+		{"9", nil},
+		{"3", []string{"model.roi_head.bbox_head.num_classes is 3", "5 categories", `category id 13 "star" (label 3)`, "num_classes=5"}},
+	} {
+		cfg, err := configs.Load(configs.Default, []string{"model.roi_head.bbox_head.num_classes=" + tt.classes})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = checkNumClasses(cfg, idx)
+		if len(tt.want) == 0 {
+			if err != nil {
+				t.Errorf("num_classes %s: %v", tt.classes, err)
+			}
+			continue
+		}
+		for _, w := range tt.want {
+			if err == nil || !strings.Contains(err.Error(), w) {
+				t.Errorf("num_classes %s: error %v, want it to contain %q", tt.classes, err, w)
+			}
+		}
+	}
+}
