@@ -16,7 +16,11 @@ func EvaluateFiles(ctx context.Context, gt, results io.Reader, t IoUType) (*Resu
 	if err != nil {
 		return nil, err
 	}
-	ds, err := LoadDataset(ctx, gt)
+	load := LoadDataset
+	if s, _ := t.spec(); s.masks {
+		load = LoadDatasetMasks
+	}
+	ds, err := load(ctx, gt)
 	if err != nil {
 		return nil, fmt.Errorf("load ground truth: %w", err)
 	}

@@ -11,36 +11,51 @@ import (
 )
 
 // Detection is one row of a COCO results file, with the fields pycocotools'
-// loadRes adds: ID is the 1-based position in the file and Area is w*h of the
-// box (results are never crowd). For proposals the category is ignored.
+// loadRes adds: ID is the 1-based position in the file, Area is w*h of the
+// box, or the mask's area in a file whose first row has a segmentation and
+// no box (results are never crowd). For proposals the category is ignored.
+// Segmentation is the mask segm evaluation compares; detections made in
+// memory set Area as loadRes would for the file they are written to.
 type Detection struct {
-	ID         int64
-	ImageID    int64
-	CategoryID int64
-	BBox       Box
-	Score      float64
-	Area       float64
+	ID           int64
+	ImageID      int64
+	CategoryID   int64
+	BBox         Box
+	Score        float64
+	Area         float64
+	Segmentation CompressedRLE
 }
 
 // wireDetection mirrors one results row; pointers tell missing from zero.
 type wireDetection struct {
-	ImageID    *int64    `json:"image_id"`
-	CategoryID *int64    `json:"category_id"`
-	BBox       []float64 `json:"bbox"`
-	Score      *float64  `json:"score"`
+	ImageID      *int64    `json:"image_id"`
+	CategoryID   *int64    `json:"category_id"`
+	BBox         []float64 `json:"bbox"`
+	Score        *float64  `json:"score"`
+	Segmentation *wireRLE  `json:"segmentation"`
 }
 
+// masksFirst is loadRes's choice of branch, made on the first row only: a
+// segmentation without a box makes every row's area its mask's area and
+// fills missing boxes from the masks (toBbox).
+func (w *wireDetection) masksFirst() bool { return w.Segmentation != nil && len(w.BBox) == 0 }
+
 // ReadResults reads a COCO results file (a JSON array of
-// {image_id, category_id, bbox: [x,y,w,h], score}) row by row and applies
-// loadRes semantics: ids 1..N in file order, area = w*h, iscrowd 0. Other
-// fields (segmentation) are skipped. A row with a missing field, a box that is
-// not 4 finite numbers with non-negative sizes, or a non-finite score makes
-// it return a wrapped *ValidationError naming each row ("results[4].bbox[2]: negative width -3").
+// {image_id, category_id, bbox: [x,y,w,h], score} with an optional
+// segmentation {size: [h, w], counts: compressed RLE string}) row by row and
+// applies loadRes semantics: ids 1..N in file order, area = w*h, iscrowd 0;
+// when the first row has a segmentation and no bbox, every row needs a
+// segmentation, area is the mask's and a missing bbox is the mask's box.
+// Other fields are skipped. A row with a missing field, a box that is not 4
+// finite numbers with non-negative sizes, a non-finite score, or a mask
+// that is not a valid RLE (counts summing to h*w) makes it return a wrapped
+// *ValidationError naming each row ("results[4].bbox[2]: negative width -3").
 // An empty array is valid and yields no detections.
 func ReadResults(ctx context.Context, r io.Reader) ([]Detection, error) {
 	s := newRowScanner(r)
 	var dets []Detection
 	var problems problemList
+	var rd resultReader
 	err := s.rows(ctx, "results", func(i int, row []byte) error {
 		var w wireDetection
 		var bbox [4]float64
@@ -52,7 +67,7 @@ func ReadResults(ctx context.Context, r io.Reader) ([]Detection, error) {
 				return err
 			}
 		}
-		if d, ok := detectionFromWire(i, w, &problems); ok {
+		if d, ok := rd.detection(i, w, &problems); ok {
 			dets = append(dets, d)
 		}
 		return nil
@@ -64,6 +79,44 @@ func ReadResults(ctx context.Context, r io.Reader) ([]Detection, error) {
 		return nil, fmt.Errorf("validate results: %w", err)
 	}
 	return dets, nil
+}
+
+// resultReader holds what rows share: loadRes's branch, taken at row 0,
+// and a counts buffer reused to check each mask.
+type resultReader struct {
+	masks  bool
+	counts []uint32
+}
+
+func (rd *resultReader) detection(i int, w wireDetection, problems *problemList) (Detection, bool) {
+	if i == 0 {
+		rd.masks = w.masksFirst()
+	}
+	if w.Segmentation == nil && !rd.masks {
+		return detectionFromWire(i, w, problems)
+	}
+	var maskErr error
+	var mask RLE
+	if w.Segmentation == nil {
+		maskErr = fmt.Errorf("missing (the first row has a segmentation and no bbox)")
+	} else {
+		mask, maskErr = w.Segmentation.decodeInto(rd.counts[:0], false)
+		rd.counts = mask.Counts
+	}
+	if rd.masks && len(w.BBox) == 0 && maskErr == nil {
+		b := mask.BBox() // loadRes: toBbox when bbox is absent
+		w.BBox = b[:]
+	}
+	d, ok := detectionFromWire(i, w, problems)
+	if maskErr != nil {
+		problems.add(fmt.Sprintf("results[%d].segmentation: %v", i, maskErr))
+		return Detection{}, false
+	}
+	if rd.masks {
+		d.Area = float64(mask.Area())
+	}
+	d.Segmentation = CompressedRLE{H: mask.H, W: mask.W, Counts: w.Segmentation.counts}
+	return d, ok
 }
 
 func detectionFromWire(i int, w wireDetection, problems *problemList) (Detection, bool) {
@@ -157,7 +210,9 @@ func (d *Dataset) CheckResults(dets []Detection, checkCategories bool) error {
 
 // WriteResults writes detections as a COCO results JSON array, one row per
 // line, that pycocotools' loadRes reads back to the same values (floats are
-// written in Go's shortest round-trip form).
+// written in Go's shortest round-trip form). Every row has its bbox, and
+// its segmentation when it has one (as MMDetection writes segm results), so
+// loadRes takes each area as w*h of the box.
 func WriteResults(ctx context.Context, w io.Writer, dets []Detection) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
 	buf := make([]byte, 0, 160)
@@ -206,6 +261,10 @@ func appendDetection(b []byte, d Detection) ([]byte, error) {
 	b, err := appendJSONFloat(b, d.Score)
 	if err != nil {
 		return nil, fmt.Errorf("score: %w", err)
+	}
+	if !d.Segmentation.IsZero() {
+		b = append(b, `,"segmentation":`...)
+		b = appendCompressedJSON(b, d.Segmentation.H, d.Segmentation.W, d.Segmentation.Counts)
 	}
 	return append(b, '}'), nil
 }

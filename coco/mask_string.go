@@ -1,0 +1,87 @@
+package coco
+
+import "fmt"
+
+// String is maskApi's rleToString, the "counts" of a compressed RLE in
+// COCO JSON: each count from the third on is stored as the difference from
+// the count two before (same-valued runs are similar), then written
+// LEB128-like, 5 bits per character with bit 5 as "more", sign-extended
+// from bit 4 of the last character, each character offset by 48 ('0').
+func (r RLE) String() string {
+	return string(AppendRLEString(nil, r.Counts))
+}
+
+// AppendRLEString appends the compressed string of counts to b.
+func AppendRLEString(b []byte, counts []uint32) []byte {
+	for i, c := range counts {
+		x := int64(c)
+		if i > 2 {
+			x -= int64(counts[i-2])
+		}
+		for more := true; more; {
+			ch := byte(x & 0x1f)
+			x >>= 5 // arithmetic: negative differences end in -1
+			if ch&0x10 != 0 {
+				more = x != -1
+			} else {
+				more = x != 0
+			}
+			if more {
+				ch |= 0x20
+			}
+			b = append(b, ch+48)
+		}
+	}
+	return b
+}
+
+// ParseRLEString is maskApi's rleFrString for an h x w mask, stricter
+// where pycocotools reads out of bounds or wraps silently: a character
+// outside '0'..'o', a string ending inside a count, a count below 0 or
+// above 2^32-1, or more than 7 characters for one count is an error (a
+// valid string needs at most 7). It does not check the counts' sum
+// (RLE.Validate does).
+func ParseRLEString(s string, h, w int) (RLE, error) {
+	counts, err := appendRLECounts(nil, s)
+	if err != nil {
+		return RLE{}, err
+	}
+	return RLE{H: h, W: w, Counts: counts}, nil
+}
+
+// appendRLECounts decodes a compressed counts string onto dst, so callers
+// can reuse one buffer.
+func appendRLECounts(dst []uint32, s string) ([]uint32, error) {
+	base := len(dst)
+	for p := 0; p < len(s); {
+		x, k := int64(0), 0
+		for more := true; more; k++ {
+			if p == len(s) {
+				return dst, fmt.Errorf("counts string ends inside count %d", len(dst)-base)
+			}
+			if k == 7 {
+				return dst, fmt.Errorf("count %d at character %d: more than 7 characters", len(dst)-base, p)
+			}
+			ch := s[p]
+			if ch < 48 || ch > 48+63 {
+				return dst, fmt.Errorf("character %d: %q is not in '0'..'o'", p, ch)
+			}
+			c := int64(ch - 48)
+			x |= (c & 0x1f) << (5 * k)
+			more = c&0x20 != 0
+			p++
+			if !more && c&0x10 != 0 {
+				x |= -1 << (5 * (k + 1)) // sign-extend
+			}
+		}
+		m := len(dst) - base
+		if m > 2 {
+			x += int64(dst[len(dst)-2])
+		}
+		if x < 0 || x > 1<<32-1 {
+			return dst, fmt.Errorf("count %d is %d, outside [0, 2^32)", m, x)
+		}
+		dst = append(dst, uint32(x))
+	}
+	return dst, nil
+}
