@@ -124,8 +124,9 @@ func (w *wireRLE) decodeInto(dst []uint32, uncompressed bool) (RLE, error) {
 
 // toRLE is pycocotools' annToRLE: polygons are rasterised at the image's
 // size h x w and their parts merged (union); an RLE is taken as it is,
-// with its own size. Like frPyObjects, a first part of exactly 4 numbers
-// makes every part a box [x, y, w, h].
+// with its own size. pycocotools' frPyObjects takes a list whose first
+// part has 4 numbers for boxes and then fails (frBbox wants an array);
+// here every part is a polygon, degenerate or not.
 func (s segmentation) toRLE(h, w int) (RLE, error) {
 	if s.rle != nil {
 		return *s.rle, nil
@@ -136,20 +137,9 @@ func (s segmentation) toRLE(h, w int) (RLE, error) {
 	if h <= 0 || w <= 0 {
 		return RLE{}, fmt.Errorf("polygons on an image of size %dx%d (width and height needed)", w, h)
 	}
-	boxes := len(s.polygons[0]) == 4
-	if !boxes && len(s.polygons[0]) < 6 {
-		return RLE{}, fmt.Errorf("[0]: want at least 3 points, got %d coordinates", len(s.polygons[0]))
-	}
 	parts := make([]RLE, len(s.polygons))
 	for k, p := range s.polygons {
-		if !boxes {
-			parts[k] = PolygonToRLE(p, h, w)
-			continue
-		}
-		if len(p) != 4 {
-			return RLE{}, fmt.Errorf("[%d]: boxes (the first part has 4 numbers) need 4 numbers, got %d", k, len(p))
-		}
-		parts[k] = BoxToRLE(Box(p), h, w)
+		parts[k] = PolygonToRLE(p, h, w)
 	}
 	return MergeRLEs(parts, false), nil
 }
