@@ -24,7 +24,7 @@ func EvaluateFiles(ctx context.Context, gt, results io.Reader, t IoUType) (*Resu
 	if err != nil {
 		return nil, fmt.Errorf("load ground truth: %w", err)
 	}
-	dets, err := ReadResults(ctx, results)
+	dets, err := readResults(ctx, results, t != Segm)
 	if err != nil {
 		return nil, fmt.Errorf("load results: %w", err)
 	}

@@ -83,6 +83,7 @@ func TestMetricNamesFollowTheIoUType(t *testing.T) {
 	if rows[0].Name != "segm_mAP" || rows[1].Name != "segm_mAP_50" || rows[8].Name != "segm_AR_100" || rows[12].Name != "AP/person" {
 		t.Errorf("segm rows %v", rows)
 	}
+	r.Params.IoUType = "keypoints"
 	if r.Rows() != nil {
 		t.Error("Rows of an unsupported iou type are not nil")
 	}

@@ -2,6 +2,7 @@ package coco
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -32,7 +33,22 @@ type wireDetection struct {
 	CategoryID   *int64    `json:"category_id"`
 	BBox         []float64 `json:"bbox"`
 	Score        *float64  `json:"score"`
-	Segmentation *wireRLE  `json:"segmentation"`
+	Segmentation *wireSegm `json:"segmentation"`
+}
+
+// wireSegm is a result's segmentation: an RLE object, or polygons, which
+// loadRes keeps in a file with boxes and only segm evaluation would read.
+type wireSegm struct {
+	wireRLE
+	polygons bool
+}
+
+func (w *wireSegm) UnmarshalJSON(b []byte) error {
+	if b = bytes.TrimSpace(b); len(b) > 0 && b[0] == '[' {
+		w.polygons = true
+		return nil
+	}
+	return json.Unmarshal(b, &w.wireRLE)
 }
 
 // masksFirst is loadRes's choice of branch, made on the first row only: a
@@ -52,10 +68,17 @@ func (w *wireDetection) masksFirst() bool { return w.Segmentation != nil && len(
 // *ValidationError naming each row ("results[4].bbox[2]: negative width -3").
 // An empty array is valid and yields no detections.
 func ReadResults(ctx context.Context, r io.Reader) ([]Detection, error) {
+	return readResults(ctx, r, true)
+}
+
+// readResults is ReadResults; polygons says whether polygon segmentations
+// may be skipped (bbox evaluation) or are an error (segm evaluation, which
+// reads only RLE results).
+func readResults(ctx context.Context, r io.Reader, polygons bool) ([]Detection, error) {
 	s := newRowScanner(r)
 	var dets []Detection
 	var problems problemList
-	var rd resultReader
+	rd := resultReader{polygons: polygons}
 	err := s.rows(ctx, "results", func(i int, row []byte) error {
 		var w wireDetection
 		var bbox [4]float64
@@ -84,22 +107,29 @@ func ReadResults(ctx context.Context, r io.Reader) ([]Detection, error) {
 // resultReader holds what rows share: loadRes's branch, taken at row 0,
 // and a counts buffer reused to check each mask.
 type resultReader struct {
-	masks  bool
-	counts []uint32
+	polygons bool // polygon segmentations are skipped, not an error
+	masks    bool
+	counts   []uint32
 }
 
 func (rd *resultReader) detection(i int, w wireDetection, problems *problemList) (Detection, bool) {
 	if i == 0 {
 		rd.masks = w.masksFirst()
 	}
+	if w.Segmentation != nil && w.Segmentation.polygons && !rd.masks && rd.polygons {
+		w.Segmentation = nil
+	}
 	if w.Segmentation == nil && !rd.masks {
 		return detectionFromWire(i, w, problems)
 	}
 	var maskErr error
 	var mask RLE
-	if w.Segmentation == nil {
+	switch {
+	case w.Segmentation == nil:
 		maskErr = fmt.Errorf("missing (the first row has a segmentation and no bbox)")
-	} else {
+	case w.Segmentation.polygons:
+		maskErr = fmt.Errorf("polygons: results need a compressed RLE {size, counts}")
+	default:
 		mask, maskErr = w.Segmentation.decodeInto(rd.counts[:0], false)
 		rd.counts = mask.Counts
 	}
