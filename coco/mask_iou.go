@@ -114,7 +114,12 @@ func detectionMask(img imageSize, d *Detection, buf []uint32) (RLE, error) {
 		if img.h <= 0 || img.w <= 0 {
 			return RLE{}, fmt.Errorf("missing, and its image has no size to rasterise the box at")
 		}
-		r := BoxToRLE(d.BBox, img.h, img.w)
+		b := d.BBox
+		xe, ye := b[0]+b[2], b[1]+b[3]
+		r, err := rasterise([]float64{b[0], b[1], b[0], ye, xe, ye, xe, b[1]}, img.h, img.w)
+		if err != nil {
+			return RLE{}, fmt.Errorf("missing, and its box: %w", err)
+		}
 		return RLE{H: r.H, W: r.W, Counts: append(buf, r.Counts...)}, nil
 	}
 	c := d.Segmentation

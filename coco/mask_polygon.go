@@ -13,6 +13,22 @@ const polyScale = 5
 // C int that pycocotools converts it to.
 const maxPolygonCoord = 1e8
 
+// maxPolygonSteps bounds the upsampled outline a file may ask for (its
+// points are held in memory): 4M steps is a perimeter of 800,000 pixels.
+const maxPolygonSteps = 1 << 22
+
+// polygonSteps is the number of points rleFrPoly's edge walk visits.
+func polygonSteps(xy []float64) int {
+	n, k := 0, len(xy)/2
+	for j := 0; j < k; j++ {
+		i := (j + 1) % k
+		dx := math.Abs(math.Round(polyScale*xy[2*j]) - math.Round(polyScale*xy[2*i]))
+		dy := math.Abs(math.Round(polyScale*xy[2*j+1]) - math.Round(polyScale*xy[2*i+1]))
+		n += int(max(dx, dy)) + 1
+	}
+	return n
+}
+
 // PolygonToRLE is maskApi's rleFrPoly: the h x w mask of one closed
 // polygon xy = [x0, y0, x1, y1, ...] in pixel coordinates, rasterised
 // exactly as pycocotools does it (so areas and IoUs agree bit for bit). A

@@ -133,8 +133,8 @@ func (rd *resultReader) detection(i int, w wireDetection, problems *problemList)
 		mask, maskErr = w.Segmentation.decodeInto(rd.counts[:0], false)
 		rd.counts = mask.Counts
 	}
-	if rd.masks && len(w.BBox) == 0 && maskErr == nil {
-		b := mask.BBox() // loadRes: toBbox when bbox is absent
+	if rd.masks && len(w.BBox) == 0 {
+		b := mask.BBox() // loadRes: toBbox when bbox is absent (zeros for a broken mask, reported below)
 		w.BBox = b[:]
 	}
 	d, ok := detectionFromWire(i, w, problems)

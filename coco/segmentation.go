@@ -72,6 +72,18 @@ func parseSegmentation(raw []byte) (segmentation, error) {
 	return segmentation{rle: &r}, nil
 }
 
+// rasterise is PolygonToRLE for a polygon from a file, refusing what
+// would exhaust memory.
+func rasterise(p []float64, h, w int) (RLE, error) {
+	if err := checkPolygon(p); err != nil {
+		return RLE{}, err
+	}
+	if n := polygonSteps(p); n > maxPolygonSteps {
+		return RLE{}, fmt.Errorf("outline of %d upsampled steps, more than %d", n, maxPolygonSteps)
+	}
+	return PolygonToRLE(p, h, w), nil
+}
+
 // checkPolygon rejects what pycocotools would rasterise from garbage: an
 // odd number of coordinates, non-finite or huge values.
 func checkPolygon(p []float64) error {
@@ -139,7 +151,10 @@ func (s segmentation) toRLE(h, w int) (RLE, error) {
 	}
 	parts := make([]RLE, len(s.polygons))
 	for k, p := range s.polygons {
-		parts[k] = PolygonToRLE(p, h, w)
+		var err error
+		if parts[k], err = rasterise(p, h, w); err != nil {
+			return RLE{}, fmt.Errorf("[%d]: %w", k, err)
+		}
 	}
 	return MergeRLEs(parts, false), nil
 }
