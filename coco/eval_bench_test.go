@@ -37,6 +37,29 @@ func BenchmarkEvaluateFiles(b *testing.B) {
 	}
 }
 
+// BenchmarkEvaluateFilesSegm is BenchmarkEvaluateFiles for masks: ground
+// truth polygons rasterised on load, results as compressed RLE with boxes.
+// Compare with `bench_pycocotools.py DIR segm` (TestWriteSegmBenchData).
+func BenchmarkEvaluateFilesSegm(b *testing.B) {
+	for _, s := range benchSizes() {
+		b.Run(fmt.Sprintf("images=%d", s.images), func(b *testing.B) {
+			gt, res, err := synthMaskJSON(s)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(gt) + len(res)))
+			b.ResetTimer()
+			cpu := processCPUTime()
+			for b.Loop() {
+				if _, err := EvaluateFiles(context.Background(), bytes.NewReader(gt), bytes.NewReader(res), Segm); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric((processCPUTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
+		})
+	}
+}
+
 // BenchmarkEvaluate times evaluate + accumulate on data already in memory
 // (pycocotools' evaluate() + accumulate()).
 func BenchmarkEvaluate(b *testing.B) {
@@ -44,6 +67,9 @@ func BenchmarkEvaluate(b *testing.B) {
 		for _, kind := range IoUTypes() {
 			b.Run(fmt.Sprintf("images=%d/%s", s.images, kind), func(b *testing.B) {
 				ds, dets, err := synthData(s)
+				if kind == Segm {
+					ds, dets, _, err = synthMaskData(s)
+				}
 				if err != nil {
 					b.Fatal(err)
 				}

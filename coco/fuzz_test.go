@@ -108,6 +108,10 @@ func FuzzReadResultsMatchesReference(f *testing.F) {
 		`[{"image_id":1,"category_id":1,"bbox":[0,0,1],"score":01}]`,
 		`[{"image_id":1,"category_id":1,"bbox":null,"score":1,"segmentation":{"counts":"a\"]}","size":[1,2]}}]`,
 		`[{"image_id":1,"category_id":1,"bbox":[0,0,1,1],"score":1},]`, `[1,2]`, `[{}] x`, `["a"]`,
+		`[{"image_id":1,"category_id":1,"segmentation":{"size":[3,2],"counts":"123"},"score":1}]`,
+		`[{"image_id":1,"category_id":1,"segmentation":{"counts":"T1\\1\\0","size":[ 10 , 10 ]},"bbox":[0,0,1,1],"score":1}]`,
+		`[{"image_id":1,"category_id":1,"segmentation":{"size":[3,2],"counts":"1\u0032 3"},"score":1}]`,
+		`[{"image_id":1,"category_id":1,"segmentation":{"size":[3,2,1],"counts":"123","size":[3,2]},"score":1}]`,
 	} {
 		f.Add([]byte(s))
 	}

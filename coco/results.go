@@ -79,10 +79,11 @@ func readResults(ctx context.Context, r io.Reader, polygons bool) ([]Detection, 
 	var dets []Detection
 	var problems problemList
 	rd := resultReader{polygons: polygons}
+	var seg wireSegm
 	err := s.rows(ctx, "results", func(i int, row []byte) error {
 		var w wireDetection
 		var bbox [4]float64
-		if !parseRowFast(row, &w, &bbox) {
+		if !parseRowFast(row, &w, &bbox, &seg) {
 			// Anything unusual (other keys, nulls, escapes, odd numbers) goes
 			// through encoding/json, so semantics and messages are its own.
 			w = wireDetection{}

@@ -176,11 +176,12 @@ func (s *rowScanner) end(path string) error {
 }
 
 // parseRowFast decodes a results row of exactly the keys image_id,
-// category_id, bbox (at most 4 numbers) and score, each once, with plain
-// numbers, in any order and spacing. It reports false for anything else, for
-// encoding/json to handle; when it reports true the values equal what
-// encoding/json would decode.
-func parseRowFast(row []byte, w *wireDetection, bbox *[4]float64) bool {
+// category_id, bbox (at most 4 numbers), score and optionally segmentation
+// ({size: [h, w], counts: string}), each once, with plain numbers, in any
+// order and spacing. It reports false for anything else, for encoding/json
+// to handle; when it reports true the values equal what encoding/json
+// would decode. seg is storage for the segmentation.
+func parseRowFast(row []byte, w *wireDetection, bbox *[4]float64, seg *wireSegm) bool {
 	p := rowParser{b: row}
 	if !p.byte('{') {
 		return false
@@ -188,6 +189,7 @@ func parseRowFast(row []byte, w *wireDetection, bbox *[4]float64) bool {
 	var imageID, categoryID int64
 	var score float64
 	var seen uint8
+	*seg = wireSegm{}
 	for {
 		key, ok := p.key()
 		if !ok {
@@ -209,6 +211,10 @@ func parseRowFast(row []byte, w *wireDetection, bbox *[4]float64) bool {
 			var n int
 			n, ok = p.floats(bbox)
 			w.BBox = bbox[:n]
+		case "segmentation":
+			bit = 16
+			ok = p.rle(&seg.wireRLE)
+			w.Segmentation = seg
 		default:
 			return false
 		}
@@ -225,7 +231,8 @@ func parseRowFast(row []byte, w *wireDetection, bbox *[4]float64) bool {
 		break
 	}
 	p.space()
-	if p.i != len(p.b) || seen != 15 {
+	// Without segmentation every key is needed; with one, bbox is optional.
+	if p.i != len(p.b) || (seen != 15 && seen != 31 && seen != 23) {
 		return false
 	}
 	w.ImageID, w.CategoryID, w.Score = &imageID, &categoryID, &score
@@ -352,6 +359,91 @@ func (p *rowParser) float() (float64, bool) {
 	}
 	v, err := strconv.ParseFloat(string(tok), 64)
 	return v, err == nil
+}
+
+// rle reads {"size": [h, w], "counts": "..."}, keys in any order, each
+// once; counts may escape only backslashes.
+func (p *rowParser) rle(w *wireRLE) bool {
+	if !p.byte('{') {
+		return false
+	}
+	var size [2]int64
+	var seen uint8
+	for {
+		key, ok := p.key()
+		if !ok {
+			return false
+		}
+		var bit uint8
+		switch string(key) {
+		case "size":
+			bit = 1
+			ok = p.byte('[')
+			if ok {
+				size[0], ok = p.int()
+			}
+			ok = ok && p.byte(',')
+			if ok {
+				size[1], ok = p.int()
+			}
+			ok = ok && p.byte(']')
+		case "counts":
+			bit = 2
+			w.counts, ok = p.countsString()
+		default:
+			return false
+		}
+		if !ok || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		if p.byte(',') {
+			continue
+		}
+		if !p.byte('}') || seen != 3 {
+			return false
+		}
+		w.Size, w.parsed = size[:], true
+		return true
+	}
+}
+
+// countsString reads a JSON string of printable ASCII whose only escape is
+// "\\" (the backslash is one of the compressed RLE's characters).
+func (p *rowParser) countsString() (string, bool) {
+	if !p.byte('"') {
+		return "", false
+	}
+	start, escapes := p.i, 0
+	for ; p.i < len(p.b) && p.b[p.i] != '"'; p.i++ {
+		c := p.b[p.i]
+		if c < 0x20 || c > 0x7e {
+			return "", false
+		}
+		if c == '\\' {
+			if p.i+1 == len(p.b) || p.b[p.i+1] != '\\' {
+				return "", false
+			}
+			p.i++
+			escapes++
+		}
+	}
+	if p.i == len(p.b) {
+		return "", false
+	}
+	raw := p.b[start:p.i]
+	p.i++
+	if escapes == 0 {
+		return string(raw), true
+	}
+	out := make([]byte, 0, len(raw)-escapes)
+	for j := 0; j < len(raw); j++ {
+		out = append(out, raw[j])
+		if raw[j] == '\\' {
+			j++
+		}
+	}
+	return string(out), true
 }
 
 // floats reads an array of at most 4 numbers.

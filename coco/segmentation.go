@@ -43,6 +43,7 @@ type wireRLE struct {
 	Size   []int64         `json:"size"`
 	Counts json.RawMessage `json:"counts"`
 	counts string          // the compressed string, once decoded
+	parsed bool            // counts already holds the string (the fast row parser's)
 }
 
 // parseSegmentation reads a ground-truth segmentation value. Errors say
@@ -111,8 +112,8 @@ func (w *wireRLE) decodeInto(dst []uint32, uncompressed bool) (RLE, error) {
 	r := RLE{H: int(w.Size[0]), W: int(w.Size[1])}
 	c := bytes.TrimSpace(w.Counts)
 	switch {
-	case len(c) > 0 && c[0] == '"':
-		if err := json.Unmarshal(c, &w.counts); err != nil {
+	case w.parsed || len(c) > 0 && c[0] == '"':
+		if err := w.unquote(c); err != nil {
 			return RLE{}, fmt.Errorf("counts: %w", err)
 		}
 		var err error
@@ -132,6 +133,13 @@ func (w *wireRLE) decodeInto(dst []uint32, uncompressed bool) (RLE, error) {
 		return RLE{}, fmt.Errorf("counts: %w", err)
 	}
 	return r, nil
+}
+
+func (w *wireRLE) unquote(c []byte) error {
+	if w.parsed {
+		return nil
+	}
+	return json.Unmarshal(c, &w.counts)
 }
 
 // toRLE is pycocotools' annToRLE: polygons are rasterised at the image's
