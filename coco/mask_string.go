@@ -52,36 +52,62 @@ func ParseRLEString(s string, h, w int) (RLE, error) {
 // appendRLECounts decodes a compressed counts string onto dst, so callers
 // can reuse one buffer.
 func appendRLECounts(dst []uint32, s string) ([]uint32, error) {
-	base := len(dst)
-	for p := 0; p < len(s); {
-		x, k := int64(0), 0
-		for more := true; more; k++ {
-			if p == len(s) {
-				return dst, fmt.Errorf("counts string ends inside count %d", len(dst)-base)
-			}
-			if k == 7 {
-				return dst, fmt.Errorf("count %d at character %d: more than 7 characters", len(dst)-base, p)
-			}
-			ch := s[p]
-			if ch < 48 || ch > 48+63 {
-				return dst, fmt.Errorf("character %d: %q is not in '0'..'o'", p, ch)
-			}
-			c := int64(ch - 48)
-			x |= (c & 0x1f) << (5 * k)
-			more = c&0x20 != 0
-			p++
-			if !more && c&0x10 != 0 {
-				x |= -1 << (5 * (k + 1)) // sign-extend
-			}
+	var prev [2]uint32 // the counts one and two before
+	for p, m := 0, 0; p < len(s); m++ {
+		c, next, err := decodeCount(s, p, m, prev[1])
+		if err != nil {
+			return dst, err
 		}
-		m := len(dst) - base
-		if m > 2 {
-			x += int64(dst[len(dst)-2])
-		}
-		if x < 0 || x > 1<<32-1 {
-			return dst, fmt.Errorf("count %d is %d, outside [0, 2^32)", m, x)
-		}
-		dst = append(dst, uint32(x))
+		dst = append(dst, c)
+		prev, p = [2]uint32{c, prev[0]}, next
 	}
 	return dst, nil
+}
+
+// scanRLECounts checks a compressed counts string without storing it:
+// the sum of its counts, and its area (the sum of the odd-indexed ones).
+func scanRLECounts(s string) (sum, area uint64, err error) {
+	var prev [2]uint32
+	for p, m := 0, 0; p < len(s); m++ {
+		c, next, err := decodeCount(s, p, m, prev[1])
+		if err != nil {
+			return 0, 0, err
+		}
+		sum += uint64(c)
+		area += uint64(c) * uint64(m&1)
+		prev, p = [2]uint32{c, prev[0]}, next
+	}
+	return sum, area, nil
+}
+
+// decodeCount reads count m starting at character p; from the fourth
+// count on the value read is a difference from twoBefore.
+func decodeCount(s string, p, m int, twoBefore uint32) (uint32, int, error) {
+	x, k := int64(0), 0
+	for more := true; more; k++ {
+		if p == len(s) {
+			return 0, p, fmt.Errorf("counts string ends inside count %d", m)
+		}
+		if k == 7 {
+			return 0, p, fmt.Errorf("count %d at character %d: more than 7 characters", m, p)
+		}
+		ch := s[p]
+		if ch < 48 || ch > 48+63 {
+			return 0, p, fmt.Errorf("character %d: %q is not in '0'..'o'", p, ch)
+		}
+		c := int64(ch - 48)
+		x |= (c & 0x1f) << (5 * k)
+		more = c&0x20 != 0
+		p++
+		if !more && c&0x10 != 0 {
+			x |= -1 << (5 * (k + 1)) // sign-extend
+		}
+	}
+	if m > 2 {
+		x += int64(twoBefore)
+	}
+	if x < 0 || x > 1<<32-1 {
+		return 0, p, fmt.Errorf("count %d is %d, outside [0, 2^32)", m, x)
+	}
+	return uint32(x), p, nil
 }

@@ -124,19 +124,23 @@ func (rd *resultReader) detection(i int, w wireDetection, problems *problemList)
 		return detectionFromWire(i, w, problems)
 	}
 	var maskErr error
-	var mask RLE
+	var h, wd int
+	var area uint64
 	switch {
 	case w.Segmentation == nil:
 		maskErr = fmt.Errorf("missing (the first row has a segmentation and no bbox)")
 	case w.Segmentation.polygons:
 		maskErr = fmt.Errorf("polygons: results need a compressed RLE {size, counts}")
-	default:
+	case rd.masks && len(w.BBox) == 0:
+		// loadRes: toBbox when bbox is absent, which needs the counts.
+		var mask RLE
 		mask, maskErr = w.Segmentation.decodeInto(rd.counts[:0], false)
 		rd.counts = mask.Counts
-	}
-	if rd.masks && len(w.BBox) == 0 {
-		b := mask.BBox() // loadRes: toBbox when bbox is absent (zeros for a broken mask, reported below)
-		w.BBox = b[:]
+		b := mask.BBox()
+		w.BBox = b[:] // zeros for a broken mask, reported below
+		h, wd, area = mask.H, mask.W, uint64(mask.Area())
+	default:
+		h, wd, area, maskErr = w.Segmentation.checkCompressed()
 	}
 	d, ok := detectionFromWire(i, w, problems)
 	if maskErr != nil {
@@ -144,9 +148,9 @@ func (rd *resultReader) detection(i int, w wireDetection, problems *problemList)
 		return Detection{}, false
 	}
 	if rd.masks {
-		d.Area = float64(mask.Area())
+		d.Area = float64(uint32(area)) // rleArea sums in a C uint
 	}
-	d.Segmentation = CompressedRLE{H: mask.H, W: mask.W, Counts: w.Segmentation.counts}
+	d.Segmentation = CompressedRLE{H: h, W: wd, Counts: w.Segmentation.counts}
 	return d, ok
 }
 

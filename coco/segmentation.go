@@ -99,17 +99,48 @@ func checkPolygon(p []float64) error {
 	return nil
 }
 
+func (w *wireRLE) size() (h, wd int, err error) {
+	if len(w.Size) != 2 {
+		return 0, 0, fmt.Errorf("size: want [h, w], got %d numbers", len(w.Size))
+	}
+	if w.Size[0] < 0 || w.Size[1] < 0 || (w.Size[1] > 0 && w.Size[0] > maxMaskPixels/w.Size[1]) {
+		return 0, 0, fmt.Errorf("size: [%d, %d] not within 2^29 pixels", w.Size[0], w.Size[1])
+	}
+	return int(w.Size[0]), int(w.Size[1]), nil
+}
+
+// checkCompressed validates a compressed RLE object without keeping its
+// counts (RLE.Validate's rules) and returns its area.
+func (w *wireRLE) checkCompressed() (h, wd int, area uint64, err error) {
+	if h, wd, err = w.size(); err != nil {
+		return 0, 0, 0, err
+	}
+	c := bytes.TrimSpace(w.Counts)
+	if !w.parsed && (len(c) == 0 || c[0] != '"') {
+		return 0, 0, 0, fmt.Errorf("counts: want a compressed RLE string")
+	}
+	if err := w.unquote(c); err != nil {
+		return 0, 0, 0, fmt.Errorf("counts: %w", err)
+	}
+	sum, area, err := scanRLECounts(w.counts)
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("counts: %w", err)
+	}
+	if sum != uint64(h*wd) {
+		return 0, 0, 0, fmt.Errorf("counts: counts sum to %d, want h*w = %d", sum, h*wd)
+	}
+	return h, wd, area, nil
+}
+
 // decodeInto validates an RLE object: [h, w] size, counts as a compressed
 // string or (when uncompressed is allowed) a list of non-negative
 // integers, summing to h*w. Counts are appended to dst.
 func (w *wireRLE) decodeInto(dst []uint32, uncompressed bool) (RLE, error) {
-	if len(w.Size) != 2 {
-		return RLE{}, fmt.Errorf("size: want [h, w], got %d numbers", len(w.Size))
+	h, wd, err := w.size()
+	if err != nil {
+		return RLE{}, err
 	}
-	if w.Size[0] < 0 || w.Size[1] < 0 || (w.Size[1] > 0 && w.Size[0] > maxMaskPixels/w.Size[1]) {
-		return RLE{}, fmt.Errorf("size: [%d, %d] not within 2^29 pixels", w.Size[0], w.Size[1])
-	}
-	r := RLE{H: int(w.Size[0]), W: int(w.Size[1])}
+	r := RLE{H: h, W: wd}
 	c := bytes.TrimSpace(w.Counts)
 	switch {
 	case w.parsed || len(c) > 0 && c[0] == '"':
