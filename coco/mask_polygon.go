@@ -34,31 +34,39 @@ func polygonSteps(xy []float64) int {
 // exactly as pycocotools does it (so areas and IoUs agree bit for bit). A
 // trailing odd coordinate is ignored, as there.
 func PolygonToRLE(xy []float64, h, w int) RLE {
+	var s polyScratch
+	return s.rasterise(xy, h, w)
+}
+
+// polyScratch holds rleFrPoly's working arrays so that rasterising many
+// polygons reuses them; only the returned counts are allocated.
+type polyScratch struct {
+	x, y, u, v []int
+	a          []uint32
+}
+
+func (s *polyScratch) rasterise(xy []float64, h, w int) RLE {
 	k := len(xy) / 2
 	// Vertices on the upsampled grid; C truncates toward zero after +.5.
-	x := make([]int, k+1)
-	y := make([]int, k+1)
+	s.x, s.y = s.x[:0], s.y[:0]
 	for j := 0; j < k; j++ {
-		x[j] = int(polyScale*xy[2*j] + .5)
-		y[j] = int(polyScale*xy[2*j+1] + .5)
+		s.x = append(s.x, int(polyScale*xy[2*j]+.5))
+		s.y = append(s.y, int(polyScale*xy[2*j+1]+.5))
 	}
 	if k > 0 {
-		x[k], y[k] = x[0], y[0]
+		s.x, s.y = append(s.x, s.x[0]), append(s.y, s.y[0])
 	}
-	u, v := polygonEdges(x, y, k)
-	bx, by := polygonBoundary(u, v, h, w)
-	return boundaryToRLE(bx, by, h, w)
+	s.polygonEdges(k)
+	s.polygonBoundary(h, w)
+	return s.boundaryToRLE(h, w)
 }
 
 // polygonEdges walks each edge on the upsampled grid one step at a time
 // along its longer axis, always from the lower end so that both directions
-// round alike (rleFrPoly's flip).
-func polygonEdges(x, y []int, k int) (u, v []int) {
-	n := 0
-	for j := 0; j < k; j++ {
-		n += max(abs(x[j]-x[j+1]), abs(y[j]-y[j+1])) + 1
-	}
-	u, v = make([]int, 0, n), make([]int, 0, n)
+// round alike (rleFrPoly's flip), into s.u, s.v.
+func (s *polyScratch) polygonEdges(k int) {
+	x, y := s.x, s.y
+	u, v := s.u[:0], s.v[:0]
 	for j := 0; j < k; j++ {
 		xs, xe, ys, ye := x[j], x[j+1], y[j], y[j+1]
 		dx, dy := abs(xe-xs), abs(ys-ye)
@@ -67,37 +75,39 @@ func polygonEdges(x, y []int, k int) (u, v []int) {
 			xs, xe, ys, ye = xe, xs, ye, ys
 		}
 		if dx >= dy {
-			s := float64(ye-ys) / float64(dx)
+			sl := float64(ye-ys) / float64(dx)
 			for d := 0; d <= dx; d++ {
 				t := d
 				if flip {
 					t = dx - d
 				}
-				u, v = append(u, t+xs), append(v, int(float64(ys)+s*float64(t)+.5))
+				u, v = append(u, t+xs), append(v, int(float64(ys)+sl*float64(t)+.5))
 			}
 			continue
 		}
-		s := float64(xe-xs) / float64(dy)
+		sl := float64(xe-xs) / float64(dy)
 		for d := 0; d <= dy; d++ {
 			t := d
 			if flip {
 				t = dy - d
 			}
-			v, u = append(v, t+ys), append(u, int(float64(xs)+s*float64(t)+.5))
+			v, u = append(v, t+ys), append(u, int(float64(xs)+sl*float64(t)+.5))
 		}
 	}
-	return u, v
+	s.u, s.v = u, v
 }
 
 // polygonBoundary keeps the points where the walk crosses a pixel column
-// centre and returns, per crossing, the column and the first row below the
-// outline there (clamped to [0, h]).
-func polygonBoundary(u, v []int, h, w int) (bx, by []int) {
+// centre and records, per crossing, its column-major position x*h + y with
+// y the first row below the outline there (clamped to [0, h]), into s.a.
+func (s *polyScratch) polygonBoundary(h, w int) {
 	// rleFrPoly compares with w-1 as an unsigned long: no upper bound when w is 0.
 	xMax := float64(w - 1)
 	if w == 0 {
 		xMax = math.MaxUint64
 	}
+	u, v := s.u, s.v
+	a := s.a[:0]
 	for j := 1; j < len(u); j++ {
 		if u[j] == u[j-1] {
 			continue
@@ -116,20 +126,17 @@ func polygonBoundary(u, v []int, h, w int) (bx, by []int) {
 		} else if yd > float64(h) {
 			yd = float64(h)
 		}
-		bx, by = append(bx, int(xd)), append(by, int(math.Ceil(yd)))
+		a = append(a, uint32(int32(int(xd)*h+int(math.Ceil(yd))))) // C: int product, cast to uint
 	}
-	return bx, by
+	s.a = a
 }
 
-// boundaryToRLE turns the crossings into column-major positions where the
-// mask toggles, sorts them, and differences them into counts; zero-length
-// runs are folded into their neighbours as rleFrPoly does.
-func boundaryToRLE(bx, by []int, h, w int) RLE {
-	a := make([]uint32, 0, len(bx)+1)
-	for j := range bx {
-		a = append(a, uint32(int32(bx[j]*h+by[j]))) // C: int product, cast to uint
-	}
-	a = append(a, uint32(h*w))
+// boundaryToRLE sorts the positions where the mask toggles and differences
+// them into counts; zero-length runs are folded into their neighbours as
+// rleFrPoly does.
+func (s *polyScratch) boundaryToRLE(h, w int) RLE {
+	a := append(s.a, uint32(h*w))
+	s.a = a
 	slices.Sort(a)
 	p := uint32(0)
 	for j, t := range a {
@@ -150,7 +157,7 @@ func boundaryToRLE(bx, by []int, h, w int) RLE {
 			j++
 		}
 	}
-	return RLE{H: h, W: w, Counts: b}
+	return RLE{H: h, W: w, Counts: slices.Clip(b)}
 }
 
 // BoxToRLE is maskApi's rleFrBbox: the box [x, y, w, h] rasterised as the

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sync"
 )
 
 // CompressedRLE is a mask as COCO JSON writes it, {"size": [H, W],
@@ -82,8 +83,12 @@ func rasterise(p []float64, h, w int) (RLE, error) {
 	if n := polygonSteps(p); n > maxPolygonSteps {
 		return RLE{}, fmt.Errorf("outline of %d upsampled steps, more than %d", n, maxPolygonSteps)
 	}
-	return PolygonToRLE(p, h, w), nil
+	s := polyScratchPool.Get().(*polyScratch)
+	defer polyScratchPool.Put(s)
+	return s.rasterise(p, h, w), nil
 }
+
+var polyScratchPool = sync.Pool{New: func() any { return new(polyScratch) }}
 
 // checkPolygon rejects what pycocotools would rasterise from garbage: an
 // odd number of coordinates, non-finite or huge values.
