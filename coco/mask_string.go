@@ -66,16 +66,37 @@ func appendRLECounts(dst []uint32, s string) ([]uint32, error) {
 
 // scanRLECounts checks a compressed counts string without storing it:
 // the sum of its counts, and its area (the sum of the odd-indexed ones).
+// It is decodeCount inlined (results files hold millions of counts);
+// errors are left to decodeCount, to word them once.
 func scanRLECounts(s string) (sum, area uint64, err error) {
-	var prev [2]uint32
+	var c1, c2 int64 // the counts one and two before
 	for p, m := 0, 0; p < len(s); m++ {
-		c, next, err := decodeCount(s, p, m, prev[1])
-		if err != nil {
+		start, x, k := p, int64(0), 0
+		for {
+			if p == len(s) || k == 7 || s[p] < 48 || s[p] > 48+63 {
+				_, _, err := decodeCount(s, start, m, uint32(c2))
+				return 0, 0, err
+			}
+			c := int64(s[p] - 48)
+			x |= (c & 0x1f) << (5 * k)
+			p, k = p+1, k+1
+			if c&0x20 == 0 {
+				if c&0x10 != 0 {
+					x |= -1 << (5 * k)
+				}
+				break
+			}
+		}
+		if m > 2 {
+			x += c2
+		}
+		if x < 0 || x > 1<<32-1 {
+			_, _, err := decodeCount(s, start, m, uint32(c2))
 			return 0, 0, err
 		}
-		sum += uint64(c)
-		area += uint64(c) * uint64(m&1)
-		prev, p = [2]uint32{c, prev[0]}, next
+		sum += uint64(x)
+		area += uint64(x) * uint64(m&1)
+		c1, c2 = x, c1
 	}
 	return sum, area, nil
 }

@@ -261,3 +261,34 @@ func TestSegmEvaluationOfBoxResults(t *testing.T) {
 		t.Errorf("box result on its own outline: stats %v, rows %v", res.Stats, res.Rows()[:1])
 	}
 }
+
+// TestScanRLECountsMatchesDecoding: the inlined checker agrees with the
+// decoder on sums, areas and errors.
+func TestScanRLECountsMatchesDecoding(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for n := range 200 {
+		h, w := 1+rng.IntN(40), 1+rng.IntN(40)
+		s := EncodeMask(randomMask(rng, h, w), h, w).String()
+		if n%2 == 1 { // break it somewhere
+			b := []byte(s)
+			b[rng.IntN(len(b))] = byte(40 + rng.IntN(80))
+			s = string(b)
+		}
+		counts, err := appendRLECounts(nil, s)
+		sum, area, scanErr := scanRLECounts(s)
+		if (err == nil) != (scanErr == nil) || err != nil && err.Error() != scanErr.Error() {
+			t.Fatalf("%q: decode error %v, scan error %v", s, err, scanErr)
+		}
+		if err != nil {
+			continue
+		}
+		r := RLE{H: h, W: w, Counts: counts}
+		want := uint64(0)
+		for _, c := range counts {
+			want += uint64(c)
+		}
+		if sum != want || area != uint64(r.Area()) {
+			t.Fatalf("%q: scan sum %d area %d, decoded %d %d", s, sum, area, want, r.Area())
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package coco
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -90,6 +91,10 @@ func (s *rowScanner) value() ([]byte, error) {
 				if depth == 0 {
 					return s.take(i + 1), nil
 				}
+			default:
+				// Skip to the next quote or backslash at memchr speed: RLE
+				// counts strings are most of a segm results file.
+				i += plainRun(s.buf[s.pos+i+1:])
 			}
 		case c == '"':
 			inString = true
@@ -107,6 +112,18 @@ func (s *rowScanner) value() ([]byte, error) {
 			return s.take(i), nil
 		}
 	}
+}
+
+// plainRun is the length of b's prefix without '"' or '\\'.
+func plainRun(b []byte) int {
+	n := bytes.IndexByte(b, '"')
+	if n < 0 {
+		n = len(b)
+	}
+	if k := bytes.IndexByte(b[:n], '\\'); k >= 0 {
+		return k
+	}
+	return n
 }
 
 func (s *rowScanner) take(n int) []byte {
@@ -408,6 +425,17 @@ func (p *rowParser) rle(w *wireRLE) bool {
 	}
 }
 
+// countsRun is the length of b's prefix of the compressed RLE alphabet
+// other than the backslash: characters the counts string takes as they are.
+func countsRun(b []byte) int {
+	for i, c := range b {
+		if c < '0' || c > 'o' || c == '\\' {
+			return i
+		}
+	}
+	return len(b)
+}
+
 // countsString reads a JSON string of printable ASCII whose only escape is
 // "\\" (the backslash is one of the compressed RLE's characters).
 func (p *rowParser) countsString() (string, bool) {
@@ -416,6 +444,10 @@ func (p *rowParser) countsString() (string, bool) {
 	}
 	start, escapes := p.i, 0
 	for ; p.i < len(p.b) && p.b[p.i] != '"'; p.i++ {
+		p.i += countsRun(p.b[p.i:])
+		if p.i == len(p.b) || p.b[p.i] == '"' {
+			break
+		}
 		c := p.b[p.i]
 		if c < 0x20 || c > 0x7e {
 			return "", false
