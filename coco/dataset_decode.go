@@ -49,6 +49,12 @@ func (p *problemList) add(msgs ...string) {
 	}
 }
 
+// merge appends another list's problems after p's, keeping the count exact.
+func (p *problemList) merge(o problemList) {
+	p.add(o.listed...)
+	p.total += o.total - len(o.listed)
+}
+
 func (p *problemList) err() error {
 	if p.total == 0 {
 		return nil

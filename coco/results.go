@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"strconv"
+	"sync"
 )
 
 // Detection is one row of a COCO results file, with the fields pycocotools'
@@ -76,28 +78,109 @@ func ReadResults(ctx context.Context, r io.Reader) ([]Detection, error) {
 // reads only RLE results).
 func readResults(ctx context.Context, r io.Reader, polygons bool) ([]Detection, error) {
 	s := newRowScanner(r)
-	var dets []Detection
-	var problems problemList
-	rd := resultReader{polygons: polygons}
-	var seg wireSegm
-	err := s.rows(ctx, "results", func(i int, row []byte) error {
-		var w wireDetection
-		var bbox [4]float64
-		if !parseRowFast(row, &w, &bbox, &seg) {
-			// Anything unusual (other keys, nulls, escapes, odd numbers) goes
-			// through encoding/json, so semantics and messages are its own.
-			w = wireDetection{}
-			if err := json.Unmarshal(row, &w); err != nil {
-				return err
+	work := make(chan *rowChunk)
+	var wg sync.WaitGroup
+	var masks bool // loadRes's branch, set from row 0 before any chunk is sent
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range work {
+				c.parse(resultReader{polygons: polygons, masks: masks})
 			}
+		}()
+	}
+	var chunks []*rowChunk
+	cur := &rowChunk{}
+	send := func() {
+		chunks = append(chunks, cur)
+		work <- cur
+	}
+	err := s.rows(ctx, "results", func(i int, row []byte) error {
+		if i == 0 {
+			var w wireDetection
+			var bbox [4]float64
+			var seg wireSegm
+			masks = parseRow(row, &w, &bbox, &seg) == nil && w.masksFirst()
 		}
-		if d, ok := rd.detection(i, w, &problems); ok {
-			dets = append(dets, d)
+		cur.data = append(cur.data, row...)
+		cur.ends = append(cur.ends, len(cur.data))
+		if len(cur.ends) == chunkRows {
+			send()
+			cur = &rowChunk{first: i + 1}
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("decode results: %w", err)
+	if len(cur.ends) > 0 {
+		send()
+	}
+	close(work)
+	wg.Wait()
+	return joinChunks(chunks, err)
+}
+
+// chunkRows is how many results rows a worker parses at a time.
+const chunkRows = 1024
+
+// rowChunk is a run of consecutive results rows copied out of the scanner,
+// so that workers parse and check them while the scanner reads on.
+type rowChunk struct {
+	first    int    // index of the first row
+	data     []byte // the rows back to back
+	ends     []int  // where each row ends in data
+	dets     []Detection
+	problems problemList
+	err      error // the first row that is not valid JSON
+}
+
+func (c *rowChunk) parse(rd resultReader) {
+	var seg wireSegm
+	start := 0
+	for k, end := range c.ends {
+		var w wireDetection
+		var bbox [4]float64
+		if err := parseRow(c.data[start:end], &w, &bbox, &seg); err != nil {
+			c.err = fmt.Errorf("results[%d]: %w", c.first+k, err)
+			break
+		}
+		start = end
+		if d, ok := rd.detection(c.first+k, w, &c.problems); ok {
+			c.dets = append(c.dets, d)
+		}
+	}
+	c.data, c.ends = nil, nil
+}
+
+// parseRow decodes one results row; bbox and seg are storage for w.
+func parseRow(row []byte, w *wireDetection, bbox *[4]float64, seg *wireSegm) error {
+	if parseRowFast(row, w, bbox, seg) {
+		return nil
+	}
+	// Anything unusual (other keys, nulls, escapes, odd numbers) goes
+	// through encoding/json, so semantics and messages are its own.
+	*w = wireDetection{}
+	return json.Unmarshal(row, w)
+}
+
+// joinChunks puts the chunks' detections and problems back in file order;
+// a row that is not JSON comes before the scanner's error, which is later
+// in the file.
+func joinChunks(chunks []*rowChunk, scanErr error) ([]Detection, error) {
+	n := 0
+	for _, c := range chunks {
+		if c.err != nil {
+			return nil, fmt.Errorf("decode results: %w", c.err)
+		}
+		n += len(c.dets)
+	}
+	if scanErr != nil {
+		return nil, fmt.Errorf("decode results: %w", scanErr)
+	}
+	var problems problemList
+	dets := make([]Detection, 0, n)
+	for _, c := range chunks {
+		problems.merge(c.problems)
+		dets = append(dets, c.dets...)
 	}
 	if err := problems.err(); err != nil {
 		return nil, fmt.Errorf("validate results: %w", err)
