@@ -142,8 +142,22 @@ func FuzzParseRLEString(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string, h, w int) {
 		r, err := ParseRLEString(s, h, w)
+		sum, area, scanErr := scanRLECounts(s)
+		if (err == nil) != (scanErr == nil) || err != nil && err.Error() != scanErr.Error() {
+			t.Fatalf("%q: parse error %v, scan error %v", s, err, scanErr)
+		}
 		if err != nil {
 			return
+		}
+		if want := r.Area(); area != uint64(want) && uint32(area) != want {
+			t.Fatalf("%q: scanned area %d, decoded %d", s, area, want)
+		}
+		total := uint64(0)
+		for _, c := range r.Counts {
+			total += uint64(c)
+		}
+		if sum != total {
+			t.Fatalf("%q: scanned sum %d, decoded %d", s, sum, total)
 		}
 		back, err := ParseRLEString(r.String(), h, w)
 		if err != nil || !slices.Equal(back.Counts, r.Counts) {

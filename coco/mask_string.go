@@ -71,20 +71,17 @@ func appendRLECounts(dst []uint32, s string) ([]uint32, error) {
 func scanRLECounts(s string) (sum, area uint64, err error) {
 	var c1, c2 int64 // the counts one and two before
 	for p, m := 0, 0; p < len(s); m++ {
-		start, x, k := p, int64(0), 0
-		for {
-			if p == len(s) || k == 7 || s[p] < 48 || s[p] > 48+63 {
+		start, x := p, int64(0)
+		if c := s[p] - 48; c < 0x20 { // most counts are one character: no "more" bit
+			x, p = int64(c), p+1
+			if c&0x10 != 0 {
+				x -= 0x20 // sign-extend the 5 bits
+			}
+		} else {
+			x, p = scanLongCount(s, p)
+			if p < 0 {
 				_, _, err := decodeCount(s, start, m, uint32(c2))
 				return 0, 0, err
-			}
-			c := int64(s[p] - 48)
-			x |= (c & 0x1f) << (5 * k)
-			p, k = p+1, k+1
-			if c&0x20 == 0 {
-				if c&0x10 != 0 {
-					x |= -1 << (5 * k)
-				}
-				break
 			}
 		}
 		if m > 2 {
@@ -99,6 +96,25 @@ func scanRLECounts(s string) (sum, area uint64, err error) {
 		c1, c2 = x, c1
 	}
 	return sum, area, nil
+}
+
+// scanLongCount reads a count of several characters from p; it returns
+// p = -1 on any error, for decodeCount to word.
+func scanLongCount(s string, p int) (x int64, next int) {
+	for k := 0; ; {
+		if p == len(s) || k == 7 || s[p] < 48 || s[p] > 48+63 {
+			return 0, -1
+		}
+		c := int64(s[p] - 48)
+		x |= (c & 0x1f) << (5 * k)
+		p, k = p+1, k+1
+		if c&0x20 == 0 {
+			if c&0x10 != 0 {
+				x |= -1 << (5 * k)
+			}
+			return x, p
+		}
+	}
 }
 
 // decodeCount reads count m starting at character p; from the fourth
