@@ -3,6 +3,7 @@ package coco
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -181,6 +182,17 @@ func FuzzSegmentation(f *testing.F) {
 		f.Add([]byte(s), uint8(4), uint8(5))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte, h8, w8 uint8) {
+		if fast, ok := parsePolygonsFast(raw); ok {
+			var ref [][]float64
+			if err := json.Unmarshal(raw, &ref); err != nil || len(ref) != len(fast) {
+				t.Fatalf("%s: fast polygons %v, encoding/json %v (%v)", raw, fast, ref, err)
+			}
+			for k := range ref {
+				if !slices.Equal(ref[k], fast[k]) {
+					t.Fatalf("%s: polygon %d fast %v, encoding/json %v", raw, k, fast[k], ref[k])
+				}
+			}
+		}
 		seg, err := parseSegmentation(raw)
 		if err != nil {
 			return

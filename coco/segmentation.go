@@ -52,9 +52,12 @@ type wireRLE struct {
 func parseSegmentation(raw []byte) (segmentation, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) > 0 && raw[0] == '[' {
-		var polys [][]float64
-		if err := json.Unmarshal(raw, &polys); err != nil {
-			return segmentation{}, fmt.Errorf("want polygons [[x0,y0,x1,y1,...],...] or an RLE object: %w", err)
+		polys, ok := parsePolygonsFast(raw)
+		if !ok {
+			polys = nil
+			if err := json.Unmarshal(raw, &polys); err != nil {
+				return segmentation{}, fmt.Errorf("want polygons [[x0,y0,x1,y1,...],...] or an RLE object: %w", err)
+			}
 		}
 		for k, p := range polys {
 			if err := checkPolygon(p); err != nil {
@@ -89,6 +92,36 @@ func rasterise(p []float64, h, w int) (RLE, error) {
 }
 
 var polyScratchPool = sync.Pool{New: func() any { return new(polyScratch) }}
+
+// parsePolygonsFast reads [[n, n, ...], ...] of plain numbers, the whole of
+// raw; it reports false for anything else, which encoding/json then reads
+// (ground-truth polygons are most of an instances file).
+func parsePolygonsFast(raw []byte) ([][]float64, bool) {
+	p := rowParser{b: raw}
+	var polys [][]float64
+	if !p.byte('[') {
+		return nil, false
+	}
+	for !p.byte(']') {
+		if len(polys) > 0 && !p.byte(',') || !p.byte('[') {
+			return nil, false
+		}
+		var poly []float64
+		for !p.byte(']') {
+			if len(poly) > 0 && !p.byte(',') {
+				return nil, false
+			}
+			v, ok := p.float()
+			if !ok {
+				return nil, false
+			}
+			poly = append(poly, v)
+		}
+		polys = append(polys, poly)
+	}
+	p.space()
+	return polys, p.i == len(p.b)
+}
 
 // checkPolygon rejects what pycocotools would rasterise from garbage: an
 // odd number of coordinates, non-finite or huge values.
