@@ -27,8 +27,9 @@ type Category struct {
 	Supercategory string `json:"supercategory,omitempty"`
 }
 
-// Annotation is one ground-truth object. Segmentation is not kept: bbox
-// evaluation does not need it and polygons dominate the size of real files.
+// Annotation is one ground-truth object. Segmentation is only kept by
+// LoadDatasetMasks: bbox evaluation does not need it and polygons dominate
+// the size of real files.
 type Annotation struct {
 	ID         int64
 	ImageID    int64
@@ -38,6 +39,9 @@ type Annotation struct {
 	// which is what COCOeval compares with the area ranges; w*h when absent.
 	Area    float64
 	IsCrowd bool
+	// Segmentation is the object's mask as pycocotools' annToRLE makes it
+	// (polygons rasterised at the image's size); nil when not loaded.
+	Segmentation *RLE
 }
 
 // Dataset is a loaded, validated instances file with its indexes. Slices keep

@@ -49,6 +49,12 @@ func (p *problemList) add(msgs ...string) {
 	}
 }
 
+// merge appends another list's problems after p's, keeping the count exact.
+func (p *problemList) merge(o problemList) {
+	p.add(o.listed...)
+	p.total += o.total - len(o.listed)
+}
+
 func (p *problemList) err() error {
 	if p.total == 0 {
 		return nil
@@ -88,6 +94,27 @@ type wireCategory struct {
 // rule: duplicate ids, unknown image or category, a box that is not 4
 // non-negative sizes, a negative area, an iscrowd other than 0 or 1.
 func LoadDataset(ctx context.Context, r io.Reader) (*Dataset, error) {
+	return loadDataset(ctx, r, false)
+}
+
+// LoadDatasetMasks is LoadDataset that also keeps every annotation's
+// segmentation as an RLE (Annotation.Segmentation), converted as
+// pycocotools' annToRLE does, which segm evaluation needs. A segmentation
+// that is not polygons or a valid RLE is a validation error; a missing one
+// is left nil.
+func LoadDatasetMasks(ctx context.Context, r io.Reader) (*Dataset, error) {
+	return loadDataset(ctx, r, true)
+}
+
+// pendingMask is a polygon segmentation waiting for its image's size.
+type pendingMask struct {
+	ann int // index in Dataset.Annotations
+	row int // index in the file's annotations array, for messages
+	seg segmentation
+}
+
+func loadDataset(ctx context.Context, r io.Reader, masks bool) (*Dataset, error) {
+	var pending []pendingMask
 	dec := json.NewDecoder(bufio.NewReaderSize(r, 1<<20))
 	d := &Dataset{}
 	var problems problemList
@@ -101,7 +128,12 @@ func LoadDataset(ctx context.Context, r io.Reader) (*Dataset, error) {
 		case "images":
 			return decodeArray(ctx, dec, key, func(i int) error { return decodeImage(dec, d, i, &problems) })
 		case "annotations":
-			return decodeArray(ctx, dec, key, func(i int) error { return decodeAnnotation(dec, d, i, &problems) })
+			return decodeArray(ctx, dec, key, func(i int) error {
+				if masks {
+					return decodeAnnotationMask(dec, d, i, &pending, &problems)
+				}
+				return decodeAnnotation(dec, d, i, &problems)
+			})
 		case "categories":
 			return decodeArray(ctx, dec, key, func(i int) error { return decodeCategory(dec, d, i, &problems) })
 		default:
@@ -121,10 +153,43 @@ func LoadDataset(ctx context.Context, r io.Reader) (*Dataset, error) {
 		}
 	}
 	problems.add(d.buildIndex()...)
+	if problems.total == 0 {
+		rasterisePending(ctx, d, pending, &problems)
+	}
 	if err := problems.err(); err != nil {
 		return nil, fmt.Errorf("validate instances: %w", err)
 	}
 	return d, nil
+}
+
+// rasterisePending converts polygon segmentations on all cores, now that
+// every image's size is known.
+func rasterisePending(ctx context.Context, d *Dataset, pending []pendingMask, problems *problemList) {
+	errs := make([]error, len(pending))
+	forEach(ctx, len(pending), func(i int) {
+		pm := pending[i]
+		a := &d.Annotations[pm.ann]
+		img, _ := d.Image(a.ImageID)
+		r, err := pm.seg.toRLE(img.Height, img.Width)
+		if err != nil {
+			errs[i] = fmt.Errorf("annotations[%d].segmentation%s", pm.row, pathMessage(err))
+			return
+		}
+		a.Segmentation = &r
+	})
+	for _, err := range errs {
+		if err != nil {
+			problems.add(err.Error())
+		}
+	}
+}
+
+// pathMessage joins a path suffix ("[2]: ...") or a message to a path.
+func pathMessage(err error) string {
+	if m := err.Error(); strings.HasPrefix(m, "[") {
+		return m
+	}
+	return ": " + err.Error()
 }
 
 // decodeObject reads one JSON object, calling each with every key; each must
@@ -231,6 +296,39 @@ func decodeAnnotation(dec *json.Decoder, d *Dataset, i int, problems *problemLis
 	if err := dec.Decode(&w); err != nil {
 		return err
 	}
+	addAnnotation(w, d, i, problems)
+	return nil
+}
+
+// decodeAnnotationMask is decodeAnnotation keeping the segmentation:
+// an RLE is stored at once, polygons wait for the image sizes.
+func decodeAnnotationMask(dec *json.Decoder, d *Dataset, i int, pending *[]pendingMask, problems *problemList) error {
+	var w struct {
+		wireAnnotation
+		Segmentation json.RawMessage `json:"segmentation"`
+	}
+	if err := dec.Decode(&w); err != nil {
+		return err
+	}
+	if !addAnnotation(w.wireAnnotation, d, i, problems) || len(w.Segmentation) == 0 || string(w.Segmentation) == "null" {
+		return nil
+	}
+	seg, err := parseSegmentation(w.Segmentation)
+	if err != nil {
+		problems.add(fmt.Sprintf("annotations[%d].segmentation%s", i, pathMessage(err)))
+		return nil
+	}
+	if seg.rle != nil {
+		d.Annotations[len(d.Annotations)-1].Segmentation = seg.rle
+		return nil
+	}
+	*pending = append(*pending, pendingMask{ann: len(d.Annotations) - 1, row: i, seg: seg})
+	return nil
+}
+
+// addAnnotation validates a decoded annotation and appends it; it reports
+// whether it did.
+func addAnnotation(w wireAnnotation, d *Dataset, i int, problems *problemList) bool {
 	path := fmt.Sprintf("annotations[%d]", i)
 	missing := false
 	for _, f := range []struct {
@@ -250,7 +348,7 @@ func decodeAnnotation(dec *json.Decoder, d *Dataset, i int, problems *problemLis
 		problems.add(fmt.Sprintf("%s.iscrowd: want 0 or 1, got %d", path, w.IsCrowd))
 	}
 	if missing {
-		return nil
+		return false
 	}
 	a := Annotation{ID: *w.ID, ImageID: *w.ImageID, CategoryID: *w.CategoryID, IsCrowd: w.IsCrowd == 1}
 	copy(a.BBox[:], w.BBox)
@@ -260,7 +358,7 @@ func decodeAnnotation(dec *json.Decoder, d *Dataset, i int, problems *problemLis
 	}
 	problems.add(checkAnnotation(i, a)...)
 	d.Annotations = append(d.Annotations, a)
-	return nil
+	return true
 }
 
 // checkAnnotation returns the rules a ground-truth annotation's numbers break.

@@ -9,9 +9,9 @@ import (
 	"strconv"
 )
 
-// WriteDataset writes an instances file (images, annotations without
-// segmentation, categories) that LoadDataset and pycocotools read back to
-// the same values.
+// WriteDataset writes an instances file (images, annotations, categories)
+// that LoadDataset and pycocotools read back to the same values; a loaded
+// segmentation is written as a compressed RLE.
 func WriteDataset(ctx context.Context, w io.Writer, d *Dataset) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
 	bw.WriteString(`{"images":[`)
@@ -89,5 +89,31 @@ func appendAnnotation(b []byte, a Annotation) ([]byte, error) {
 	}
 	b = append(b, `,"iscrowd":`...)
 	b = append(b, crowd...)
+	if a.Segmentation != nil {
+		b = append(b, `,"segmentation":`...)
+		b = appendRLEJSON(b, *a.Segmentation)
+	}
 	return append(b, '}'), nil
+}
+
+// appendRLEJSON writes {"size":[h,w],"counts":"..."}.
+func appendRLEJSON(b []byte, r RLE) []byte {
+	return appendCompressedJSON(b, r.H, r.W, string(AppendRLEString(nil, r.Counts)))
+}
+
+// appendCompressedJSON writes an RLE object; of the counts alphabet
+// ('0'..'o') only the backslash needs a JSON escape.
+func appendCompressedJSON(b []byte, h, w int, counts string) []byte {
+	b = append(b, `{"size":[`...)
+	b = strconv.AppendInt(b, int64(h), 10)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(w), 10)
+	b = append(b, `],"counts":"`...)
+	for i := 0; i < len(counts); i++ {
+		if counts[i] == '\\' {
+			b = append(b, '\\')
+		}
+		b = append(b, counts[i])
+	}
+	return append(b, `"}`...)
 }

@@ -26,12 +26,16 @@
 //
 //	EvaluateFiles(ctx, gt, results, iouType) files in, *Result out (what `pipeline coco-eval` runs)
 //	LoadDataset / WriteDataset               instances JSON, streamed element by element
+//	LoadDatasetMasks                         the same keeping segmentations as RLEs (segm)
 //	ReadResults / WriteResults               results JSON with loadRes semantics
 //	NewParams(iouType)                       COCOeval's defaults for an iou type
 //	Evaluate(ctx, gt, dets, params)          in-memory evaluation on all cores
 //	NewEvaluator, EvaluateImage, NewAccumulator, Add, Merge, Accumulate
 //	                                         the same, split for distributed workers
 //	Result.Summary(w), Result.Rows()         pycocotools' printout and metric rows
+//	RLE, EncodeMask, PolygonToRLE, BoxToRLE, MergeRLEs, MaskIoU,
+//	ParseRLEString, RLE.String/Area/BBox/Decode, CompressedRLE
+//	                                         maskApi.c's mask operations, bit-exact
 //
 // Detections' IDs are their 1-based rows in the results file (ReadResults
 // assigns them, as loadRes does) and break score ties; detections made in
@@ -39,16 +43,30 @@
 //
 // # IoU types
 //
-// Params.IoUType is pycocotools' iouType: BBox ("bbox", COCOeval defaults)
-// and Proposal ("proposal": bbox with useCats=0 and maxDets 100/300/1000,
-// the class-agnostic recall the model zoo reports for RPN; the detections'
-// categories are ignored). An unknown type is an error. What differs per
-// type sits in one place, IoUType.spec: the IoU of a detection and a ground
-// truth (crowd rule included), the detection area the area ranges test,
-// the default useCats and maxDets, and the metric rows. Matching,
-// accumulate and summarize are shared, so segm ("segm", RLE masks) is one
-// more spec with a mask IoU, and its rows come out as segm_mAP... from the
-// code that names bbox's.
+// Params.IoUType is pycocotools' iouType: BBox ("bbox", COCOeval defaults),
+// Segm ("segm", RLE masks, COCOeval defaults) and Proposal ("proposal": bbox
+// with useCats=0 and maxDets 100/300/1000, the class-agnostic recall the
+// model zoo reports for RPN; the detections' categories are ignored). An
+// unknown type is an error. What differs per type sits in one place,
+// IoUType.spec: the IoU of a detection and a ground truth (crowd rule
+// included), the detection area the area ranges test, the default useCats
+// and maxDets, and the metric rows. Matching, accumulate and summarize are
+// shared, so segm's rows come out as segm_mAP... from the code that names
+// bbox's.
+//
+// # Masks
+//
+// An RLE is pycocotools' run-length mask: column-major pixels, counts of
+// alternating 0 and 1 runs starting with 0s. Ground truth is converted as
+// annToRLE does (polygons rasterised by rleFrPoly's integer edge walk on a
+// 5x grid at the image's size, parts merged; RLEs, compressed or not, kept
+// with their own size). A result's mask is its compressed string; loadRes's
+// branch is taken on the first row: a segmentation without a bbox makes
+// every area the mask's and fills missing boxes by toBbox, otherwise areas
+// are w*h (as for MMDetection's segm files, which carry boxes) and a row
+// without a mask is its box rasterised as a polygon. Mask IoU is rleIou:
+// boxes first (no overlap scores 0), masks of different sizes -1, crowd
+// regions intersection over the detection's area.
 //
 // # Metric rows (Result.Rows)
 //
@@ -89,5 +107,12 @@
 // (pycocotools drops them); for proposals, rows of unknown categories are
 // kept and tie-ordered after the known ones (pycocotools drops them); a
 // ground truth without "area" gets w*h; an empty results array is valid.
-// Segmentation is skipped when loading (bbox evaluation does not use it).
+// Segmentation is skipped by LoadDataset (bbox evaluation does not use it).
+// For masks: an RLE whose counts do not sum to h*w, a compressed string
+// with a character outside '0'..'o', ending inside a count or decoding to
+// a negative count, a polygon with an odd number of coordinates, a
+// non-finite or huge one, masks over 2^29 pixels, and polygon results
+// (segm reads RLE results) are errors naming the row; a polygon list whose
+// first part has 4 numbers is rasterised as polygons (pycocotools takes it
+// for boxes and fails); ground truth without a segmentation is an error.
 package coco

@@ -16,11 +16,24 @@ func EvaluateFiles(ctx context.Context, gt, results io.Reader, t IoUType) (*Resu
 	if err != nil {
 		return nil, err
 	}
-	ds, err := LoadDataset(ctx, gt)
-	if err != nil {
-		return nil, fmt.Errorf("load ground truth: %w", err)
+	load := LoadDataset
+	if s, _ := t.spec(); s.masks {
+		load = LoadDatasetMasks
 	}
-	dets, err := ReadResults(ctx, results)
+	// The two files are independent: read them at once (the results reader
+	// is serial, ground-truth masks are rasterised on all cores).
+	var ds *Dataset
+	var gtErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ds, gtErr = load(ctx, gt)
+	}()
+	dets, err := readResults(ctx, results, t != Segm)
+	<-done
+	if gtErr != nil {
+		return nil, fmt.Errorf("load ground truth: %w", gtErr)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load results: %w", err)
 	}

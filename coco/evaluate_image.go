@@ -39,6 +39,9 @@ type gtObject struct {
 	area  float64
 	crowd bool
 	cat   int // category rank
+	// For segm: the mask (annToRLE) and its box (rleToBbox).
+	mask    *RLE
+	maskBox Box
 }
 
 // Evaluator holds the ground truth arranged for COCOeval: images and
@@ -52,6 +55,7 @@ type Evaluator struct {
 	catIDs    []int64
 	catNames  []string
 	catRank   map[int64]int
+	sizes     []imageSize  // per image rank
 	gts       [][]gtObject // per image rank, stably sorted by category rank
 }
 
@@ -75,12 +79,21 @@ func NewEvaluator(gt *Dataset, p Params) (*Evaluator, error) {
 		e.catNames[i] = c.Name
 	}
 	e.gts = make([][]gtObject, len(e.imageIDs))
+	e.sizes = make([]imageSize, len(e.imageIDs))
 	for i, id := range e.imageIDs {
+		img, _ := gt.Image(id)
+		e.sizes[i] = imageSize{img.Height, img.Width}
 		idx := gt.annsByImage[id]
 		objs := make([]gtObject, len(idx))
 		for j, ai := range idx {
-			a := gt.Annotations[ai]
+			a := &gt.Annotations[ai]
 			objs[j] = gtObject{id: a.ID, box: a.BBox, area: a.Area, crowd: a.IsCrowd, cat: e.catRank[a.CategoryID]}
+			if spec.masks {
+				var err error
+				if objs[j].mask, objs[j].maskBox, err = gtMask(a); err != nil {
+					return nil, fmt.Errorf("ground truth: %w", err)
+				}
+			}
 		}
 		sort.SliceStable(objs, func(x, y int) bool { return objs[x].cat < objs[y].cat })
 		e.gts[i] = objs
@@ -105,11 +118,15 @@ func (e *Evaluator) EvaluateImage(imageID int64, dets []Detection) (ImageEval, e
 	if err != nil {
 		return ImageEval{}, err
 	}
-	gts := e.gts[rank]
+	gts, size := e.gts[rank], e.sizes[rank]
 	out := ImageEval{ImageID: imageID}
 	if !e.params.UseCats {
 		if len(gts) > 0 || len(dts) > 0 {
-			out.Categories = []CategoryEval{e.evaluateCategory(-1, gts, dts)}
+			ce, err := e.evaluateCategory(size, -1, gts, dts)
+			if err != nil {
+				return ImageEval{}, fmt.Errorf("evaluate image %d: %w", imageID, err)
+			}
+			out.Categories = []CategoryEval{ce}
 		}
 		return out, nil
 	}
@@ -130,7 +147,11 @@ func (e *Evaluator) EvaluateImage(imageID int64, dets []Detection) (ImageEval, e
 		for di < len(dts) && cats[di] == k {
 			di++
 		}
-		out.Categories = append(out.Categories, e.evaluateCategory(e.catIDs[k], gts[g0:gi], dts[d0:di]))
+		ce, err := e.evaluateCategory(size, e.catIDs[k], gts[g0:gi], dts[d0:di])
+		if err != nil {
+			return ImageEval{}, fmt.Errorf("evaluate image %d: %w", imageID, err)
+		}
+		out.Categories = append(out.Categories, ce)
 	}
 	return out, nil
 }
@@ -178,7 +199,7 @@ func (e *Evaluator) orderDetections(imageID int64, dets []Detection) ([]Detectio
 
 // evaluateCategory is evaluateImg for one category (or all, when categories
 // are ignored) and every area range. It sorts dts in place.
-func (e *Evaluator) evaluateCategory(catID int64, gts []gtObject, dts []Detection) CategoryEval {
+func (e *Evaluator) evaluateCategory(size imageSize, catID int64, gts []gtObject, dts []Detection) (CategoryEval, error) {
 	p := e.params
 	// Stable sort by descending score (numpy mergesort on -score), then cap.
 	slices.SortStableFunc(dts, func(a, b Detection) int {
@@ -205,7 +226,9 @@ func (e *Evaluator) evaluateCategory(catID int64, gts []gtObject, dts []Detectio
 		ce.Scores[d] = dt.Score
 	}
 	ious := make([]float64, D*G)
-	e.spec.computeIoU(dts, gts, ious)
+	if err := e.spec.computeIoU(size, dts, gts, ious); err != nil {
+		return CategoryEval{}, err
+	}
 	areas := make([]float64, D)
 	for d := range dts {
 		areas[d] = e.spec.dtArea(&dts[d])
@@ -215,7 +238,7 @@ func (e *Evaluator) evaluateCategory(catID int64, gts []gtObject, dts []Detectio
 	for a, rng := range p.AreaRanges {
 		ce.Positives[a] = m.match(rng, a, A, ce.Matched, ce.Ignored)
 	}
-	return ce
+	return ce, nil
 }
 
 // matcher holds one category's inputs and scratch space for the greedy

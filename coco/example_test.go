@@ -106,3 +106,19 @@ func ExampleAccumulator() {
 	// Output:
 	// bbox_mAP 0.20722200222821505 (pycocotools: 0.20722200222821505)
 }
+
+// A polygon rasterised as pycocotools does it, its compressed RLE string
+// (what a results file holds), and mask IoU against a box's mask.
+func ExamplePolygonToRLE() {
+	// The square (1,1)-(5,5) on an 8x8 image covers pixel columns and rows 1..4.
+	r := coco.PolygonToRLE([]float64{1, 1, 5, 1, 5, 5, 1, 5}, 8, 8)
+	fmt.Println(r.Area(), r.BBox(), r.String())
+	back, err := coco.ParseRLEString(r.String(), 8, 8)
+	fmt.Println(back.Counts, err)
+	half := coco.BoxToRLE(coco.Box{1, 1, 4, 2}, 8, 8)
+	fmt.Println(coco.MaskIoU(half, r, false), coco.MaskIoU(half, r, true))
+	// Output:
+	// 16 [1 1 4 4] 94400000g0
+	// [9 4 4 4 4 4 4 4 27] <nil>
+	// 0.5 1
+}

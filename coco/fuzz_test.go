@@ -3,8 +3,10 @@ package coco
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -56,6 +58,8 @@ func FuzzReadResults(f *testing.F) {
 	f.Add([]byte(`[{"image_id":1,"category_id":1,"bbox":[0,0,10,10],"score":0.5}]`))
 	f.Add([]byte(`[{"image_id":2,"category_id":3,"bbox":[1,2,3,4],"score":1},{"image_id":2,"category_id":3,"bbox":[1,2,3,4],"score":1}]`))
 	f.Add([]byte(`[{"image_id":1,"category_id":1,"bbox":[0,0,-1,10],"score":0.5}]`))
+	f.Add([]byte(`[{"image_id":1,"category_id":1,"segmentation":{"size":[3,2],"counts":"123"},"score":0.5}]`))
+	f.Add([]byte(`[{"image_id":1,"category_id":1,"segmentation":{"size":[10,10],"counts":"T11\\0"},"bbox":[0,0,1,1],"score":0.5}]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ctx := context.Background()
 		dets, err := ReadResults(ctx, bytes.NewReader(data))
@@ -71,8 +75,11 @@ func FuzzReadResults(f *testing.F) {
 			t.Fatalf("reread: %v (%d of %d rows)", err, len(back), len(dets))
 		}
 		for i := range dets {
-			if back[i] != dets[i] {
-				t.Fatalf("row %d: %+v became %+v", i, dets[i], back[i])
+			// Written rows all have a bbox, so loadRes takes area = w*h.
+			want := dets[i]
+			want.Area = want.BBox.Area()
+			if back[i] != want {
+				t.Fatalf("row %d: %+v became %+v", i, want, back[i])
 			}
 		}
 		for _, kind := range IoUTypes() {
@@ -102,6 +109,10 @@ func FuzzReadResultsMatchesReference(f *testing.F) {
 		`[{"image_id":1,"category_id":1,"bbox":[0,0,1],"score":01}]`,
 		`[{"image_id":1,"category_id":1,"bbox":null,"score":1,"segmentation":{"counts":"a\"]}","size":[1,2]}}]`,
 		`[{"image_id":1,"category_id":1,"bbox":[0,0,1,1],"score":1},]`, `[1,2]`, `[{}] x`, `["a"]`,
+		`[{"image_id":1,"category_id":1,"segmentation":{"size":[3,2],"counts":"123"},"score":1}]`,
+		`[{"image_id":1,"category_id":1,"segmentation":{"counts":"T1\\1\\0","size":[ 10 , 10 ]},"bbox":[0,0,1,1],"score":1}]`,
+		`[{"image_id":1,"category_id":1,"segmentation":{"size":[3,2],"counts":"1\u0032 3"},"score":1}]`,
+		`[{"image_id":1,"category_id":1,"segmentation":{"size":[3,2,1],"counts":"123","size":[3,2]},"score":1}]`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -119,6 +130,84 @@ func FuzzReadResultsMatchesReference(f *testing.F) {
 			if got[i] != want[i] && !(got[i].Score != got[i].Score && want[i].Score != want[i].Score) {
 				t.Fatalf("row %d: %+v, reference %+v", i, got[i], want[i])
 			}
+		}
+	})
+}
+
+// FuzzParseRLEString: any string either parses or fails with an error;
+// what parses re-encodes to a string that parses to the same counts, and
+// a mask that validates decodes to h*w pixels.
+func FuzzParseRLEString(f *testing.F) {
+	for _, s := range []string{"", "0", "123", "<22O634OJ9KF3027M", "Va0", "PPPPPPP", "0O", "T11\\0", "o", "_P"} {
+		f.Add(s, 3, 2)
+	}
+	f.Fuzz(func(t *testing.T, s string, h, w int) {
+		r, err := ParseRLEString(s, h, w)
+		sum, area, scanErr := scanRLECounts(s)
+		if (err == nil) != (scanErr == nil) || err != nil && err.Error() != scanErr.Error() {
+			t.Fatalf("%q: parse error %v, scan error %v", s, err, scanErr)
+		}
+		if err != nil {
+			return
+		}
+		if want := r.Area(); area != uint64(want) && uint32(area) != want {
+			t.Fatalf("%q: scanned area %d, decoded %d", s, area, want)
+		}
+		total := uint64(0)
+		for _, c := range r.Counts {
+			total += uint64(c)
+		}
+		if sum != total {
+			t.Fatalf("%q: scanned sum %d, decoded %d", s, sum, total)
+		}
+		back, err := ParseRLEString(r.String(), h, w)
+		if err != nil || !slices.Equal(back.Counts, r.Counts) {
+			t.Fatalf("%q: counts %v re-encoded as %q, parsed to %v (%v)", s, r.Counts, r.String(), back.Counts, err)
+		}
+		if r.Validate() == nil && r.H*r.W <= 1<<16 && len(r.Decode()) != r.H*r.W {
+			t.Fatalf("%q: valid %dx%d mask decodes to %d pixels", s, h, w, len(r.Decode()))
+		}
+	})
+}
+
+// FuzzSegmentation: any ground-truth segmentation value either parses or
+// fails with an error; what parses rasterises (at any image size) to a
+// valid mask whose area and box stay inside it.
+func FuzzSegmentation(f *testing.F) {
+	for _, s := range []string{
+		`[[1,1,3,1,3,3,1,3],[0,0,1,0,1,1]]`, `[[0,0,1,1]]`, `[[1.5,2.5,-3,40,7,0.25]]`, `[[2,2]]`, `[[]]`, `[]`,
+		`{"size":[3,2],"counts":[1,2,3]}`, `{"size":[3,2],"counts":"123"}`, `{"size":[0,0],"counts":"0"}`,
+		`[[1e8,-1e8,0,0,5,5]]`, `[[0,0,1e7,0,1e7,1e7]]`, `null`, `{}`,
+	} {
+		f.Add([]byte(s), uint8(4), uint8(5))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte, h8, w8 uint8) {
+		if fast, ok := parsePolygonsFast(raw); ok {
+			var ref [][]float64
+			if err := json.Unmarshal(raw, &ref); err != nil || len(ref) != len(fast) {
+				t.Fatalf("%s: fast polygons %v, encoding/json %v (%v)", raw, fast, ref, err)
+			}
+			for k := range ref {
+				if !slices.Equal(ref[k], fast[k]) {
+					t.Fatalf("%s: polygon %d fast %v, encoding/json %v", raw, k, fast[k], ref[k])
+				}
+			}
+		}
+		seg, err := parseSegmentation(raw)
+		if err != nil {
+			return
+		}
+		h, w := int(h8%64)+1, int(w8%64)+1
+		r, err := seg.toRLE(h, w)
+		if err != nil {
+			return
+		}
+		if err := r.Validate(); err != nil {
+			t.Fatalf("%s at %dx%d: invalid mask %v: %v", raw, h, w, r.Counts, err)
+		}
+		b := r.BBox()
+		if int(r.Area()) > r.H*r.W || b[0]+b[2] > float64(r.W) || b[1]+b[3] > float64(r.H) {
+			t.Fatalf("%s: area %d box %v outside %dx%d", raw, r.Area(), b, r.H, r.W)
 		}
 	})
 }

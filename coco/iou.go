@@ -1,13 +1,14 @@
 package coco
 
 // boxIoUs is computeIoU for boxes: maskApi.c's bbIou over every pair.
-func boxIoUs(dts []Detection, gts []gtObject, ious []float64) {
+func boxIoUs(_ imageSize, dts []Detection, gts []gtObject, ious []float64) error {
 	G := len(gts)
 	for d := range dts {
 		for g := range gts {
 			ious[d*G+g] = boxIoU(dts[d].BBox, gts[g].box, gts[g].crowd)
 		}
 	}
+	return nil
 }
 
 // boxArea is the area loadRes gives a box result: w*h.

@@ -12,12 +12,15 @@ type IoUType string
 const (
 	BBox     IoUType = "bbox"     // boxes, per category: COCOeval(iouType="bbox")
 	Proposal IoUType = "proposal" // boxes, class-agnostic recall (RPN, precomputed proposals)
-	// Segm ("segm") is meant to come with RLE mask IoU: one more case in
-	// IoUType.spec, no change to matching, accumulate or summarize.
+	Segm     IoUType = "segm"     // RLE masks, per category: COCOeval(iouType="segm")
 )
 
 // IoUTypes lists the supported types.
-func IoUTypes() []IoUType { return []IoUType{BBox, Proposal} }
+func IoUTypes() []IoUType { return []IoUType{BBox, Proposal, Segm} }
+
+// imageSize is an image's height and width, at which loadRes rasterises
+// the box of a result without a mask.
+type imageSize struct{ h, w int }
 
 // iouSpec is everything COCOeval does differently per iouType; matching,
 // accumulate and summarize are shared.
@@ -25,13 +28,16 @@ type iouSpec struct {
 	useCats bool  // Params default; false for class-agnostic recall
 	maxDets []int // Params default
 	// computeIoU is COCOeval.computeIoU: ious[d*G+g] for one image and
-	// category (already score-sorted and capped), crowd rule included.
-	computeIoU func(dts []Detection, gts []gtObject, ious []float64)
+	// category (already score-sorted and capped), crowd rule included. It
+	// fails only on a detection it cannot read (a broken mask).
+	computeIoU func(img imageSize, dts []Detection, gts []gtObject, ious []float64) error
 	// dtArea is the area loadRes gives a detection, which area ranges test
 	// (ground truth always uses its "area" field).
 	dtArea func(d *Detection) float64
 	// rows names and orders the metrics (Result.Rows).
 	rows func(r *Result) []Metric
+	// masks: ground truth needs its segmentation as an RLE (annToRLE).
+	masks bool
 }
 
 // spec returns the behaviour of type t, or an error naming the known types.
@@ -44,6 +50,11 @@ func (t IoUType) spec() (iouSpec, error) {
 		p := bbox
 		p.useCats, p.maxDets, p.rows = false, []int{100, 300, 1000}, proposalRows
 		return p, nil
+	case Segm:
+		// loadRes's area: the mask's, or the box's when the file has boxes.
+		m := bbox
+		m.computeIoU, m.dtArea, m.masks = maskIoUs, func(d *Detection) float64 { return d.Area }, true
+		return m, nil
 	}
 	return iouSpec{}, fmt.Errorf("unknown iou type %q (want one of %q)", string(t), IoUTypes())
 }

@@ -18,13 +18,13 @@ func mustParams(t IoUType) Params {
 
 func TestUnknownIoUTypeIsAnError(t *testing.T) {
 	ds, _ := loadCase(t, "edge")
-	for _, typ := range []IoUType{"", "segm", "keypoints", "BBox"} {
+	for _, typ := range []IoUType{"", "keypoints", "BBox", "SEGM"} {
 		if _, err := NewParams(typ); err == nil || !strings.Contains(err.Error(), `unknown iou type "`+string(typ)+`"`) {
 			t.Errorf("NewParams(%q) error %v", typ, err)
 		}
 		p := mustParams(BBox)
 		p.IoUType = typ
-		if _, err := NewEvaluator(ds, p); err == nil || !strings.Contains(err.Error(), `want one of ["bbox" "proposal"]`) {
+		if _, err := NewEvaluator(ds, p); err == nil || !strings.Contains(err.Error(), `want one of ["bbox" "proposal" "segm"]`) {
 			t.Errorf("NewEvaluator with iou type %q: error %v", typ, err)
 		}
 	}
@@ -35,7 +35,7 @@ func TestIoUTypeSelectsDefaults(t *testing.T) {
 		typ     IoUType
 		useCats bool
 		maxDets []int
-	}{{BBox, true, []int{1, 10, 100}}, {Proposal, false, []int{100, 300, 1000}}} {
+	}{{BBox, true, []int{1, 10, 100}}, {Proposal, false, []int{100, 300, 1000}}, {Segm, true, []int{1, 10, 100}}} {
 		p := mustParams(c.typ)
 		if p.IoUType != c.typ || p.UseCats != c.useCats || !slices.Equal(p.MaxDets, c.maxDets) {
 			t.Errorf("NewParams(%q) = iou type %q, useCats %v, maxDets %v", c.typ, p.IoUType, p.UseCats, p.MaxDets)
@@ -83,6 +83,7 @@ func TestMetricNamesFollowTheIoUType(t *testing.T) {
 	if rows[0].Name != "segm_mAP" || rows[1].Name != "segm_mAP_50" || rows[8].Name != "segm_AR_100" || rows[12].Name != "AP/person" {
 		t.Errorf("segm rows %v", rows)
 	}
+	r.Params.IoUType = "keypoints"
 	if r.Rows() != nil {
 		t.Error("Rows of an unsupported iou type are not nil")
 	}
@@ -96,7 +97,7 @@ func TestEvaluatorMatchesByTheTypesIoU(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev.spec.computeIoU = func(_ []Detection, _ []gtObject, ious []float64) { clear(ious) }
+	ev.spec.computeIoU = func(_ imageSize, _ []Detection, _ []gtObject, ious []float64) error { clear(ious); return nil }
 	res, err := Evaluate(context.Background(), ds, nil, mustParams(BBox))
 	if err != nil {
 		t.Fatal(err)

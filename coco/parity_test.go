@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -87,6 +88,8 @@ func TestParityWithPycocotools(t *testing.T) {
 		{"edge", BBox},
 		{"random", BBox},
 		{"proposal", Proposal},
+		{"segm", Segm},
+		{"segm_bbox", Segm},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -96,6 +99,9 @@ func TestParityWithPycocotools(t *testing.T) {
 				t.Fatalf("golden kind %q, want %q", g.Kind, c.kind)
 			}
 			checkClose(t, "stats", res.Stats, g.Stats, parityTol)
+			if !slices.Equal(res.Stats, g.Stats) {
+				t.Errorf("stats not bit-identical: %v, pycocotools %v", res.Stats, g.Stats)
+			}
 			checkClose(t, "recall", res.Recall, g.Recall, parityTol)
 			sum := 0.0
 			for _, v := range res.Precision {

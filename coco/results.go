@@ -2,68 +2,239 @@ package coco
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"strconv"
+	"sync"
 )
 
 // Detection is one row of a COCO results file, with the fields pycocotools'
-// loadRes adds: ID is the 1-based position in the file and Area is w*h of the
-// box (results are never crowd). For proposals the category is ignored.
+// loadRes adds: ID is the 1-based position in the file, Area is w*h of the
+// box, or the mask's area in a file whose first row has a segmentation and
+// no box (results are never crowd). For proposals the category is ignored.
+// Segmentation is the mask segm evaluation compares; detections made in
+// memory set Area as loadRes would for the file they are written to.
 type Detection struct {
-	ID         int64
-	ImageID    int64
-	CategoryID int64
-	BBox       Box
-	Score      float64
-	Area       float64
+	ID           int64
+	ImageID      int64
+	CategoryID   int64
+	BBox         Box
+	Score        float64
+	Area         float64
+	Segmentation CompressedRLE
 }
 
 // wireDetection mirrors one results row; pointers tell missing from zero.
 type wireDetection struct {
-	ImageID    *int64    `json:"image_id"`
-	CategoryID *int64    `json:"category_id"`
-	BBox       []float64 `json:"bbox"`
-	Score      *float64  `json:"score"`
+	ImageID      *int64    `json:"image_id"`
+	CategoryID   *int64    `json:"category_id"`
+	BBox         []float64 `json:"bbox"`
+	Score        *float64  `json:"score"`
+	Segmentation *wireSegm `json:"segmentation"`
 }
 
+// wireSegm is a result's segmentation: an RLE object, or polygons, which
+// loadRes keeps in a file with boxes and only segm evaluation would read.
+type wireSegm struct {
+	wireRLE
+	polygons bool
+}
+
+func (w *wireSegm) UnmarshalJSON(b []byte) error {
+	if b = bytes.TrimSpace(b); len(b) > 0 && b[0] == '[' {
+		w.polygons = true
+		return nil
+	}
+	return json.Unmarshal(b, &w.wireRLE)
+}
+
+// masksFirst is loadRes's choice of branch, made on the first row only: a
+// segmentation without a box makes every row's area its mask's area and
+// fills missing boxes from the masks (toBbox).
+func (w *wireDetection) masksFirst() bool { return w.Segmentation != nil && len(w.BBox) == 0 }
+
 // ReadResults reads a COCO results file (a JSON array of
-// {image_id, category_id, bbox: [x,y,w,h], score}) row by row and applies
-// loadRes semantics: ids 1..N in file order, area = w*h, iscrowd 0. Other
-// fields (segmentation) are skipped. A row with a missing field, a box that is
-// not 4 finite numbers with non-negative sizes, or a non-finite score makes
-// it return a wrapped *ValidationError naming each row ("results[4].bbox[2]: negative width -3").
+// {image_id, category_id, bbox: [x,y,w,h], score} with an optional
+// segmentation {size: [h, w], counts: compressed RLE string}) row by row and
+// applies loadRes semantics: ids 1..N in file order, area = w*h, iscrowd 0;
+// when the first row has a segmentation and no bbox, every row needs a
+// segmentation, area is the mask's and a missing bbox is the mask's box.
+// Other fields are skipped. A row with a missing field, a box that is not 4
+// finite numbers with non-negative sizes, a non-finite score, or a mask
+// that is not a valid RLE (counts summing to h*w) makes it return a wrapped
+// *ValidationError naming each row ("results[4].bbox[2]: negative width -3").
 // An empty array is valid and yields no detections.
 func ReadResults(ctx context.Context, r io.Reader) ([]Detection, error) {
+	return readResults(ctx, r, true)
+}
+
+// readResults is ReadResults; polygons says whether polygon segmentations
+// may be skipped (bbox evaluation) or are an error (segm evaluation, which
+// reads only RLE results).
+func readResults(ctx context.Context, r io.Reader, polygons bool) ([]Detection, error) {
 	s := newRowScanner(r)
-	var dets []Detection
-	var problems problemList
-	err := s.rows(ctx, "results", func(i int, row []byte) error {
-		var w wireDetection
-		var bbox [4]float64
-		if !parseRowFast(row, &w, &bbox) {
-			// Anything unusual (other keys, nulls, escapes, odd numbers) goes
-			// through encoding/json, so semantics and messages are its own.
-			w = wireDetection{}
-			if err := json.Unmarshal(row, &w); err != nil {
-				return err
+	work := make(chan *rowChunk)
+	var wg sync.WaitGroup
+	var masks bool // loadRes's branch, set from row 0 before any chunk is sent
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range work {
+				c.parse(resultReader{polygons: polygons, masks: masks})
 			}
+		}()
+	}
+	var chunks []*rowChunk
+	cur := &rowChunk{}
+	send := func() {
+		chunks = append(chunks, cur)
+		work <- cur
+	}
+	err := s.rows(ctx, "results", func(i int, row []byte) error {
+		if i == 0 {
+			var w wireDetection
+			var bbox [4]float64
+			var seg wireSegm
+			masks = parseRow(row, &w, &bbox, &seg) == nil && w.masksFirst()
 		}
-		if d, ok := detectionFromWire(i, w, &problems); ok {
-			dets = append(dets, d)
+		cur.data = append(cur.data, row...)
+		cur.ends = append(cur.ends, len(cur.data))
+		if len(cur.ends) == chunkRows {
+			send()
+			cur = &rowChunk{first: i + 1}
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("decode results: %w", err)
+	if len(cur.ends) > 0 {
+		send()
+	}
+	close(work)
+	wg.Wait()
+	return joinChunks(chunks, err)
+}
+
+// chunkRows is how many results rows a worker parses at a time.
+const chunkRows = 1024
+
+// rowChunk is a run of consecutive results rows copied out of the scanner,
+// so that workers parse and check them while the scanner reads on.
+type rowChunk struct {
+	first    int    // index of the first row
+	data     []byte // the rows back to back
+	ends     []int  // where each row ends in data
+	dets     []Detection
+	problems problemList
+	err      error // the first row that is not valid JSON
+}
+
+func (c *rowChunk) parse(rd resultReader) {
+	var seg wireSegm
+	start := 0
+	for k, end := range c.ends {
+		var w wireDetection
+		var bbox [4]float64
+		if err := parseRow(c.data[start:end], &w, &bbox, &seg); err != nil {
+			c.err = fmt.Errorf("results[%d]: %w", c.first+k, err)
+			break
+		}
+		start = end
+		if d, ok := rd.detection(c.first+k, w, &c.problems); ok {
+			c.dets = append(c.dets, d)
+		}
+	}
+	c.data, c.ends = nil, nil
+}
+
+// parseRow decodes one results row; bbox and seg are storage for w.
+func parseRow(row []byte, w *wireDetection, bbox *[4]float64, seg *wireSegm) error {
+	if parseRowFast(row, w, bbox, seg) {
+		return nil
+	}
+	// Anything unusual (other keys, nulls, escapes, odd numbers) goes
+	// through encoding/json, so semantics and messages are its own.
+	*w = wireDetection{}
+	return json.Unmarshal(row, w)
+}
+
+// joinChunks puts the chunks' detections and problems back in file order;
+// a row that is not JSON comes before the scanner's error, which is later
+// in the file.
+func joinChunks(chunks []*rowChunk, scanErr error) ([]Detection, error) {
+	n := 0
+	for _, c := range chunks {
+		if c.err != nil {
+			return nil, fmt.Errorf("decode results: %w", c.err)
+		}
+		n += len(c.dets)
+	}
+	if scanErr != nil {
+		return nil, fmt.Errorf("decode results: %w", scanErr)
+	}
+	var problems problemList
+	dets := make([]Detection, 0, n)
+	for _, c := range chunks {
+		problems.merge(c.problems)
+		dets = append(dets, c.dets...)
 	}
 	if err := problems.err(); err != nil {
 		return nil, fmt.Errorf("validate results: %w", err)
 	}
 	return dets, nil
+}
+
+// resultReader holds what rows share: loadRes's branch, taken at row 0,
+// and a counts buffer reused to check each mask.
+type resultReader struct {
+	polygons bool // polygon segmentations are skipped, not an error
+	masks    bool
+	counts   []uint32
+}
+
+func (rd *resultReader) detection(i int, w wireDetection, problems *problemList) (Detection, bool) {
+	if i == 0 {
+		rd.masks = w.masksFirst()
+	}
+	if w.Segmentation != nil && w.Segmentation.polygons && !rd.masks && rd.polygons {
+		w.Segmentation = nil
+	}
+	if w.Segmentation == nil && !rd.masks {
+		return detectionFromWire(i, w, problems)
+	}
+	var maskErr error
+	var h, wd int
+	var area uint64
+	switch {
+	case w.Segmentation == nil:
+		maskErr = fmt.Errorf("missing (the first row has a segmentation and no bbox)")
+	case w.Segmentation.polygons:
+		maskErr = fmt.Errorf("polygons: results need a compressed RLE {size, counts}")
+	case rd.masks && len(w.BBox) == 0:
+		// loadRes: toBbox when bbox is absent, which needs the counts.
+		var mask RLE
+		mask, maskErr = w.Segmentation.decodeInto(rd.counts[:0], false)
+		rd.counts = mask.Counts
+		b := mask.BBox()
+		w.BBox = b[:] // zeros for a broken mask, reported below
+		h, wd, area = mask.H, mask.W, uint64(mask.Area())
+	default:
+		h, wd, area, maskErr = w.Segmentation.checkCompressed()
+	}
+	d, ok := detectionFromWire(i, w, problems)
+	if maskErr != nil {
+		problems.add(fmt.Sprintf("results[%d].segmentation: %v", i, maskErr))
+		return Detection{}, false
+	}
+	if rd.masks {
+		d.Area = float64(uint32(area)) // rleArea sums in a C uint
+	}
+	d.Segmentation = CompressedRLE{H: h, W: wd, Counts: w.Segmentation.counts}
+	return d, ok
 }
 
 func detectionFromWire(i int, w wireDetection, problems *problemList) (Detection, bool) {
@@ -157,7 +328,9 @@ func (d *Dataset) CheckResults(dets []Detection, checkCategories bool) error {
 
 // WriteResults writes detections as a COCO results JSON array, one row per
 // line, that pycocotools' loadRes reads back to the same values (floats are
-// written in Go's shortest round-trip form).
+// written in Go's shortest round-trip form). Every row has its bbox, and
+// its segmentation when it has one (as MMDetection writes segm results), so
+// loadRes takes each area as w*h of the box.
 func WriteResults(ctx context.Context, w io.Writer, dets []Detection) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
 	buf := make([]byte, 0, 160)
@@ -206,6 +379,10 @@ func appendDetection(b []byte, d Detection) ([]byte, error) {
 	b, err := appendJSONFloat(b, d.Score)
 	if err != nil {
 		return nil, fmt.Errorf("score: %w", err)
+	}
+	if !d.Segmentation.IsZero() {
+		b = append(b, `,"segmentation":`...)
+		b = appendCompressedJSON(b, d.Segmentation.H, d.Segmentation.W, d.Segmentation.Counts)
 	}
 	return append(b, '}'), nil
 }

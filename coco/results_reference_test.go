@@ -14,12 +14,13 @@ func readResultsReference(ctx context.Context, r io.Reader) ([]Detection, error)
 	dec := json.NewDecoder(bufio.NewReaderSize(r, 1<<20))
 	var dets []Detection
 	var problems problemList
+	rd := resultReader{polygons: true}
 	err := decodeArray(ctx, dec, "results", func(i int) error {
 		var w wireDetection
 		if err := dec.Decode(&w); err != nil {
 			return err
 		}
-		if d, ok := detectionFromWire(i, w, &problems); ok {
+		if d, ok := rd.detection(i, w, &problems); ok {
 			dets = append(dets, d)
 		}
 		return nil

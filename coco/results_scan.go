@@ -1,6 +1,7 @@
 package coco
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -90,6 +91,10 @@ func (s *rowScanner) value() ([]byte, error) {
 				if depth == 0 {
 					return s.take(i + 1), nil
 				}
+			default:
+				// Skip to the next quote or backslash at memchr speed: RLE
+				// counts strings are most of a segm results file.
+				i += plainRun(s.buf[s.pos+i+1:])
 			}
 		case c == '"':
 			inString = true
@@ -107,6 +112,18 @@ func (s *rowScanner) value() ([]byte, error) {
 			return s.take(i), nil
 		}
 	}
+}
+
+// plainRun is the length of b's prefix without '"' or '\\'.
+func plainRun(b []byte) int {
+	n := bytes.IndexByte(b, '"')
+	if n < 0 {
+		n = len(b)
+	}
+	if k := bytes.IndexByte(b[:n], '\\'); k >= 0 {
+		return k
+	}
+	return n
 }
 
 func (s *rowScanner) take(n int) []byte {
@@ -176,11 +193,12 @@ func (s *rowScanner) end(path string) error {
 }
 
 // parseRowFast decodes a results row of exactly the keys image_id,
-// category_id, bbox (at most 4 numbers) and score, each once, with plain
-// numbers, in any order and spacing. It reports false for anything else, for
-// encoding/json to handle; when it reports true the values equal what
-// encoding/json would decode.
-func parseRowFast(row []byte, w *wireDetection, bbox *[4]float64) bool {
+// category_id, bbox (at most 4 numbers), score and optionally segmentation
+// ({size: [h, w], counts: string}), each once, with plain numbers, in any
+// order and spacing. It reports false for anything else, for encoding/json
+// to handle; when it reports true the values equal what encoding/json
+// would decode. seg is storage for the segmentation.
+func parseRowFast(row []byte, w *wireDetection, bbox *[4]float64, seg *wireSegm) bool {
 	p := rowParser{b: row}
 	if !p.byte('{') {
 		return false
@@ -188,6 +206,7 @@ func parseRowFast(row []byte, w *wireDetection, bbox *[4]float64) bool {
 	var imageID, categoryID int64
 	var score float64
 	var seen uint8
+	*seg = wireSegm{}
 	for {
 		key, ok := p.key()
 		if !ok {
@@ -209,6 +228,10 @@ func parseRowFast(row []byte, w *wireDetection, bbox *[4]float64) bool {
 			var n int
 			n, ok = p.floats(bbox)
 			w.BBox = bbox[:n]
+		case "segmentation":
+			bit = 16
+			ok = p.rle(&seg.wireRLE)
+			w.Segmentation = seg
 		default:
 			return false
 		}
@@ -225,7 +248,8 @@ func parseRowFast(row []byte, w *wireDetection, bbox *[4]float64) bool {
 		break
 	}
 	p.space()
-	if p.i != len(p.b) || seen != 15 {
+	// Without segmentation every key is needed; with one, bbox is optional.
+	if p.i != len(p.b) || (seen != 15 && seen != 31 && seen != 23) {
 		return false
 	}
 	w.ImageID, w.CategoryID, w.Score = &imageID, &categoryID, &score
@@ -352,6 +376,106 @@ func (p *rowParser) float() (float64, bool) {
 	}
 	v, err := strconv.ParseFloat(string(tok), 64)
 	return v, err == nil
+}
+
+// rle reads {"size": [h, w], "counts": "..."}, keys in any order, each
+// once; counts may escape only backslashes.
+func (p *rowParser) rle(w *wireRLE) bool {
+	if !p.byte('{') {
+		return false
+	}
+	var size [2]int64
+	var seen uint8
+	for {
+		key, ok := p.key()
+		if !ok {
+			return false
+		}
+		var bit uint8
+		switch string(key) {
+		case "size":
+			bit = 1
+			ok = p.byte('[')
+			if ok {
+				size[0], ok = p.int()
+			}
+			ok = ok && p.byte(',')
+			if ok {
+				size[1], ok = p.int()
+			}
+			ok = ok && p.byte(']')
+		case "counts":
+			bit = 2
+			w.counts, ok = p.countsString()
+		default:
+			return false
+		}
+		if !ok || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		if p.byte(',') {
+			continue
+		}
+		if !p.byte('}') || seen != 3 {
+			return false
+		}
+		w.Size, w.parsed = size[:], true
+		return true
+	}
+}
+
+// countsRun is the length of b's prefix of the compressed RLE alphabet
+// other than the backslash: characters the counts string takes as they are.
+func countsRun(b []byte) int {
+	for i, c := range b {
+		if c < '0' || c > 'o' || c == '\\' {
+			return i
+		}
+	}
+	return len(b)
+}
+
+// countsString reads a JSON string of printable ASCII whose only escape is
+// "\\" (the backslash is one of the compressed RLE's characters).
+func (p *rowParser) countsString() (string, bool) {
+	if !p.byte('"') {
+		return "", false
+	}
+	start, escapes := p.i, 0
+	for ; p.i < len(p.b) && p.b[p.i] != '"'; p.i++ {
+		p.i += countsRun(p.b[p.i:])
+		if p.i == len(p.b) || p.b[p.i] == '"' {
+			break
+		}
+		c := p.b[p.i]
+		if c < 0x20 || c > 0x7e {
+			return "", false
+		}
+		if c == '\\' {
+			if p.i+1 == len(p.b) || p.b[p.i+1] != '\\' {
+				return "", false
+			}
+			p.i++
+			escapes++
+		}
+	}
+	if p.i == len(p.b) {
+		return "", false
+	}
+	raw := p.b[start:p.i]
+	p.i++
+	if escapes == 0 {
+		return string(raw), true
+	}
+	out := make([]byte, 0, len(raw)-escapes)
+	for j := 0; j < len(raw); j++ {
+		out = append(out, raw[j])
+		if raw[j] == '\\' {
+			j++
+		}
+	}
+	return string(out), true
 }
 
 // floats reads an array of at most 4 numbers.

@@ -114,7 +114,8 @@ func TestEvaluateFilesRejects(t *testing.T) {
 		kind      IoUType
 		want      string
 	}{
-		{"unknown iou type", `[]`, "segm", `unknown iou type "segm"`},
+		{"unknown iou type", `[]`, "keypoints", `unknown iou type "keypoints"`},
+		{"broken ground-truth mask", `[]`, Segm, `annotations[1].segmentation: counts: counts string ends inside count 0`},
 		{"unknown image", `[{"image_id":3,"category_id":1,"bbox":[0,0,1,1],"score":1}]`, BBox, "1 results name images not in the ground truth"},
 		{"unknown category", `[{"image_id":1,"category_id":2,"bbox":[0,0,1,1],"score":1}]`, BBox, "1 results name categories"},
 		{"bad row", `[{"image_id":1,"category_id":2,"bbox":[0,0,1,-1],"score":1}]`, BBox, "load results: validate results: 1 invalid values: results[0].bbox[3]: negative height -1"},

@@ -35,6 +35,18 @@ else
 fi
 rm -rf "$bench"
 
+section "COCO segm evaluation, 5000 images x 80 categories, polygon ground truth, RLE results (coco), vs pycocotools"
+bench=$(mktemp -d)
+COCO_BENCH_DIR=$bench go test ./coco -run TestWriteSegmBenchData -count=1 >/dev/null
+go test ./coco -run '^$' -bench 'EvaluateFilesSegm/images=5000' -benchtime 3x
+if have pycocotools; then
+	"$PY" coco/testdata/bench_pycocotools.py "$bench" segm
+	COCO_BENCH_DIR=$bench go test ./coco -run TestSegmBenchDataParity -count=1
+else
+	echo "pycocotools not importable: no side-by-side figure (set PYTHONPATH to a local cocoapi build)"
+fi
+rm -rf "$bench"
+
 section "synthetic data set generation (stages/dataset)"
 go test ./stages/dataset -run '^$' -bench 'Synthesize' -benchtime 3x
 

@@ -12,12 +12,12 @@ import (
 )
 
 func cmdCocoEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("coco-eval", "pipeline coco-eval --gt GT.json --results RES.json [--type bbox|proposal] [--out metrics.parquet]\n\n"+
+	fs := newFlags("coco-eval", "pipeline coco-eval --gt GT.json --results RES.json [--type bbox|segm|proposal] [--out metrics.parquet]\n\n"+
 		"Evaluates an existing COCO results file against ground truth, as pycocotools' COCOeval does,\n"+
 		"and prints the summary in its layout. No model is involved.", stderr)
 	gt := fs.String("gt", "", "ground-truth instances JSON (local path or gs://)")
-	res := fs.String("results", "", "results JSON: a list of {image_id, category_id, bbox [x,y,w,h], score}")
-	kind := fs.String("type", string(coco.BBox), "evaluation type: bbox, or proposal (class-agnostic recall, AR@100/300/1000)")
+	res := fs.String("results", "", "results JSON: a list of {image_id, category_id, bbox [x,y,w,h], score}, with segmentation {size, counts} for segm")
+	kind := fs.String("type", string(coco.BBox), "evaluation type: bbox, segm (RLE masks), or proposal (class-agnostic recall, AR@100/300/1000)")
 	out := fs.String("out", "", "also write the metrics table to this Parquet file")
 	if err := parse(fs, args); err != nil {
 		return err

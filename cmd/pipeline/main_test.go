@@ -159,6 +159,36 @@ func TestCocoEvalPrintsSummaryAndWritesMetrics(t *testing.T) {
 	}
 }
 
+func TestCocoEvalSegm(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "metrics.parquet")
+	code, stdout, errOut := pipeline(t, "coco-eval", "--type", "segm", "--gt", "../../coco/testdata/parity/segm.gt.json",
+		"--results", "../../coco/testdata/parity/segm.res.json", "--out", out)
+	if code != 0 {
+		t.Fatalf("code %d: %s", code, errOut)
+	}
+	// pycocotools' first summary line for these files (segm.golden.json).
+	want := " Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 0.162\n"
+	if !strings.HasPrefix(stdout, want) {
+		t.Errorf("summary starts %q, want %q", stdout[:min(len(stdout), 90)], want)
+	}
+	rows, err := schemas.Read[schemas.Metric](context.Background(), mustLocalFS(t), out, schemas.Metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) < 12 || rows[0].Metric != "segm_mAP" || rows[0].IoUType != "segm" {
+		t.Errorf("metrics table: %d rows, first %+v", len(rows), rows[0])
+	}
+}
+
+func mustLocalFS(t *testing.T) *storage.FS {
+	t.Helper()
+	fsys, err := storage.New(context.Background(), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fsys
+}
+
 func TestCUDADevicesWithoutDriverSayWhy(t *testing.T) {
 	t.Setenv("DETFLOW_LIBCUDA", "/nonexistent/libcuda.so.1")
 	code, _, errOut := pipeline(t, "run", "fast_rcnn_with_proposals", "--workdir", t.TempDir(), "--devices", "cuda:0")

@@ -6,6 +6,7 @@ this directory: python3 gen_cases.py. golden_pycocotools.py then records what
 pycocotools prints for them; the Go parity test compares against that.
 """
 import json
+import math
 import random
 
 
@@ -167,7 +168,198 @@ def proposal_case():
     write("proposal", {"images": images, "annotations": anns, "categories": cats}, res)
 
 
+def rle_counts(on, h, w):
+    """Column-major run lengths (0s first) of the pixel set on {(x, y)}."""
+    idx = sorted(x * h + y for x, y in on if 0 <= x < w and 0 <= y < h)
+    counts, pos, j = [], 0, 0
+    while j < len(idx):  # one 0-run and one 1-run per stretch of consecutive indexes
+        k = j
+        while k + 1 < len(idx) and idx[k + 1] == idx[k] + 1:
+            k += 1
+        counts += [idx[j] - pos, k - j + 1]
+        pos, j = idx[k] + 1, k + 1
+    counts.append(h * w - pos)
+    return counts
+
+
+def rle_string(counts):
+    """pycocotools' rleToString: deltas from the count two before, 5 bits a char."""
+    out = []
+    for i, c in enumerate(counts):
+        x = c - counts[i - 2] if i > 2 else c
+        more = True
+        while more:
+            ch = x & 0x1F
+            x >>= 5
+            more = x != -1 if ch & 0x10 else x != 0
+            if more:
+                ch |= 0x20
+            out.append(chr(ch + 48))
+    return "".join(out)
+
+
+def ellipse(rng, cx, cy, rx, ry, h, w):
+    on = set()
+    for x in range(max(0, int(cx - rx) - 1), min(w, int(cx + rx) + 2)):
+        for y in range(max(0, int(cy - ry) - 1), min(h, int(cy + ry) + 2)):
+            if ((x + 0.5 - cx) / rx) ** 2 + ((y + 0.5 - cy) / ry) ** 2 <= 1:
+                on.add((x, y))
+    return on
+
+
+def star(rng, cx, cy, r, n):
+    """A random simple polygon around (cx, cy): sorted angles, random radii."""
+    angles = sorted(rng.uniform(0, 2 * math.pi) for _ in range(n))
+    pts = []
+    for a in angles:
+        rr = r * rng.uniform(0.4, 1.0)
+        pts += [round(cx + rr * math.cos(a), 2), round(cy + rr * math.sin(a), 2)]
+    return pts
+
+
+def inside(poly, px, py):
+    xs, ys = poly[0::2], poly[1::2]
+    n, c = len(xs), False
+    for i in range(n):
+        j = i - 1
+        if (ys[i] > py) != (ys[j] > py) and px < (xs[j] - xs[i]) * (py - ys[i]) / (ys[j] - ys[i]) + xs[i]:
+            c = not c
+    return c
+
+
+def poly_pixels(poly, h, w):
+    xs, ys = poly[0::2], poly[1::2]
+    on = set()
+    for x in range(max(0, int(min(xs))), min(w, int(max(xs)) + 1)):
+        for y in range(max(0, int(min(ys))), min(h, int(max(ys)) + 1)):
+            if inside(poly, x + 0.5, y + 0.5):
+                on.add((x, y))
+    return on
+
+
+def shoelace(poly):
+    xs, ys = poly[0::2], poly[1::2]
+    return abs(sum(xs[i] * ys[i - 1] - xs[i - 1] * ys[i] for i in range(len(xs)))) / 2
+
+
+def segm_objects(rng, h, w, n):
+    """n ground-truth objects of mixed encodings; returns (anns, pixel sets)."""
+    objs = []
+    for _ in range(n):
+        big = rng.random()
+        r = rng.uniform(2, 8) if big < 0.3 else (rng.uniform(8, 30) if big < 0.8 else rng.uniform(30, 90))
+        cx, cy = rng.uniform(-5, w + 5), rng.uniform(-5, h + 5)  # some cross the border
+        kind = rng.choice(["poly", "poly", "multi", "rle", "crle", "box", "crowd"])
+        crowd = 0
+        if kind in ("poly", "multi", "box"):
+            parts = [star(rng, cx, cy, r, rng.randint(3, 12))]
+            if kind == "multi":
+                for _ in range(rng.randint(1, 3)):
+                    parts.append(star(rng, cx + rng.uniform(-r, r), cy + rng.uniform(-r, r), r / 2, rng.randint(3, 8)))
+            if kind == "box":  # degenerate later parts: a 2-point and a 1-point polygon
+                parts += [[round(cx, 1), round(cy, 1), round(cx + r, 1), round(cy + 1, 1)], [round(cx, 1), round(cy, 1)]]
+                on = poly_pixels(parts[0], h, w)
+                seg, area = parts, round(shoelace(parts[0]), 2)
+            else:
+                on = set().union(*(poly_pixels(p, h, w) for p in parts))
+                seg, area = parts, round(sum(shoelace(p) for p in parts), 2)
+        else:
+            on = ellipse(rng, cx, cy, r, r * rng.uniform(0.5, 1.5), h, w)
+            counts = rle_counts(on, h, w)
+            crowd = 1 if kind == "crowd" else 0
+            if kind == "crle" or (crowd and rng.random() < 0.5):
+                seg = {"size": [h, w], "counts": rle_string(counts)}
+            else:
+                seg = {"size": [h, w], "counts": counts}
+            area = float(len(on))
+        objs.append((seg, area, crowd, on))
+    return objs
+
+
+def jitter_mask(rng, on, h, w):
+    """A detection's pixels: the object shifted, thinned and grown a little."""
+    if not on:
+        return on
+    dx, dy = rng.randint(-2, 2), rng.randint(-2, 2)
+    out = set()
+    for x, y in on:
+        if rng.random() < 0.9:
+            out.add((x + dx, y + dy))
+    if rng.random() < 0.5:
+        out |= set((x + 1, y) for x, y in list(out) if rng.random() < 0.3)
+    return out
+
+
+def segm_case(name, with_boxes, seed):
+    """Masks: polygons (multi-part, degenerate parts, across the border), RLE and
+    compressed RLE ground truth, crowd RLE, overlapping objects, empty
+    images, tied scores; results as compressed RLE. With boxes, results
+    also carry bbox (loadRes then takes area = w*h) and a few carry only a
+    bbox (pycocotools rasterises it)."""
+    rng = random.Random(seed)
+    cats = [{"id": c, "name": "m%d" % c} for c in (1, 2, 4, 9)]  # 9 has no ground truth
+    sizes = [(48, 64), (60, 80), (120, 90), (97, 131), (200, 150)]
+    images = []
+    for i in range(48):
+        h, w = rng.choice(sizes)
+        images.append({"id": 3 * i + 2, "height": h, "width": w})
+    anns, res = [], []
+    for k, img in enumerate(images):
+        h, w = img["height"], img["width"]
+        n = 0 if k % 12 == 0 else rng.randint(0, 9)  # a few images without objects
+        for seg, area, crowd, on in segm_objects(rng, h, w, n):
+            c = rng.choice([1, 2, 4])
+            anns.append({"id": len(anns) + 1, "image_id": img["id"], "category_id": c, "segmentation": seg,
+                         "area": area, "bbox": [0, 0, 1, 1], "iscrowd": crowd})
+            if k % 12 == 5:
+                continue  # ground truth without detections
+            for _ in range(rng.choice([0, 1, 1, 2, 3])):
+                cc = c if rng.random() < 0.85 else rng.choice([1, 2, 4, 9])
+                res.append(("mask", img, cc, jitter_mask(rng, on, h, w)))
+        for _ in range(rng.randint(0, 4)):  # false positives, some of another size
+            cx, cy, r = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(2, 40)
+            hh, ww = (h, w) if rng.random() < 0.9 else (h + 1, w)
+            res.append(("mask", dict(img, height=hh, width=ww), rng.choice([1, 2, 4, 9]), ellipse(rng, cx, cy, r, r, hh, ww)))
+    rows = []
+    for kind, img, c, on in res:
+        h, w = img["height"], img["width"]
+        row = {"image_id": img["id"], "category_id": c,
+               "segmentation": {"size": [h, w], "counts": rle_string(rle_counts(on, h, w))},
+               "score": round(rng.random(), 1)}
+        if with_boxes:
+            xs = [x for x, _ in on] or [0]
+            ys = [y for _, y in on] or [0]
+            row["bbox"] = [min(xs), min(ys), max(xs) - min(xs) + 1, max(ys) - min(ys) + rng.choice([0, 1, 5])]
+            if rng.random() < 0.05:
+                del row["segmentation"]
+        rows.append(row)
+    rng.shuffle(rows)
+    if with_boxes and "segmentation" not in rows[0]:
+        rows[0], rows[1] = rows[1], rows[0]
+    write(name, {"images": images, "annotations": anns, "categories": cats}, rows)
+
+
+def masks_case():
+    """Single polygons and RLE pairs for the mask primitives (masks.json)."""
+    rng = random.Random(41)
+    polys = []
+    for _ in range(200):
+        h, w = rng.randint(1, 60), rng.randint(1, 60)
+        n = rng.choice([1, 2, 3, 4, 6, 12, 30])
+        pts = [round(rng.uniform(-10, w + 10), rng.choice([0, 1, 2, 6])) if i % 2 == 0 else
+               round(rng.uniform(-10, h + 10), rng.choice([0, 1, 2, 6])) for i in range(2 * n)]
+        polys.append({"h": h, "w": w, "polygon": pts})
+    polys.append({"h": 10, "w": 10, "polygon": [2.5, 2.5, 7.5, 2.5, 7.5, 7.5, 2.5, 7.5]})
+    polys.append({"h": 10, "w": 10, "polygon": [0, 0, 10, 0, 10, 10, 0, 10]})
+    polys.append({"h": 7, "w": 5, "polygon": [1.1, 1.1, 1.1, 1.1, 1.1, 1.1]})
+    with open("masks.json", "w") as f:
+        json.dump({"polygons": polys}, f)
+
+
 if __name__ == "__main__":
     edge_case()
     random_case()
     proposal_case()
+    segm_case("segm", False, 31)
+    segm_case("segm_bbox", True, 32)
+    masks_case()

@@ -11,17 +11,18 @@ import io
 import json
 
 import numpy as np
+from pycocotools import _mask, mask as maskUtils
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-CASES = [("edge", "bbox"), ("random", "bbox"), ("proposal", "proposal")]
+CASES = [("edge", "bbox"), ("random", "bbox"), ("proposal", "proposal"), ("segm", "segm"), ("segm_bbox", "segm")]
 
 
 def run(name, kind):
     with contextlib.redirect_stdout(io.StringIO()):
         gt = COCO(name + ".gt.json")
         dt = gt.loadRes(name + ".res.json")
-        ev = COCOeval(gt, dt, "bbox")
+        ev = COCOeval(gt, dt, "segm" if kind == "segm" else "bbox")
         if kind == "proposal":
             ev.params.useCats = 0
             ev.params.maxDets = [100, 300, 1000]
@@ -32,7 +33,7 @@ def run(name, kind):
         ev.summarize()
     prec = ev.eval["precision"]
     per_cat = []
-    if kind == "bbox":
+    if kind in ("bbox", "segm"):
         for k, cid in enumerate(ev.params.catIds):
             p = prec[:, :, k, 0, -1]
             p = p[p > -1]
@@ -51,6 +52,33 @@ def run(name, kind):
     print(name, [repr(s) for s in ev.stats])
 
 
+def text(rle):
+    return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}
+
+
+def masks():
+    """frPoly, area, toBbox of single polygons (masks.json); for each pair
+    (i, i+1), both at polygon i's size: union, intersection, iou (crowd 0, 1)."""
+    with open("masks.json") as f:
+        polys = json.load(f)["polygons"]
+    out = []
+    for i, p in enumerate(polys):
+        rle = _mask.frPoly([p["polygon"]], p["h"], p["w"])[0]
+        q = polys[(i + 1) % len(polys)]
+        other = _mask.frPoly([q["polygon"]], p["h"], p["w"])[0]
+        iou = maskUtils.iou([rle], [other, other], [0, 1])
+        out.append({"rle": text(rle), "area": int(maskUtils.area(rle)),
+                    "bbox": [float(v) for v in maskUtils.toBbox(rle)],
+                    "next": text(other),
+                    "union": text(maskUtils.merge([rle, other])),
+                    "intersection": text(maskUtils.merge([rle, other], intersect=1)),
+                    "iou": [float(v) for v in np.asarray(iou).ravel()] if len(iou) else [0.0, 0.0]})
+    with open("masks.golden.json", "w") as f:
+        f.write("[\n" + ",\n".join(json.dumps(o) for o in out) + "]\n")
+    print("masks", len(out))
+
+
 if __name__ == "__main__":
     for name, kind in CASES:
         run(name, kind)
+    masks()
