@@ -1,6 +1,10 @@
 package detection
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/detflow/detflow/coco"
+)
 
 // Detections are one image's predictions: the one result type carried from
 // a detector's Predict through the evaluate stage to the detections table
@@ -11,20 +15,13 @@ import "fmt"
 // records index maps them to COCO category ids); a class-agnostic model (an
 // RPN) may leave them nil. A detector returns boxes in original image
 // pixels. Masks is nil for box-only models; a model with an instance-mask
-// branch sets one Mask per box.
+// branch sets one per box: its mask pasted into the original image, run-length
+// encoded as COCO does.
 type Detections struct {
 	Boxes  []float32
 	Scores []float32
 	Labels []int32
-	Masks  []Mask
-}
-
-// Mask is one detection's instance mask over the original image in COCO's
-// uncompressed run-length encoding: Counts alternate runs of 0s and 1s,
-// starting with 0s, in column-major order over Height x Width pixels.
-type Mask struct {
-	Height, Width int
-	Counts        []uint32
+	Masks  []coco.RLE
 }
 
 // Len is the number of detections.
