@@ -68,7 +68,7 @@ func TestPipelineConfig(t *testing.T) {
 		t.Errorf("PipelineConfig(%s) = %s, want Default %s", zoo.PipelineFastRCNN, name, Default)
 	}
 	_, err := PipelineConfig("fast_rcnn")
-	want := `unknown pipeline "fast_rcnn" (did you mean "faster_rcnn"?); pipelines: fast_rcnn_with_proposals, faster_rcnn, rpn`
+	want := `unknown pipeline "fast_rcnn" (did you mean "faster_rcnn"?); pipelines: fast_rcnn_with_proposals, faster_rcnn, retinanet, rpn`
 	if err == nil || err.Error() != want {
 		t.Errorf("PipelineConfig(fast_rcnn) error = %v, want %s", err, want)
 	}
