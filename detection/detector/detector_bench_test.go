@@ -90,7 +90,7 @@ func benchItems(n int) []*batch.Item {
 }
 
 func defaultConfig(b *testing.B, typ string) *configs.Config {
-	name := map[string]string{zoo.ModelFastRCNN: configs.Default, zoo.ModelFasterRCNN: "faster_rcnn_tiny_synth"}[typ]
+	name := map[string]string{zoo.ModelFastRCNN: configs.Default, zoo.ModelFasterRCNN: "faster_rcnn_tiny_synth", zoo.ModelRetinaNet: "retinanet_tiny_synth"}[typ]
 	cfg, err := configs.Load(name, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -101,7 +101,7 @@ func defaultConfig(b *testing.B, typ string) *configs.Config {
 // BenchmarkTrainStep times one training step (Losses + Backward + SGD) of
 // the default tiny configs on imgs_per_gpu images of 320x240.
 func BenchmarkTrainStep(b *testing.B) {
-	for _, typ := range []string{zoo.ModelFastRCNN, zoo.ModelFasterRCNN} {
+	for _, typ := range []string{zoo.ModelFastRCNN, zoo.ModelFasterRCNN, zoo.ModelRetinaNet} {
 		b.Run(typ, func(b *testing.B) {
 			cfg := defaultConfig(b, typ)
 			e := newEngine()
