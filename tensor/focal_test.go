@@ -86,3 +86,20 @@ func TestSigmoidFocalLossSaturatedLogitsStayFinite(t *testing.T) {
 		}
 	}
 }
+
+func TestTorchSigmoidFocalLoss(t *testing.T) {
+	forCases(t, "sigmoid_focal_loss", func(c fixtureCase) {
+		var gamma, alpha float32
+		c.param("gamma", &gamma)
+		c.param("alpha", &alpha)
+		x := c.leaf("x")
+		labels := make([]int32, x.Dim(0))
+		for i, v := range c.data("labels") {
+			labels[i] = int32(v)
+		}
+		out := SigmoidFocalLoss(x, c.e.NewIndex(labels, len(labels)), gamma, alpha)
+		c.expect("out", out, "out")
+		c.backwardR(out)
+		c.expect("d_x", x.Grad(), "d_x")
+	})
+}
