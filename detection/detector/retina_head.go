@@ -37,7 +37,11 @@ type RetinaHeadOptions struct {
 	// NMSPre anchors per level kept at inference by their best class
 	// score; ScoreThr, NMSThr and MaxPerImg then post-process (defaults
 	// 1000, 0.05, 0.5, 100).
-	NMSPre    int
+	NMSPre int
+	// TopPairs selects as torchvision's postprocess_detections instead:
+	// per level the NMSPre best (anchor, class) pairs scoring above
+	// ScoreThr, rather than the NMSPre anchors of best class score.
+	TopPairs  bool
 	ScoreThr  float64
 	NMSThr    float64
 	MaxPerImg int
@@ -354,9 +358,9 @@ func (h *RetinaHead) imageTargets(out DenseOutput, levels [][]float32, it *batch
 }
 
 // Detect turns the head's output into each image's detections in the
-// resized frame: per level the NMSPre anchors with the best class score,
-// decoded and clipped, then class-wise NMS over all levels (MMDetection's
-// get_bboxes). Run it with grad mode off.
+// resized frame: per level the NMSPre anchors with the best class score
+// (or, with TopPairs, the best pairs), decoded and clipped, then class-wise
+// NMS over all levels (MMDetection's get_bboxes). Run it with grad off.
 func (h *RetinaHead) Detect(out DenseOutput, items []*batch.Item) []detection.Detections {
 	scores := tensor.Sigmoid(out.Logits).Data()
 	deltas := out.Deltas.Data()
@@ -365,21 +369,48 @@ func (h *RetinaHead) Detect(out DenseOutput, items []*batch.Item) []detection.De
 	res := make([]detection.Detections, len(items))
 	_ = forEachImage(len(items), func(i int) error {
 		var boxes, sc []float32
+		var classes []int
 		off := 0
 		for l, c := range out.Counts {
 			s := scores[(i*n+off)*k : (i*n+off+c)*k]
-			keep := topAnchors(s, k, h.opt.NMSPre)
-			d := detection.GatherBoxes(deltas[4*(i*n+off):4*(i*n+off+c)], keep)
-			boxes = append(boxes, h.opt.Coder.DecodeClipped(detection.GatherBoxes(anchors[l], keep), d, items[i].H, items[i].W)...)
-			for _, j := range keep {
-				sc = append(sc, s[j*k:(j+1)*k]...)
-			}
+			rows, cl, ks := h.candidates(s, k)
+			d := detection.GatherBoxes(deltas[4*(i*n+off):4*(i*n+off+c)], rows)
+			boxes = append(boxes, h.opt.Coder.DecodeClipped(detection.GatherBoxes(anchors[l], rows), d, items[i].H, items[i].W)...)
+			sc, classes = append(sc, ks...), append(classes, cl...)
 			off += c
 		}
-		res[i] = detection.MultiClassNMS(boxes, sc, k, h.opt.ScoreThr, h.opt.NMSThr, h.opt.MaxPerImg, h.opt.Legacy)
+		res[i] = detection.CandidateNMS(boxes, sc, classes, h.opt.NMSThr, h.opt.MaxPerImg, h.opt.Legacy)
 		return nil
 	})
 	return res
+}
+
+// candidates lists a level's (anchor, class) pairs that go to NMS, with
+// their scores [c,k]: those above ScoreThr among the NMSPre best anchors,
+// or with TopPairs the NMSPre best pairs above ScoreThr.
+func (h *RetinaHead) candidates(scores []float32, k int) (rows, classes []int, kept []float32) {
+	if !h.opt.TopPairs {
+		top := topAnchors(scores, k, h.opt.NMSPre)
+		r, cl, ks := detection.ScoreCandidates(gatherRows(scores, k, top), k, 0, h.opt.ScoreThr)
+		for j := range r {
+			r[j] = top[r[j]]
+		}
+		return r, cl, ks
+	}
+	r, cl, ks := detection.ScoreCandidates(scores, k, 0, h.opt.ScoreThr)
+	for _, j := range detection.TopK(ks, h.opt.NMSPre) {
+		rows, classes, kept = append(rows, r[j]), append(classes, cl[j]), append(kept, ks[j])
+	}
+	return rows, classes, kept
+}
+
+// gatherRows returns the rows idx of x [n,k].
+func gatherRows(x []float32, k int, idx []int) []float32 {
+	out := make([]float32, 0, k*len(idx))
+	for _, j := range idx {
+		out = append(out, x[j*k:(j+1)*k]...)
+	}
+	return out
 }
 
 // topAnchors returns the indices of the (at most) m rows of scores [n,k]
