@@ -28,9 +28,9 @@ type tvArray struct {
 type tvRetinaFixture struct {
 	StateDict      map[string]tvArray `json:"state_dict"`
 	C, P           []tvArray
-	ClsLogits      tvArray            `json:"cls_logits"`
-	BBoxRegression tvArray            `json:"bbox_regression"`
-	Anchors        tvArray            `json:"anchors"`
+	ClsLogits      tvArray `json:"cls_logits"`
+	BBoxRegression tvArray `json:"bbox_regression"`
+	Anchors        tvArray `json:"anchors"`
 	GT             []struct {
 		Boxes  tvArray `json:"boxes"`
 		Labels []int32 `json:"labels"`
