@@ -204,10 +204,56 @@ func TestModelZooSettings(t *testing.T) {
 		"data.std":                              "[1,1,1]",
 		"data.to_rgb":                           "false",
 	}
+	// RetinaNet R-50-FPN as MMDetection v1.0's retinanet_r50_fpn_1x.py.
+	retinaNet := map[string]string{
+		"pipeline":                           "retinanet",
+		"model.type":                         "RetinaNet",
+		"model.backbone.out_indices":         "[1,2,3]",
+		"model.backbone.frozen_stages":       "1",
+		"model.neck.in_channels":             "[512,1024,2048]",
+		"model.neck.out_channels":            "256",
+		"model.neck.num_outs":                "5",
+		"model.neck.add_extra_convs":         "on_input",
+		"model.neck.relu_before_extra_convs": "false",
+		"model.bbox_head.num_classes":        "80",
+		"model.bbox_head.stacked_convs":      "4",
+		"model.bbox_head.feat_channels":      "256",
+		"model.bbox_head.octave_base_scale":  "4",
+		"model.bbox_head.scales_per_octave":  "3",
+		"model.bbox_head.anchor_ratios":      "[0.5,1,2]",
+		"model.bbox_head.anchor_strides":     "[8,16,32,64,128]",
+		"model.bbox_head.target_stds":        "[1,1,1,1]",
+		"model.bbox_head.loss_cls.gamma":     "2",
+		"model.bbox_head.loss_cls.alpha":     "0.25",
+		"model.bbox_head.loss_bbox.type":     "smooth_l1",
+		"model.bbox_head.loss_bbox.beta":     "0.11",
+		"train_cfg.assigner.pos_iou_thr":     "0.5",
+		"train_cfg.assigner.neg_iou_thr":     "0.4",
+		"train_cfg.assigner.min_pos_iou":     "0",
+		"train_cfg.assigner.ignore_iof_thr":  "-1",
+		"train_cfg.allowed_border":           "-1",
+		"test_cfg.nms_pre":                   "1000",
+		"test_cfg.score_thr":                 "0.05",
+		"test_cfg.nms_thr":                   "0.5",
+		"test_cfg.max_per_img":               "100",
+		"train.lr":                           "0.01",
+		"train.base_batch":                   "16",
+		"train.grad_clip.max_norm":           "35",
+		"train.warmup_iters":                 "500",
+		"train.lr_steps":                     "[8,11]",
+		"data.img_scale":                     "[1333,800]",
+		"evaluate.iou_types":                 `["bbox"]`,
+	}
 	for _, tc := range []struct {
 		name string
 		want map[string]string
 	}{
+		{"retinanet_r50_fpn_1x_coco", retinaNet},
+		{"retinanet_r50_caffe_fpn_1x_coco", merged(retinaNet, caffe)},
+		{"retinanet_r50_fpn_2x_coco", merged(retinaNet, map[string]string{
+			"train.epochs":   "24",
+			"train.lr_steps": "[16,22]",
+		})},
 		{"fast_rcnn_r50_fpn_1x_coco", merged(mmdetFastRCNN, map[string]string{
 			"model.backbone.norm_cfg.requires_grad": "true",
 		})},
