@@ -348,3 +348,28 @@ func TestTinyConfigs(t *testing.T) {
 		}
 	}
 }
+
+// TestTinyRetinaNetSharesTheTinyExperiment: the tiny RetinaNet trains on
+// the other tiny configs' data set, images and schedule (at half their lr,
+// as RetinaNet's configs halve the two-stage lr) with their backbone.
+func TestTinyRetinaNetSharesTheTinyExperiment(t *testing.T) {
+	shared := []string{"dataset", "data", "records", "train.epochs", "train.lr_steps", "train.warmup_iters",
+		"model.backbone.depth", "model.backbone.base_channels", "model.backbone.norm_eval", "model.neck.out_channels"}
+	values := func(name string) map[string]string {
+		cfg, err := Load(name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return mustValues(t, cfg, shared...)
+	}
+	if d := Diff(values("faster_rcnn_tiny_synth"), values("retinanet_tiny_synth")); len(d) > 0 {
+		t.Errorf("retinanet_tiny_synth differs from faster_rcnn_tiny_synth: %v", d)
+	}
+	cfg, err := Load("retinanet_tiny_synth", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Train.LR != 0.01 || cfg.Model.BBoxHead.NumClasses != 9 {
+		t.Errorf("lr %g, %d classes; want 0.01 and the synthetic set's 9", cfg.Train.LR, cfg.Model.BBoxHead.NumClasses)
+	}
+}
