@@ -311,27 +311,12 @@ type anchorTargets struct {
 
 // imageTargets assigns one image's anchors and fills its targets.
 func (h *RetinaHead) imageTargets(out DenseOutput, levels [][]float32, it *batch.Item, numImages int, t anchorTargets) error {
-	var anchors []float32
-	var valid []bool
-	for l, s := range out.Sizes {
-		anchors = append(anchors, levels[l]...)
-		valid = append(valid, h.opt.Anchors.ValidFlags(l, s[0], s[1], it.H, it.W)...)
-	}
 	gt, err := splitGT(it, h.opt.NumClasses)
 	if err != nil {
 		return err
 	}
-	var idx []int
-	for j, ok := range detection.InsideFlags(anchors, valid, it.H, it.W, h.opt.AllowedBorder) {
-		if ok {
-			idx = append(idx, j)
-		}
-	}
-	for j := range t.labels {
-		t.labels[j] = -1
-	}
-	sub := detection.GatherBoxes(anchors, idx)
-	as, err := h.opt.Assigner.Assign(sub, gt.boxes, gt.labels, gt.crowd)
+	anchors, idx := h.usableAnchors(out, levels, it)
+	as, err := h.opt.Assigner.Assign(anchors, gt.boxes, gt.labels, gt.crowd)
 	if err != nil {
 		return err
 	}
@@ -341,13 +326,16 @@ func (h *RetinaHead) imageTargets(out DenseOutput, levels [][]float32, it *batch
 			pos, posGt = append(pos, q), append(posGt, g)
 		}
 	}
+	for j := range t.labels {
+		t.labels[j] = -1
+	}
 	w := 1 / float32(max(len(pos), 1)*numImages)
 	for q, g := range as.GtIndex {
 		if g == detection.Negative {
 			t.labels[idx[q]], t.clsW[idx[q]] = int32(h.opt.NumClasses), w
 		}
 	}
-	deltas := h.opt.Coder.Encode(detection.GatherBoxes(sub, pos), detection.GatherBoxes(gt.boxes, posGt))
+	deltas := h.opt.Coder.Encode(detection.GatherBoxes(anchors, pos), detection.GatherBoxes(gt.boxes, posGt))
 	for m, q := range pos {
 		j := idx[q]
 		t.labels[j], t.clsW[j] = int32(gt.labels[posGt[m]]), w
@@ -355,6 +343,25 @@ func (h *RetinaHead) imageTargets(out DenseOutput, levels [][]float32, it *batch
 		t.regW[4*j], t.regW[4*j+1], t.regW[4*j+2], t.regW[4*j+3] = w, w, w, w
 	}
 	return nil
+}
+
+// usableAnchors returns the anchors of an image that take part in
+// training, those on the image (not its padding) within AllowedBorder, and
+// their indices among all anchors.
+func (h *RetinaHead) usableAnchors(out DenseOutput, levels [][]float32, it *batch.Item) ([]float32, []int) {
+	var anchors []float32
+	var valid []bool
+	for l, s := range out.Sizes {
+		anchors = append(anchors, levels[l]...)
+		valid = append(valid, h.opt.Anchors.ValidFlags(l, s[0], s[1], it.H, it.W)...)
+	}
+	var idx []int
+	for j, ok := range detection.InsideFlags(anchors, valid, it.H, it.W, h.opt.AllowedBorder) {
+		if ok {
+			idx = append(idx, j)
+		}
+	}
+	return detection.GatherBoxes(anchors, idx), idx
 }
 
 // Detect turns the head's output into each image's detections in the
