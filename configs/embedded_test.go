@@ -68,7 +68,7 @@ func TestPipelineConfig(t *testing.T) {
 		t.Errorf("PipelineConfig(%s) = %s, want Default %s", zoo.PipelineFastRCNN, name, Default)
 	}
 	_, err := PipelineConfig("fast_rcnn")
-	want := `unknown pipeline "fast_rcnn" (did you mean "faster_rcnn"?); pipelines: fast_rcnn_with_proposals, faster_rcnn, rpn`
+	want := `unknown pipeline "fast_rcnn" (did you mean "faster_rcnn"?); pipelines: fast_rcnn_with_proposals, faster_rcnn, retinanet, rpn`
 	if err == nil || err.Error() != want {
 		t.Errorf("PipelineConfig(fast_rcnn) error = %v, want %s", err, want)
 	}
@@ -214,10 +214,53 @@ func TestModelZooSettings(t *testing.T) {
 		"test_cfg.rpn.max_num":  "2000",
 		"test_cfg.rpn.nms_thr":  "0.7",
 	})
+	// RetinaNet R-50-FPN as MMDetection v1.0's retinanet_r50_fpn_1x.py.
+	retinaNet := map[string]string{
+		"pipeline":                           "retinanet",
+		"model.type":                         "RetinaNet",
+		"model.backbone.out_indices":         "[1,2,3]",
+		"model.backbone.frozen_stages":       "1",
+		"model.neck.in_channels":             "[512,1024,2048]",
+		"model.neck.out_channels":            "256",
+		"model.neck.num_outs":                "5",
+		"model.neck.add_extra_convs":         "on_input",
+		"model.neck.relu_before_extra_convs": "false",
+		"model.bbox_head.num_classes":        "80",
+		"model.bbox_head.stacked_convs":      "4",
+		"model.bbox_head.feat_channels":      "256",
+		"model.bbox_head.octave_base_scale":  "4",
+		"model.bbox_head.scales_per_octave":  "3",
+		"model.bbox_head.anchor_ratios":      "[0.5,1,2]",
+		"model.bbox_head.anchor_strides":     "[8,16,32,64,128]",
+		"model.bbox_head.target_stds":        "[1,1,1,1]",
+		"model.bbox_head.loss_cls.gamma":     "2",
+		"model.bbox_head.loss_cls.alpha":     "0.25",
+		"model.bbox_head.loss_bbox.type":     "smooth_l1",
+		"model.bbox_head.loss_bbox.beta":     "0.11",
+		"train_cfg.assigner.pos_iou_thr":     "0.5",
+		"train_cfg.assigner.neg_iou_thr":     "0.4",
+		"train_cfg.assigner.min_pos_iou":     "0",
+		"train_cfg.assigner.ignore_iof_thr":  "-1",
+		"train_cfg.allowed_border":           "-1",
+		"test_cfg.nms_pre":                   "1000",
+		"test_cfg.score_thr":                 "0.05",
+		"test_cfg.nms_thr":                   "0.5",
+		"test_cfg.max_per_img":               "100",
+		"train.lr":                           "0.01",
+		"train.base_batch":                   "16",
+		"train.grad_clip.max_norm":           "35",
+		"train.warmup_iters":                 "500",
+		"train.lr_steps":                     "[8,11]",
+		"data.img_scale":                     "[1333,800]",
+		"evaluate.iou_types":                 `["bbox"]`,
+	}
 	for _, tc := range []struct {
 		name string
 		want map[string]string
 	}{
+		{"retinanet_r50_fpn_1x_coco", retinaNet},
+		{"retinanet_r50_caffe_fpn_1x_coco", merged(retinaNet, caffe)},
+		{"retinanet_r50_fpn_2x_coco", merged(retinaNet, twoX)},
 		{"fast_rcnn_r50_fpn_1x_coco", merged(mmdetFastRCNN, map[string]string{
 			"model.backbone.norm_cfg.requires_grad": "true",
 		})},
@@ -282,5 +325,30 @@ func TestTinyConfigs(t *testing.T) {
 		} else if d := Diff(first, sharedValues); len(d) > 0 {
 			t.Errorf("%s differs from fast_rcnn_tiny_synth: %v", name, d)
 		}
+	}
+}
+
+// TestTinyRetinaNetSharesTheTinyExperiment: the tiny RetinaNet trains on
+// the other tiny configs' data set, images and schedule (at half their lr,
+// as RetinaNet's configs halve the two-stage lr) with their backbone.
+func TestTinyRetinaNetSharesTheTinyExperiment(t *testing.T) {
+	shared := []string{"dataset", "data", "records", "train.epochs", "train.lr_steps", "train.warmup_iters",
+		"model.backbone.depth", "model.backbone.base_channels", "model.backbone.norm_eval", "model.neck.out_channels"}
+	values := func(name string) map[string]string {
+		cfg, err := Load(name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return mustValues(t, cfg, shared...)
+	}
+	if d := Diff(values("faster_rcnn_tiny_synth"), values("retinanet_tiny_synth")); len(d) > 0 {
+		t.Errorf("retinanet_tiny_synth differs from faster_rcnn_tiny_synth: %v", d)
+	}
+	cfg, err := Load("retinanet_tiny_synth", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Train.LR != 0.01 || cfg.Model.BBoxHead.NumClasses != 9 {
+		t.Errorf("lr %g, %d classes; want 0.01 and the synthetic set's 9", cfg.Train.LR, cfg.Model.BBoxHead.NumClasses)
 	}
 }

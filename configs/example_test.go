@@ -81,5 +81,6 @@ func ExamplePipelineConfig() {
 	// Output:
 	// fast_rcnn_with_proposals -> fast_rcnn_tiny_synth
 	// faster_rcnn -> faster_rcnn_tiny_synth
+	// retinanet -> retinanet_tiny_synth
 	// rpn -> rpn_tiny_synth
 }

@@ -59,6 +59,8 @@ type Model struct {
 	Neck          Neck     `yaml:"neck"`
 	RPNHead       RPNHead  `yaml:"rpn_head"`
 	RoIHead       RoIHead  `yaml:"roi_head"`
+	// BBoxHead is a single-stage detector's dense head (RetinaNet).
+	BBoxHead DenseHead `yaml:"bbox_head"`
 }
 
 // Backbone is a ResNet.
@@ -87,6 +89,10 @@ type Neck struct {
 	InChannels  []int  `yaml:"in_channels,flow"`
 	OutChannels int    `yaml:"out_channels"`
 	NumOuts     int    `yaml:"num_outs"`
+	// AddExtraConvs makes the levels past the inputs stride-2 convs:
+	// "on_input" (P6 from C5) or "on_output" (P6 from P5); "" max-pools.
+	AddExtraConvs        string `yaml:"add_extra_convs"`
+	ReluBeforeExtraConvs bool   `yaml:"relu_before_extra_convs"`
 }
 
 // RPNHead is the region proposal head (RPN and FasterRCNN).
@@ -98,6 +104,28 @@ type RPNHead struct {
 	TargetMeans   []float64 `yaml:"target_means,flow"`
 	TargetStds    []float64 `yaml:"target_stds,flow"`
 	LossBBox      Loss      `yaml:"loss_bbox"`
+}
+
+// DenseHead is RetinaNet's head: stacked convs per branch, anchors from
+// octave scales, sigmoid focal classification.
+type DenseHead struct {
+	NumClasses      int       `yaml:"num_classes"`
+	StackedConvs    int       `yaml:"stacked_convs"`
+	FeatChannels    int       `yaml:"feat_channels"`
+	OctaveBaseScale float64   `yaml:"octave_base_scale"`
+	ScalesPerOctave int       `yaml:"scales_per_octave"`
+	AnchorRatios    []float64 `yaml:"anchor_ratios,flow"`
+	AnchorStrides   []int     `yaml:"anchor_strides,flow"`
+	TargetMeans     []float64 `yaml:"target_means,flow"`
+	TargetStds      []float64 `yaml:"target_stds,flow"`
+	LossCls         FocalLoss `yaml:"loss_cls"`
+	LossBBox        Loss      `yaml:"loss_bbox"`
+}
+
+// FocalLoss is the sigmoid focal classification loss.
+type FocalLoss struct {
+	Gamma float64 `yaml:"gamma"`
+	Alpha float64 `yaml:"alpha"`
 }
 
 // Loss is a box regression loss.
@@ -138,6 +166,10 @@ type TrainCfg struct {
 	RPN         RPNTrain    `yaml:"rpn"`
 	RPNProposal ProposalCfg `yaml:"rpn_proposal"`
 	RCNN        RCNNTrain   `yaml:"rcnn"`
+	// Assigner and AllowedBorder assign the anchors of a single-stage
+	// detector (RetinaNet), every anchor counting (no sampler).
+	Assigner      Assigner `yaml:"assigner"`
+	AllowedBorder int      `yaml:"allowed_border"`
 }
 
 // RPNTrain assigns and samples anchors for the RPN loss.
@@ -182,6 +214,12 @@ type ProposalCfg struct {
 type TestCfg struct {
 	RPN  ProposalCfg `yaml:"rpn"`
 	RCNN RCNNTest    `yaml:"rcnn"`
+	// NMSPre, ScoreThr, NMSThr and MaxPerImg post-process a single-stage
+	// detector's outputs (RetinaNet).
+	NMSPre    int     `yaml:"nms_pre"`
+	ScoreThr  float64 `yaml:"score_thr"`
+	NMSThr    float64 `yaml:"nms_thr"`
+	MaxPerImg int     `yaml:"max_per_img"`
 }
 
 // RCNNTest post-processes the RoI head's outputs.

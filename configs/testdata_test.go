@@ -35,7 +35,7 @@ var badConfigs = map[string]string{
 	"lr_steps_beyond.bad.yaml": "invalid config \"lr_steps_beyond.bad\":\n" +
 		"  testdata/lr_steps_beyond.bad.yaml:4: train.lr_steps = [8,13]: must be increasing epochs in [1, train.epochs = 12]",
 	"pipeline.bad.yaml": "invalid config \"pipeline.bad\":\n" +
-		"  testdata/pipeline.bad.yaml:2: pipeline = fast_rcnn: must be one of fast_rcnn_with_proposals, faster_rcnn, rpn",
+		"  testdata/pipeline.bad.yaml:2: pipeline = fast_rcnn: must be one of fast_rcnn_with_proposals, faster_rcnn, retinanet, rpn",
 	"model_mismatch.bad.yaml": "invalid config \"model_mismatch.bad\":\n" +
 		"  testdata/model_mismatch.bad.yaml:4: model.type = FastRCNN: pipeline rpn needs model type RPN\n" +
 		"  testdata/model_mismatch.bad.yaml:6: evaluate.iou_types = [\"proposal\",\"bbox\"]: must be one or more of proposal, without repeats, for pipeline rpn",

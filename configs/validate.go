@@ -94,6 +94,26 @@ func (m Model) validate(c *checker, p zoo.Pipeline) {
 	if heads.RoIHead {
 		m.RoIHead.validate(c, m.Neck)
 	}
+	if heads.DenseHead {
+		m.BBoxHead.validate(c, m.Neck)
+	}
+}
+
+func (h DenseHead) validate(c *checker, n Neck) {
+	const k = "model.bbox_head."
+	c.check(h.NumClasses > 0, k+"num_classes", "must be > 0 (object categories)")
+	c.check(h.StackedConvs >= 0, k+"stacked_convs", "must be >= 0")
+	c.check(h.FeatChannels > 0, k+"feat_channels", "must be > 0")
+	c.check(h.OctaveBaseScale > 0, k+"octave_base_scale", "must be > 0")
+	c.check(h.ScalesPerOctave > 0, k+"scales_per_octave", "must be > 0")
+	c.check(len(h.AnchorRatios) > 0 && allPositive(h.AnchorRatios), k+"anchor_ratios", "must be a non-empty list of numbers > 0")
+	c.check(len(h.AnchorStrides) == n.NumOuts && powersOfTwo(h.AnchorStrides), k+"anchor_strides",
+		"must be %d increasing powers of two, one per pyramid level (model.neck.num_outs)", n.NumOuts)
+	c.check(len(h.TargetMeans) == 4, k+"target_means", "must have 4 numbers")
+	c.check(len(h.TargetStds) == 4 && allPositive(h.TargetStds), k+"target_stds", "must have 4 numbers > 0")
+	c.check(h.LossCls.Gamma >= 0, k+"loss_cls.gamma", "must be >= 0")
+	c.check(h.LossCls.Alpha == -1 || inUnit(h.LossCls.Alpha), k+"loss_cls.alpha", "must be in [0, 1], or -1 for none")
+	h.LossBBox.validate(c, k+"loss_bbox")
 }
 
 func (b Backbone) validate(c *checker) {
@@ -121,6 +141,7 @@ func (b Backbone) stageChannels() []int {
 
 func (n Neck) validate(c *checker, b Backbone) {
 	c.oneOf("model.neck.type", n.Type, "FPN")
+	c.oneOf("model.neck.add_extra_convs", n.AddExtraConvs, "", "on_input", "on_output")
 	want := b.stageChannels()
 	c.check(slices.Equal(n.InChannels, want), "model.neck.in_channels",
 		"must be the channels of ResNet-%d stages %s with base_channels %d: %s",
@@ -171,6 +192,8 @@ func (t TrainCfg) validate(c *checker) {
 	t.RPNProposal.validate(c, "train_cfg.rpn_proposal")
 	t.RCNN.Assigner.validate(c, "train_cfg.rcnn.assigner")
 	t.RCNN.Sampler.validate(c, "train_cfg.rcnn.sampler")
+	t.Assigner.validate(c, "train_cfg.assigner")
+	c.check(t.AllowedBorder >= -1, "train_cfg.allowed_border", "must be >= 0, or -1 to keep all anchors")
 }
 
 func (a Assigner) validate(c *checker, key string) {
@@ -200,6 +223,10 @@ func (t TestCfg) validate(c *checker) {
 	c.check(t.RCNN.ScoreThr >= 0 && t.RCNN.ScoreThr < 1, "test_cfg.rcnn.score_thr", "must be in [0, 1)")
 	c.check(t.RCNN.NMSThr > 0 && t.RCNN.NMSThr <= 1, "test_cfg.rcnn.nms_thr", "must be in (0, 1]")
 	c.check(t.RCNN.MaxPerImg > 0, "test_cfg.rcnn.max_per_img", "must be > 0")
+	c.check(t.NMSPre > 0, "test_cfg.nms_pre", "must be > 0")
+	c.check(t.ScoreThr >= 0 && t.ScoreThr < 1, "test_cfg.score_thr", "must be in [0, 1)")
+	c.check(t.NMSThr > 0 && t.NMSThr <= 1, "test_cfg.nms_thr", "must be in (0, 1]")
+	c.check(t.MaxPerImg > 0, "test_cfg.max_per_img", "must be > 0")
 }
 
 func (p Proposals) validate(c *checker) {

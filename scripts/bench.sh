@@ -63,6 +63,9 @@ if have torchvision; then "$PY" detection/detector/testdata/bench_torchvision_ti
 section "Fast R-CNN R-50-FPN at 1333x800, 1000 proposals: predict and train step with 512 RoIs (detection/detector), vs torchvision"
 detection/detector/testdata/bench_r50.sh
 
+section "RetinaNet R-50-FPN at 1333x800 (P6 on P5), 7 boxes: predict and train step over every anchor (detection/detector), vs torchvision"
+MODEL=retinanet detection/detector/testdata/bench_r50.sh
+
 section "train stage, default config, 1 and 2 CPU replicas (200 images, 1 epoch): s/iter, images/s, peak memory"
 go build -o /tmp/detflow-bench-pipeline ./cmd/pipeline
 work=$(mktemp -d)

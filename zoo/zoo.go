@@ -27,6 +27,7 @@ const (
 	PipelineFastRCNN   = "fast_rcnn_with_proposals"
 	PipelineRPN        = "rpn"
 	PipelineFasterRCNN = "faster_rcnn"
+	PipelineRetinaNet  = "retinanet"
 )
 
 // Model types: the values of model.type.
@@ -34,6 +35,7 @@ const (
 	ModelRPN        = "RPN"
 	ModelFastRCNN   = "FastRCNN"
 	ModelFasterRCNN = "FasterRCNN"
+	ModelRetinaNet  = "RetinaNet"
 )
 
 // Stage names, in the order a pipeline may run them.
@@ -80,6 +82,9 @@ type Model struct {
 	// RPNHead and RoIHead say which heads the model has; configs
 	// validates model.rpn_head and model.roi_head for the heads it has.
 	RPNHead, RoIHead bool
+	// DenseHead is a single-stage detector's head (model.bbox_head, with
+	// train_cfg.assigner and test_cfg's single-stage keys).
+	DenseHead bool
 	// Figures are the model-zoo table's accuracy columns after the
 	// columns every table has (memory, train time, inference speed).
 	Figures []Column
@@ -104,6 +109,7 @@ var models = []Model{
 	{Type: ModelRPN, Title: "RPN", RPNHead: true, Figures: []Column{ar1000}},
 	{Type: ModelFasterRCNN, Title: "Faster R-CNN", RPNHead: true, RoIHead: true, Figures: []Column{boxAP}},
 	{Type: ModelFastRCNN, Title: "Fast R-CNN", RoIHead: true, Figures: []Column{boxAP}},
+	{Type: ModelRetinaNet, Title: "RetinaNet", DenseHead: true, Figures: []Column{boxAP}},
 }
 
 // pipelines are detflow's pipelines, the default first.
@@ -134,6 +140,15 @@ var pipelines = []Pipeline{
 		Config: "faster_rcnn_tiny_synth",
 		Zoo:    []string{"faster_rcnn_r50_caffe_fpn_1x_coco", "faster_rcnn_r50_fpn_1x_coco", "faster_rcnn_r50_fpn_2x_coco"},
 		Evals:  []string{EvalBBox, EvalProposal},
+	},
+	{
+		Name:   PipelineRetinaNet,
+		Doc:    "RetinaNet: single-stage, focal loss over dense anchors (no proposals)",
+		Model:  ModelRetinaNet,
+		Stages: []string{StageDataset, StageRecords, StageTrain, StageEvaluate},
+		Config: "retinanet_tiny_synth",
+		Zoo:    []string{"retinanet_r50_caffe_fpn_1x_coco", "retinanet_r50_fpn_1x_coco", "retinanet_r50_fpn_2x_coco"},
+		Evals:  []string{EvalBBox},
 	},
 }
 

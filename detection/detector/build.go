@@ -24,6 +24,9 @@ var builders = map[string]func(*tensor.Engine, *configs.Config, *rand.Rand) (Det
 	zoo.ModelFasterRCNN: func(e *tensor.Engine, c *configs.Config, r *rand.Rand) (Detector, error) {
 		return NewFasterRCNNFromConfig(e, c, r)
 	},
+	zoo.ModelRetinaNet: func(e *tensor.Engine, c *configs.Config, r *rand.Rand) (Detector, error) {
+		return NewRetinaNetFromConfig(e, c, r)
+	},
 }
 
 // Build makes the detector cfg.Model.Type names, initialised from rng
@@ -53,7 +56,8 @@ func ResNetOptionsFromConfig(c configs.Backbone) ResNetOptions {
 
 // FPNOptionsFromConfig maps model.neck.
 func FPNOptionsFromConfig(c configs.Neck) FPNOptions {
-	return FPNOptions{InChannels: slices.Clone(c.InChannels), OutChannels: c.OutChannels, NumOuts: c.NumOuts}
+	return FPNOptions{InChannels: slices.Clone(c.InChannels), OutChannels: c.OutChannels, NumOuts: c.NumOuts,
+		ExtraConvs: c.AddExtraConvs, ReluBeforeExtra: c.ReluBeforeExtraConvs}
 }
 
 // RoIHeadOptionsFromConfig maps model.roi_head, train_cfg.rcnn and

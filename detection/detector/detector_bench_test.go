@@ -90,7 +90,7 @@ func benchItems(n int) []*batch.Item {
 }
 
 func defaultConfig(b *testing.B, typ string) *configs.Config {
-	name := map[string]string{zoo.ModelFastRCNN: configs.Default, zoo.ModelFasterRCNN: "faster_rcnn_tiny_synth"}[typ]
+	name := map[string]string{zoo.ModelFastRCNN: configs.Default, zoo.ModelFasterRCNN: "faster_rcnn_tiny_synth", zoo.ModelRetinaNet: "retinanet_tiny_synth"}[typ]
 	cfg, err := configs.Load(name, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -101,7 +101,7 @@ func defaultConfig(b *testing.B, typ string) *configs.Config {
 // BenchmarkTrainStep times one training step (Losses + Backward + SGD) of
 // the default tiny configs on imgs_per_gpu images of 320x240.
 func BenchmarkTrainStep(b *testing.B) {
-	for _, typ := range []string{zoo.ModelFastRCNN, zoo.ModelFasterRCNN} {
+	for _, typ := range []string{zoo.ModelFastRCNN, zoo.ModelFasterRCNN, zoo.ModelRetinaNet} {
 		b.Run(typ, func(b *testing.B) {
 			cfg := defaultConfig(b, typ)
 			e := newEngine()
@@ -164,8 +164,26 @@ func BenchmarkPredict(b *testing.B) {
 // set after each pass (Predict runs first, so TrainStep's is the larger of
 // the two); run this benchmark alone for it to mean anything
 // (detection/detector/testdata/bench_r50.sh does).
-func BenchmarkR50FPN(b *testing.B) {
-	cfg := r50Config(b)
+func BenchmarkR50FPN(b *testing.B) { benchR50(b, r50Config(b)) }
+
+// BenchmarkRetinaNetR50FPN is BenchmarkR50FPN for RetinaNet
+// (retinanet_r50_fpn_1x_coco with BN frozen as r50Config, and P6 on P5 as
+// torchvision's retinanet_resnet50_fpn: add_extra_convs on_output) on one
+// 1333x800 image with 7 boxes: inference, and a training step over every
+// anchor. Its torchvision side is bench_torchvision_retinanet_r50.py;
+// MODEL=retinanet bench_r50.sh runs both.
+func BenchmarkRetinaNetR50FPN(b *testing.B) {
+	cfg, err := configs.Load("retinanet_r50_fpn_1x_coco", []string{"model.backbone.norm_cfg.requires_grad=false",
+		"model.neck.add_extra_convs=on_output", "model.neck.relu_before_extra_convs=true"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchR50(b, cfg)
+}
+
+// benchR50 times Predict and a training step of cfg's detector on one
+// 1333x800 image of r50Items.
+func benchR50(b *testing.B, cfg *configs.Config) {
 	e := newEngine()
 	d, err := Build(e, cfg, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {

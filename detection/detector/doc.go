@@ -1,7 +1,8 @@
 // Package detector holds the detection networks built on the compute engine:
 // a ResNet backbone, the FPN neck, the RPN head, the RoI head (multi-level
-// RoIAlign and a Shared2FC box head) and the three detectors assembled from
-// them, FastRCNN (external proposals), RPN and FasterRCNN. The box
+// RoIAlign and a Shared2FC box head), RetinaNet's dense head, and the
+// detectors assembled from them: FastRCNN (external proposals), RPN,
+// FasterRCNN and the single-stage RetinaNet. The box
 // arithmetic, anchors, assignment, sampling, NMS and RoIAlign themselves are
 // package detection's; this package turns them into trainable modules.
 //
@@ -9,7 +10,8 @@
 //
 // Images are [B,3,H,W] (B images, padded to a common size); feature maps are
 // [B,C,H,W] with the level's stride. C2..C5 are the backbone's stage outputs
-// (strides 4..32), P2..P6 the FPN's (strides 4..64). Boxes are xyxy in pixels
+// (strides 4..32), P2..P6 the FPN's (strides 4..64); RetinaNet's FPN takes
+// C3..C5 and adds P6, P7 by stride-2 convs (strides 8..128). Boxes are xyxy in pixels
 // of the resized image (batch.Item's frame), without the legacy +1 unless
 // model.legacy_plus_one is set; Detections are returned in original image
 // pixels. RoIs are R x 5 rows (image index, x1, y1, x2, y2).
@@ -42,8 +44,8 @@
 // # Losses
 //
 // Every head or branch returns its losses by name (Losses, a map): the RPN
-// head "loss_rpn_cls" and "loss_rpn_bbox", the RoI head's box branch
-// "loss_cls" and "loss_bbox". A detector merges its parts' maps with
+// head "loss_rpn_cls" and "loss_rpn_bbox", the RoI head's box branch and
+// RetinaNet's head "loss_cls" and "loss_bbox". A detector merges its parts' maps with
 // MergeLosses, which refuses a name given twice, and the trainer, the train
 // log and the loss plots take whatever names come. The RoI head trains in
 // two steps: Sample assigns and samples each image's RoIs once
@@ -61,6 +63,13 @@
 // fills its sampling budget (the usual case: 256 anchors, 512 RoIs), and the
 // per-image form makes a batch's loss the mean of its images' losses, so
 // data-parallel replicas average to exactly the single-replica gradient.
+//
+// RetinaNet samples nothing: every anchor is assigned (MaxIoU 0.5 / 0.4,
+// each gt keeping its best anchor), the sigmoid focal loss runs over all
+// but the ignored ones and smooth-L1 over the positives, both divided by
+// the image's positive anchors and averaged over the images. That is
+// torchvision's normalisation exactly and, by the same deviation, not
+// MMDetection's batch-wide count of positives.
 //
 // # Concurrency
 //

@@ -71,8 +71,9 @@ func tinyConfig(t testing.TB, modelType string) *configs.Config {
 		zoo.ModelFastRCNN:   "fast_rcnn_tiny_synth",
 		zoo.ModelRPN:        "rpn_tiny_synth",
 		zoo.ModelFasterRCNN: "faster_rcnn_tiny_synth",
+		zoo.ModelRetinaNet:  "retinanet_tiny_synth",
 	}[modelType]
-	cfg, err := configs.Load(name, []string{
+	sets := []string{
 		"model.backbone.base_channels=8",
 		"model.neck.in_channels=[8,16,32,64]",
 		"model.neck.out_channels=16",
@@ -81,7 +82,12 @@ func tinyConfig(t testing.TB, modelType string) *configs.Config {
 		"model.roi_head.bbox_head.fc_out_channels=32",
 		"model.roi_head.bbox_head.num_classes=3",
 		"train_cfg.rcnn.sampler.num=64",
-	})
+	}
+	if modelType == zoo.ModelRetinaNet {
+		sets = append(sets, "model.neck.in_channels=[16,32,64]",
+			"model.bbox_head.feat_channels=16", "model.bbox_head.num_classes=3")
+	}
+	cfg, err := configs.Load(name, sets)
 	if err != nil {
 		t.Fatalf("load config: %v", err)
 	}

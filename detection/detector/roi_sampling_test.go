@@ -76,6 +76,9 @@ func TestLossesMatchBeforeNamedBranches(t *testing.T) {
 	}
 	for _, typ := range allTypes {
 		t.Run(typ, func(t *testing.T) {
+			if _, ok := want[typ]; !ok {
+				t.Skipf("%s came after the split", typ)
+			}
 			e := newEngine()
 			d := buildTiny(t, e, typ, 3)
 			losses, err := d.Losses(batch.Collate(e, tinyItems(), 32), rngsFor(21, 2))

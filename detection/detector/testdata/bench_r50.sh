@@ -9,6 +9,11 @@
 # train row's peak covers both passes).
 #
 #     detection/detector/testdata/bench_r50.sh [iterations]
+#     MODEL=retinanet detection/detector/testdata/bench_r50.sh [iterations]
+#
+# MODEL=retinanet times RetinaNet R-50-FPN instead (BenchmarkRetinaNetR50FPN
+# beside bench_torchvision_retinanet_r50.py: one image with 7 boxes, every
+# anchor in the loss).
 #
 # Both sides run each pass once to warm up, then ITERS timed passes (default
 # 2): with -benchtime Nx (N > 1) go test first runs b.N=1 and reports only the
@@ -19,6 +24,14 @@ set -uo pipefail
 cd "$(dirname "$0")/../../.."
 PY=/usr/bin/python3
 ITERS=${1:-2}
+case ${MODEL:-fast_rcnn} in
+fast_rcnn) BENCH=R50FPN TVSCRIPT=bench_torchvision_r50.py ;;
+retinanet) BENCH=RetinaNetR50FPN TVSCRIPT=bench_torchvision_retinanet_r50.py ;;
+*)
+	echo "MODEL must be fast_rcnn or retinanet, got \"$MODEL\"" >&2
+	exit 2
+	;;
+esac
 
 gofile=$(mktemp)
 tvfile=$(mktemp)
@@ -31,19 +44,19 @@ case $ITERS in
 	;;
 esac
 
-echo "detflow: GOMAXPROCS=2 go test ./detection/detector -run '^\$' -bench R50FPN -benchtime ${ITERS}x"
-GOMAXPROCS=2 go test ./detection/detector -run '^$' -bench R50FPN -benchtime "${ITERS}x" -timeout 30m | tee "$gofile"
+echo "detflow: GOMAXPROCS=2 go test ./detection/detector -run '^\$' -bench '^Benchmark$BENCH\$' -benchtime ${ITERS}x"
+GOMAXPROCS=2 go test ./detection/detector -run '^$' -bench "^Benchmark$BENCH\$" -benchtime "${ITERS}x" -timeout 30m | tee "$gofile"
 
 if "$PY" -c 'import torchvision' 2>/dev/null; then
-	echo "torch: $PY detection/detector/testdata/bench_torchvision_r50.py $ITERS"
-	"$PY" -B detection/detector/testdata/bench_torchvision_r50.py "$ITERS" | tee "$tvfile"
+	echo "torch: $PY detection/detector/testdata/$TVSCRIPT $ITERS"
+	"$PY" -B "detection/detector/testdata/$TVSCRIPT" "$ITERS" | tee "$tvfile"
 else
 	echo "torchvision not importable with $PY: no side-by-side figure"
 fi
 
-# goField PASS UNIT: the value before UNIT on BenchmarkR50FPN/PASS's line.
+# goField PASS UNIT: the value before UNIT on Benchmark$BENCH/PASS's line.
 goField() {
-	awk -v pass="BenchmarkR50FPN/$1" -v unit="$2" '
+	awk -v pass="Benchmark$BENCH/$1" -v unit="$2" '
 		index($1, pass) == 1 { for (i = 2; i <= NF; i++) if ($i == unit) print $(i - 1) }' "$gofile"
 }
 

@@ -1,0 +1,134 @@
+package detector
+
+import (
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/detflow/detflow/batch"
+	"github.com/detflow/detflow/detection"
+	"github.com/detflow/detflow/nn"
+	"github.com/detflow/detflow/tensor"
+	"github.com/detflow/detflow/zoo"
+)
+
+func TestRetinaNetStateDictNames(t *testing.T) {
+	e := newEngine()
+	sd := nn.StateDict(buildTiny(t, e, zoo.ModelRetinaNet, 1))
+	shapes := map[string][]int{
+		"neck.lateral_convs.0.conv.weight":  {16, 16, 1, 1}, // C3 (start_level 1)
+		"neck.fpn_convs.3.conv.weight":      {16, 64, 3, 3}, // P6 on C5 (on_input)
+		"neck.fpn_convs.4.conv.weight":      {16, 16, 3, 3}, // P7 on P6
+		"bbox_head.cls_convs.0.conv.weight": {16, 16, 3, 3},
+		"bbox_head.reg_convs.1.conv.bias":   {16},
+		"bbox_head.retina_cls.weight":       {9 * 3, 16, 3, 3},
+		"bbox_head.retina_reg.weight":       {9 * 4, 16, 3, 3},
+	}
+	for k, want := range shapes {
+		if sd[k] == nil {
+			t.Errorf("no tensor named %q", k)
+			continue
+		}
+		if got := sd[k].Shape(); !slices.Equal(got, want) {
+			t.Errorf("%s: shape %v, want %v", k, got, want)
+		}
+	}
+	if sd["bbox_head.cls_convs.2.conv.weight"] != nil {
+		t.Error("the tiny config's 2 stacked convs built a third")
+	}
+	bias := sd["bbox_head.retina_cls.bias"].Data()
+	if p := 1 / (1 + math.Exp(-float64(bias[0]))); math.Abs(p-0.01) > 1e-6 {
+		t.Errorf("classifier bias %g gives prior %g, want 0.01", bias[0], p)
+	}
+}
+
+// TestRetinaAnchorSizes checks the octave scales: at stride 8, square
+// anchors of sides 32, 32·2^(1/3), 32·2^(2/3), 9 anchors per location.
+func TestRetinaAnchorSizes(t *testing.T) {
+	g := RetinaAnchors()
+	if g.NumBaseAnchors() != 9 {
+		t.Fatalf("%d anchors per location, want 9", g.NumBaseAnchors())
+	}
+	base := g.BaseAnchors(0)
+	for k := 0; k < 3; k++ {
+		b := base[4*(3+k) : 4*(3+k)+4] // ratio 1 is the second ratio
+		want := 32 * math.Pow(2, float64(k)/3)
+		if w, h := float64(b[2]-b[0]), float64(b[3]-b[1]); math.Abs(w-want) > 1e-4 || math.Abs(h-want) > 1e-4 {
+			t.Errorf("scale %d: %gx%g, want %g square", k, w, h, want)
+		}
+	}
+}
+
+// TestFPNExtraConvs checks the strides and sources of P6 and P7.
+func TestFPNExtraConvs(t *testing.T) {
+	for _, mode := range []string{ExtraOnInput, ExtraOnOutput} {
+		e := newEngine()
+		f, err := NewFPN(e, FPNOptions{InChannels: []int{4, 8}, OutChannels: 6, NumOuts: 4, ExtraConvs: mode, ReluBeforeExtra: true}, rngsFor(1, 1)[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in := f.Extra[0].Weight.Dim(1); (mode == ExtraOnInput) != (in == 8) {
+			t.Errorf("%s: P6 conv reads %d channels", mode, in)
+		}
+		outs, err := f.Forward([]*tensor.Tensor{e.Zeros(1, 4, 16, 16), e.Zeros(1, 8, 8, 8)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sizes []int
+		for _, o := range outs {
+			sizes = append(sizes, o.Dim(2))
+		}
+		if !slices.Equal(sizes, []int{16, 8, 4, 2}) {
+			t.Errorf("%s: level sizes %v, want [16 8 4 2]", mode, sizes)
+		}
+	}
+	if _, err := NewFPN(newEngine(), FPNOptions{InChannels: []int{4}, ExtraConvs: "on_lateral"}, rngsFor(1, 1)[0]); err == nil {
+		t.Error("an unknown extra conv mode was accepted")
+	}
+}
+
+// TestRetinaTargetsCountEveryAnchor: with no sampler, every valid anchor
+// is positive, negative or ignored by IoU alone, and a gt keeps its best
+// anchor however low its IoU (min_pos_iou 0).
+func TestRetinaTargetsCountEveryAnchor(t *testing.T) {
+	e := newEngine()
+	d := buildTiny(t, e, zoo.ModelRetinaNet, 1).(*RetinaNet)
+	items := tinyItems()[:1]
+	items[0].GTBoxes = append(items[0].GTBoxes, 2, 2, 5, 5) // smaller than every anchor
+	items[0].GTLabels = append(items[0].GTLabels, 1)
+	items[0].GTCrowd = append(items[0].GTCrowd, false)
+	out, err := d.forward(batch.Collate(e, items, 32).Images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := out.Logits.Dim(1)
+	tg := anchorTargets{make([]int32, n), make([]float32, n), make([]float32, 4*n), make([]float32, 4*n)}
+	if err := d.BBoxHead.imageTargets(out, d.BBoxHead.fillAnchorCache(out), items[0], 1, tg); err != nil {
+		t.Fatal(err)
+	}
+	var anchors []float32
+	for _, a := range d.BBoxHead.fillAnchorCache(out) {
+		anchors = append(anchors, a...)
+	}
+	iou := detection.BoxIoU(anchors, items[0].GTBoxes, false) // N x 3
+	posOf := map[int]bool{}
+	pos := 0
+	for j, l := range tg.labels {
+		best := slices.Max(iou[3*j : 3*j+3])
+		switch {
+		case l >= 0 && l < 3:
+			pos++
+			posOf[slices.Index(iou[3*j:3*j+3], best)] = true
+		case l == 3 && best >= 0.4:
+			t.Fatalf("anchor %d negative with IoU %g", j, best)
+		case l == -1 && best < 0.4:
+			t.Fatalf("anchor %d ignored with IoU %g", j, best)
+		}
+	}
+	if len(posOf) != 3 {
+		t.Errorf("positives match gts %v, want all 3 (the tiny one by its best anchor)", posOf)
+	}
+	if w := tg.clsW[slices.Index(tg.labels, 3)]; math.Abs(float64(w)-1/float64(pos)) > 1e-7 {
+		t.Errorf("weight %g, want 1/%d positives", w, pos)
+	}
+}
