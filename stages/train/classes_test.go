@@ -14,14 +14,16 @@ func TestTooFewClassesFailsNamingKeyAndCategory(t *testing.T) {
 		idx.Categories = append(idx.Categories, records.CategoryLabel{ID: int64(10 + i), Label: int32(i), Name: name})
 	}
 	for _, tt := range []struct {
-		classes string
-		want    []string // empty: accepted
+		config, key, classes string
+		want                 []string // empty: accepted
 	}{
-		{"5", nil},
-		{"9", nil},
-		{"3", []string{"model.roi_head.bbox_head.num_classes is 3", "5 categories", `category id 13 "star" (label 3)`, "num_classes=5"}},
+		{configs.Default, "model.roi_head.bbox_head.num_classes", "5", nil},
+		{configs.Default, "model.roi_head.bbox_head.num_classes", "9", nil},
+		{configs.Default, "model.roi_head.bbox_head.num_classes", "3", []string{"model.roi_head.bbox_head.num_classes is 3", "5 categories", `category id 13 "star" (label 3)`, "num_classes=5"}},
+		{"retinanet_tiny_synth", "model.bbox_head.num_classes", "5", nil},
+		{"retinanet_tiny_synth", "model.bbox_head.num_classes", "4", []string{"model.bbox_head.num_classes is 4", `category id 14 "giraffe" (label 4)`}},
 	} {
-		cfg, err := configs.Load(configs.Default, []string{"model.roi_head.bbox_head.num_classes=" + tt.classes})
+		cfg, err := configs.Load(tt.config, []string{tt.key + "=" + tt.classes})
 		if err != nil {
 			t.Fatal(err)
 		}
