@@ -126,7 +126,7 @@ type RetinaHead struct {
 	Cls      *nn.Conv2d
 	Reg      *nn.Conv2d
 	opt      RetinaHeadOptions
-	grid     map[[3]int][]float32 // anchors per (level, H, W), built once
+	grid     anchorCache
 }
 
 // NewRetinaHead builds the head with MMDetection's initialisation: convs
@@ -142,7 +142,7 @@ func NewRetinaHead(e *tensor.Engine, opt RetinaHeadOptions, rng *rand.Rand) (*Re
 		nn.Normal(c.Weight, rng, 0, 0.01)
 		return c
 	}
-	h := &RetinaHead{opt: opt, grid: map[[3]int][]float32{}}
+	h := &RetinaHead{opt: opt, grid: anchorCache{}}
 	for i := 0; i < opt.StackedConvs; i++ {
 		in := opt.FeatChannels
 		if i == 0 {
@@ -247,27 +247,6 @@ func branch(convs []*nn.Conv2d, x *tensor.Tensor) *tensor.Tensor {
 	return y
 }
 
-// levelAnchors returns the anchors of a level of size H x W (cached).
-func (h *RetinaHead) levelAnchors(level int, size [2]int) []float32 {
-	key := [3]int{level, size[0], size[1]}
-	if a, ok := h.grid[key]; ok {
-		return a
-	}
-	a := h.opt.Anchors.GridAnchors(level, size[0], size[1])
-	h.grid[key] = a
-	return a
-}
-
-// fillAnchorCache builds every level's anchors before images are handled
-// in parallel (the cache is not goroutine-safe).
-func (h *RetinaHead) fillAnchorCache(out DenseOutput) [][]float32 {
-	anchors := make([][]float32, len(out.Sizes))
-	for l, s := range out.Sizes {
-		anchors[l] = h.levelAnchors(l, s)
-	}
-	return anchors
-}
-
 // Losses assigns every anchor of each image (no sampling) and returns
 // "loss_cls", the sigmoid focal loss over all non-ignored anchors, and
 // "loss_bbox", the regression loss over the positive ones. Both are
@@ -281,7 +260,7 @@ func (h *RetinaHead) Losses(out DenseOutput, items []*batch.Item) (Losses, error
 	clsW := make([]float32, b*n)
 	targets := make([]float32, 4*b*n)
 	regW := make([]float32, 4*b*n)
-	anchors := h.fillAnchorCache(out)
+	anchors := h.grid.levels(h.opt.Anchors, out.Sizes)
 	err := forEachImage(len(items), func(i int) error {
 		t := anchorTargets{labels[i*n : (i+1)*n], clsW[i*n : (i+1)*n], targets[4*i*n : 4*(i+1)*n], regW[4*i*n : 4*(i+1)*n]}
 		if err := h.imageTargets(out, anchors, items[i], len(items), t); err != nil {
@@ -372,7 +351,7 @@ func (h *RetinaHead) Detect(out DenseOutput, items []*batch.Item) []detection.De
 	scores := tensor.Sigmoid(out.Logits).Data()
 	deltas := out.Deltas.Data()
 	n, k := out.Logits.Dim(1), out.Logits.Dim(2)
-	anchors := h.fillAnchorCache(out)
+	anchors := h.grid.levels(h.opt.Anchors, out.Sizes)
 	res := make([]detection.Detections, len(items))
 	_ = forEachImage(len(items), func(i int) error {
 		var boxes, sc []float32

@@ -103,11 +103,11 @@ func TestRetinaTargetsCountEveryAnchor(t *testing.T) {
 	}
 	n := out.Logits.Dim(1)
 	tg := anchorTargets{make([]int32, n), make([]float32, n), make([]float32, 4*n), make([]float32, 4*n)}
-	if err := d.BBoxHead.imageTargets(out, d.BBoxHead.fillAnchorCache(out), items[0], 1, tg); err != nil {
+	if err := d.BBoxHead.imageTargets(out, d.BBoxHead.grid.levels(d.BBoxHead.opt.Anchors, out.Sizes), items[0], 1, tg); err != nil {
 		t.Fatal(err)
 	}
 	var anchors []float32
-	for _, a := range d.BBoxHead.fillAnchorCache(out) {
+	for _, a := range d.BBoxHead.grid.levels(d.BBoxHead.opt.Anchors, out.Sizes) {
 		anchors = append(anchors, a...)
 	}
 	iou := detection.BoxIoU(anchors, items[0].GTBoxes, false) // N x 3

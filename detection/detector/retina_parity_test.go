@@ -160,7 +160,7 @@ func TestRetinaNetMatchesTorchvision(t *testing.T) {
 	closeTo(t, "class logits", out.Logits.Data(), fx.ClsLogits.Data)
 	closeTo(t, "box regression", out.Deltas.Data(), fx.BBoxRegression.Data)
 	var anchors []float32
-	for _, a := range m.BBoxHead.fillAnchorCache(out) {
+	for _, a := range m.BBoxHead.grid.levels(m.BBoxHead.opt.Anchors, out.Sizes) {
 		anchors = append(anchors, a...)
 	}
 	closeTo(t, "anchors", anchors, fx.Anchors.Data)

@@ -3,7 +3,6 @@ package detector
 import (
 	"fmt"
 	"math/rand/v2"
-	"slices"
 
 	"github.com/detflow/detflow/batch"
 	"github.com/detflow/detflow/configs"
@@ -84,15 +83,7 @@ func RetinaHeadOptionsFromConfig(cfg *configs.Config, inChannels int) (RetinaHea
 	if err != nil {
 		return RetinaHeadOptions{}, fmt.Errorf("model.bbox_head: %w", err)
 	}
-	anchors := detection.AnchorGenerator{
-		Strides: slices.Clone(h.AnchorStrides),
-		Scales:  OctaveScales(h.OctaveBaseScale, h.ScalesPerOctave),
-		Ratios:  slices.Clone(h.AnchorRatios),
-		Legacy:  legacy,
-	}
-	if legacy {
-		anchors.CenterOffset = 0.5 // as the v1 configs' legacy generator
-	}
+	anchors := anchorGenerator(h.AnchorStrides, OctaveScales(h.OctaveBaseScale, h.ScalesPerOctave), h.AnchorRatios, legacy)
 	t := cfg.TestCfg
 	return RetinaHeadOptions{
 		InChannels:    inChannels,

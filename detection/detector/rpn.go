@@ -181,15 +181,7 @@ func RPNHeadOptionsFromConfig(cfg *configs.Config, inChannels int) (RPNHeadOptio
 	if err != nil {
 		return RPNHeadOptions{}, fmt.Errorf("model.rpn_head: %w", err)
 	}
-	anchors := detection.AnchorGenerator{
-		Strides: append([]int(nil), rh.AnchorStrides...),
-		Scales:  append([]float64(nil), rh.AnchorScales...),
-		Ratios:  append([]float64(nil), rh.AnchorRatios...),
-		Legacy:  legacy,
-	}
-	if legacy {
-		anchors.CenterOffset = 0.5 // the v1 configs' center_offset for the legacy generator
-	}
+	anchors := anchorGenerator(rh.AnchorStrides, rh.AnchorScales, rh.AnchorRatios, legacy)
 	tr := cfg.TrainCfg.RPN
 	return RPNHeadOptions{
 		InChannels:    inChannels,

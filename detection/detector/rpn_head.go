@@ -64,7 +64,7 @@ type RPNHead struct {
 	Cls  *nn.Conv2d
 	Reg  *nn.Conv2d
 	opt  RPNHeadOptions
-	grid map[[3]int][]float32 // anchors per (level, H, W), built once
+	grid anchorCache
 }
 
 // NewRPNHead builds the head with MMDetection's N(0, 0.01²) initialisation.
@@ -99,7 +99,7 @@ func NewRPNHead(e *tensor.Engine, opt RPNHeadOptions, rng *rand.Rand) (*RPNHead,
 		Cls:  conv(opt.FeatChannels, a, 1, 0),
 		Reg:  conv(opt.FeatChannels, 4*a, 1, 0),
 		opt:  opt,
-		grid: map[[3]int][]float32{},
+		grid: anchorCache{},
 	}, nil
 }
 
@@ -148,24 +148,14 @@ func (h *RPNHead) Forward(feats []*tensor.Tensor) (RPNOutput, error) {
 	return out, nil
 }
 
-// levelAnchors returns the anchors of a level of size H x W (cached).
-func (h *RPNHead) levelAnchors(level int, size [2]int) []float32 {
-	key := [3]int{level, size[0], size[1]}
-	if a, ok := h.grid[key]; ok {
-		return a
-	}
-	a := h.opt.Anchors.GridAnchors(level, size[0], size[1])
-	h.grid[key] = a
-	return a
-}
-
 // imageAnchors returns all levels' anchors and their valid flags for an
 // image of itemH x itemW pixels.
 func (h *RPNHead) imageAnchors(out RPNOutput, itemH, itemW int) ([]float32, []bool) {
 	var anchors []float32
 	var valid []bool
+	levels := h.grid.levels(h.opt.Anchors, out.Sizes)
 	for l, s := range out.Sizes {
-		anchors = append(anchors, h.levelAnchors(l, s)...)
+		anchors = append(anchors, levels[l]...)
 		valid = append(valid, h.opt.Anchors.ValidFlags(l, s[0], s[1], itemH, itemW)...)
 	}
 	return anchors, valid
@@ -241,10 +231,7 @@ func (h *RPNHead) Proposals(out RPNOutput, items []*batch.Item, cfg detection.Pr
 	scores := tensor.Sigmoid(out.Logits).Data()
 	deltas := out.Deltas.Data()
 	n := out.Logits.Dim(1)
-	anchors := make([][]float32, len(out.Counts)) // the cache is not goroutine-safe: fill it first
-	for l := range out.Counts {
-		anchors[l] = h.levelAnchors(l, out.Sizes[l])
-	}
+	anchors := h.grid.levels(h.opt.Anchors, out.Sizes) // before the parallel loop: the cache is not goroutine-safe
 	res := make([]detection.Proposals, len(items))
 	err := forEachImage(len(items), func(i int) error {
 		it := items[i]
