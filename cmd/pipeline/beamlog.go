@@ -33,11 +33,3 @@ func (f planDumpFilter) WithAttrs(as []slog.Attr) slog.Handler {
 func (f planDumpFilter) WithGroup(name string) slog.Handler {
 	return planDumpFilter{f.Handler.WithGroup(name)}
 }
-
-// quietBeamPlans filters the default logger's plan dumps until the returned
-// function restores it.
-func quietBeamPlans() (restore func()) {
-	old := slog.Default()
-	slog.SetDefault(slog.New(planDumpFilter{old.Handler()}))
-	return func() { slog.SetDefault(old) }
-}

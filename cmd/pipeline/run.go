@@ -131,9 +131,6 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer job.fsys.Close()
 	job.opts.Stdout, job.opts.Stderr = stdout, stderr
-	if !f.verbose {
-		defer quietBeamPlans()()
-	}
 	res, err := execute(ctx, job)
 	if f.dryRun && res != nil {
 		if perr := pipelines.PrintPlan(stdout, res.Plan); perr != nil {
@@ -164,9 +161,13 @@ func execute(ctx context.Context, j *job) (*pipelines.Result, error) {
 	defer bars.Close()
 	j.opts.Bars = bars
 	prev := slog.Default()
-	slog.SetDefault(slog.New(console.NewHandler(bars.Writer(), console.Options{
+	var beamLog slog.Handler = console.NewHandler(bars.Writer(), console.Options{
 		Format: j.opts.LogFormat, Level: slog.LevelWarn, Stage: "beam", Terminal: progress.IsTerminal(j.opts.Stderr),
-	})))
+	})
+	if !j.opts.Verbose {
+		beamLog = planDumpFilter{beamLog}
+	}
+	slog.SetDefault(slog.New(beamLog))
 	defer slog.SetDefault(prev)
 	return pipelines.Execute(ctx, j.fsys, j.pipeline, j.cfg, j.opts)
 }
