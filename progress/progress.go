@@ -132,5 +132,5 @@ func (b *Bar) Done() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.live = slices.DeleteFunc(f.live, func(x *Bar) bool { return x == b })
-	f.redraw([]byte(f.fit(b.line(f.now(), true)) + "\n"))
+	f.redraw([]byte(fit(b.line(f.now(), true), f.width()) + "\n"))
 }

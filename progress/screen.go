@@ -78,8 +78,9 @@ func (f *Factory) redraw(text []byte) error {
 	b.Write(text)
 	now := f.now()
 	f.drawn = 0
+	width := f.width() // one query (an ioctl) per redraw, not per bar
 	for _, bar := range f.live[:min(len(f.live), maxLiveBars)] {
-		b.WriteString(f.fit(bar.line(now, false)) + "\n")
+		b.WriteString(fit(bar.line(now, false), width) + "\n")
 		f.drawn++
 	}
 	f.lastDraw = now
@@ -87,10 +88,9 @@ func (f *Factory) redraw(text []byte) error {
 	return err
 }
 
-// fit cuts a bar line to the terminal's width: a wrapped line would take two
-// rows and the next redraw would erase one too few.
-func (f *Factory) fit(line string) string {
-	w := f.width()
+// fit cuts a bar line to the terminal's width w: a wrapped line would take
+// two rows and the next redraw would erase one too few.
+func fit(line string, w int) string {
 	if w <= 1 || utf8.RuneCountInString(line) < w {
 		return line
 	}

@@ -403,16 +403,16 @@ func gatherRows(x []float32, k int, idx []int) []float32 {
 // with the highest maximum over classes, by decreasing maximum.
 func topAnchors(scores []float32, k, m int) []int {
 	n := len(scores) / k
-	best := make([]float32, n)
-	for j := range best {
-		best[j] = slices.Max(scores[j*k : (j+1)*k])
-	}
 	if n <= m {
 		idx := make([]int, n)
 		for j := range idx {
 			idx[j] = j
 		}
 		return idx
+	}
+	best := make([]float32, n)
+	for j := range best {
+		best[j] = slices.Max(scores[j*k : (j+1)*k])
 	}
 	return detection.TopK(best, m)
 }
