@@ -2,14 +2,12 @@ package pipelines
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
 
 	"github.com/detflow/detflow/batch"
 	"github.com/detflow/detflow/configs"
-	"github.com/detflow/detflow/detection"
 	"github.com/detflow/detflow/detection/detector"
 	"github.com/detflow/detflow/nn"
 	"github.com/detflow/detflow/stages/evaluate"
@@ -47,7 +45,7 @@ func TestLoadedModelsOfferWhatTheirEvalTypesNeed(t *testing.T) {
 			items := []*batch.Item{smallItem(), smallItem()}
 			b := batch.Collate(e, items, 32)
 			for _, kind := range p.Evals {
-				dets, err := predictFor(m, kind, p.Model, b)
+				dets, err := evaluate.Predict(m, p.Model, kind, b)
 				if err != nil {
 					t.Fatalf("iou type %s: %v", kind, err)
 				}
@@ -62,18 +60,6 @@ func TestLoadedModelsOfferWhatTheirEvalTypesNeed(t *testing.T) {
 			}
 		})
 	}
-}
-
-// predictFor asks m for kind's predictions as the evaluate stage does.
-func predictFor(m evaluate.Model, kind, modelType string, b *batch.Batch) ([]detection.Detections, error) {
-	if kind == zoo.EvalProposal && modelType != zoo.ModelRPN {
-		pm, ok := m.(evaluate.ProposalModel)
-		if !ok {
-			return nil, fmt.Errorf("the %s model returns no proposals", modelType)
-		}
-		return pm.PredictProposals(b)
-	}
-	return m.Predict(b)
 }
 
 // smallItem is a 64x48 noise image with two proposals, at scale 1.

@@ -193,7 +193,7 @@ func (f *inferShardFn) predictAll(items []*batch.Item) (map[string][]detection.D
 	b := batch.Collate(f.engine, items, f.data.SizeDivisor)
 	perKind := map[string][]detection.Detections{}
 	for _, kind := range f.Kinds {
-		preds, err := f.predict(kind, b)
+		preds, err := Predict(f.model, f.Config.Model.Type, kind, b)
 		if err != nil {
 			return nil, err
 		}
@@ -205,18 +205,18 @@ func (f *inferShardFn) predictAll(items []*batch.Item) (map[string][]detection.D
 	return perKind, nil
 }
 
-// predict runs the model's output for an iou type: its detections, or for
-// "proposal" the proposals of a two-stage model (an RPN's detections are
-// its proposals).
-func (f *inferShardFn) predict(kind string, b *batch.Batch) ([]detection.Detections, error) {
-	if coco.IoUType(kind) == coco.Proposal && f.Config.Model.Type != zoo.ModelRPN {
-		pm, ok := f.model.(ProposalModel)
+// Predict runs m, a model of type modelType, for an iou type: its
+// detections, or for "proposal" the proposals of a two-stage model (an
+// RPN's detections are its proposals).
+func Predict(m Model, modelType, kind string, b *batch.Batch) ([]detection.Detections, error) {
+	if coco.IoUType(kind) == coco.Proposal && modelType != zoo.ModelRPN {
+		pm, ok := m.(ProposalModel)
 		if !ok {
-			return nil, fmt.Errorf("iou type %q: the %s model does not return proposals (no PredictProposals)", kind, f.Config.Model.Type)
+			return nil, fmt.Errorf("iou type %q: the %s model does not return proposals (no PredictProposals)", kind, modelType)
 		}
 		return pm.PredictProposals(b)
 	}
-	return f.model.Predict(b)
+	return m.Predict(b)
 }
 
 // partName is the detections part file of shard i.
