@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/detflow/detflow/coco"
 	"github.com/detflow/detflow/configs"
 	"github.com/detflow/detflow/schemas"
 )
@@ -50,9 +51,13 @@ type Item struct {
 	Flipped      bool
 	Pixels       []float32 // normalised, [3,H,W]
 
-	GTBoxes        []float32 // xyxy, 4 per box
-	GTLabels       []int32
-	GTCrowd        []bool
+	GTBoxes  []float32 // xyxy, 4 per box
+	GTLabels []int32
+	GTCrowd  []bool
+	// GTMasks holds one instance mask per ground-truth object, in the same
+	// order as GTLabels, in this item's frame (W x H: resized and flipped
+	// with the image). Nil when the records carry no masks.
+	GTMasks        []coco.RLE
 	Proposals      []float32 // xyxy, 4 per box
 	ProposalScores []float32
 }
