@@ -181,7 +181,7 @@ func TestConfusionMatrixOfFixture(t *testing.T) {
 		}
 	}
 	n := c.Normalised()
-	if n[0][0] != 0.5 || n[3][2] != 0.5 || n[2][3] != 1 {
+	if n[1][0] != 0.5 || n[3][2] != 0.5 || n[2][3] != 1 {
 		t.Errorf("normalised = %v", n)
 	}
 	if got := c.Labels(); got[3] != "background" || got[0] != "a" {
