@@ -1,18 +1,16 @@
 package pictures
 
 import (
-	"bytes"
 	"flag"
 	"image"
 	"image/color"
 	"image/draw"
-	"image/png"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/detflow/detflow/coco"
+	"github.com/detflow/detflow/pictures/picturestest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden PNGs in testdata")
@@ -24,54 +22,9 @@ func grey(w, h int) *image.RGBA {
 	return img
 }
 
-// checkGolden compares got with testdata/name, allowing a few pixels to
-// differ by a lot (a glyph rasterised differently) but no broad change.
 func checkGolden(t *testing.T, name string, got *image.RGBA) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		var b bytes.Buffer
-		if err := png.Encode(&b, got); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to write it)", err)
-	}
-	defer f.Close()
-	want, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !want.Bounds().Eq(got.Bounds()) {
-		t.Fatalf("%s: size %v, golden %v", name, got.Bounds(), want.Bounds())
-	}
-	if n, total := differing(want, got, 48), got.Bounds().Dx()*got.Bounds().Dy(); n*100 > total {
-		t.Errorf("%s: %d of %d pixels differ from the golden image (at most 1%% may)", name, n, total)
-	}
-}
-
-// differing counts pixels whose channels differ by more than tol.
-func differing(a, b image.Image, tol int) int {
-	n := 0
-	r := a.Bounds()
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			p, q := color.RGBAModel.Convert(a.At(x, y)).(color.RGBA), color.RGBAModel.Convert(b.At(x, y)).(color.RGBA)
-			for _, d := range []int{int(p.R) - int(q.R), int(p.G) - int(q.G), int(p.B) - int(q.B)} {
-				if d > tol || -d > tol {
-					n++
-					break
-				}
-			}
-		}
-	}
-	return n
+	picturestest.CheckGolden(t, filepath.Join("testdata", name), got, *update)
 }
 
 func square(h, w, x0, y0, x1, y1 int) *coco.RLE {
@@ -195,4 +148,34 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+func TestEnlargeScalesImageBoxesAndMasks(t *testing.T) {
+	img := grey(20, 10)
+	img.Set(3, 2, color.RGBA{255, 0, 0, 255})
+	items := []Item{{Box: coco.Box{1, 2, 3, 4}, Mask: square(10, 20, 1, 2, 4, 6)}}
+	big, got := Enlarge(img, items, 25) // factor 3: 10 -> 30
+	if big.Bounds().Dx() != 60 || big.Bounds().Dy() != 30 {
+		t.Fatalf("enlarged to %v, want 60x30", big.Bounds())
+	}
+	if c := color.RGBAModel.Convert(big.At(11, 8)).(color.RGBA); c.R != 255 {
+		t.Errorf("pixel (3, 2) did not become the 3x3 block at (9..11, 6..8): %v", c)
+	}
+	if got[0].Box != (coco.Box{3, 6, 9, 12}) || items[0].Box != (coco.Box{1, 2, 3, 4}) {
+		t.Errorf("box %v (input now %v), want [3 6 9 12] and the input unchanged", got[0].Box, items[0].Box)
+	}
+	if got[0].Mask.H != 30 || got[0].Mask.W != 60 || got[0].Mask.Area() != 9*items[0].Mask.Area() {
+		t.Errorf("mask %dx%d area %d, want 60x30 area %d", got[0].Mask.W, got[0].Mask.H, got[0].Mask.Area(), 9*items[0].Mask.Area())
+	}
+	if same, _ := Enlarge(img, items, 10); same != image.Image(img) {
+		t.Error("an image large enough was copied")
+	}
+}
+
+func TestGoldenCheckCatchesABroadChange(t *testing.T) {
+	a, b := grey(10, 10), grey(10, 10)
+	draw.Draw(b, image.Rect(0, 0, 5, 10), image.White, image.Point{}, draw.Src)
+	if n := picturestest.Differing(a, b, picturestest.ChannelTolerance); n != 50 {
+		t.Errorf("%d pixels differ, want 50", n)
+	}
 }
