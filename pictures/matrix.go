@@ -43,7 +43,8 @@ func (m Matrix) Draw() (*image.RGBA, error) {
 	top := 2*line + colH + panelGap
 	nr, nc := len(m.RowLabels), len(m.ColLabels)
 	height := max(nr*ch, labelSize(m.RowTitle).X)
-	out := image.NewRGBA(image.Rect(0, 0, left+nc*cw+panelGap, top+height+panelGap))
+	width := max(left+nc*cw, left+labelSize(m.Title).X, left+labelSize(m.ColTitle).X)
+	out := image.NewRGBA(image.Rect(0, 0, width+panelGap, top+height+panelGap))
 	draw.Draw(out, out.Bounds(), image.White, image.Point{}, draw.Src)
 	black := color.RGBA{0, 0, 0, 255}
 	drawText(out, image.Pt(left, 0), m.Title, black)

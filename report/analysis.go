@@ -165,7 +165,9 @@ func errorPanel(ec *analysis.ErrorCurves, title string, curve func(kind int) []f
 	p.Title.Text = title
 	p.X.Label.Text = "recall"
 	p.Y.Label.Text = "precision"
-	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1.01
+	// Room above precision 1 for the legend, which would hide the bands.
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1.6
+	p.Y.Tick.Marker = plot.ConstantTicks([]plot.Tick{{Value: 0, Label: "0"}, {Value: 0.5, Label: "0.5"}, {Value: 1, Label: "1"}})
 	// The most forgiving curve is drawn first, so every band stays visible.
 	for kind := analysis.NumKinds - 1; kind >= 0; kind-- {
 		c := curve(kind)
@@ -186,8 +188,8 @@ func errorPanel(ec *analysis.ErrorCurves, title string, curve func(kind int) []f
 		p.Add(poly)
 		p.Legend.Add(fmt.Sprintf("[%.3f] %s", analysis.AP(c), analysis.KindNames[kind]), poly)
 	}
-	p.Legend.Top, p.Legend.Left = false, false
-	p.Legend.XOffs, p.Legend.YOffs = -vg.Millimeter, -8*vg.Millimeter
+	p.Legend.Top, p.Legend.Left = true, false
+	p.Legend.XOffs = -vg.Millimeter
 	return p, nil
 }
 
