@@ -23,8 +23,8 @@ type ShowOptions struct {
 	Worst  int     // the N images of lowest AP
 	Best   int     // the N images of highest AP
 	Score  float64 // detections scoring below it are not drawn
-	// GroundTruthOnly draws the ground truth alone (the data set, no run
-	// output needed).
+	// GroundTruthOnly draws the ground truth without detections (the data
+	// set: no evaluate stage needed), and proposals if asked.
 	GroundTruthOnly bool
 	Proposals       int // draw this many proposals per image too (0: none)
 	// Progress, if not nil, is called after each image drawn.
@@ -160,20 +160,18 @@ func (d *EvalData) drawImage(img image.Image, p pick, opt ShowOptions) (*image.R
 	im, _ := d.GT.Image(p.id)
 	title := fmt.Sprintf("ground truth: image %d (%s)", p.id, im.FileName)
 	panels := []pictures.Panel{{Title: title, Image: gt}}
-	if opt.GroundTruthOnly {
-		return pictures.Row(panels), nil
+	if !opt.GroundTruthOnly {
+		t, dets := d.drawnDetections()
+		det, err := drawPanel(img, d.detectionItems(p.id, dets, opt.Score))
+		if err != nil {
+			return nil, fmt.Errorf("draw detections of image %d: %w", p.id, err)
+		}
+		title = fmt.Sprintf("%s detections, score >= %.2f", t, opt.Score)
+		if !math.IsNaN(p.ap) {
+			title += fmt.Sprintf(", AP %.3f", p.ap)
+		}
+		panels = append(panels, pictures.Panel{Title: title, Image: det})
 	}
-	t, dets := d.drawnDetections()
-	items := d.detectionItems(p.id, dets, opt.Score)
-	det, err := drawPanel(img, items)
-	if err != nil {
-		return nil, fmt.Errorf("draw detections of image %d: %w", p.id, err)
-	}
-	title = fmt.Sprintf("%s detections, score >= %.2f", t, opt.Score)
-	if !math.IsNaN(p.ap) {
-		title += fmt.Sprintf(", AP %.3f", p.ap)
-	}
-	panels = append(panels, pictures.Panel{Title: title, Image: det})
 	if opt.Proposals > 0 {
 		props, err := drawPanel(img, d.proposalItems(p.id, opt.Proposals))
 		if err != nil {
