@@ -19,16 +19,7 @@ import (
 // evaluated writes the evaluated fixture run and returns it.
 func evaluated(t *testing.T) (*storage.FS, *report.Catalog, *report.Run) {
 	t.Helper()
-	fsys, err := storage.New(context.Background(), storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	work := t.TempDir()
-	reporttest.WriteEvaluated(t, fsys, work)
-	c, err := report.Scan(context.Background(), fsys, work)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fsys, c := fixtureWith(t, reporttest.WriteEvaluated)
 	r, err := c.Run(reporttest.EvaluatedRun)
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -9,21 +8,11 @@ import (
 	"testing"
 
 	"github.com/detflow/detflow/report/reporttest"
-	"github.com/detflow/detflow/storage"
 )
 
 // evaluatedWorkdir is a work directory holding the report fixtures' run
 // with a data set, a train log and bbox results.
-func evaluatedWorkdir(t *testing.T) string {
-	t.Helper()
-	fsys, err := storage.New(context.Background(), storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	work := t.TempDir()
-	reporttest.WriteEvaluated(t, fsys, work)
-	return work
-}
+func evaluatedWorkdir(t *testing.T) string { return workdirWith(t, reporttest.WriteEvaluated) }
 
 func TestShowDrawsDataSetAndProposalsOfRealRun(t *testing.T) {
 	work := realRun(t)

@@ -26,25 +26,18 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("%w: want one run name", errUsage)
-	}
 	if *samples < 0 {
 		return fmt.Errorf("%w: --samples must not be negative", errUsage)
 	}
-	mode, err := progress.ParseMode(*prog)
+	mode, err := progressMode(*prog)
 	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return err
 	}
-	fsys, c, err := openCatalog(ctx, *workdir)
+	fsys, c, r, err := openRun(ctx, *workdir, fs.Args())
 	if err != nil {
 		return err
 	}
 	defer fsys.Close()
-	r, err := c.Run(fs.Arg(0))
-	if err != nil {
-		return err
-	}
 	bars := newStepBars(progress.NewFactory(stderr, mode))
 	defer bars.done()
 	file, err := report.WriteHTML(ctx, fsys, c, r, report.HTMLOptions{Out: *out, Samples: *samples, Score: *score, IoU: *iou,
@@ -69,22 +62,15 @@ func cmdAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("%w: want one run name", errUsage)
-	}
-	mode, err := progress.ParseMode(*prog)
+	mode, err := progressMode(*prog)
 	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return err
 	}
-	fsys, c, err := openCatalog(ctx, *workdir)
+	fsys, _, r, err := openRun(ctx, *workdir, fs.Args())
 	if err != nil {
 		return err
 	}
 	defer fsys.Close()
-	r, err := c.Run(fs.Arg(0))
-	if err != nil {
-		return err
-	}
 	d, err := report.LoadEvalData(ctx, fsys, r, "val", true)
 	if err != nil {
 		return err
@@ -129,4 +115,13 @@ func (s *stepBars) done() {
 		s.bar.Done()
 		s.bar = nil
 	}
+}
+
+// progressMode parses --progress, a usage error when it is off.
+func progressMode(s string) (progress.Mode, error) {
+	mode, err := progress.ParseMode(s)
+	if err != nil {
+		return mode, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return mode, nil
 }

@@ -50,9 +50,9 @@ func cmdShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := checkShowFlags(fs.Changed("images"), opt, *annotations, *imageRoot, *out, fs.NArg()); err != nil {
 		return err
 	}
-	mode, err := progress.ParseMode(*prog)
+	mode, err := progressMode(*prog)
 	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return err
 	}
 	fsys, err := storage.New(ctx, storage.Options{})
 	if err != nil {
