@@ -168,3 +168,35 @@ func TestWriteAnalysisWritesCurvesAndConfusionMatrix(t *testing.T) {
 		}
 	}
 }
+
+func TestMasksOfSegmResultsAreDrawnAndAnalysed(t *testing.T) {
+	ctx := context.Background()
+	fsys, c := fixtureWith(t, reporttest.WriteEvaluatedMasks)
+	r, err := c.Run(reporttest.EvaluatedMasksRun)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := report.LoadEvalData(ctx, fsys, r, "val", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.GT.Annotations[0].Segmentation == nil {
+		t.Fatal("ground-truth masks not loaded for a run with segm results")
+	}
+	pics, err := report.Show(ctx, fsys, d, report.ShowOptions{IDs: []int64{1}, Score: 0.3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	picturestest.CheckGolden(t, filepath.Join("testdata", "show_masks_image_1.png"), decode(t, pics[0].PNG), *update)
+	files, err := report.WriteAnalysis(ctx, fsys, d, t.TempDir(), report.AnalysisOptions{Score: 0.3, IoU: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, filepath.Base(f))
+	}
+	if got := strings.Join(names, " "); !strings.Contains(got, "error_analysis_all.png") || !strings.Contains(got, "segm_error_analysis_all.png") {
+		t.Errorf("wrote %s: want bbox and segm error analyses", got)
+	}
+}

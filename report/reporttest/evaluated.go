@@ -11,11 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/detflow/detflow/coco"
 	"github.com/detflow/detflow/storage"
 )
 
-// EvaluatedRun is the run WriteEvaluated writes.
-const EvaluatedRun = "tiny_evaluated"
+// Runs WriteEvaluated and WriteEvaluatedMasks write.
+const (
+	EvaluatedRun      = "tiny_evaluated"
+	EvaluatedMasksRun = "tiny_evaluated_masks"
+)
 
 // Size of EvaluatedRun's images: small, so that golden pictures stay small.
 const (
@@ -57,35 +61,76 @@ var EvaluatedDetections = []map[string]any{
 // (EvaluatedDetections) and bbox metrics.
 func WriteEvaluated(t testing.TB, fsys *storage.FS, workdir string) {
 	t.Helper()
+	writeEvaluated(t, fsys, workdir, EvaluatedRun, false)
+}
+
+// WriteEvaluatedMasks writes the run of WriteEvaluated with masks: the
+// ground truth has polygons (each object's box) and the evaluate stage
+// wrote results.segm.json too, each detection's mask its box.
+func WriteEvaluatedMasks(t testing.TB, fsys *storage.FS, workdir string) {
+	t.Helper()
+	writeEvaluated(t, fsys, workdir, EvaluatedMasksRun, true)
+}
+
+func writeEvaluated(t testing.TB, fsys *storage.FS, workdir, name string, masks bool) {
 	files := map[string][]byte{
 		"dataset.json": mustJSON(t, map[string]any{"source": "synthetic", "splits": []map[string]any{
 			{"name": "val", "annotations": "annotations/instances_val.json", "image_root": "val", "images": 3}}}),
-		"annotations/instances_val.json": mustJSON(t, evaluatedInstances()),
+		"annotations/instances_val.json": mustJSON(t, evaluatedInstances(masks)),
 	}
 	for id := int64(1); id <= 3; id++ {
 		files[fmt.Sprintf("val/%06d.png", id)] = evaluatedImage(t, id)
 	}
+	results := map[string][]byte{"results.bbox.json": mustJSON(t, EvaluatedDetections)}
+	if masks {
+		results["results.segm.json"] = mustJSON(t, segmResults())
+	}
 	WriteRun(t, fsys, workdir, Run{
-		Name: EvaluatedRun, Pipeline: "fast_rcnn_with_proposals", Config: "fast_rcnn_tiny_synth",
+		Name: name, Pipeline: "fast_rcnn_with_proposals", Config: "fast_rcnn_tiny_synth",
 		Sets: []string{"train.epochs=2"},
 		Stages: []Stage{
 			{Name: "dataset", Extra: files},
-			{Name: "train", TrainLog: TrainLog(EvaluatedRun, 2, 2, 10)},
-			{Name: "evaluate", Metrics: BBoxRows(EvaluatedRun, "epoch_2.safetensors", 0.4, Epoch.Add(time.Hour)),
-				Extra: map[string][]byte{"results.bbox.json": mustJSON(t, EvaluatedDetections)}},
+			{Name: "train", TrainLog: TrainLog(name, 2, 2, 10)},
+			{Name: "evaluate", Metrics: BBoxRows(name, "epoch_2.safetensors", 0.4, Epoch.Add(time.Hour)), Extra: results},
 		},
 	})
 }
 
-func evaluatedInstances() map[string]any {
+// segmResults are EvaluatedDetections with their boxes as masks.
+func segmResults() []map[string]any {
+	var out []map[string]any
+	for _, d := range EvaluatedDetections {
+		b := d["bbox"].([]float64)
+		m := make([]byte, EvaluatedWidth*EvaluatedHeight)
+		for x := int(b[0]); x < int(b[0]+b[2]); x++ {
+			for y := int(b[1]); y < int(b[1]+b[3]); y++ {
+				m[x*EvaluatedHeight+y] = 1
+			}
+		}
+		rle := coco.EncodeMask(m, EvaluatedHeight, EvaluatedWidth).Compress()
+		row := map[string]any{"segmentation": map[string]any{"size": []int{rle.H, rle.W}, "counts": rle.Counts}}
+		for k, v := range d {
+			row[k] = v
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+func evaluatedInstances(masks bool) map[string]any {
 	var images, anns []map[string]any
 	for id := int64(1); id <= 3; id++ {
 		images = append(images, map[string]any{"id": id, "width": EvaluatedWidth, "height": EvaluatedHeight,
 			"file_name": fmt.Sprintf("%06d.png", id)})
 	}
 	for i, o := range evaluatedObjects {
-		anns = append(anns, map[string]any{"id": i + 1, "image_id": o.image, "category_id": o.category,
-			"bbox": o.box, "area": o.box[2] * o.box[3], "iscrowd": map[bool]int{false: 0, true: 1}[o.crowd]})
+		a := map[string]any{"id": i + 1, "image_id": o.image, "category_id": o.category,
+			"bbox": o.box, "area": o.box[2] * o.box[3], "iscrowd": map[bool]int{false: 0, true: 1}[o.crowd]}
+		if masks {
+			x0, y0, x1, y1 := o.box[0], o.box[1], o.box[0]+o.box[2], o.box[1]+o.box[3]
+			a["segmentation"] = [][]float64{{x0, y0, x1, y0, x1, y1, x0, y1}}
+		}
+		anns = append(anns, a)
 	}
 	return map[string]any{"images": images, "annotations": anns, "categories": []map[string]any{
 		{"id": 1, "name": "circle", "supercategory": "shape"}, {"id": 2, "name": "square", "supercategory": "shape"}}}
