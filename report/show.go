@@ -27,8 +27,10 @@ type ShowOptions struct {
 	// set: no evaluate stage needed), and proposals if asked.
 	GroundTruthOnly bool
 	Proposals       int // draw this many proposals per image too (0: none)
-	// Progress, if not nil, is called after each image drawn.
-	Progress func(done, total int)
+	// Progress, if not nil, is called after each image drawn, and
+	// RankProgress after each image evaluated for Worst and Best.
+	Progress     func(done, total int)
+	RankProgress func(done, total int)
 }
 
 // Picture is one drawn image.
@@ -106,7 +108,7 @@ func (d *EvalData) rankByAP(ctx context.Context, opt ShowOptions) ([]pick, error
 	if err != nil {
 		return nil, err
 	}
-	aps, err := analysis.ImageAPs(ctx, d.GT, dets, t, nil)
+	aps, err := analysis.ImageAPs(ctx, d.GT, dets, t, opt.RankProgress)
 	if err != nil {
 		return nil, err
 	}

@@ -33,9 +33,14 @@ func TestShowDrawsDataSetAndProposalsOfRealRun(t *testing.T) {
 func TestShowAnalyzeAndReportCommands(t *testing.T) {
 	work := evaluatedWorkdir(t)
 	run := filepath.Join(work, reporttest.EvaluatedRun)
-	code, stdout, errOut := pipeline(t, "show", reporttest.EvaluatedRun, "--worst", "1", "--best", "1", "--workdir", work)
+	code, stdout, errOut := pipeline(t, "show", reporttest.EvaluatedRun, "--worst", "1", "--best", "1", "--workdir", work, "--progress", "always")
 	if code != 0 {
 		t.Fatalf("show: code %d: %s", code, errOut)
+	}
+	for _, step := range []string{"rank images by AP", "draw images"} {
+		if !strings.Contains(errOut, step) {
+			t.Errorf("show --progress always: no %q bar in\n%s", step, errOut)
+		}
 	}
 	want := filepath.Join(run, "pictures", "worst_01_image_2.png") + "\n" + filepath.Join(run, "pictures", "best_01_image_1.png") + "\n"
 	if stdout != want {

@@ -66,17 +66,11 @@ func cmdShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *out != "" {
 		dir = *out
 	}
-	var bar *progress.Bar
-	opt.Progress = func(done, total int) {
-		if bar == nil {
-			bar = progress.NewFactory(stderr, mode).New("draw images", total)
-		}
-		bar.Set(done)
-	}
+	bars := newStepBars(progress.NewFactory(stderr, mode))
+	opt.RankProgress = func(done, total int) { bars.update("rank images by AP", done, total) }
+	opt.Progress = func(done, total int) { bars.update("draw images", done, total) }
 	pics, err := report.Show(ctx, fsys, d, opt)
-	if bar != nil {
-		bar.Done()
-	}
+	bars.done()
 	if err != nil {
 		return err
 	}
