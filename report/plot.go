@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"regexp"
@@ -181,15 +180,11 @@ func mAPPlot(run string, metrics []schemas.Metric) (*plot.Plot, error) {
 }
 
 func savePNG(ctx context.Context, fsys *storage.FS, p *plot.Plot, path string) error {
-	wt, err := p.WriterTo(plotWidth, plotHeight, "png")
+	b, err := renderPNG(p, path)
 	if err != nil {
-		return fmt.Errorf("render %s: %w", path, err)
+		return err
 	}
-	var buf bytes.Buffer
-	if _, err := wt.WriteTo(&buf); err != nil {
-		return fmt.Errorf("render %s: %w", path, err)
-	}
-	if _, err := fsys.WriteFile(ctx, path, buf.Bytes()); err != nil {
+	if _, err := fsys.WriteFile(ctx, path, b); err != nil {
 		return fmt.Errorf("write plot: %w", err)
 	}
 	return nil

@@ -25,14 +25,17 @@ func golden(t *testing.T, name string, got []byte) {
 	reporttest.Golden(t, *update, name, got)
 }
 
-func fixture(t *testing.T) (*storage.FS, *report.Catalog) {
+func fixture(t *testing.T) (*storage.FS, *report.Catalog) { return fixtureWith(t, reporttest.WriteZoo) }
+
+// fixtureWith scans a new work directory that write fills.
+func fixtureWith(t *testing.T, write func(testing.TB, *storage.FS, string)) (*storage.FS, *report.Catalog) {
 	t.Helper()
 	fsys, err := storage.New(context.Background(), storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	work := t.TempDir()
-	reporttest.WriteZoo(t, fsys, work)
+	write(t, fsys, work)
 	c, err := report.Scan(context.Background(), fsys, work)
 	if err != nil {
 		t.Fatal(err)

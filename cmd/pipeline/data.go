@@ -35,9 +35,9 @@ func cmdData(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *out == "" || fs.NArg() != 0 {
 		return fmt.Errorf("%w: want --out DIR", errUsage)
 	}
-	mode, err := progress.ParseMode(*prog)
+	mode, err := progressMode(*prog)
 	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return err
 	}
 	fsys, err := storage.New(ctx, storage.Options{})
 	if err != nil {

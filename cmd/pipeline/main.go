@@ -38,6 +38,9 @@ func commands() []command {
 		{"compare", "put runs' metrics side by side: pipeline compare R1 R2 ...", cmdCompare},
 		{"zoo", "print the runs as MMDetection MODEL_ZOO.md tables", cmdZoo},
 		{"plot", "draw a run's loss and mAP curves to PNG: pipeline plot RUN", cmdPlot},
+		{"show", "draw ground truth and detections on images: pipeline show RUN", cmdShow},
+		{"analyze", "write a run's error analysis and confusion matrix: pipeline analyze RUN", cmdAnalyze},
+		{"report", "write a run's self-contained HTML report: pipeline report RUN", cmdReport},
 		{"devices", "show the GPUs, CUDA libraries and kernels --devices can use", cmdDevices},
 		{"version", "print the version", cmdVersion},
 	}

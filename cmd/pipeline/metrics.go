@@ -74,6 +74,24 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return report.Compare(fs.Args(), rows).Write(stdout, f)
 }
 
+// openRun opens the catalog and finds the one run args name, for the
+// commands that take RUN. The caller closes the FS.
+func openRun(ctx context.Context, workdir string, args []string) (*storage.FS, *report.Catalog, *report.Run, error) {
+	if len(args) != 1 {
+		return nil, nil, nil, fmt.Errorf("%w: want one run name", errUsage)
+	}
+	fsys, c, err := openCatalog(ctx, workdir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	r, err := c.Run(args[0])
+	if err != nil {
+		fsys.Close()
+		return nil, nil, nil, err
+	}
+	return fsys, c, r, nil
+}
+
 // openCatalog opens storage and scans the work directory's runs, for the
 // commands that report on them. The caller closes the FS.
 func openCatalog(ctx context.Context, workdir string) (*storage.FS, *report.Catalog, error) {

@@ -19,18 +19,11 @@ func cmdPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("%w: want one run name", errUsage)
-	}
-	fsys, c, err := openCatalog(ctx, *workdir)
+	fsys, c, r, err := openRun(ctx, *workdir, fs.Args())
 	if err != nil {
 		return err
 	}
 	defer fsys.Close()
-	r, err := c.Run(fs.Arg(0))
-	if err != nil {
-		return err
-	}
 	log, err := report.ReadTrainLog(ctx, fsys, c, r.Name)
 	if err != nil {
 		return err

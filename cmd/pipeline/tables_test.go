@@ -18,14 +18,17 @@ import (
 )
 
 // fixtureWorkdir is a work directory with the report fixtures' three runs.
-func fixtureWorkdir(t *testing.T) string {
+func fixtureWorkdir(t *testing.T) string { return workdirWith(t, reporttest.WriteZoo) }
+
+// workdirWith is a new work directory that write fills.
+func workdirWith(t *testing.T, write func(testing.TB, *storage.FS, string)) string {
 	t.Helper()
 	fsys, err := storage.New(context.Background(), storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	work := t.TempDir()
-	reporttest.WriteZoo(t, fsys, work)
+	write(t, fsys, work)
 	return work
 }
 
