@@ -95,6 +95,9 @@ func Prepare(rec *schemas.Record, o Options, train bool, rng *rand.Rand) (*Item,
 	it.Pixels = planes
 	it.GTBoxes = it.transformBoxes(rec.GTBoxes)
 	it.GTLabels, it.GTCrowd = rec.GTLabels, rec.GTCrowd
+	if it.GTMasks, err = it.transformMasks(rec); err != nil {
+		return nil, err
+	}
 	it.Proposals = it.transformBoxes(rec.ProposalBoxes)
 	it.ProposalScores = rec.ProposalScores
 	return it, nil

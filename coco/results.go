@@ -188,8 +188,9 @@ func joinChunks(chunks []*rowChunk, scanErr error) ([]Detection, error) {
 	return dets, nil
 }
 
-// resultReader holds what rows share: loadRes's branch, taken at row 0,
-// and a counts buffer reused to check each mask.
+// resultReader holds what rows share: loadRes's branch, which readResults
+// takes once from row 0 before any chunk is parsed, and a counts buffer
+// reused to check each mask.
 type resultReader struct {
 	polygons bool // polygon segmentations are skipped, not an error
 	masks    bool
@@ -197,9 +198,6 @@ type resultReader struct {
 }
 
 func (rd *resultReader) detection(i int, w wireDetection, problems *problemList) (Detection, bool) {
-	if i == 0 {
-		rd.masks = w.masksFirst()
-	}
 	if w.Segmentation != nil && w.Segmentation.polygons && !rd.masks && rd.polygons {
 		w.Segmentation = nil
 	}

@@ -20,6 +20,9 @@ func readResultsReference(ctx context.Context, r io.Reader) ([]Detection, error)
 		if err := dec.Decode(&w); err != nil {
 			return err
 		}
+		if i == 0 {
+			rd.masks = w.masksFirst() // loadRes's branch, from row 0
+		}
 		if d, ok := rd.detection(i, w, &problems); ok {
 			dets = append(dets, d)
 		}

@@ -146,11 +146,11 @@ func Builtin() Registry {
 func stageOf(name string, p zoo.Pipeline) stages.Stage {
 	switch name {
 	case zoo.StageDataset:
-		return dataset.Stage{}
+		return dataset.Stage{RequireMasks: zoo.HasMasks(p.Model)}
 	case zoo.StageProposals:
 		return proposals.Stage{}
 	case zoo.StageRecords:
-		return records.Stage{WithProposals: p.Has(zoo.StageProposals)}
+		return records.Stage{WithProposals: p.Has(zoo.StageProposals), WithMasks: zoo.HasMasks(p.Model)}
 	case zoo.StageTrain:
 		return train.Stage{Models: detectorModels}
 	case zoo.StageEvaluate:

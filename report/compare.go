@@ -50,8 +50,10 @@ func metricOrder(rows map[string][]schemas.Metric) []string {
 			delete(seen, m)
 		}
 	}
-	for _, s := range bboxStats {
-		take(s.metric)
+	for _, prefix := range []string{"bbox_", "segm_"} {
+		for _, s := range detectionStats {
+			take(prefix + s.metric)
+		}
 	}
 	var recall, rest []string
 	for m := range seen {

@@ -11,7 +11,7 @@ import (
 	"github.com/detflow/detflow/schemas"
 )
 
-// cocoStat is one line of COCOeval.summarize() for bbox.
+// cocoStat is one line of COCOeval.summarize() for bbox or segm.
 type cocoStat struct {
 	metric  string
 	ap      bool
@@ -20,22 +20,27 @@ type cocoStat struct {
 	maxDets int
 }
 
-// bboxStats are the 12 bbox stats in COCOeval's order and printout, named
-// as package coco names their metric rows (COCO's default parameters).
-var bboxStats = []cocoStat{
-	{"bbox_mAP", true, "0.50:0.95", "all", 100},
-	{"bbox_mAP_50", true, "0.50", "all", 100},
-	{"bbox_mAP_75", true, "0.75", "all", 100},
-	{"bbox_mAP_s", true, "0.50:0.95", "small", 100},
-	{"bbox_mAP_m", true, "0.50:0.95", "medium", 100},
-	{"bbox_mAP_l", true, "0.50:0.95", "large", 100},
-	{"bbox_AR_1", false, "0.50:0.95", "all", 1},
-	{"bbox_AR_10", false, "0.50:0.95", "all", 10},
-	{"bbox_AR_100", false, "0.50:0.95", "all", 100},
-	{"bbox_AR_s", false, "0.50:0.95", "small", 100},
-	{"bbox_AR_m", false, "0.50:0.95", "medium", 100},
-	{"bbox_AR_l", false, "0.50:0.95", "large", 100},
+// detectionStats are the 12 stats of a detection iou type (bbox, segm) in
+// COCOeval's order and printout, named as package coco names their metric
+// rows after the iou type's prefix ("bbox_", "segm_"), at COCO's default
+// parameters.
+var detectionStats = []cocoStat{
+	{"mAP", true, "0.50:0.95", "all", 100},
+	{"mAP_50", true, "0.50", "all", 100},
+	{"mAP_75", true, "0.75", "all", 100},
+	{"mAP_s", true, "0.50:0.95", "small", 100},
+	{"mAP_m", true, "0.50:0.95", "medium", 100},
+	{"mAP_l", true, "0.50:0.95", "large", 100},
+	{"AR_1", false, "0.50:0.95", "all", 1},
+	{"AR_10", false, "0.50:0.95", "all", 10},
+	{"AR_100", false, "0.50:0.95", "all", 100},
+	{"AR_s", false, "0.50:0.95", "small", 100},
+	{"AR_m", false, "0.50:0.95", "medium", 100},
+	{"AR_l", false, "0.50:0.95", "large", 100},
 }
+
+// detectionKind reports whether an iou type's rows are detectionStats.
+func detectionKind(iouType string) bool { return iouType == "bbox" || iouType == "segm" }
 
 // group is the metric rows of one measurement: one stage, data set, kind
 // and checkpoint.
@@ -77,15 +82,17 @@ func kindRank(iouType string) int {
 	switch iouType {
 	case "bbox":
 		return 0
-	case "proposal":
+	case "segm":
 		return 1
+	case "proposal":
+		return 2
 	case "":
-		return 3
+		return 4
 	}
-	return 2
+	return 3
 }
 
-// WriteSummary prints a run's metrics: for each bbox evaluation the 12
+// WriteSummary prints a run's metrics: for each bbox or segm evaluation the 12
 // stats in pycocotools' layout and the per-category AP, for proposals their
 // average recall, and the speed and memory figures.
 func WriteSummary(w io.Writer, run *Run, rows []schemas.Metric) error {
@@ -98,10 +105,9 @@ func WriteSummary(w io.Writer, run *Run, rows []schemas.Metric) error {
 		b.WriteString("\n")
 		b.WriteString(g.title())
 		b.WriteString("\n")
-		switch g.iouType {
-		case "bbox":
-			writeBBox(&b, g.rows)
-		default:
+		if detectionKind(g.iouType) {
+			writeDetection(&b, g.iouType+"_", g.rows)
+		} else {
 			writeValues(&b, g.rows)
 		}
 	}
@@ -112,8 +118,6 @@ func WriteSummary(w io.Writer, run *Run, rows []schemas.Metric) error {
 func (g *group) title() string {
 	var what string
 	switch g.iouType {
-	case "bbox":
-		what = "bbox"
 	case "proposal":
 		what = "proposal recall"
 	case "":
@@ -131,13 +135,14 @@ func (g *group) title() string {
 	return fmt.Sprintf("%s (%s):", what, strings.Join(parts, ", "))
 }
 
-// writeBBox prints the COCO stats present in pycocotools' exact layout,
-// then the rows it does not know (per-category AP) as name = value.
-func writeBBox(b *strings.Builder, rows []schemas.Metric) {
+// writeDetection prints the COCO stats present (metrics named prefix +
+// stat) in pycocotools' exact layout, then the rows it does not know
+// (per-category AP) as name = value.
+func writeDetection(b *strings.Builder, prefix string, rows []schemas.Metric) {
 	known := map[string]bool{}
-	for _, s := range bboxStats {
-		known[s.metric] = true
-		r, ok := Pick(rows, s.metric)
+	for _, s := range detectionStats {
+		known[prefix+s.metric] = true
+		r, ok := Pick(rows, prefix+s.metric)
 		if !ok {
 			continue
 		}
@@ -170,7 +175,7 @@ func writeValues(b *strings.Builder, rows []schemas.Metric) {
 // formatValue prints fractions (AP, AR) with pycocotools' 3 decimals and
 // other figures with 4 significant digits.
 func formatValue(metric string, v float64) string {
-	if strings.HasPrefix(metric, "bbox_") || strings.HasPrefix(metric, "AP") || strings.HasPrefix(metric, "AR") {
+	if strings.HasPrefix(metric, "bbox_") || strings.HasPrefix(metric, "segm_") || strings.HasPrefix(metric, "AP") || strings.HasPrefix(metric, "AR") {
 		return strconv.FormatFloat(v, 'f', 3, 64)
 	}
 	if math.Abs(v) >= 1000 {

@@ -19,6 +19,12 @@ type Record struct {
 	GTLabels      []int32   `parquet:"gt_labels,list"` // contiguous 0..K-1, in category id order
 	GTCategoryIDs []int64   `parquet:"gt_category_ids,list"`
 	GTCrowd       []bool    `parquet:"gt_crowd,list"`
+	// GTMasks holds one instance mask per box, aligned with GTBoxes: the
+	// Height x Width mask as pycocotools' compressed RLE string (polygons
+	// rasterised as annToRLE does). Empty when the records carry no masks:
+	// a box-only model's, or records written before the column existed
+	// (a reader fills a column the file lacks with empty lists).
+	GTMasks []string `parquet:"gt_masks,list"`
 
 	ProposalBoxes  []float32 `parquet:"proposal_boxes,list"`
 	ProposalScores []float32 `parquet:"proposal_scores,list"`

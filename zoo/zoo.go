@@ -85,6 +85,11 @@ type Model struct {
 	// DenseHead is a single-stage detector's head (model.bbox_head, with
 	// train_cfg.assigner and test_cfg's single-stage keys).
 	DenseHead bool
+	// MaskHead is an instance-mask branch (Mask R-CNN, Fast R-CNN with
+	// masks). Its pipelines validate that every non-crowd object of a
+	// user's data set has a segmentation, carry masks in the records
+	// (batch.Item.GTMasks) and may evaluate iou type segm.
+	MaskHead bool
 	// Figures are the model-zoo table's accuracy columns after the
 	// columns every table has (memory, train time, inference speed).
 	Figures []Column
@@ -185,6 +190,13 @@ func ModelTypes() []string {
 		types[i] = m.Type
 	}
 	return types
+}
+
+// HasMasks reports whether model type typ has a mask head (Model.MaskHead);
+// false for an unknown type.
+func HasMasks(typ string) bool {
+	m, ok := LookupModel(typ)
+	return ok && m.MaskHead
 }
 
 // LookupModel finds a model type.

@@ -54,5 +54,9 @@
 //
 // Validate checks a COCO instances file and its images and reports every
 // broken rule (the Rule* constants) with a count and the first examples,
-// each located by a JSON path such as annotations[12].bbox.
+// each located by a JSON path such as annotations[12].bbox. Segmentations
+// present must be polygons of at least 3 points (an even number of finite
+// coordinates) or RLEs of their image's size whose counts cover it; for a
+// model with a mask head (Stage.RequireMasks, from zoo.HasMasks) every
+// non-crowd object needs one. Segmentation examples name the annotation id.
 package dataset

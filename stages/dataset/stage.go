@@ -33,7 +33,12 @@ type SplitLocation struct {
 
 // Stage is the dataset stage: it materialises the synthetic set, or
 // validates a user's COCO-format set, and describes where each split is.
-type Stage struct{}
+// RequireMasks (models with a mask head, zoo.HasMasks) makes validation
+// require a segmentation on every non-crowd object
+// (ValidateOptions.RequireMasks).
+type Stage struct {
+	RequireMasks bool
+}
 
 func (Stage) Name() string { return "dataset" }
 
@@ -45,13 +50,13 @@ func (Stage) ConfigKeys() []string { return []string{"dataset"} }
 
 // Run writes the data set (synthetic) or its validation report (coco), and
 // dataset.json.
-func (Stage) Run(ctx context.Context, env *stages.Env) error {
+func (s Stage) Run(ctx context.Context, env *stages.Env) error {
 	cfg := env.Config.Dataset
 	switch cfg.Source {
 	case "synthetic":
 		return runSynthetic(ctx, env, cfg.Synthetic)
 	case "coco":
-		return runCOCO(ctx, env, cfg)
+		return runCOCO(ctx, env, cfg, s.RequireMasks)
 	}
 	return fmt.Errorf("dataset.source %q: want synthetic or coco", cfg.Source)
 }
@@ -86,7 +91,7 @@ func runSynthetic(ctx context.Context, env *stages.Env, s configs.Synthetic) err
 // runCOCO validates each split of a user's COCO data set in place (images
 // are not copied) and writes the validation reports. Any broken rule fails
 // the stage with the report, naming the file, the rule and the first cases.
-func runCOCO(ctx context.Context, env *stages.Env, cfg configs.Dataset) error {
+func runCOCO(ctx context.Context, env *stages.Env, cfg configs.Dataset, requireMasks bool) error {
 	d := Descriptor{Source: "coco"}
 	var reports []*ValidationReport
 	for _, sp := range []struct{ name, ann, images string }{
@@ -96,7 +101,7 @@ func runCOCO(ctx context.Context, env *stages.Env, cfg configs.Dataset) error {
 		ann, root := underRoot(cfg.Root, sp.ann), underRoot(cfg.Root, sp.images)
 		bar := env.Progress.New("check "+sp.name+" images", 0)
 		rep, err := Validate(ctx, env.FS, ValidateOptions{
-			Annotations: ann, ImageRoot: root, CheckImages: true, MaxPixels: cfg.MaxPixels,
+			Annotations: ann, ImageRoot: root, CheckImages: true, MaxPixels: cfg.MaxPixels, RequireMasks: requireMasks,
 			Progress: func(done, total int) { bar.Set(done) },
 		})
 		bar.Done()

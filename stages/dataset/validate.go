@@ -37,6 +37,11 @@ type ValidateOptions struct {
 	// Workers check image files in parallel; 0 means 2*GOMAXPROCS (the
 	// work is mostly waiting on I/O).
 	Workers int
+	// RequireMasks makes a non-crowd annotation without a segmentation a
+	// broken rule (RuleSegmMissing): the model has a mask head. Set from
+	// the zoo registry (zoo.HasMasks) through Stage.RequireMasks.
+	// Segmentations that are present are checked either way.
+	RequireMasks bool
 	// Progress, if not nil, is called after each image file is checked.
 	// Calls are serialised.
 	Progress func(done, total int)
@@ -63,6 +68,9 @@ type rawAnnotation struct {
 	ImageID    *int64          `json:"image_id"`
 	CategoryID *int64          `json:"category_id"`
 	Bbox       json.RawMessage `json:"bbox"`
+	IsCrowd    json.RawMessage `json:"iscrowd"`
+	// Segmentation: polygons or an RLE; raw, for the same reason as Bbox.
+	Segmentation json.RawMessage `json:"segmentation"`
 }
 
 type rawCategory struct {
@@ -77,7 +85,9 @@ type imageFileCheck struct {
 
 // Validate checks a user's COCO detection data set: unique ids, annotations
 // that point at known images and categories, boxes of 4 finite numbers with
-// positive size inside their image, file names that are clean relative
+// positive size inside their image, segmentations that are well-formed
+// polygons or RLEs of their image's size (and, with RequireMasks, present
+// on every non-crowd object), file names that are clean relative
 // paths that never leave ImageRoot (also not through a symbolic link,
 // locally), and image files that exist and, with CheckImages, decode with
 // their declared size.
@@ -107,7 +117,7 @@ func Validate(ctx context.Context, fsys *storage.FS, opts ValidateOptions) (*Val
 	p := newProblems(opts.MaxExamples)
 	images, files := checkImages(doc.Images, opts.MaxPixels, p)
 	categories := checkCategories(doc.Categories, p)
-	checkAnnotations(doc.Annotations, images, categories, p)
+	checkAnnotations(doc.Annotations, images, categories, opts.RequireMasks, p)
 	if err := checkImageFiles(ctx, fsys, opts, doc.Images, files, p); err != nil {
 		return nil, err
 	}
@@ -225,7 +235,7 @@ func checkCategories(cats []rawCategory, p *problems) map[int64]bool {
 	return known
 }
 
-func checkAnnotations(anns []rawAnnotation, images map[int64]imageDims, cats map[int64]bool, p *problems) {
+func checkAnnotations(anns []rawAnnotation, images map[int64]imageDims, cats map[int64]bool, requireMasks bool, p *problems) {
 	first := make(map[int64]int, len(anns))
 	for i, a := range anns {
 		at := fmt.Sprintf("annotations[%d]", i)
@@ -247,6 +257,7 @@ func checkAnnotations(anns []rawAnnotation, images map[int64]imageDims, cats map
 			p.add(RuleUnknownCategory, Example{Path: at + ".category_id", Value: int64Value(a.CategoryID)})
 		}
 		checkBbox(at+".bbox", a.Bbox, dims, p)
+		checkSegm(at, a, dims, requireMasks, p)
 	}
 }
 

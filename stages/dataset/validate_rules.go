@@ -47,6 +47,7 @@ var ruleOrder = [...]string{
 	RuleImageSizeMismatch, RuleImageTooLarge, RuleImageTruncated, RuleCategoryID, RuleDuplicateCategoryID, RuleAnnotationID,
 	RuleDuplicateAnnID, RuleUnknownImage, RuleUnknownCategory, RuleBboxMalformed,
 	RuleBboxNegative, RuleBboxZero, RuleBboxOutside,
+	RuleSegmMissing, RuleSegmMalformed, RuleSegmPolygonOdd, RuleSegmPolygonShort, RuleSegmRLESize, RuleSegmRLECounts,
 }
 
 // bboxTolerance is how far (pixels) a box may stick out of its image:

@@ -34,7 +34,7 @@ func (f *accumulateFn) Setup(ctx context.Context) error {
 		return fmt.Errorf("evaluate accumulate: %w", err)
 	}
 	defer fsys.Close()
-	gt, err := loadGroundTruth(ctx, fsys, f.Annotations)
+	gt, err := loadGroundTruth(ctx, fsys, f.Annotations, needsMasks(f.Kinds))
 	if err != nil {
 		return fmt.Errorf("evaluate accumulate: %w", err)
 	}

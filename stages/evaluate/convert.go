@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/detflow/detflow/batch"
 	"github.com/detflow/detflow/coco"
 	"github.com/detflow/detflow/detection"
 	"github.com/detflow/detflow/schemas"
@@ -22,17 +23,18 @@ func labelCategories(ix *records.Index) map[int32]int64 {
 
 // convert turns one image's predictions into detections table rows and
 // the COCO detections evaluated from them: labels to category ids, xyxy to
-// xywh. Each detection's ID is its 1-based position in the image's list,
-// which is the order the results file keeps within the image: COCOeval
-// breaks score ties by file order, and only the order within an image
-// matters, so evaluating these detections here gives what evaluating the
-// written file gives.
-func convert(imageID int64, d *detection.Detections, kind string, cats map[int32]int64) ([]coco.Detection, []schemas.Detection, error) {
+// xywh, masks (in the original image's frame, it.OrigW x it.OrigH) to
+// compressed RLE strings. Each detection's ID is its 1-based position in
+// the image's list, which is the order the results file keeps within the
+// image: COCOeval breaks score ties by file order, and only the order
+// within an image matters, so evaluating these detections here gives what
+// evaluating the written file gives. Iou type segm needs masks.
+func convert(it *batch.Item, d *detection.Detections, kind string, cats map[int32]int64) ([]coco.Detection, []schemas.Detection, error) {
 	if err := d.Check(); err != nil {
 		return nil, nil, err
 	}
-	if d.Masks != nil {
-		return nil, nil, fmt.Errorf("the model returned instance masks, which the detections table and results files do not carry yet")
+	if coco.IoUType(kind) == coco.Segm && d.Masks == nil {
+		return nil, nil, fmt.Errorf("iou type segm: the model returned no instance masks (a model without a mask head)")
 	}
 	n := d.Len()
 	dets := make([]coco.Detection, n)
@@ -54,10 +56,28 @@ func convert(imageID int64, d *detection.Detections, kind string, cats map[int32
 		if !finite32(x, y, w, h, s) || w < 0 || h < 0 {
 			return nil, nil, fmt.Errorf("box %d: xyxy %v score %v is not a finite box with x2 >= x1 and y2 >= y1", i, b, s)
 		}
-		rows[i] = schemas.Detection{ImageID: imageID, CategoryID: cat, Label: label, Score: s, X: x, Y: y, W: w, H: h, IoUType: kind}
+		rows[i] = schemas.Detection{ImageID: it.ImageID, CategoryID: cat, Label: label, Score: s, X: x, Y: y, W: w, H: h, IoUType: kind}
+		if d.Masks != nil {
+			if err := setMask(&rows[i], d.Masks[i], it); err != nil {
+				return nil, nil, fmt.Errorf("box %d: %w", i, err)
+			}
+		}
 		dets[i] = detectionOf(rows[i], int64(i+1))
 	}
 	return dets, rows, nil
+}
+
+// setMask puts a detection's mask into its row, refusing one that is not
+// an RLE of the original image's size.
+func setMask(r *schemas.Detection, m coco.RLE, it *batch.Item) error {
+	if m.H != it.OrigH || m.W != it.OrigW {
+		return fmt.Errorf("mask of %dx%d pixels, the image is %dx%d (masks are pasted into the original image)", m.W, m.H, it.OrigW, it.OrigH)
+	}
+	if err := m.Validate(); err != nil {
+		return fmt.Errorf("mask: %w", err)
+	}
+	r.Mask, r.MaskHeight, r.MaskWidth = m.String(), int32(m.H), int32(m.W)
+	return nil
 }
 
 func finite32(vs ...float32) bool {
@@ -70,8 +90,13 @@ func finite32(vs ...float32) bool {
 }
 
 // detectionOf is the COCO detection of a table row; id is its 1-based row
-// in the results file.
+// in the results file. Area is the box's, as loadRes takes it from a file
+// whose rows all have boxes (segm files included).
 func detectionOf(r schemas.Detection, id int64) coco.Detection {
 	box := coco.Box{float64(r.X), float64(r.Y), float64(r.W), float64(r.H)}
-	return coco.Detection{ID: id, ImageID: r.ImageID, CategoryID: r.CategoryID, BBox: box, Score: float64(r.Score), Area: box.Area()}
+	d := coco.Detection{ID: id, ImageID: r.ImageID, CategoryID: r.CategoryID, BBox: box, Score: float64(r.Score), Area: box.Area()}
+	if r.Mask != "" {
+		d.Segmentation = coco.CompressedRLE{H: int(r.MaskHeight), W: int(r.MaskWidth), Counts: r.Mask}
+	}
+	return d
 }

@@ -7,17 +7,20 @@
 //
 //	results.bbox.json       COCO results (pycocotools' loadRes reads it);
 //	results.proposal.json   one file per evaluate.iou_types entry
-//	detections.parquet      schemas.Detection rows, the same boxes as the results files
+//	results.segm.json       masks as compressed RLE (with their boxes): for iou
+//	                        type segm, and whenever a mask model's detections carry masks
+//	detections.parquet      schemas.Detection rows, the same boxes (and masks) as the results files
 //	metrics.parquet         schemas.Metric rows: the 12 COCO stats, AP/<category>
-//	                        (bbox) or AR@N (proposal), and inference_images_per_s
+//	                        (bbox, segm) or AR@N (proposal), and inference_images_per_s
 //	summary.txt             pycocotools' summarize() printout per iou type (also logged)
 //
 // # Pipeline
 //
 //	shardRef (records shard number and file) --Reshuffle-->
 //	inferShardFn: model loaded once per DoFn instance in Setup; per shard,
-//	    batches of evaluate.batch images -> Model.Predict -> labels to COCO
-//	    category ids, xyxy to xywh -> one part file of detections per shard
+//	    batches of evaluate.batch images -> Model.Predict (once for bbox and
+//	    segm) -> labels to COCO category ids, xyxy to xywh, masks to RLE
+//	    strings -> one part file of detections per shard
 //	    (deterministic name: a retried bundle overwrites it) and, per image
 //	    and iou type, KV<iou type, coco.ImageEval>
 //	CombinePerKey(accumulateFn): lists of ImageEvals merged in any order;

@@ -3,24 +3,34 @@ package evaluate
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/detflow/detflow/coco"
 	"github.com/detflow/detflow/storage"
 )
 
-// loadGroundTruth reads a split's COCO instances file.
-func loadGroundTruth(ctx context.Context, fsys *storage.FS, path string) (*coco.Dataset, error) {
+// loadGroundTruth reads a split's COCO instances file, with the
+// segmentations when masks is set (segm evaluation; polygons cost time and
+// memory that box evaluation does not need).
+func loadGroundTruth(ctx context.Context, fsys *storage.FS, path string, masks bool) (*coco.Dataset, error) {
 	r, err := fsys.Open(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("open ground truth: %w", err)
 	}
 	defer r.Close()
-	ds, err := coco.LoadDataset(ctx, r)
+	load := coco.LoadDataset
+	if masks {
+		load = coco.LoadDatasetMasks
+	}
+	ds, err := load(ctx, r)
 	if err != nil {
 		return nil, fmt.Errorf("load ground truth %s: %w", path, err)
 	}
 	return ds, nil
 }
+
+// needsMasks reports whether the iou types evaluate masks.
+func needsMasks(kinds []string) bool { return slices.Contains(kinds, string(coco.Segm)) }
 
 // params are COCOeval's parameters for an iou type (a config string);
 // proposal recall is measured at evaluate.proposal_max_dets.

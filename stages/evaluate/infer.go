@@ -65,7 +65,7 @@ func (f *inferShardFn) Setup(ctx context.Context) error {
 		return fmt.Errorf("evaluate worker: %w", err)
 	}
 	f.cats = labelCategories(f.rd.Index)
-	gt, err := loadGroundTruth(ctx, fsys, f.Annotations)
+	gt, err := loadGroundTruth(ctx, fsys, f.Annotations, needsMasks(f.Kinds))
 	if err != nil {
 		return fmt.Errorf("evaluate worker: %w", err)
 	}
@@ -162,7 +162,7 @@ func (f *inferShardFn) runBatch(ctx context.Context, items []*batch.Item, start 
 	dets := make([][]coco.Detection, len(items)*len(f.Kinds))
 	for i, it := range items {
 		for k, kind := range f.Kinds {
-			d, r, err := convert(it.ImageID, &perKind[kind][i], kind, f.cats)
+			d, r, err := convert(it, &perKind[kind][i], kind, f.cats)
 			if err != nil {
 				return nil, fmt.Errorf("image %d: %w", it.ImageID, err)
 			}
@@ -192,24 +192,37 @@ func (f *inferShardFn) predictAll(items []*batch.Item) (map[string][]detection.D
 	defer f.engine.SetGradEnabled(prev)
 	b := batch.Collate(f.engine, items, f.data.SizeDivisor)
 	perKind := map[string][]detection.Detections{}
+	byCall := map[bool][]detection.Detections{} // bbox and segm share one Predict
 	for _, kind := range f.Kinds {
-		preds, err := Predict(f.model, f.Config.Model.Type, kind, b)
-		if err != nil {
-			return nil, err
-		}
-		if len(preds) != len(items) {
-			return nil, fmt.Errorf("model returned %d predictions for %d images", len(preds), len(items))
+		proposals := wantsProposals(f.Config.Model.Type, kind)
+		preds, done := byCall[proposals]
+		if !done {
+			var err error
+			if preds, err = Predict(f.model, f.Config.Model.Type, kind, b); err != nil {
+				return nil, err
+			}
+			if len(preds) != len(items) {
+				return nil, fmt.Errorf("model returned %d predictions for %d images", len(preds), len(items))
+			}
+			byCall[proposals] = preds
 		}
 		perKind[kind] = preds
 	}
 	return perKind, nil
 }
 
+// wantsProposals reports whether iou type kind evaluates a two-stage
+// model's proposals (PredictProposals) rather than its detections.
+func wantsProposals(modelType, kind string) bool {
+	return coco.IoUType(kind) == coco.Proposal && modelType != zoo.ModelRPN
+}
+
 // Predict runs m, a model of type modelType, for an iou type: its
-// detections, or for "proposal" the proposals of a two-stage model (an
-// RPN's detections are its proposals).
+// detections (bbox and segm: a mask model's carry masks), or for
+// "proposal" the proposals of a two-stage model (an RPN's detections are
+// its proposals).
 func Predict(m Model, modelType, kind string, b *batch.Batch) ([]detection.Detections, error) {
-	if coco.IoUType(kind) == coco.Proposal && modelType != zoo.ModelRPN {
+	if wantsProposals(modelType, kind) {
 		pm, ok := m.(ProposalModel)
 		if !ok {
 			return nil, fmt.Errorf("iou type %q: the %s model does not return proposals (no PredictProposals)", kind, modelType)

@@ -25,10 +25,16 @@ func publish(ctx context.Context, env *stages.Env, j *job) error {
 	var all []schemas.Detection
 	for _, kind := range j.infer.Kinds {
 		kr := rowsOf(rows, kind)
-		if err := writeResults(ctx, env.FS, storage.Join(env.Out, ResultsName(kind)), kr); err != nil {
+		if err := writeResults(ctx, env.FS, storage.Join(env.Out, ResultsName(kind)), kind, kr); err != nil {
 			return err
 		}
 		all = append(all, kr...)
+		if kind == string(coco.BBox) && !slices.Contains(j.infer.Kinds, string(coco.Segm)) && hasMasks(kr) {
+			// A mask model evaluated for boxes only still publishes its masks.
+			if err := writeResults(ctx, env.FS, storage.Join(env.Out, ResultsName(string(coco.Segm))), string(coco.Segm), kr); err != nil {
+				return err
+			}
+		}
 	}
 	if err := schemas.Write(ctx, env.FS, storage.Join(env.Out, DetectionsName), schemas.Detections, all); err != nil {
 		return err
@@ -96,11 +102,20 @@ func rowsOf(rows []schemas.Detection, kind string) []schemas.Detection {
 	return out
 }
 
-// writeResults writes rows as a COCO results JSON file.
-func writeResults(ctx context.Context, fsys *storage.FS, path string, rows []schemas.Detection) error {
+func hasMasks(rows []schemas.Detection) bool {
+	return slices.ContainsFunc(rows, func(r schemas.Detection) bool { return r.Mask != "" })
+}
+
+// writeResults writes rows as the COCO results JSON file of iou type kind:
+// with each row's mask for segm (as MMDetection writes segm results, box
+// included), without masks for the others.
+func writeResults(ctx context.Context, fsys *storage.FS, path, kind string, rows []schemas.Detection) error {
 	dets := make([]coco.Detection, len(rows))
 	for i, r := range rows {
 		dets[i] = detectionOf(r, int64(i+1))
+		if kind != string(coco.Segm) {
+			dets[i].Segmentation = coco.CompressedRLE{}
+		}
 	}
 	var b bytes.Buffer
 	if err := coco.WriteResults(ctx, &b, dets); err != nil {

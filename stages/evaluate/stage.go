@@ -26,7 +26,7 @@ const (
 )
 
 // ResultsName is the COCO results file of an iou type, as MMDetection names
-// it: results.bbox.json, results.proposal.json.
+// it: results.bbox.json, results.segm.json, results.proposal.json.
 func ResultsName(kind string) string { return "results." + kind + ".json" }
 
 // latestName is the train stage's pointer to its newest checkpoint.

@@ -236,7 +236,7 @@ func TestGroundTruthDetectionsScoreOne(t *testing.T) {
 
 func loadGT(t *testing.T, f *fixture) *coco.Dataset {
 	t.Helper()
-	gt, err := loadGroundTruth(context.Background(), f.fsys, groundTruthPath(t, f))
+	gt, err := loadGroundTruth(context.Background(), f.fsys, groundTruthPath(t, f), false)
 	if err != nil {
 		t.Fatal(err)
 	}

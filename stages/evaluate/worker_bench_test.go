@@ -1,6 +1,7 @@
 package evaluate
 
 import (
+	"github.com/detflow/detflow/batch"
 	"math/rand/v2"
 	"testing"
 
@@ -46,7 +47,7 @@ func BenchmarkImageOverhead(b *testing.B) {
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		dets, _, err := convert(1, &d, "bbox", labels)
+		dets, _, err := convert(&batch.Item{ImageID: 1, OrigW: 640, OrigH: 480}, &d, "bbox", labels)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -17,9 +17,11 @@ import (
 
 // Stage is the records stage. With proposals it also reads the proposals
 // stage (fast_rcnn_with_proposals); without, records carry ground truth only
-// (rpn, faster_rcnn).
+// (rpn, faster_rcnn). WithMasks (models with a mask head, zoo.HasMasks)
+// adds each object's mask.
 type Stage struct {
 	WithProposals bool
+	WithMasks     bool
 }
 
 func (Stage) Name() string { return "records" }
@@ -55,11 +57,11 @@ func (s Stage) Run(ctx context.Context, env *stages.Env) error {
 		if err != nil {
 			return err
 		}
-		ds, err := loadDataset(ctx, env.FS, loc.Annotations)
+		ds, err := loadDataset(ctx, env.FS, loc.Annotations, false)
 		if err != nil {
 			return err
 		}
-		fn := &writeShardFn{Annotations: loc.Annotations, ImageRoot: loc.ImageRoot, Out: storage.Join(env.Out, name)}
+		fn := &writeShardFn{Annotations: loc.Annotations, ImageRoot: loc.ImageRoot, Out: storage.Join(env.Out, name), Masks: s.WithMasks}
 		if s.WithProposals {
 			propDir, err := env.Input("proposals")
 			if err != nil {

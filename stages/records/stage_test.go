@@ -23,6 +23,12 @@ import (
 // proposals) on a tiny synthetic set and returns the records folder.
 func runRecords(t *testing.T, shardSize string) (*storage.FS, string, string) {
 	t.Helper()
+	return runStage(t, shardSize, Stage{})
+}
+
+// runStage is runRecords with the records stage st.
+func runStage(t *testing.T, shardSize string, st Stage) (*storage.FS, string, string) {
+	t.Helper()
 	ctx := context.Background()
 	fsys, err := storage.New(ctx, storage.Options{})
 	if err != nil {
@@ -38,7 +44,7 @@ func runRecords(t *testing.T, shardSize string) (*storage.FS, string, string) {
 		t.Fatal(err)
 	}
 	env := &stages.Env{FS: fsys, Config: cfg, Out: out, Log: log, Inputs: map[string]string{"dataset": dsDir}}
-	if err := (Stage{}).Run(ctx, env); err != nil {
+	if err := st.Run(ctx, env); err != nil {
 		t.Fatal(err)
 	}
 	if env.Info["shards"] == nil {
@@ -56,7 +62,7 @@ func TestRecordsHoldEveryImageOnceWithItsGroundTruth(t *testing.T) {
 	}
 	for _, split := range []string{"train", "val"} {
 		loc, _ := desc.Split(split)
-		ds, err := loadDataset(ctx, fsys, loc.Annotations)
+		ds, err := loadDataset(ctx, fsys, loc.Annotations, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,7 +176,7 @@ func TestRecordsJoinProposals(t *testing.T) {
 	propDir := t.TempDir()
 	for _, split := range []string{"train", "val"} {
 		loc, _ := desc.Split(split)
-		ds, err := loadDataset(ctx, fsys, loc.Annotations)
+		ds, err := loadDataset(ctx, fsys, loc.Annotations, false)
 		if err != nil {
 			t.Fatal(err)
 		}

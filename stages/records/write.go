@@ -24,6 +24,7 @@ type writeShardFn struct {
 	ImageRoot   string // folder file_name values are relative to
 	Proposals   string // the proposals stage's folder of this split, or "" for none
 	Out         string // folder the shards go to
+	Masks       bool   // carry each object's mask (Record.GTMasks)
 
 	fsys   *storage.FS
 	ds     *coco.Dataset
@@ -37,7 +38,7 @@ func (f *writeShardFn) Setup(ctx context.Context) error {
 		return err
 	}
 	f.fsys = fsys
-	if f.ds, err = loadDataset(ctx, fsys, f.Annotations); err != nil {
+	if f.ds, err = loadDataset(ctx, fsys, f.Annotations, f.Masks); err != nil {
 		return err
 	}
 	f.labels = labelMap(f.ds)
@@ -85,6 +86,13 @@ func (f *writeShardFn) record(ctx context.Context, id int64) (schemas.Record, er
 		r.GTLabels = append(r.GTLabels, f.labels[a.CategoryID])
 		r.GTCategoryIDs = append(r.GTCategoryIDs, a.CategoryID)
 		r.GTCrowd = append(r.GTCrowd, a.IsCrowd)
+		if f.Masks {
+			m, err := maskString(&a, img)
+			if err != nil {
+				return schemas.Record{}, fmt.Errorf("%s: image %d (%s): %w", f.Annotations, id, img.FileName, err)
+			}
+			r.GTMasks = append(r.GTMasks, m)
+		}
 	}
 	if f.props != nil {
 		p, ok := f.props[id]
@@ -108,13 +116,34 @@ func labelMap(ds *coco.Dataset) map[int64]int32 {
 	return m
 }
 
-func loadDataset(ctx context.Context, fsys *storage.FS, path string) (*coco.Dataset, error) {
+// maskString is an annotation's mask as the records carry it, at its
+// image's size. A crowd region without a segmentation is its box (training
+// ignores crowds; the slot keeps masks aligned with boxes).
+func maskString(a *coco.Annotation, img coco.Image) (string, error) {
+	switch m := a.Segmentation; {
+	case m != nil && (m.H != img.Height || m.W != img.Width):
+		return "", fmt.Errorf("annotation %d: segmentation RLE size [%d, %d] differs from the image's [%d, %d]", a.ID, m.H, m.W, img.Height, img.Width)
+	case m != nil:
+		return m.String(), nil
+	case a.IsCrowd:
+		return coco.BoxToRLE(a.BBox, img.Height, img.Width).String(), nil
+	}
+	return "", fmt.Errorf("annotation %d: no segmentation, which the model's mask head needs", a.ID)
+}
+
+// loadDataset loads a split's annotations, with each segmentation as an
+// RLE when masks is set.
+func loadDataset(ctx context.Context, fsys *storage.FS, path string, masks bool) (*coco.Dataset, error) {
 	r, err := fsys.Open(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("open annotations: %w", err)
 	}
 	defer r.Close()
-	ds, err := coco.LoadDataset(ctx, r)
+	load := coco.LoadDataset
+	if masks {
+		load = coco.LoadDatasetMasks
+	}
+	ds, err := load(ctx, r)
 	if err != nil {
 		return nil, fmt.Errorf("load annotations %s: %w", path, err)
 	}

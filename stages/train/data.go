@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"slices"
+	"strings"
 
 	"github.com/detflow/detflow/batch"
 	"github.com/detflow/detflow/schemas"
@@ -129,6 +130,10 @@ func cloneRecord(r *schemas.Record) *schemas.Record {
 	c.GTLabels = slices.Clone(r.GTLabels)
 	c.GTCategoryIDs = slices.Clone(r.GTCategoryIDs)
 	c.GTCrowd = slices.Clone(r.GTCrowd)
+	c.GTMasks = slices.Clone(r.GTMasks)
+	for i, m := range c.GTMasks {
+		c.GTMasks[i] = strings.Clone(m) // may share the reader's page buffer
+	}
 	c.ProposalBoxes = slices.Clone(r.ProposalBoxes)
 	c.ProposalScores = slices.Clone(r.ProposalScores)
 	return &c
