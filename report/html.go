@@ -215,9 +215,11 @@ func addMetrics(ctx context.Context, fsys *storage.FS, c *Catalog, rep *report, 
 	if err != nil {
 		return err
 	}
-	for _, s := range bboxStats {
-		if m, ok := Pick(rows, s.metric); ok {
-			rep.Metrics = append(rep.Metrics, metricRow{s.metric, fmt.Sprintf("%.3f", m.Value)})
+	for _, prefix := range []string{"bbox_", "segm_"} {
+		for _, s := range detectionStats {
+			if m, ok := Pick(rows, prefix+s.metric); ok {
+				rep.Metrics = append(rep.Metrics, metricRow{prefix + s.metric, fmt.Sprintf("%.3f", m.Value)})
+			}
 		}
 	}
 	for _, n := range []string{"AR@100", "AR@300", "AR@1000"} {
