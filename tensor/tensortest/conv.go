@@ -28,3 +28,24 @@ func Conv2dPass(dev tensor.Device, seed uint64, n, c, h, w, cout, k int, opt ten
 	tensor.Sum(tensor.Mul(y, r)).Backward()
 	return [4][]float32{y.Data(), x.Grad().Data(), wt.Grad().Data(), b.Grad().Data()}
 }
+
+// ConvTranspose2dPass is Conv2dPass for tensor.ConvTranspose2d: x
+// [n,c,h,w], weight [c,cout,k,k]; it returns y, dx, dw and db.
+func ConvTranspose2dPass(dev tensor.Device, seed uint64, n, c, h, w, cout, k int, opt tensor.ConvTransposeOptions) [4][]float32 {
+	rng := rand.New(rand.NewPCG(seed, uint64(n*1000+k)))
+	rnd := func(m int) []float32 {
+		out := make([]float32, m)
+		for i := range out {
+			out[i] = float32(rng.NormFloat64())
+		}
+		return out
+	}
+	e := tensor.NewEngine(dev)
+	x := e.FromData(rnd(n*c*h*w), n, c, h, w).SetRequiresGrad(true)
+	wt := e.FromData(rnd(c*cout*k*k), c, cout, k, k).SetRequiresGrad(true)
+	b := e.FromData(rnd(cout), cout).SetRequiresGrad(true)
+	y := tensor.ConvTranspose2d(x, wt, b, opt)
+	r := e.FromData(rnd(y.Len()), y.Shape()...)
+	tensor.Sum(tensor.Mul(y, r)).Backward()
+	return [4][]float32{y.Data(), x.Grad().Data(), wt.Grad().Data(), b.Grad().Data()}
+}
