@@ -68,10 +68,12 @@ func tinyItems() []*batch.Item {
 func tinyConfig(t testing.TB, modelType string) *configs.Config {
 	t.Helper()
 	name := map[string]string{
-		zoo.ModelFastRCNN:   "fast_rcnn_tiny_synth",
-		zoo.ModelRPN:        "rpn_tiny_synth",
-		zoo.ModelFasterRCNN: "faster_rcnn_tiny_synth",
-		zoo.ModelRetinaNet:  "retinanet_tiny_synth",
+		zoo.ModelFastRCNN:     "fast_rcnn_tiny_synth",
+		zoo.ModelRPN:          "rpn_tiny_synth",
+		zoo.ModelFasterRCNN:   "faster_rcnn_tiny_synth",
+		zoo.ModelRetinaNet:    "retinanet_tiny_synth",
+		zoo.ModelMaskRCNN:     "mask_rcnn_tiny_synth",
+		zoo.ModelFastMaskRCNN: "fast_mask_rcnn_tiny_synth",
 	}[modelType]
 	sets := []string{
 		"model.backbone.base_channels=8",
@@ -82,6 +84,8 @@ func tinyConfig(t testing.TB, modelType string) *configs.Config {
 		"model.roi_head.bbox_head.fc_out_channels=32",
 		"model.roi_head.bbox_head.num_classes=3",
 		"train_cfg.rcnn.sampler.num=64",
+		"model.roi_head.mask_head.conv_out_channels=16",
+		"model.roi_head.mask_head.num_classes=3",
 	}
 	if modelType == zoo.ModelRetinaNet {
 		sets = append(sets, "model.neck.in_channels=[16,32,64]",
