@@ -13,19 +13,7 @@ func TestTorchConvTranspose2d(t *testing.T) {
 		c.param("padding", &opt.Padding)
 		c.param("output_padding", &opt.OutputPadding)
 		c.param("dilation", &opt.Dilation)
-		x, w := c.leaf("x"), c.leaf("w")
-		var b *Tensor
-		if _, ok := c.tensors["b"]; ok {
-			b = c.leaf("b")
-		}
-		out := ConvTranspose2d(x, w, b, opt)
-		c.expect("out", out, "out")
-		c.backwardR(out)
-		c.expect("d_x", x.Grad(), "d_x")
-		c.expect("d_w", w.Grad(), "d_w")
-		if b != nil {
-			c.expect("d_b", b.Grad(), "d_b")
-		}
+		c.checkConv(func(x, w, b *Tensor) *Tensor { return ConvTranspose2d(x, w, b, opt) })
 	})
 }
 

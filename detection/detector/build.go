@@ -86,15 +86,8 @@ func RoIHeadOptionsFromConfig(cfg *configs.Config, inChannels int) (RoIHeadOptio
 		mask = &o
 	}
 	return RoIHeadOptions{
-		Mask: mask,
-		Extractor: RoIExtractorOptions{
-			OutputSize:    x.OutputSize,
-			SamplingRatio: x.SamplingRatio,
-			Aligned:       x.Aligned,
-			Strides:       slices.Clone(x.FeatmapStrides),
-			FinestScale:   float64(x.FinestScale),
-			Legacy:        legacy,
-		},
+		Mask:      mask,
+		Extractor: extractorFromConfig(x, legacy),
 		BBox: BBoxHeadOptions{
 			InChannels:       inChannels,
 			RoISize:          x.OutputSize,
@@ -122,14 +115,7 @@ func MaskOptionsFromConfig(cfg *configs.Config, inChannels int) MaskOptions {
 	x := cfg.Model.RoIHead.MaskRoIExtractor
 	h := cfg.Model.RoIHead.MaskHead
 	return MaskOptions{
-		Extractor: RoIExtractorOptions{
-			OutputSize:    x.OutputSize,
-			SamplingRatio: x.SamplingRatio,
-			Aligned:       x.Aligned,
-			Strides:       slices.Clone(x.FeatmapStrides),
-			FinestScale:   float64(x.FinestScale),
-			Legacy:        cfg.Model.LegacyPlusOne,
-		},
+		Extractor: extractorFromConfig(x, cfg.Model.LegacyPlusOne),
 		Head: MaskHeadOptions{
 			InChannels:   inChannels,
 			NumConvs:     h.NumConvs,
@@ -138,6 +124,18 @@ func MaskOptionsFromConfig(cfg *configs.Config, inChannels int) MaskOptions {
 		},
 		Paste:     h.Paste,
 		Threshold: cfg.TestCfg.RCNN.MaskThrBinary,
+	}
+}
+
+// extractorFromConfig maps a roi_extractor or mask_roi_extractor section.
+func extractorFromConfig(x configs.RoIExtractor, legacy bool) RoIExtractorOptions {
+	return RoIExtractorOptions{
+		OutputSize:    x.OutputSize,
+		SamplingRatio: x.SamplingRatio,
+		Aligned:       x.Aligned,
+		Strides:       slices.Clone(x.FeatmapStrides),
+		FinestScale:   float64(x.FinestScale),
+		Legacy:        legacy,
 	}
 }
 

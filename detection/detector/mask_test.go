@@ -254,3 +254,26 @@ func upscale2(r coco.RLE) coco.RLE {
 	}
 	return coco.EncodeMask(out, h, 2*r.W)
 }
+
+// TestMaskHeadStateDictNames: the mask head's tensors carry MMDetection's
+// names under roi_head (v2's layout, as the box head's), with
+// class-specific logits.
+func TestMaskHeadStateDictNames(t *testing.T) {
+	sd := nn.StateDict(buildTiny(t, newEngine(), zoo.ModelMaskRCNN, 1))
+	for name, shape := range map[string][]int{
+		"roi_head.mask_head.convs.0.conv.weight": {16, 16, 3, 3},
+		"roi_head.mask_head.convs.1.conv.bias":   {16},
+		"roi_head.mask_head.upsample.weight":     {16, 16, 2, 2},
+		"roi_head.mask_head.conv_logits.weight":  {3, 16, 1, 1},
+		"roi_head.mask_head.conv_logits.bias":    {3},
+	} {
+		if sd[name] == nil {
+			t.Errorf("no tensor named %q", name)
+		} else if got := sd[name].Shape(); !slices.Equal(got, shape) {
+			t.Errorf("%s has shape %v, want %v", name, got, shape)
+		}
+	}
+	if sd["roi_head.mask_head.convs.2.conv.weight"] != nil {
+		t.Error("the tiny config's head has 2 convs, found a third")
+	}
+}
