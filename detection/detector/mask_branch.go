@@ -85,8 +85,11 @@ func (h *RoIHead) MaskSize() int {
 
 // MaskLosses runs the mask branch on a sample's positives: "loss_mask",
 // the binary cross-entropy of each positive's gt-class logit map against
-// its target (maskTargets), averaged over all pixels of all positives of
-// the batch as MMDetection's mask_cross_entropy.
+// its target (maskTargets), averaged over the pixels of each image's
+// positives and then over the images. MMDetection's mask_cross_entropy
+// averages over the whole batch's positives instead; the two agree when
+// the images have as many positives each (the package doc says why the
+// per-image form).
 func (h *RoIHead) MaskLosses(feats []*tensor.Tensor, items []*batch.Item, s *SampledRoIs) (Losses, error) {
 	pos := s.Positives()
 	e := feats[0].Engine()
@@ -104,8 +107,27 @@ func (h *RoIHead) MaskLosses(feats []*tensor.Tensor, items []*batch.Item, s *Sam
 		return nil, fmt.Errorf("mask branch: %w", err)
 	}
 	logits := classMaps(h.MaskHead.Forward(pooled), pos.Labels)
-	loss := tensor.Mean(tensor.BCEWithLogits(logits, e.FromData(targets, p, size*size)))
+	bce := tensor.BCEWithLogits(logits, e.FromData(targets, p, size*size))
+	loss := tensor.Sum(tensor.Mul(bce, e.FromData(perImageWeights(pos, len(items), size*size), p, size*size)))
 	return Losses{"loss_mask": loss}, nil
+}
+
+// perImageWeights gives each of a positive's n values the weight 1 / (n ·
+// its image's positives · images): a weighted sum is the per-image mean
+// averaged over the images.
+func perImageWeights(pos PositiveRoIs, images, n int) []float32 {
+	count := make([]int, images)
+	for p := range pos.GTIndex {
+		count[int(pos.RoIs[5*p])]++
+	}
+	w := make([]float32, 0, len(pos.GTIndex)*n)
+	for p := range pos.GTIndex {
+		v := 1 / float32(n*count[int(pos.RoIs[5*p])]*images)
+		for range n {
+			w = append(w, v)
+		}
+	}
+	return w
 }
 
 // classMaps picks each RoI's logit map of its class: [R,K,S,S] to [R,S·S].
