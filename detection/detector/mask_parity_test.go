@@ -4,13 +4,14 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/detflow/detflow/coco"
+	"github.com/detflow/detflow/nn"
 	"github.com/detflow/detflow/tensor"
 )
 
@@ -48,28 +49,42 @@ type tvMaskFixture struct {
 	Pasted    [][]uint32          `json:"pasted"`
 }
 
-// tvMaskBranch builds detflow's extractor and head with the fixture's
-// weights (torchvision's background logit channel 0 dropped).
+// tvMaskModel holds a mask head under MaskRCNN's names.
+type tvMaskModel struct{ h *MaskHead }
+
+func (m tvMaskModel) Params() []nn.Named  { return nil }
+func (m tvMaskModel) Buffers() []nn.Named { return nil }
+func (m tvMaskModel) Children() []nn.Child {
+	return []nn.Child{{Name: "roi_head.mask_head", Module: m.h}}
+}
+
+// tvMaskBranch builds detflow's extractor and head and loads the fixture's
+// weights through TorchvisionFasterRCNNStateDict, under the names
+// maskrcnn_resnet50_fpn gives them.
 func tvMaskBranch(t *testing.T, e *tensor.Engine, fx tvMaskFixture) (*RoIExtractor, *MaskHead) {
 	t.Helper()
 	w := fx.StateDict["0.0.weight"].Shape[0]
-	k := len(fx.StateDict["mask_fcn_logits.bias"].values(t)) - 1
+	k := fx.StateDict["mask_fcn_logits.bias"].Shape[0] - 1
 	h, err := NewMaskHead(e, MaskHeadOptions{InChannels: w, ConvChannels: w, NumClasses: k}, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	set := func(dst *tensor.Tensor, name string, skip int) {
-		v := fx.StateDict[name].values(t)
-		dst.CopyFrom(v[skip*len(v)/(k+1):][:dst.Len()])
+	sd := map[string]nn.HostTensor{}
+	for name, a := range fx.StateDict {
+		prefix := "roi_heads.mask_head."
+		if strings.HasPrefix(name, "conv5_mask") || strings.HasPrefix(name, "mask_fcn_logits") {
+			prefix = "roi_heads.mask_predictor."
+		}
+		sd[prefix+name] = nn.HostTensor{Shape: a.Shape, Data: a.values(t)}
 	}
-	for i, c := range h.Convs {
-		set(c.Weight, fmt.Sprintf("%d.0.weight", i), 0)
-		set(c.Bias, fmt.Sprintf("%d.0.bias", i), 0)
+	mapped, unmapped, err := TorchvisionFasterRCNNStateDict(sd)
+	if err != nil || len(unmapped) > 0 {
+		t.Fatalf("map torchvision names: %v, unmapped %v", err, unmapped)
 	}
-	set(h.Upsample.Weight, "conv5_mask.weight", 0)
-	set(h.Upsample.Bias, "conv5_mask.bias", 0)
-	set(h.ConvLogits.Weight, "mask_fcn_logits.weight", 1)
-	set(h.ConvLogits.Bias, "mask_fcn_logits.bias", 1)
+	rep, err := nn.LoadStateDict(tvMaskModel{h}, mapped)
+	if err != nil || !rep.Clean() {
+		t.Fatalf("load: %v, report %+v", err, rep)
+	}
 	x := NewRoIExtractor(RoIExtractorOptions{OutputSize: 14, SamplingRatio: 2, Strides: []int{4, 8, 16, 32}, FinestScale: 56})
 	return x, h
 }
