@@ -191,20 +191,21 @@ func absAll(v []float32) []float32 {
 	return out
 }
 
-// TestMaskBranchLearns is the mask learning test: 40 SGD steps on two
+// TestMaskBranchLearns is the mask learning test: 60 SGD steps on two
 // images of ellipses must cut loss_mask clearly below its start, and the
 // trained model's masks, pasted into the original frame (twice the item's
-// size), must cover each ellipse (IoU >= 0.7; 0.76 to 0.88 measured).
+// size), must match each ellipse better than any box-shaped mask can (IoU
+// >= 0.8 > pi/4; 0.85 to 0.95 measured).
 func TestMaskBranchLearns(t *testing.T) {
 	if testing.Short() {
-		t.Skip("trains for 40 steps")
+		t.Skip("trains for 60 steps")
 	}
 	e := newEngine()
 	d := buildTiny(t, e, zoo.ModelFastMaskRCNN, 2)
 	items := maskItems()
 	opt := nn.NewSGD(nn.TrainableParameters(d), 0.02, 0.9, 1e-4)
 	var hist []float32
-	for s := 0; s < 40; s++ {
+	for s := 0; s < 60; s++ {
 		mark := e.Mark()
 		nn.ZeroGrad(d)
 		losses, err := d.Losses(batch.Collate(e, items, 32), rngsFor(uint64(100+s), len(items)))
@@ -235,8 +236,8 @@ func TestMaskBranchLearns(t *testing.T) {
 					best = max(best, coco.MaskIoU(dets[i].Masks[j], gt, false))
 				}
 			}
-			if best < 0.7 {
-				t.Errorf("image %d gt %d: best mask IoU %.3f with the ellipse in the original frame, want >= 0.7", i, g, best)
+			if best < 0.8 {
+				t.Errorf("image %d gt %d: best mask IoU %.3f with the ellipse in the original frame, want >= 0.8", i, g, best)
 			}
 		}
 	}
