@@ -194,8 +194,8 @@ func absAll(v []float32) []float32 {
 // TestMaskBranchLearns is the mask learning test: 60 SGD steps on two
 // images of ellipses must cut loss_mask clearly below its start, and the
 // trained model's masks, pasted into the original frame (twice the item's
-// size), must match each ellipse better than any box-shaped mask can (IoU
-// >= 0.8 > pi/4; 0.85 to 0.95 measured).
+// size), must match each ellipse better than filling its box does (IoU >=
+// 0.8 > pi/4; 0.85 to 0.95 measured).
 func TestMaskBranchLearns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains for 60 steps")
