@@ -265,6 +265,7 @@ func TestModelZooSettings(t *testing.T) {
 		"model.roi_head.mask_head.num_convs":                "4",
 		"model.roi_head.mask_head.conv_out_channels":        "256",
 		"model.roi_head.mask_head.num_classes":              "80",
+		"model.roi_head.mask_head.target":                   "mmdet",
 		"model.roi_head.mask_head.paste":                    "mmdet",
 		"train_cfg.rcnn.mask_size":                          "28",
 		"test_cfg.rcnn.mask_thr_binary":                     "0.5",

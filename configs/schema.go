@@ -148,7 +148,8 @@ type MaskHead struct {
 	NumConvs        int    `yaml:"num_convs"`
 	ConvOutChannels int    `yaml:"conv_out_channels"`
 	NumClasses      int    `yaml:"num_classes"`
-	Paste           string `yaml:"paste"` // mmdet or torchvision
+	Target          string `yaml:"target"` // mmdet or torchvision
+	Paste           string `yaml:"paste"`  // mmdet or torchvision
 }
 
 // RoIExtractor pools one feature map level per RoI.

@@ -202,6 +202,7 @@ func (h RoIHead) validateMask(c *checker, n Neck) {
 	c.check(m.NumConvs > 0, k+"num_convs", "must be > 0")
 	c.check(m.ConvOutChannels > 0, k+"conv_out_channels", "must be > 0")
 	c.check(m.NumClasses == h.BBoxHead.NumClasses, k+"num_classes", "must equal model.roi_head.bbox_head.num_classes = %d", h.BBoxHead.NumClasses)
+	c.oneOf(k+"target", m.Target, "mmdet", "torchvision")
 	c.oneOf(k+"paste", m.Paste, "mmdet", "torchvision")
 }
 

@@ -19,6 +19,8 @@ type MaskOptions struct {
 	// Head is the FCN mask head; InChannels and NumClasses default to the
 	// box head's. Its masks are twice the pooled side (28).
 	Head MaskHeadOptions
+	// Target is TargetMMDet (default) or TargetTorchvision.
+	Target string
 	// Paste is PasteMMDet (default) or PasteTorchvision.
 	Paste string
 	// Threshold binarises the pasted probabilities (mask_thr_binary);
@@ -47,6 +49,9 @@ func (o MaskOptions) withDefaults(h RoIHeadOptions) MaskOptions {
 	if o.Head.NumClasses == 0 {
 		o.Head.NumClasses = h.BBox.NumClasses
 	}
+	if o.Target == "" {
+		o.Target = TargetMMDet
+	}
 	if o.Paste == "" {
 		o.Paste = PasteMMDet
 	}
@@ -58,6 +63,9 @@ func (o MaskOptions) withDefaults(h RoIHeadOptions) MaskOptions {
 
 func (h *RoIHead) addMaskBranch(e *tensor.Engine, o MaskOptions, rng *rand.Rand) error {
 	if _, err := newPaster(o.Paste, 0, 0, 0); err != nil {
+		return err
+	}
+	if _, err := maskTargets(nil, PositiveRoIs{}, 0, o.Target); err != nil {
 		return err
 	}
 	if o.Threshold < 0 || o.Threshold >= 1 {
@@ -85,7 +93,7 @@ func (h *RoIHead) MaskSize() int {
 
 // MaskLosses runs the mask branch on a sample's positives: "loss_mask",
 // the binary cross-entropy of each positive's gt-class logit map against
-// its target (maskTargets), averaged over the pixels of each image's
+// its target (maskTargets, in the Target mode), averaged over the pixels of each image's
 // positives and then over the images. MMDetection's mask_cross_entropy
 // averages over the whole batch's positives instead; the two agree when
 // the images have as many positives each (the package doc says why the
@@ -98,7 +106,7 @@ func (h *RoIHead) MaskLosses(feats []*tensor.Tensor, items []*batch.Item, s *Sam
 		return Losses{"loss_mask": zeroLoss(e, h.MaskHead.ConvLogits.Bias)}, nil
 	}
 	size := h.MaskSize()
-	targets, err := maskTargets(items, pos, size)
+	targets, err := maskTargets(items, pos, size, h.opt.Mask.Target)
 	if err != nil {
 		return nil, fmt.Errorf("mask targets: %w", err)
 	}

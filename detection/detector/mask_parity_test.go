@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/detflow/detflow/batch"
 	"github.com/detflow/detflow/coco"
 	"github.com/detflow/detflow/nn"
 	"github.com/detflow/detflow/tensor"
@@ -47,6 +48,21 @@ type tvMaskFixture struct {
 	OrigBoxes tvFloats            `json:"orig_boxes"`
 	OrigSize  [2]int              `json:"orig_size"`
 	Pasted    [][]uint32          `json:"pasted"`
+	GTMasks   [][]uint32          `json:"gt_masks"`
+	Targets   tvFloats            `json:"targets"`
+}
+
+func loadTVMask(t *testing.T) tvMaskFixture {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/tv_mask_head_tiny.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fx tvMaskFixture
+	if err := json.Unmarshal(raw, &fx); err != nil {
+		t.Fatal(err)
+	}
+	return fx
 }
 
 // tvMaskModel holds a mask head under MaskRCNN's names.
@@ -94,14 +110,7 @@ func tvMaskBranch(t *testing.T, e *tensor.Engine, fx tvMaskFixture) (*RoIExtract
 // its torchvision paste mode gives torchvision's pasted masks (IoU >= 0.99
 // per detection).
 func TestMaskBranchMatchesTorchvision(t *testing.T) {
-	raw, err := os.ReadFile("testdata/tv_mask_head_tiny.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var fx tvMaskFixture
-	if err := json.Unmarshal(raw, &fx); err != nil {
-		t.Fatal(err)
-	}
+	fx := loadTVMask(t)
 	e := newEngine()
 	x, h := tvMaskBranch(t, e, fx)
 	var feats []*tensor.Tensor
@@ -137,5 +146,40 @@ func TestMaskBranchMatchesTorchvision(t *testing.T) {
 		if iou := coco.MaskIoU(m, tv, false); iou < 0.99 {
 			t.Errorf("detection %d: pasted mask IoU %.4f with torchvision's (areas %d, %d)", j, iou, m.Area(), tv.Area())
 		}
+	}
+}
+
+// TestTorchvisionMaskTargets: in the torchvision target mode, each positive
+// RoI's target is torchvision's project_masks_on_boxes of its gt mask
+// (soft RoIAlign values) within 1e-5.
+func TestTorchvisionMaskTargets(t *testing.T) {
+	fx := loadTVMask(t)
+	h, w := fx.Features[0].Shape[2]*4, fx.Features[0].Shape[3]*4
+	it := &batch.Item{ImageID: 1, W: w, H: h}
+	var pos PositiveRoIs
+	boxes := fx.RoIs.values(t)
+	for j, counts := range fx.GTMasks {
+		it.GTLabels = append(it.GTLabels, fx.Labels[j])
+		it.GTMasks = append(it.GTMasks, coco.RLE{H: h, W: w, Counts: counts})
+		pos.RoIs = append(pos.RoIs, 0, boxes[4*j], boxes[4*j+1], boxes[4*j+2], boxes[4*j+3])
+		pos.GTIndex = append(pos.GTIndex, j)
+		pos.Labels = append(pos.Labels, fx.Labels[j])
+	}
+	got, err := maskTargets([]*batch.Item{it}, pos, 28, TargetTorchvision)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fx.Targets.values(t)
+	soft := 0
+	for i := range want {
+		if math.Abs(float64(got[i]-want[i])) > 1e-5 {
+			t.Fatalf("target %d (roi %d) = %v, torchvision %v", i, i/784, got[i], want[i])
+		}
+		if want[i] > 0 && want[i] < 1 {
+			soft++
+		}
+	}
+	if soft == 0 {
+		t.Error("no soft target value: the fixture does not exercise the edges")
 	}
 }

@@ -5,17 +5,37 @@ import (
 	"math"
 
 	"github.com/detflow/detflow/batch"
+	"github.com/detflow/detflow/detection"
 )
 
-// maskTargets are the mask branch's binary targets for the positive RoIs:
-// P x size x size, row-major, 1 inside the assigned gt's instance.
-//
-// As MMDetection v1's mask_target: the RoI's corners are truncated to
-// integers, the gt mask (in the item's frame) is cropped to the
-// +1-inclusive box, clipped to the image as numpy slicing clips, and the
-// crop is resized to size x size bilinearly (cv2's INTER_LINEAR, as
-// mmcv.imresize) and rounded to 0 or 1 (the uint8 mask's rounding).
-func maskTargets(items []*batch.Item, pos PositiveRoIs, size int) ([]float32, error) {
+// Mask target modes: how a positive RoI's target is cut from its gt mask.
+const (
+	// TargetMMDet is MMDetection v1's mask_target: the RoI's corners are
+	// truncated to integers, the gt mask is cropped to the +1-inclusive box
+	// (clipped to the image as numpy slicing clips), resized to the target
+	// side bilinearly (cv2's INTER_LINEAR, as mmcv.imresize) and rounded to
+	// 0 or 1 (the uint8 mask's rounding).
+	TargetMMDet = "mmdet"
+	// TargetTorchvision is torchvision's project_masks_on_boxes: RoIAlign
+	// of the gt mask over the RoI (adaptive sampling, not aligned), soft
+	// targets in [0, 1] that maskrcnn_loss trains on as they are.
+	TargetTorchvision = "torchvision"
+)
+
+// TargetModes lists the mask target modes.
+var TargetModes = []string{TargetMMDet, TargetTorchvision}
+
+// maskTargets are the mask branch's targets for the positive RoIs: P x size
+// x size, row-major, 1 inside the assigned gt's instance (mode says how).
+func maskTargets(items []*batch.Item, pos PositiveRoIs, size int, mode string) ([]float32, error) {
+	cut := cropTarget
+	switch mode {
+	case TargetMMDet:
+	case TargetTorchvision:
+		cut = alignTarget
+	default:
+		return nil, fmt.Errorf("mask target mode %q: want %q or %q", mode, TargetMMDet, TargetTorchvision)
+	}
 	out := make([]float32, len(pos.GTIndex)*size*size)
 	decoded := make([]map[int][]byte, len(items)) // per image: gt index -> column-major mask
 	for p, g := range pos.GTIndex {
@@ -32,7 +52,9 @@ func maskTargets(items []*batch.Item, pos PositiveRoIs, size int) ([]float32, er
 			m = it.GTMasks[g].Decode()
 			decoded[img][g] = m
 		}
-		cropTarget(out[p*size*size:(p+1)*size*size], m, it.H, it.W, pos.RoIs[5*p+1:5*p+5], size)
+		if err := cut(out[p*size*size:(p+1)*size*size], m, it.H, it.W, pos.RoIs[5*p+1:5*p+5], size); err != nil {
+			return nil, fmt.Errorf("image %d: %w", it.ImageID, err)
+		}
 	}
 	return out, nil
 }
@@ -53,16 +75,16 @@ func checkMasks(it *batch.Item) error {
 	return nil
 }
 
-// cropTarget writes the size x size target of one RoI box (x1, y1, x2, y2)
-// over the column-major h x w mask m into dst.
-func cropTarget(dst []float32, m []byte, h, w int, box []float32, size int) {
+// cropTarget writes TargetMMDet's size x size target of one RoI box (x1,
+// y1, x2, y2) over the column-major h x w mask m into dst.
+func cropTarget(dst []float32, m []byte, h, w int, box []float32, size int) error {
 	x1, y1 := max(int(box[0]), 0), max(int(box[1]), 0)
 	x2, y2 := int(box[2]), int(box[3])
 	cw := min(x1+max(x2-x1+1, 1), w) - x1
 	ch := min(y1+max(y2-y1+1, 1), h) - y1
 	clear(dst)
 	if cw <= 0 || ch <= 0 {
-		return
+		return nil
 	}
 	crop := make([]float32, ch*cw)
 	for y := 0; y < ch; y++ {
@@ -75,6 +97,21 @@ func cropTarget(dst []float32, m []byte, h, w int, box []float32, size int) {
 			dst[i] = 1
 		}
 	}
+	return nil
+}
+
+// alignTarget writes TargetTorchvision's size x size target of one RoI box
+// over the column-major h x w mask m into dst.
+func alignTarget(dst []float32, m []byte, h, w int, box []float32, size int) error {
+	plane := make([]float32, h*w) // row-major, as RoIAlign reads it
+	for x := 0; x < w; x++ {
+		for y, v := range m[x*h : (x+1)*h] {
+			plane[y*w+x] = float32(v)
+		}
+	}
+	cfg := detection.RoIAlignConfig{OutH: size, OutW: size, SpatialScale: 1, Workers: 1}
+	roi := []float32{0, box[0], box[1], box[2], box[3]}
+	return detection.RoIAlignInto(dst, detection.FeatureMap{Data: plane, N: 1, C: 1, H: h, W: w}, roi, cfg)
 }
 
 // resizeBilinear resizes a row-major sh x sw map to dh x dw with half-pixel

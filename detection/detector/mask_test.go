@@ -2,6 +2,7 @@ package detector
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -63,7 +64,7 @@ func TestMaskTargetsCropAndResizeAsMMDetectionV1(t *testing.T) {
 	}
 	it := &batch.Item{ImageID: 7, W: w, H: h, GTLabels: []int32{0}, GTMasks: []coco.RLE{coco.EncodeMask(m, h, w)}}
 	pos := PositiveRoIs{RoIs: []float32{0, 0, 0, 15.7, 9.2, 0, 4, 2, 11, 9}, GTIndex: []int{0, 0}, Labels: []int32{0, 0}}
-	got, err := maskTargets([]*batch.Item{it}, pos, 28)
+	got, err := maskTargets([]*batch.Item{it}, pos, 28, TargetMMDet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func TestMaskTargetsNameWhatIsMissing(t *testing.T) {
 		{&batch.Item{ImageID: 4, W: 8, H: 8, GTLabels: []int32{0, 1}, GTMasks: []coco.RLE{{H: 8, W: 8, Counts: []uint32{64}}}}, "image 4: 1 gt masks for 2 objects"},
 		{&batch.Item{ImageID: 5, W: 8, H: 8, GTLabels: []int32{0}, GTMasks: []coco.RLE{{H: 4, W: 8, Counts: []uint32{32}}}}, "image 5: gt mask 0 is 4x8, the image 8x8"},
 	} {
-		_, err := maskTargets([]*batch.Item{tc.it}, pos, 28)
+		_, err := maskTargets([]*batch.Item{tc.it}, pos, 28, TargetMMDet)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("error %v, want it to contain %q", err, tc.want)
 		}
@@ -295,5 +296,29 @@ func TestMaskLossWeightsAveragePerImage(t *testing.T) {
 				t.Fatalf("weight of positive %d value %d = %v, want %v", p, j, got, v)
 			}
 		}
+	}
+}
+
+// TestTorchvisionTargetModeTrains: model.roi_head.mask_head.target
+// torchvision reaches the mask branch (soft targets give another loss than
+// the v1 binary ones from the same weights and sample).
+func TestTorchvisionTargetModeTrains(t *testing.T) {
+	loss := func(target string) float32 {
+		cfg := tinyConfig(t, zoo.ModelFastMaskRCNN)
+		cfg.Model.RoIHead.MaskHead.Target = target
+		e := newEngine()
+		d, err := Build(e, cfg, rand.New(rand.NewPCG(1, 0)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := d.Losses(batch.Collate(e, maskItems(), 32), rngsFor(5, 2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l["loss_mask"].Item()
+	}
+	v1, tv := loss(TargetMMDet), loss(TargetTorchvision)
+	if math.IsNaN(float64(tv)) || tv <= 0 || tv == v1 {
+		t.Errorf("loss_mask %v with torchvision targets, %v with v1's", tv, v1)
 	}
 }

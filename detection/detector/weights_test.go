@@ -73,6 +73,10 @@ func TestBuildRejectsBadConfigs(t *testing.T) {
 			c.Model.Type = zoo.ModelFastMaskRCNN
 			c.Model.RoIHead.MaskHead.Paste = "grid_sample"
 		}},
+		{"target", func(c *configs.Config) {
+			c.Model.Type = zoo.ModelFastMaskRCNN
+			c.Model.RoIHead.MaskHead.Target = "grid_sample"
+		}},
 		{"mask classes", func(c *configs.Config) {
 			c.Model.Type = zoo.ModelFastMaskRCNN
 			c.Model.RoIHead.MaskHead.NumClasses = 80

@@ -16,7 +16,9 @@ are random (Kaiming as torchvision, biases N(0, 0.1^2) so they count).
 Fed fixed random P2-P5 features of one 128x192 image, it records the mask
 logits of six RoIs on two levels, and each RoI's mask pasted at twice its
 box into the 256x384 original image (as pycocotools RLE counts: runs of 0s
-and 1s in column-major order). Float arrays are base64 little-endian
+and 1s in column-major order), and the training targets maskrcnn_loss
+makes from each RoI's gt mask (project_masks_on_boxes: roi_align 28x28,
+adaptive sampling, soft values). Float arrays are base64 little-endian
 float32. CI does not run this script.
 """
 import base64
@@ -25,7 +27,7 @@ from collections import OrderedDict
 
 import torch
 from torchvision.models.detection.mask_rcnn import MaskRCNNHeads, MaskRCNNPredictor
-from torchvision.models.detection.roi_heads import paste_masks_in_image
+from torchvision.models.detection.roi_heads import paste_masks_in_image, project_masks_on_boxes
 from torchvision.ops import MultiScaleRoIAlign
 
 torch.manual_seed(20261207)
@@ -50,6 +52,18 @@ def rle(mask):
     return counts
 
 
+def ellipses(rois):
+    """One H x W mask per RoI: the ellipse inscribed in the RoI moved by a
+    quarter of its size right and down, so it crosses the RoI's edges."""
+    ys, xs = torch.meshgrid(torch.arange(H) + 0.5, torch.arange(W) + 0.5, indexing="ij")
+    out = []
+    for x1, y1, x2, y2 in rois.tolist():
+        rx, ry = (x2 - x1) / 2, (y2 - y1) / 2
+        cx, cy = x1 + rx * 1.5, y1 + ry * 1.5
+        out.append((((xs - cx) / rx) ** 2 + ((ys - cy) / ry) ** 2 <= 1).float())
+    return torch.stack(out)
+
+
 def main():
     head, predictor = MaskRCNNHeads(WIDTH, (WIDTH,) * 4, 1), MaskRCNNPredictor(WIDTH, WIDTH, CLASSES + 1)
     for m in (head, predictor):
@@ -67,6 +81,8 @@ def main():
         probs = logits[torch.arange(len(rois)), labels + 1].sigmoid()[:, None]
         orig = rois * 2
         pasted = paste_masks_in_image(probs, orig, (2 * H, 2 * W)) > 0.5
+        gt_masks = ellipses(rois)
+        targets = project_masks_on_boxes(gt_masks, rois, torch.arange(len(rois)), 28)
     sd = {k: f32(v) for k, v in head.state_dict().items()}
     sd.update({k: f32(v) for k, v in predictor.state_dict().items()})
     out = {
@@ -77,6 +93,10 @@ def main():
         "logits": f32(logits[:, 1:]),  # background dropped: detflow has K channels
         "orig_boxes": f32(orig), "orig_size": [2 * H, 2 * W],
         "pasted": [rle(m[0].to(torch.uint8)) for m in pasted],
+        # Training targets (maskrcnn_loss): each RoI's gt mask, the ellipse
+        # inscribed in a box shifted off the RoI, projected by roi_align.
+        "gt_masks": [rle(m.to(torch.uint8)) for m in gt_masks],
+        "targets": f32(targets),
     }
     with open("tv_mask_head_tiny.json", "w") as f:
         json.dump(out, f, separators=(",", ":"))
