@@ -20,9 +20,6 @@ const (
 	PasteTorchvision = "torchvision"
 )
 
-// PasteModes lists the paste modes.
-var PasteModes = []string{PasteMMDet, PasteTorchvision}
-
 // paster pastes one image's detection masks into its original h x w frame,
 // reusing one image-sized buffer.
 type paster struct {

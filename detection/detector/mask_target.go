@@ -22,9 +22,6 @@ const (
 	TargetTorchvision = "torchvision"
 )
 
-// TargetModes lists the mask target modes.
-var TargetModes = []string{TargetMMDet, TargetTorchvision}
-
 // maskTargets are the mask branch's targets for the positive RoIs: P x size
 // x size, row-major, 1 inside the assigned gt's instance (mode says how).
 func maskTargets(items []*batch.Item, pos PositiveRoIs, size int, mode string) ([]float32, error) {
