@@ -62,10 +62,10 @@ func (o MaskOptions) withDefaults(h RoIHeadOptions) MaskOptions {
 }
 
 func (h *RoIHead) addMaskBranch(e *tensor.Engine, o MaskOptions, rng *rand.Rand) error {
-	if _, err := newPaster(o.Paste, 0, 0, 0); err != nil {
+	if err := checkPasteMode(o.Paste); err != nil {
 		return err
 	}
-	if _, err := maskTargets(nil, PositiveRoIs{}, 0, o.Target); err != nil {
+	if _, err := targetCutter(o.Target); err != nil {
 		return err
 	}
 	if o.Threshold < 0 || o.Threshold >= 1 {
@@ -93,11 +93,11 @@ func (h *RoIHead) MaskSize() int {
 
 // MaskLosses runs the mask branch on a sample's positives: "loss_mask",
 // the binary cross-entropy of each positive's gt-class logit map against
-// its target (maskTargets, in the Target mode), averaged over the pixels of each image's
-// positives and then over the images. MMDetection's mask_cross_entropy
-// averages over the whole batch's positives instead; the two agree when
-// the images have as many positives each (the package doc says why the
-// per-image form).
+// its target (maskTargets, in the Target mode), averaged over the pixels
+// of each image's positives and then over the images. MMDetection's
+// mask_cross_entropy averages over the whole batch's positives instead;
+// the two agree when the images have as many positives each (the package
+// doc says why the per-image form).
 func (h *RoIHead) MaskLosses(feats []*tensor.Tensor, items []*batch.Item, s *SampledRoIs) (Losses, error) {
 	pos := s.Positives()
 	e := feats[0].Engine()

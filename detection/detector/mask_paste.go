@@ -30,10 +30,17 @@ type paster struct {
 }
 
 func newPaster(mode string, thr float32, h, w int) (*paster, error) {
-	if mode != PasteMMDet && mode != PasteTorchvision {
-		return nil, fmt.Errorf("mask paste mode %q: want %q or %q", mode, PasteMMDet, PasteTorchvision)
+	if err := checkPasteMode(mode); err != nil {
+		return nil, err
 	}
 	return &paster{mode: mode, thr: thr, h: h, w: w, buf: make([]byte, h*w)}, nil
+}
+
+func checkPasteMode(mode string) error {
+	if mode != PasteMMDet && mode != PasteTorchvision {
+		return fmt.Errorf("mask paste mode %q: want %q or %q", mode, PasteMMDet, PasteTorchvision)
+	}
+	return nil
 }
 
 // paste returns the RLE of the s x s probabilities probs placed in box

@@ -25,13 +25,9 @@ const (
 // maskTargets are the mask branch's targets for the positive RoIs: P x size
 // x size, row-major, 1 inside the assigned gt's instance (mode says how).
 func maskTargets(items []*batch.Item, pos PositiveRoIs, size int, mode string) ([]float32, error) {
-	cut := cropTarget
-	switch mode {
-	case TargetMMDet:
-	case TargetTorchvision:
-		cut = alignTarget
-	default:
-		return nil, fmt.Errorf("mask target mode %q: want %q or %q", mode, TargetMMDet, TargetTorchvision)
+	cut, err := targetCutter(mode)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]float32, len(pos.GTIndex)*size*size)
 	decoded := make([]map[int][]byte, len(items)) // per image: gt index -> column-major mask
@@ -54,6 +50,17 @@ func maskTargets(items []*batch.Item, pos PositiveRoIs, size int, mode string) (
 		}
 	}
 	return out, nil
+}
+
+// targetCutter is the function that cuts one target in the mode.
+func targetCutter(mode string) (func(dst []float32, m []byte, h, w int, box []float32, size int) error, error) {
+	switch mode {
+	case TargetMMDet:
+		return cropTarget, nil
+	case TargetTorchvision:
+		return alignTarget, nil
+	}
+	return nil, fmt.Errorf("mask target mode %q: want %q or %q", mode, TargetMMDet, TargetTorchvision)
 }
 
 // checkMasks says why an item's masks cannot be targets.
