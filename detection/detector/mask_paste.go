@@ -56,8 +56,8 @@ func (p *paster) paste(probs []float32, s int, box []float32) coco.RLE {
 	}
 	bw, bh := max(b[2]-b[0]+1, 1), max(b[3]-b[1]+1, 1)
 	m := resizeBilinear(src, n, n, bh, bw)
-	x0, x1 := max(b[0], 0), min(b[0]+bw, p.w)
-	y0, y1 := max(b[1], 0), min(b[1]+bh, p.h)
+	x0, x1 := min(max(b[0], 0), p.w), min(b[0]+bw, p.w)
+	y0, y1 := min(max(b[1], 0), p.h), min(b[1]+bh, p.h)
 	for x := x0; x < x1; x++ {
 		col := p.buf[x*p.h:]
 		for y := y0; y < y1; y++ {
@@ -66,9 +66,27 @@ func (p *paster) paste(probs []float32, s int, box []float32) coco.RLE {
 			}
 		}
 	}
-	r := coco.EncodeMask(p.buf, p.h, p.w)
+	r := p.encode(x0, max(x1, x0))
 	for x := x0; x < x1; x++ {
 		clear(p.buf[x*p.h+y0 : x*p.h+max(y1, y0)])
+	}
+	return r
+}
+
+// encode is coco.EncodeMask of the buffer, which is zero outside columns
+// x0..x1-1: only those are scanned, the rest join the first and last runs
+// of zeros (an image-sized scan per detection would cost more than the
+// paste).
+func (p *paster) encode(x0, x1 int) coco.RLE {
+	r := coco.EncodeMask(p.buf[x0*p.h:x1*p.h], p.h, x1-x0)
+	r.W = p.w
+	r.Counts[0] += uint32(x0 * p.h)
+	if tail := uint32((p.w - x1) * p.h); tail > 0 {
+		if n := len(r.Counts); n%2 == 1 { // the last run is of zeros
+			r.Counts[n-1] += tail
+		} else {
+			r.Counts = append(r.Counts, tail)
+		}
 	}
 	return r
 }

@@ -322,3 +322,41 @@ func TestTorchvisionTargetModeTrains(t *testing.T) {
 		t.Errorf("loss_mask %v with torchvision targets, %v with v1's", tv, v1)
 	}
 }
+
+// TestPasteEncodesOnlyItsColumns: the paster's encoding of the columns a
+// mask touches equals coco.EncodeMask of the whole frame, and boxes partly
+// or wholly outside the image paste what lies inside.
+func TestPasteEncodesOnlyItsColumns(t *testing.T) {
+	const h, w = 7, 9
+	rng := rand.New(rand.NewPCG(8, 9))
+	p, err := newPaster(PasteTorchvision, 0.5, h, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 200 {
+		x0 := rng.IntN(w + 1)
+		x1 := x0 + rng.IntN(w-x0+1)
+		clear(p.buf)
+		for i := x0 * h; i < x1*h; i++ {
+			p.buf[i] = byte(rng.IntN(2))
+		}
+		got, want := p.encode(x0, x1), coco.EncodeMask(p.buf, h, w)
+		if got.H != want.H || got.W != want.W || !slices.Equal(got.Counts, want.Counts) {
+			t.Fatalf("columns %d..%d: %+v, want %+v", x0, x1, got, want)
+		}
+	}
+	clear(p.buf)
+	ones := make([]float32, 28*28)
+	for i := range ones {
+		ones[i] = 1
+	}
+	for _, box := range [][]float32{{-20, -20, -5, -5}, {12, 10, 30, 30}, {-3, 2, 4, 20}} {
+		r := p.paste(ones, 28, box)
+		if err := r.Validate(); err != nil {
+			t.Errorf("box %v: %v", box, err)
+		}
+		if inside := box[2] > 0 && box[0] < w && box[3] > 0 && box[1] < h; (r.Area() > 0) != inside {
+			t.Errorf("box %v: area %d", box, r.Area())
+		}
+	}
+}
