@@ -68,7 +68,7 @@ func TestPipelineConfig(t *testing.T) {
 		t.Errorf("PipelineConfig(%s) = %s, want Default %s", zoo.PipelineFastRCNN, name, Default)
 	}
 	_, err := PipelineConfig("fast_rcnn")
-	want := `unknown pipeline "fast_rcnn" (did you mean "faster_rcnn"?); pipelines: fast_rcnn_with_proposals, faster_rcnn, retinanet, rpn`
+	want := `unknown pipeline "fast_rcnn" (did you mean "faster_rcnn"?); pipelines: fast_mask_rcnn_with_proposals, fast_rcnn_with_proposals, faster_rcnn, mask_rcnn, retinanet, rpn`
 	if err == nil || err.Error() != want {
 		t.Errorf("PipelineConfig(fast_rcnn) error = %v, want %s", err, want)
 	}
@@ -254,10 +254,37 @@ func TestModelZooSettings(t *testing.T) {
 		"data.img_scale":                     "[1333,800]",
 		"evaluate.iou_types":                 `["bbox"]`,
 	}
+	// The mask branch as MMDetection v1's mask_rcnn_r50_fpn_1x.py and
+	// fast_mask_rcnn_r50_fpn_1x.py.
+	maskBranch := map[string]string{
+		"model.roi_head.mask_roi_extractor.type":            "RoIAlign",
+		"model.roi_head.mask_roi_extractor.output_size":     "14",
+		"model.roi_head.mask_roi_extractor.sampling_ratio":  "2",
+		"model.roi_head.mask_roi_extractor.aligned":         "false",
+		"model.roi_head.mask_roi_extractor.featmap_strides": "[4,8,16,32]",
+		"model.roi_head.mask_head.num_convs":                "4",
+		"model.roi_head.mask_head.conv_out_channels":        "256",
+		"model.roi_head.mask_head.num_classes":              "80",
+		"model.roi_head.mask_head.target":                   "mmdet",
+		"model.roi_head.mask_head.paste":                    "mmdet",
+		"train_cfg.rcnn.mask_size":                          "28",
+		"test_cfg.rcnn.mask_thr_binary":                     "0.5",
+		"evaluate.iou_types":                                `["bbox","segm"]`,
+	}
+	maskRCNN := merged(fasterRCNN, maskBranch, map[string]string{"pipeline": "mask_rcnn", "model.type": "MaskRCNN"})
+	fastMask := merged(mmdetFastRCNN, maskBranch, map[string]string{
+		"pipeline": "fast_mask_rcnn_with_proposals", "model.type": "FastMaskRCNN",
+	})
 	for _, tc := range []struct {
 		name string
 		want map[string]string
 	}{
+		{"mask_rcnn_r50_fpn_1x_coco", maskRCNN},
+		{"mask_rcnn_r50_caffe_fpn_1x_coco", merged(maskRCNN, caffe)},
+		{"mask_rcnn_r50_fpn_2x_coco", merged(maskRCNN, twoX)},
+		{"fast_mask_rcnn_r50_fpn_1x_coco", fastMask},
+		{"fast_mask_rcnn_r50_caffe_fpn_1x_coco", merged(fastMask, caffe)},
+		{"fast_mask_rcnn_r50_fpn_2x_coco", merged(fastMask, twoX)},
 		{"retinanet_r50_fpn_1x_coco", retinaNet},
 		{"retinanet_r50_caffe_fpn_1x_coco", merged(retinaNet, caffe)},
 		{"retinanet_r50_fpn_2x_coco", merged(retinaNet, twoX)},
@@ -293,7 +320,7 @@ func TestModelZooSettings(t *testing.T) {
 func TestTinyConfigs(t *testing.T) {
 	shared := []string{"model.backbone", "model.neck", "dataset", "data", "train", "records"}
 	var first map[string]string
-	for _, name := range []string{"fast_rcnn_tiny_synth", "rpn_tiny_synth", "faster_rcnn_tiny_synth"} {
+	for _, name := range []string{"fast_rcnn_tiny_synth", "rpn_tiny_synth", "faster_rcnn_tiny_synth", "mask_rcnn_tiny_synth", "fast_mask_rcnn_tiny_synth"} {
 		cfg, err := Load(name, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -316,7 +343,7 @@ func TestTinyConfigs(t *testing.T) {
 				t.Errorf("%s: %s = %s, want %s", name, k, values[k], want)
 			}
 		}
-		if cfg.Pipeline == zoo.PipelineFastRCNN && cfg.Proposals.Method != "selective_search" {
+		if (cfg.Pipeline == zoo.PipelineFastRCNN || cfg.Pipeline == zoo.PipelineFastMask) && cfg.Proposals.Method != "selective_search" {
 			t.Errorf("%s: proposals.method = %s, want selective_search", name, cfg.Proposals.Method)
 		}
 		sharedValues := mustValues(t, cfg, shared...)

@@ -79,8 +79,10 @@ func ExamplePipelineConfig() {
 		fmt.Println(p, "->", name)
 	}
 	// Output:
+	// fast_mask_rcnn_with_proposals -> fast_mask_rcnn_tiny_synth
 	// fast_rcnn_with_proposals -> fast_rcnn_tiny_synth
 	// faster_rcnn -> faster_rcnn_tiny_synth
+	// mask_rcnn -> mask_rcnn_tiny_synth
 	// retinanet -> retinanet_tiny_synth
 	// rpn -> rpn_tiny_synth
 }

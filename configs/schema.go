@@ -134,10 +134,22 @@ type Loss struct {
 	Beta float64 `yaml:"beta"`
 }
 
-// RoIHead is the second stage (FastRCNN and FasterRCNN).
+// RoIHead is the second stage (FastRCNN and FasterRCNN, and with its
+// mask branch MaskRCNN and FastMaskRCNN).
 type RoIHead struct {
-	RoIExtractor RoIExtractor `yaml:"roi_extractor"`
-	BBoxHead     BBoxHead     `yaml:"bbox_head"`
+	RoIExtractor     RoIExtractor `yaml:"roi_extractor"`
+	BBoxHead         BBoxHead     `yaml:"bbox_head"`
+	MaskRoIExtractor RoIExtractor `yaml:"mask_roi_extractor"`
+	MaskHead         MaskHead     `yaml:"mask_head"`
+}
+
+// MaskHead is the FCN mask head.
+type MaskHead struct {
+	NumConvs        int    `yaml:"num_convs"`
+	ConvOutChannels int    `yaml:"conv_out_channels"`
+	NumClasses      int    `yaml:"num_classes"`
+	Target          string `yaml:"target"` // mmdet or torchvision
+	Paste           string `yaml:"paste"`  // mmdet or torchvision
 }
 
 // RoIExtractor pools one feature map level per RoI.
@@ -183,6 +195,7 @@ type RPNTrain struct {
 type RCNNTrain struct {
 	Assigner Assigner `yaml:"assigner"`
 	Sampler  Sampler  `yaml:"sampler"`
+	MaskSize int      `yaml:"mask_size"`
 }
 
 // Assigner is a MaxIoUAssigner.
@@ -224,9 +237,10 @@ type TestCfg struct {
 
 // RCNNTest post-processes the RoI head's outputs.
 type RCNNTest struct {
-	ScoreThr  float64 `yaml:"score_thr"`
-	NMSThr    float64 `yaml:"nms_thr"`
-	MaxPerImg int     `yaml:"max_per_img"`
+	ScoreThr      float64 `yaml:"score_thr"`
+	NMSThr        float64 `yaml:"nms_thr"`
+	MaxPerImg     int     `yaml:"max_per_img"`
+	MaskThrBinary float64 `yaml:"mask_thr_binary"`
 }
 
 // Proposals configures the proposals stage.
@@ -309,7 +323,7 @@ type GradClip struct {
 
 // Evaluate configures the evaluate stage.
 type Evaluate struct {
-	IoUTypes        []string `yaml:"iou_types,flow"` // bbox, proposal
+	IoUTypes        []string `yaml:"iou_types,flow"` // bbox, segm, proposal
 	ProposalMaxDets []int    `yaml:"proposal_max_dets,flow"`
 	Batch           int      `yaml:"batch"`
 }

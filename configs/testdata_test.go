@@ -35,7 +35,11 @@ var badConfigs = map[string]string{
 	"lr_steps_beyond.bad.yaml": "invalid config \"lr_steps_beyond.bad\":\n" +
 		"  testdata/lr_steps_beyond.bad.yaml:4: train.lr_steps = [8,13]: must be increasing epochs in [1, train.epochs = 12]",
 	"pipeline.bad.yaml": "invalid config \"pipeline.bad\":\n" +
-		"  testdata/pipeline.bad.yaml:2: pipeline = fast_rcnn: must be one of fast_rcnn_with_proposals, faster_rcnn, retinanet, rpn",
+		"  testdata/pipeline.bad.yaml:2: pipeline = fast_rcnn: must be one of fast_mask_rcnn_with_proposals, fast_rcnn_with_proposals, faster_rcnn, mask_rcnn, retinanet, rpn",
+	"mask_head.bad.yaml": "invalid config \"mask_head.bad\":\n" +
+		"  testdata/mask_head.bad.yaml:5: model.roi_head.mask_head.num_classes = 80: must equal model.roi_head.bbox_head.num_classes = 9\n" +
+		"  testdata/mask_head.bad.yaml:6: model.roi_head.mask_head.paste = detectron: must be one of mmdet, torchvision\n" +
+		"  testdata/mask_head.bad.yaml:9: train_cfg.rcnn.mask_size = 28: must be twice model.roi_head.mask_roi_extractor.output_size (14): the mask head's output side",
 	"model_mismatch.bad.yaml": "invalid config \"model_mismatch.bad\":\n" +
 		"  testdata/model_mismatch.bad.yaml:4: model.type = FastRCNN: pipeline rpn needs model type RPN\n" +
 		"  testdata/model_mismatch.bad.yaml:6: evaluate.iou_types = [\"proposal\",\"bbox\"]: must be one or more of proposal, without repeats, for pipeline rpn",

@@ -49,6 +49,9 @@ func (cfg *Config) validate() error {
 	cfg.Model.validate(c, p)
 	cfg.TrainCfg.validate(c)
 	cfg.TestCfg.validate(c)
+	if m, _ := zoo.LookupModel(cfg.Model.Type); m.MaskHead {
+		cfg.validateMaskCfg(c)
+	}
 	if p.Has(zoo.StageProposals) {
 		cfg.Proposals.validate(c)
 	}
@@ -93,6 +96,9 @@ func (m Model) validate(c *checker, p zoo.Pipeline) {
 	}
 	if heads.RoIHead {
 		m.RoIHead.validate(c, m.Neck)
+	}
+	if heads.MaskHead {
+		m.RoIHead.validateMask(c, m.Neck)
 	}
 	if heads.DenseHead {
 		m.BBoxHead.validate(c, m.Neck)
@@ -169,13 +175,7 @@ func (l Loss) validate(c *checker, key string) {
 }
 
 func (h RoIHead) validate(c *checker, n Neck) {
-	r := h.RoIExtractor
-	c.oneOf("model.roi_head.roi_extractor.type", r.Type, "RoIAlign")
-	c.check(r.OutputSize > 0, "model.roi_head.roi_extractor.output_size", "must be > 0")
-	c.check(r.SamplingRatio >= 0, "model.roi_head.roi_extractor.sampling_ratio", "must be >= 0 (0 is adaptive)")
-	c.check(len(r.FeatmapStrides) > 0 && len(r.FeatmapStrides) <= n.NumOuts && powersOfTwo(r.FeatmapStrides),
-		"model.roi_head.roi_extractor.featmap_strides", "must be 1 to %d increasing powers of two (model.neck.num_outs levels)", n.NumOuts)
-	c.check(r.FinestScale > 0, "model.roi_head.roi_extractor.finest_scale", "must be > 0")
+	h.RoIExtractor.validate(c, "model.roi_head.roi_extractor", n)
 	b := h.BBoxHead
 	c.check(b.NumSharedFCs > 0, "model.roi_head.bbox_head.num_shared_fcs", "must be > 0")
 	c.check(b.FCOutChannels > 0, "model.roi_head.bbox_head.fc_out_channels", "must be > 0")
@@ -183,6 +183,35 @@ func (h RoIHead) validate(c *checker, n Neck) {
 	c.check(len(b.TargetMeans) == 4, "model.roi_head.bbox_head.target_means", "must have 4 numbers")
 	c.check(len(b.TargetStds) == 4 && allPositive(b.TargetStds), "model.roi_head.bbox_head.target_stds", "must have 4 numbers > 0")
 	b.LossBBox.validate(c, "model.roi_head.bbox_head.loss_bbox")
+}
+
+func (r RoIExtractor) validate(c *checker, key string, n Neck) {
+	c.oneOf(key+".type", r.Type, "RoIAlign")
+	c.check(r.OutputSize > 0, key+".output_size", "must be > 0")
+	c.check(r.SamplingRatio >= 0, key+".sampling_ratio", "must be >= 0 (0 is adaptive)")
+	c.check(len(r.FeatmapStrides) > 0 && len(r.FeatmapStrides) <= n.NumOuts && powersOfTwo(r.FeatmapStrides),
+		key+".featmap_strides", "must be 1 to %d increasing powers of two (model.neck.num_outs levels)", n.NumOuts)
+	c.check(r.FinestScale > 0, key+".finest_scale", "must be > 0")
+}
+
+// validateMask checks the mask branch's model keys.
+func (h RoIHead) validateMask(c *checker, n Neck) {
+	h.MaskRoIExtractor.validate(c, "model.roi_head.mask_roi_extractor", n)
+	const k = "model.roi_head.mask_head."
+	m := h.MaskHead
+	c.check(m.NumConvs > 0, k+"num_convs", "must be > 0")
+	c.check(m.ConvOutChannels > 0, k+"conv_out_channels", "must be > 0")
+	c.check(m.NumClasses == h.BBoxHead.NumClasses, k+"num_classes", "must equal model.roi_head.bbox_head.num_classes = %d", h.BBoxHead.NumClasses)
+	c.oneOf(k+"target", m.Target, "mmdet", "torchvision")
+	c.oneOf(k+"paste", m.Paste, "mmdet", "torchvision")
+}
+
+// validateMaskCfg checks the mask branch's train and test settings.
+func (cfg *Config) validateMaskCfg(c *checker) {
+	side := 2 * cfg.Model.RoIHead.MaskRoIExtractor.OutputSize
+	c.check(cfg.TrainCfg.RCNN.MaskSize == side, "train_cfg.rcnn.mask_size", "must be twice model.roi_head.mask_roi_extractor.output_size (%d): the mask head's output side", side)
+	t := cfg.TestCfg.RCNN.MaskThrBinary
+	c.check(t > 0 && t < 1, "test_cfg.rcnn.mask_thr_binary", "must be in (0, 1)")
 }
 
 func (t TrainCfg) validate(c *checker) {

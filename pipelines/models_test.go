@@ -56,6 +56,9 @@ func TestLoadedModelsOfferWhatTheirEvalTypesNeed(t *testing.T) {
 					if err := dets[i].Check(); err != nil {
 						t.Errorf("iou type %s, image %d: %v", kind, i, err)
 					}
+					if kind == zoo.EvalSegm && (dets[i].Masks == nil || len(dets[i].Masks) != dets[i].Len()) {
+						t.Errorf("iou type segm, image %d: %d masks for %d detections", i, len(dets[i].Masks), dets[i].Len())
+					}
 				}
 			}
 		})

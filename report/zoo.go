@@ -24,6 +24,7 @@ import (
 type ZooEntry struct {
 	Run      string
 	Model    string // section title, e.g. "Fast R-CNN"
+	Kind     string // Type column in a shared section ("Faster", "Mask"), or ""
 	Backbone string // e.g. "R-50-FPN"
 	Style    string // pytorch or caffe
 	Schedule string // 1x, 2x, or <epochs>e
@@ -85,6 +86,7 @@ func zooEntry(run *Run, cfg map[string]any, rows []schemas.Metric) ZooEntry {
 	e := ZooEntry{
 		Run:      run.Name,
 		Model:    model.Title,
+		Kind:     model.Kind,
 		Columns:  model.Figures,
 		Backbone: backboneName(cfg),
 		Style:    orDash(lookupString(cfg, "model.backbone.style")),
@@ -263,15 +265,41 @@ func less4(a, b [4]string) bool {
 }
 
 func writeZooTable(b *strings.Builder, es []ZooEntry) {
-	header := slices.Clone(zooColumns)
-	for _, c := range es[0].Columns { // a section is one model type
+	// A section may hold several model types (Fast R-CNN's Faster and Mask
+	// rows): it prints every figure column any of them has, and a Type
+	// column when they say their kind.
+	var cols []zoo.Column
+	typed := false
+	for _, e := range es {
+		typed = typed || e.Kind != ""
+		for _, c := range e.Columns {
+			if !slices.ContainsFunc(cols, func(k zoo.Column) bool { return k.Metric == c.Metric }) {
+				cols = append(cols, c)
+			}
+		}
+	}
+	header := []string{zooColumns[0]}
+	if typed {
+		header = append(header, "Type")
+	}
+	header = append(header, zooColumns[1:]...)
+	for _, c := range cols {
 		header = append(header, c.Title)
 	}
 	header = append(header, "Run")
 	rows := [][]string{header}
 	for _, e := range es {
-		row := []string{e.Backbone, e.Style, e.Schedule, fixed(e.MemGB, 1), fixed(e.SPerIter, 3), fixed(e.FPS, 1)}
-		for i, c := range e.Columns {
+		row := []string{e.Backbone}
+		if typed {
+			row = append(row, orDash(e.Kind))
+		}
+		row = append(row, e.Style, e.Schedule, fixed(e.MemGB, 1), fixed(e.SPerIter, 3), fixed(e.FPS, 1))
+		for _, c := range cols {
+			i := slices.IndexFunc(e.Columns, func(k zoo.Column) bool { return k.Metric == c.Metric })
+			if i < 0 {
+				row = append(row, "-")
+				continue
+			}
 			row = append(row, fixed(e.Figures[i], c.Decimals))
 		}
 		rows = append(rows, append(row, e.Run))

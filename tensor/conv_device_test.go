@@ -129,3 +129,24 @@ func TestConv2dHandsTheBatchToAConvDevice(t *testing.T) {
 		})
 	}
 }
+
+// TestConvTranspose2dRunsOnTheConvDevice: the transposed convolution is the
+// adjoint convolution's three passes, so a ConvDevice runs each of them
+// once and agrees with the composed path.
+func TestConvTranspose2dRunsOnTheConvDevice(t *testing.T) {
+	opt := tensor.ConvTransposeOptions{ConvOptions: tensor.ConvOptions{Stride: [2]int{2, 2}}}
+	run := func(d tensor.Device) [4][]float32 { return tensortest.ConvTranspose2dPass(d, 5, 2, 3, 7, 6, 4, 2, opt) }
+	want := run(tensor.NewCPU(1))
+	lib := &convLibDevice{HostDevice: tensortest.NewHostDevice(1)}
+	got := run(lib)
+	if lib.fwd != 1 || lib.bwdData != 1 || lib.bwdFi != 1 {
+		t.Fatalf("library calls: forward %d, backward data %d, backward filter %d; want 1 each", lib.fwd, lib.bwdData, lib.bwdFi)
+	}
+	for i, name := range []string{"y", "dx", "dw", "db"} {
+		for j := range want[i] {
+			if g, w := float64(got[i][j]), float64(want[i][j]); math.Abs(g-w) > 1e-5+1e-5*math.Abs(w) {
+				t.Fatalf("library: %s[%d] = %v, composed %v", name, j, g, w)
+			}
+		}
+	}
+}

@@ -129,12 +129,11 @@ func convForward(e *Engine, x, w Buffer, g ConvGeom, n, cout int, y Buffer) {
 
 // convBackward returns the gradients of x, weight and bias.
 func convBackward(e *Engine, x, weight, bias *Tensor, g ConvGeom, dy Buffer) []Buffer {
-	d := e.dev
-	n, cout, cols := x.shape[0], weight.shape[0], g.ColCols()
+	n, cout := x.shape[0], weight.shape[0]
 	var dx, dw, db Buffer
 	if wants(bias) {
 		db = e.get(cout)
-		d.ChannelAffineBackward(nil, dy, n, cout, cols, nil, nil, nil, db)
+		e.dev.ChannelAffineBackward(nil, dy, n, cout, g.ColCols(), nil, nil, nil, db)
 	}
 	if wants(weight) {
 		dw = e.get(weight.Len())
@@ -142,32 +141,39 @@ func convBackward(e *Engine, x, weight, bias *Tensor, g ConvGeom, dy Buffer) []B
 	if wants(x) {
 		dx = e.get(x.Len())
 	}
+	convGrads(e, x.buf, weight.buf, g, n, cout, dy, dx, dw)
+	return []Buffer{dx, dw, db}
+}
+
+// convGrads overwrites dx [N,C,H,W] and dw [Cout,C,KH,KW] (each nil when not
+// wanted) with the gradients of the convolution of x by w whose output
+// gradient is dy [N,Cout,OH,OW]. ConvTranspose2d runs its forward pass and
+// its weight gradient through it too, with the roles of input and output
+// swapped.
+func convGrads(e *Engine, x, w Buffer, g ConvGeom, n, cout int, dy, dx, dw Buffer) {
 	// What the device convolves itself drops out of the composition.
-	todoX, todoW := dx, dw
-	if cd, ok := d.(ConvDevice); ok {
-		if dw != nil && cd.ConvBackwardFilter(x.buf, dy, g, n, cout, dw) {
-			todoW = nil
+	if cd, ok := e.dev.(ConvDevice); ok {
+		if dw != nil && cd.ConvBackwardFilter(x, dy, g, n, cout, dw) {
+			dw = nil
 		}
-		if dx != nil && cd.ConvBackwardData(weight.buf, dy, g, n, cout, dx) {
-			todoX = nil
+		if dx != nil && cd.ConvBackwardData(w, dy, g, n, cout, dx) {
+			dx = nil
 		}
 	}
-	convBackwardComposed(e, x, weight, g, dy, todoX, todoW)
-	return []Buffer{dx, dw, db}
+	convBackwardComposed(e, x, w, g, n, cout, dy, dx, dw)
 }
 
 // convBackwardComposed computes dx and dw (each nil when not wanted) from
 // im2col, col2im and GEMMs, per image or per batch.
-func convBackwardComposed(e *Engine, x, weight *Tensor, g ConvGeom, dy, dx, dw Buffer) {
+func convBackwardComposed(e *Engine, x, w Buffer, g ConvGeom, n, cout int, dy, dx, dw Buffer) {
 	if dx == nil && dw == nil {
 		return
 	}
-	if useBatched(x.shape[0], g) {
-		convBackwardBatched(e, x, weight, g, dy, dx, dw)
+	if useBatched(n, g) {
+		convBackwardBatched(e, x, w, g, n, cout, dy, dx, dw)
 		return
 	}
 	d := e.dev
-	n, cout := x.shape[0], weight.shape[0]
 	inSize, rows, cols := g.C*g.H*g.W, g.ColRows(), g.ColCols()
 	outSize := cout * cols
 	var col Buffer // scratch for rebuilt columns and for dcol
@@ -178,7 +184,7 @@ func convBackwardComposed(e *Engine, x, weight *Tensor, g ConvGeom, dy, dx, dw B
 	for i := 0; i < n; i++ {
 		dyi := d.View(dy, i*outSize, outSize)
 		if dw != nil {
-			src := d.View(x.buf, i*inSize, inSize)
+			src := d.View(x, i*inSize, inSize)
 			if col != nil {
 				d.Im2col(src, g, col)
 				src = col
@@ -193,11 +199,11 @@ func convBackwardComposed(e *Engine, x, weight *Tensor, g ConvGeom, dy, dx, dw B
 		if dx != nil {
 			dxi := d.View(dx, i*inSize, inSize)
 			if col == nil {
-				d.Gemm(true, false, rows, cols, cout, 1, weight.buf, rows, dyi, cols, 0, dxi, cols)
+				d.Gemm(true, false, rows, cols, cout, 1, w, rows, dyi, cols, 0, dxi, cols)
 				continue
 			}
 			// dcol = Wᵀ·dY, then scatter back onto the image.
-			d.Gemm(true, false, rows, cols, cout, 1, weight.buf, rows, dyi, cols, 0, col, cols)
+			d.Gemm(true, false, rows, cols, cout, 1, w, rows, dyi, cols, 0, col, cols)
 			d.Col2im(col, g, dxi)
 		}
 	}
@@ -205,9 +211,8 @@ func convBackwardComposed(e *Engine, x, weight *Tensor, g ConvGeom, dy, dx, dw B
 
 // convBackwardBatched is convBackward with whole-batch GEMMs (see
 // batchedColsLimit); dx and dw are nil when not wanted.
-func convBackwardBatched(e *Engine, x, weight *Tensor, g ConvGeom, dy, dx, dw Buffer) {
+func convBackwardBatched(e *Engine, x, w Buffer, g ConvGeom, n, cout int, dy, dx, dw Buffer) {
 	d := e.dev
-	n, cout := x.shape[0], weight.shape[0]
 	inSize, rows, cols := g.C*g.H*g.W, g.ColRows(), g.ColCols()
 	// dY as [Cout, N·OH·OW].
 	dyT := e.get(cout * n * cols)
@@ -216,13 +221,13 @@ func convBackwardBatched(e *Engine, x, weight *Tensor, g ConvGeom, dy, dx, dw Bu
 	col := e.get(rows * n * cols) // rebuilt columns, then dcol
 	defer e.put(col)
 	if dw != nil {
-		batchCols(e, x.buf, g, n, col)
+		batchCols(e, x, g, n, col)
 		d.Gemm(false, true, cout, rows, n*cols, 1, dyT, n*cols, col, n*cols, 0, dw, rows)
 	}
 	if dx == nil {
 		return
 	}
-	d.Gemm(true, false, rows, n*cols, cout, 1, weight.buf, rows, dyT, n*cols, 0, col, n*cols)
+	d.Gemm(true, false, rows, n*cols, cout, 1, w, rows, dyT, n*cols, 0, col, n*cols)
 	var tmp Buffer
 	if !g.pointwise() {
 		tmp = e.get(rows * cols)

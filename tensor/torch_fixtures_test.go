@@ -103,20 +103,26 @@ func TestTorchConv2d(t *testing.T) {
 		c.param("stride", &opt.Stride)
 		c.param("padding", &opt.Padding)
 		c.param("dilation", &opt.Dilation)
-		x, w := c.leaf("x"), c.leaf("w")
-		var b *Tensor
-		if _, ok := c.tensors["b"]; ok {
-			b = c.leaf("b")
-		}
-		out := Conv2d(x, w, b, opt)
-		c.expect("out", out, "out")
-		c.backwardR(out)
-		c.expect("d_x", x.Grad(), "d_x")
-		c.expect("d_w", w.Grad(), "d_w")
-		if b != nil {
-			c.expect("d_b", b.Grad(), "d_b")
-		}
+		c.checkConv(func(x, w, b *Tensor) *Tensor { return Conv2d(x, w, b, opt) })
 	})
+}
+
+// checkConv runs a convolution-like op on the case's x, w and optional b
+// and compares its output and gradients with the fixture's.
+func (c fixtureCase) checkConv(op func(x, w, b *Tensor) *Tensor) {
+	x, w := c.leaf("x"), c.leaf("w")
+	var b *Tensor
+	if _, ok := c.tensors["b"]; ok {
+		b = c.leaf("b")
+	}
+	out := op(x, w, b)
+	c.expect("out", out, "out")
+	c.backwardR(out)
+	c.expect("d_x", x.Grad(), "d_x")
+	c.expect("d_w", w.Grad(), "d_w")
+	if b != nil {
+		c.expect("d_b", b.Grad(), "d_b")
+	}
 }
 
 func TestTorchLinear(t *testing.T) {

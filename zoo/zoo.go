@@ -28,6 +28,8 @@ const (
 	PipelineRPN        = "rpn"
 	PipelineFasterRCNN = "faster_rcnn"
 	PipelineRetinaNet  = "retinanet"
+	PipelineMaskRCNN   = "mask_rcnn"
+	PipelineFastMask   = "fast_mask_rcnn_with_proposals"
 )
 
 // Model types: the values of model.type.
@@ -36,6 +38,11 @@ const (
 	ModelFastRCNN   = "FastRCNN"
 	ModelFasterRCNN = "FasterRCNN"
 	ModelRetinaNet  = "RetinaNet"
+	// ModelMaskRCNN is Faster R-CNN with a mask branch in its RoI head.
+	ModelMaskRCNN = "MaskRCNN"
+	// ModelFastMaskRCNN is Fast R-CNN (precomputed proposals) with a mask
+	// branch in its RoI head.
+	ModelFastMaskRCNN = "FastMaskRCNN"
 )
 
 // Stage names, in the order a pipeline may run them.
@@ -51,6 +58,7 @@ const (
 const (
 	EvalBBox     = "bbox"
 	EvalProposal = "proposal"
+	EvalSegm     = "segm"
 )
 
 // Pipeline declares one named pipeline.
@@ -85,11 +93,16 @@ type Model struct {
 	// DenseHead is a single-stage detector's head (model.bbox_head, with
 	// train_cfg.assigner and test_cfg's single-stage keys).
 	DenseHead bool
-	// MaskHead is an instance-mask branch (Mask R-CNN, Fast R-CNN with
-	// masks). Its pipelines validate that every non-crowd object of a
-	// user's data set has a segmentation, carry masks in the records
-	// (batch.Item.GTMasks) and may evaluate iou type segm.
+	// MaskHead is the RoI head's mask branch (model.roi_head.mask_head and
+	// mask_roi_extractor, train_cfg.rcnn.mask_size,
+	// test_cfg.rcnn.mask_thr_binary). Its pipelines validate that every
+	// non-crowd object of a user's data set has a segmentation, carry masks
+	// in the records (batch.Item.GTMasks) and may evaluate iou type segm.
 	MaskHead bool
+	// Kind is the model zoo's Type column in a section shared by several
+	// model types ("Faster" or "Mask" under Fast R-CNN); "" in a section
+	// of one type.
+	Kind string
 	// Figures are the model-zoo table's accuracy columns after the
 	// columns every table has (memory, train time, inference speed).
 	Figures []Column
@@ -106,6 +119,7 @@ type Column struct {
 var (
 	boxAP  = Column{Title: "box AP", Metric: "bbox_mAP", Scale: 100, Decimals: 1}
 	ar1000 = Column{Title: "AR1000", Metric: "AR@1000", Scale: 100, Decimals: 1}
+	maskAP = Column{Title: "mask AP", Metric: "segm_mAP", Scale: 100, Decimals: 1}
 )
 
 // models are the model types in the order of MMDetection's MODEL_ZOO.md
@@ -113,7 +127,9 @@ var (
 var models = []Model{
 	{Type: ModelRPN, Title: "RPN", RPNHead: true, Figures: []Column{ar1000}},
 	{Type: ModelFasterRCNN, Title: "Faster R-CNN", RPNHead: true, RoIHead: true, Figures: []Column{boxAP}},
-	{Type: ModelFastRCNN, Title: "Fast R-CNN", RoIHead: true, Figures: []Column{boxAP}},
+	{Type: ModelMaskRCNN, Title: "Mask R-CNN", RPNHead: true, RoIHead: true, MaskHead: true, Figures: []Column{boxAP, maskAP}},
+	{Type: ModelFastRCNN, Title: "Fast R-CNN", Kind: "Faster", RoIHead: true, Figures: []Column{boxAP}},
+	{Type: ModelFastMaskRCNN, Title: "Fast R-CNN", Kind: "Mask", RoIHead: true, MaskHead: true, Figures: []Column{boxAP, maskAP}},
 	{Type: ModelRetinaNet, Title: "RetinaNet", DenseHead: true, Figures: []Column{boxAP}},
 }
 
@@ -154,6 +170,24 @@ var pipelines = []Pipeline{
 		Config: "retinanet_tiny_synth",
 		Zoo:    []string{"retinanet_r50_caffe_fpn_1x_coco", "retinanet_r50_fpn_1x_coco", "retinanet_r50_fpn_2x_coco"},
 		Evals:  []string{EvalBBox},
+	},
+	{
+		Name:   PipelineMaskRCNN,
+		Doc:    "Mask R-CNN: Faster R-CNN with an instance-mask branch (box and mask AP)",
+		Model:  ModelMaskRCNN,
+		Stages: []string{StageDataset, StageRecords, StageTrain, StageEvaluate},
+		Config: "mask_rcnn_tiny_synth",
+		Zoo:    []string{"mask_rcnn_r50_caffe_fpn_1x_coco", "mask_rcnn_r50_fpn_1x_coco", "mask_rcnn_r50_fpn_2x_coco"},
+		Evals:  []string{EvalBBox, EvalSegm, EvalProposal},
+	},
+	{
+		Name:   PipelineFastMask,
+		Doc:    "Fast R-CNN with an instance-mask branch, trained on precomputed proposals",
+		Model:  ModelFastMaskRCNN,
+		Stages: []string{StageDataset, StageProposals, StageRecords, StageTrain, StageEvaluate},
+		Config: "fast_mask_rcnn_tiny_synth",
+		Zoo:    []string{"fast_mask_rcnn_r50_caffe_fpn_1x_coco", "fast_mask_rcnn_r50_fpn_1x_coco", "fast_mask_rcnn_r50_fpn_2x_coco"},
+		Evals:  []string{EvalBBox, EvalSegm},
 	},
 }
 

@@ -39,7 +39,7 @@ func TestRegistryIsConsistent(t *testing.T) {
 
 func TestLookupPipelineNamesTheChoices(t *testing.T) {
 	_, err := LookupPipeline("fast_rcnn")
-	if err == nil || err.Error() != `unknown pipeline "fast_rcnn" (pipelines: fast_rcnn_with_proposals, faster_rcnn, retinanet, rpn)` {
+	if err == nil || err.Error() != `unknown pipeline "fast_rcnn" (pipelines: fast_mask_rcnn_with_proposals, fast_rcnn_with_proposals, faster_rcnn, mask_rcnn, retinanet, rpn)` {
 		t.Errorf("LookupPipeline: %v", err)
 	}
 }

@@ -27,6 +27,14 @@ var builders = map[string]func(*tensor.Engine, *configs.Config, *rand.Rand) (Det
 	zoo.ModelRetinaNet: func(e *tensor.Engine, c *configs.Config, r *rand.Rand) (Detector, error) {
 		return NewRetinaNetFromConfig(e, c, r)
 	},
+	// The mask models are the box models whose RoI head has a mask branch
+	// (RoIHeadOptionsFromConfig adds it for the types that have one).
+	zoo.ModelMaskRCNN: func(e *tensor.Engine, c *configs.Config, r *rand.Rand) (Detector, error) {
+		return NewFasterRCNNFromConfig(e, c, r)
+	},
+	zoo.ModelFastMaskRCNN: func(e *tensor.Engine, c *configs.Config, r *rand.Rand) (Detector, error) {
+		return NewFastRCNNFromConfig(e, c, r)
+	},
 }
 
 // Build makes the detector cfg.Model.Type names, initialised from rng
@@ -72,15 +80,14 @@ func RoIHeadOptionsFromConfig(cfg *configs.Config, inChannels int) (RoIHeadOptio
 		return RoIHeadOptions{}, fmt.Errorf("model.roi_head.bbox_head: %w", err)
 	}
 	rc := cfg.TrainCfg.RCNN
+	var mask *MaskOptions
+	if typ, _ := zoo.LookupModel(m.Type); typ.MaskHead {
+		o := MaskOptionsFromConfig(cfg, inChannels)
+		mask = &o
+	}
 	return RoIHeadOptions{
-		Extractor: RoIExtractorOptions{
-			OutputSize:    x.OutputSize,
-			SamplingRatio: x.SamplingRatio,
-			Aligned:       x.Aligned,
-			Strides:       slices.Clone(x.FeatmapStrides),
-			FinestScale:   float64(x.FinestScale),
-			Legacy:        legacy,
-		},
+		Mask:      mask,
+		Extractor: extractorFromConfig(x, legacy),
 		BBox: BBoxHeadOptions{
 			InChannels:       inChannels,
 			RoISize:          x.OutputSize,
@@ -98,6 +105,40 @@ func RoIHeadOptionsFromConfig(cfg *configs.Config, inChannels int) (RoIHeadOptio
 		MaxPerImg: cfg.TestCfg.RCNN.MaxPerImg,
 		Legacy:    legacy,
 	}, nil
+}
+
+// MaskOptionsFromConfig maps model.roi_head.mask_roi_extractor and
+// mask_head (target and paste modes included) and
+// test_cfg.rcnn.mask_thr_binary; inChannels is the neck's out
+// channels. train_cfg.rcnn.mask_size is the head's output side, which the
+// config validation ties to the extractor's output size.
+func MaskOptionsFromConfig(cfg *configs.Config, inChannels int) MaskOptions {
+	x := cfg.Model.RoIHead.MaskRoIExtractor
+	h := cfg.Model.RoIHead.MaskHead
+	return MaskOptions{
+		Extractor: extractorFromConfig(x, cfg.Model.LegacyPlusOne),
+		Head: MaskHeadOptions{
+			InChannels:   inChannels,
+			NumConvs:     h.NumConvs,
+			ConvChannels: h.ConvOutChannels,
+			NumClasses:   h.NumClasses,
+		},
+		Target:    h.Target,
+		Paste:     h.Paste,
+		Threshold: cfg.TestCfg.RCNN.MaskThrBinary,
+	}
+}
+
+// extractorFromConfig maps a roi_extractor or mask_roi_extractor section.
+func extractorFromConfig(x configs.RoIExtractor, legacy bool) RoIExtractorOptions {
+	return RoIExtractorOptions{
+		OutputSize:    x.OutputSize,
+		SamplingRatio: x.SamplingRatio,
+		Aligned:       x.Aligned,
+		Strides:       slices.Clone(x.FeatmapStrides),
+		FinestScale:   float64(x.FinestScale),
+		Legacy:        legacy,
+	}
 }
 
 func coderFromConfig(means, stds []float64, legacy bool) (detection.BoxCoder, error) {

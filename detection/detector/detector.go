@@ -29,13 +29,7 @@ type Detector interface {
 // toOriginal scales d's boxes, in place, from the resized frame back to the
 // original image and clips them to it.
 func toOriginal(d detection.Detections, it *batch.Item) detection.Detections {
-	sx, sy := it.ScaleX, it.ScaleY
-	if sx <= 0 {
-		sx = 1
-	}
-	if sy <= 0 {
-		sy = 1
-	}
+	sx, sy := itemScale(it)
 	w, h := float32(it.OrigW), float32(it.OrigH)
 	for i := 0; i < len(d.Boxes); i += 4 {
 		d.Boxes[i] = clampTo(d.Boxes[i]/sx, w)

@@ -1,8 +1,10 @@
 // Package detector holds the detection networks built on the compute engine:
 // a ResNet backbone, the FPN neck, the RPN head, the RoI head (multi-level
-// RoIAlign and a Shared2FC box head), RetinaNet's dense head, and the
-// detectors assembled from them: FastRCNN (external proposals), RPN,
-// FasterRCNN and the single-stage RetinaNet. The box
+// RoIAlign, a Shared2FC box head and an optional FCN mask branch),
+// RetinaNet's dense head, and the detectors assembled from them: FastRCNN
+// (external proposals), RPN, FasterRCNN, their mask variants (model types
+// FastMaskRCNN and MaskRCNN: the same detectors whose RoI head has the mask
+// branch) and the single-stage RetinaNet. The box
 // arithmetic, anchors, assignment, sampling, NMS and RoIAlign themselves are
 // package detection's; this package turns them into trainable modules.
 //
@@ -14,7 +16,8 @@
 // C3..C5 and adds P6, P7 by stride-2 convs (strides 8..128). Boxes are xyxy in pixels
 // of the resized image (batch.Item's frame), without the legacy +1 unless
 // model.legacy_plus_one is set; Detections are returned in original image
-// pixels. RoIs are R x 5 rows (image index, x1, y1, x2, y2).
+// pixels, and so are their masks (Detections.Masks, RLE, pasted into the
+// original image). RoIs are R x 5 rows (image index, x1, y1, x2, y2).
 //
 // # Names
 //
@@ -50,15 +53,18 @@
 // log and the loss plots take whatever names come. The RoI head trains in
 // two steps: Sample assigns and samples each image's RoIs once
 // (SampledRoIs, with each positive's assigned gt index, label and box), then
-// each branch computes its losses from that sample (BoxLosses); a mask
-// branch reads the same positives (SampledRoIs.Positives) beside it.
+// each branch computes its losses from that sample (BoxLosses); the mask
+// branch reads the same positives (SampledRoIs.Positives) beside it
+// (MaskLosses: "loss_mask").
 //
 // The values follow MMDetection: the RPN's binary cross-entropy over the
 // sampled anchors and smooth-L1 over the positive ones, both divided by the
 // number of sampled anchors; the RoI head's cross-entropy over the sampled RoIs and
 // smooth-L1 (or L1) over the positive ones, both divided by the number of
-// sampled RoIs. The one deviation: the divisor is taken per image and the
-// per-image losses are averaged over the batch, where MMDetection divides the
+// sampled RoIs; the mask branch's binary cross-entropy over the positives'
+// gt-class 28x28 maps, divided by their pixels. The one deviation: the
+// divisor is taken per image and the per-image losses are averaged over the
+// batch, where MMDetection divides the
 // batch's sum by the batch's sample count. The two agree whenever every image
 // fills its sampling budget (the usual case: 256 anchors, 512 RoIs), and the
 // per-image form makes a batch's loss the mean of its images' losses, so

@@ -64,14 +64,17 @@ func tinyItems() []*batch.Item {
 }
 
 // tinyConfig is the default tiny config shrunk further for unit tests:
-// a ResNet-18 of base width 8, a 16-channel FPN, 32-wide FCs, 3 classes.
+// a ResNet-18 of base width 8, a 16-channel FPN, 32-wide FCs, 3 classes
+// (and for the mask models 16-channel mask convs, 28x28 masks).
 func tinyConfig(t testing.TB, modelType string) *configs.Config {
 	t.Helper()
 	name := map[string]string{
-		zoo.ModelFastRCNN:   "fast_rcnn_tiny_synth",
-		zoo.ModelRPN:        "rpn_tiny_synth",
-		zoo.ModelFasterRCNN: "faster_rcnn_tiny_synth",
-		zoo.ModelRetinaNet:  "retinanet_tiny_synth",
+		zoo.ModelFastRCNN:     "fast_rcnn_tiny_synth",
+		zoo.ModelRPN:          "rpn_tiny_synth",
+		zoo.ModelFasterRCNN:   "faster_rcnn_tiny_synth",
+		zoo.ModelRetinaNet:    "retinanet_tiny_synth",
+		zoo.ModelMaskRCNN:     "mask_rcnn_tiny_synth",
+		zoo.ModelFastMaskRCNN: "fast_mask_rcnn_tiny_synth",
 	}[modelType]
 	sets := []string{
 		"model.backbone.base_channels=8",
@@ -82,6 +85,11 @@ func tinyConfig(t testing.TB, modelType string) *configs.Config {
 		"model.roi_head.bbox_head.fc_out_channels=32",
 		"model.roi_head.bbox_head.num_classes=3",
 		"train_cfg.rcnn.sampler.num=64",
+		"model.roi_head.mask_head.conv_out_channels=16",
+		"model.roi_head.mask_head.num_classes=3",
+		// FCNMaskHead's own 28x28 masks, not the tiny configs' 14x14.
+		"model.roi_head.mask_roi_extractor.output_size=14",
+		"train_cfg.rcnn.mask_size=28",
 	}
 	if modelType == zoo.ModelRetinaNet {
 		sets = append(sets, "model.neck.in_channels=[16,32,64]",

@@ -63,6 +63,9 @@ type RoIHeadOptions struct {
 	// Legacy selects MMDetection v0's +1 pixel convention for every part
 	// (extractor level mapping, default coder and assigner, NMS).
 	Legacy bool
+	// Mask adds the instance-mask branch (Mask R-CNN); nil for a box-only
+	// head.
+	Mask *MaskOptions
 }
 
 func (o RoIHeadOptions) withDefaults() RoIHeadOptions {
@@ -88,6 +91,10 @@ func (o RoIHeadOptions) withDefaults() RoIHeadOptions {
 		o.MaxPerImg = 100
 	}
 	o.Extractor.Legacy = o.Legacy
+	if o.Mask != nil {
+		m := o.Mask.withDefaults(o)
+		o.Mask = &m
+	}
 	return o
 }
 
@@ -95,7 +102,10 @@ func (o RoIHeadOptions) withDefaults() RoIHeadOptions {
 type RoIHead struct {
 	Extractor *RoIExtractor
 	BBoxHead  *BBoxHead
-	opt       RoIHeadOptions
+	// MaskExtractor and MaskHead are the mask branch; nil without one.
+	MaskExtractor *RoIExtractor
+	MaskHead      *MaskHead
+	opt           RoIHeadOptions
 }
 
 // NewRoIHead builds the RoI head; the box head's InChannels must be the
@@ -118,7 +128,13 @@ func NewRoIHead(e *tensor.Engine, opt RoIHeadOptions, rng *rand.Rand) (*RoIHead,
 	if err != nil {
 		return nil, fmt.Errorf("roi head: %w", err)
 	}
-	return &RoIHead{Extractor: NewRoIExtractor(opt.Extractor), BBoxHead: bh, opt: opt}, nil
+	h := &RoIHead{Extractor: NewRoIExtractor(opt.Extractor), BBoxHead: bh, opt: opt}
+	if opt.Mask != nil {
+		if err := h.addMaskBranch(e, *opt.Mask, rng); err != nil {
+			return nil, fmt.Errorf("roi head: %w", err)
+		}
+	}
+	return h, nil
 }
 
 // Params implements nn.Module.
@@ -129,7 +145,11 @@ func (h *RoIHead) Buffers() []nn.Named { return nil }
 
 // Children implements nn.Module.
 func (h *RoIHead) Children() []nn.Child {
-	return []nn.Child{{Name: "bbox_head", Module: h.BBoxHead}}
+	c := []nn.Child{{Name: "bbox_head", Module: h.BBoxHead}}
+	if h.MaskHead != nil {
+		c = append(c, nn.Child{Name: "mask_head", Module: h.MaskHead})
+	}
+	return c
 }
 
 // roiTargets are what the box branch must predict for a sample.
@@ -211,8 +231,8 @@ func (t roiTargets) sortedByLevel(levels []int) roiTargets {
 
 // Losses is the head's training pass: it samples RoIs from proposals (one
 // xyxy slice per image, in the resized frame), then runs each branch on the
-// sample and merges their named losses. A new branch (masks) is one more
-// call here beside BoxLosses, reading the same sample.
+// sample and merges their named losses: the box branch on all of it, the
+// mask branch (when there is one) on its positives.
 func (h *RoIHead) Losses(feats []*tensor.Tensor, items []*batch.Item, proposals [][]float32, rngs []*rand.Rand) (Losses, error) {
 	s, err := h.Sample(items, proposals, rngs)
 	if err != nil {
@@ -222,7 +242,14 @@ func (h *RoIHead) Losses(feats []*tensor.Tensor, items []*batch.Item, proposals 
 	if err != nil {
 		return nil, err
 	}
-	return MergeLosses(box)
+	if h.MaskHead == nil {
+		return box, nil
+	}
+	mask, err := h.MaskLosses(feats, items, s)
+	if err != nil {
+		return nil, err
+	}
+	return MergeLosses(box, mask)
 }
 
 // BoxLosses runs the box branch on a sample: "loss_cls", the cross-entropy
@@ -302,6 +329,11 @@ func (h *RoIHead) Predict(feats []*tensor.Tensor, items []*batch.Item, proposals
 		out[i] = toOriginal(d, it)
 		return nil
 	})
+	if h.MaskHead != nil {
+		if err := h.predictMasks(feats, items, out); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 

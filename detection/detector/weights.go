@@ -92,10 +92,13 @@ var torchvisionRenames = []struct {
 	{regexp.MustCompile(`^rpn\.head\.bbox_pred\.(weight|bias)$`), "rpn_head.rpn_reg.$1"},
 	{regexp.MustCompile(`^roi_heads\.box_head\.fc6\.(weight|bias)$`), "roi_head.bbox_head.shared_fcs.0.$1"},
 	{regexp.MustCompile(`^roi_heads\.box_head\.fc7\.(weight|bias)$`), "roi_head.bbox_head.shared_fcs.1.$1"},
+	{regexp.MustCompile(`^roi_heads\.mask_head\.(\d+)\.0\.(weight|bias)$`), "roi_head.mask_head.convs.$1.conv.$2"},
+	{regexp.MustCompile(`^roi_heads\.mask_predictor\.conv5_mask\.(weight|bias)$`), "roi_head.mask_head.upsample.$1"},
 }
 
 // TorchvisionFasterRCNNStateDict maps a torchvision fasterrcnn_resnet50_fpn
-// state dict (model.state_dict()) onto FasterRCNN's names:
+// or maskrcnn_resnet50_fpn state dict (model.state_dict()) onto
+// FasterRCNN's names (a MaskRCNN is a FasterRCNN with a mask branch):
 //
 //	backbone.body.X                         -> backbone.X
 //	backbone.fpn.inner_blocks.i[.0].P       -> neck.lateral_convs.i.conv.P
@@ -106,10 +109,13 @@ var torchvisionRenames = []struct {
 //	roi_heads.box_head.fc6.P, fc7.P         -> roi_head.bbox_head.shared_fcs.0.P, .1.P
 //	roi_heads.box_predictor.cls_score.P     -> roi_head.bbox_head.fc_cls.P, rows reordered
 //	roi_heads.box_predictor.bbox_pred.P     -> roi_head.bbox_head.fc_reg.P, background rows dropped
+//	roi_heads.mask_head.i.0.P               -> roi_head.mask_head.convs.i.conv.P
+//	roi_heads.mask_predictor.conv5_mask.P   -> roi_head.mask_head.upsample.P
+//	roi_heads.mask_predictor.mask_fcn_logits.P -> roi_head.mask_head.conv_logits.P, background row dropped
 //
 // torchvision puts background at class 0 and regresses it too; here it is
 // the last class and not regressed, so fc_cls takes rows 1..K then row 0,
-// and fc_reg rows 4..4K+3. FrozenBatchNorm2d has no num_batches_tracked,
+// and fc_reg rows 4..4K+3; the mask logits keep channels 1..K. FrozenBatchNorm2d has no num_batches_tracked,
 // which is never reported missing. The names of entries that match no rule
 // are returned (normally none). Differences that remain after loading:
 // torchvision rounds its base anchors to integers and clamps decoded sizes
@@ -134,6 +140,13 @@ func TorchvisionFasterRCNNStateDict(sd map[string]nn.HostTensor) (map[string]nn.
 				return nil, nil, fmt.Errorf("map %q: %w", k, err)
 			}
 			out["roi_head.bbox_head.fc_reg."+suffix(k)] = t
+			continue
+		case "roi_heads.mask_predictor.mask_fcn_logits.weight", "roi_heads.mask_predictor.mask_fcn_logits.bias":
+			t, err := dropRows(v, 1)
+			if err != nil {
+				return nil, nil, fmt.Errorf("map %q: %w", k, err)
+			}
+			out["roi_head.mask_head.conv_logits."+suffix(k)] = t
 			continue
 		}
 		mapped := false
@@ -185,16 +198,28 @@ func backgroundLast(t nn.HostTensor) (nn.HostTensor, error) {
 
 // dropBackgroundDeltas removes the first 4 rows (background's deltas).
 func dropBackgroundDeltas(t nn.HostTensor) (nn.HostTensor, error) {
-	rows, w, err := rowsOf(t)
+	rows, _, err := rowsOf(t)
 	if err != nil {
 		return nn.HostTensor{}, err
 	}
 	if rows%4 != 0 || rows < 8 {
 		return nn.HostTensor{}, fmt.Errorf("%d regression rows: want 4 per class, background included", rows)
 	}
+	return dropRows(t, 4)
+}
+
+// dropRows removes the first n rows (background's), keeping at least one.
+func dropRows(t nn.HostTensor, n int) (nn.HostTensor, error) {
+	rows, w, err := rowsOf(t)
+	if err != nil {
+		return nn.HostTensor{}, err
+	}
+	if rows <= n {
+		return nn.HostTensor{}, fmt.Errorf("%d rows: want more than the %d of the background", rows, n)
+	}
 	shape := slices.Clone(t.Shape)
-	shape[0] = rows - 4
-	return nn.HostTensor{Shape: shape, Data: slices.Clone(t.Data[4*w:])}, nil
+	shape[0] = rows - n
+	return nn.HostTensor{Shape: shape, Data: slices.Clone(t.Data[n*w:])}, nil
 }
 
 // readPth reads a torch.save'd state dict into host tensors (integer

@@ -68,7 +68,19 @@ func TestBuildRejectsBadConfigs(t *testing.T) {
 		name   string
 		mutate func(*configs.Config)
 	}{
-		{"unknown type", func(c *configs.Config) { c.Model.Type = "MaskRCNN" }},
+		{"unknown type", func(c *configs.Config) { c.Model.Type = "CascadeRCNN" }},
+		{"paste", func(c *configs.Config) {
+			c.Model.Type = zoo.ModelFastMaskRCNN
+			c.Model.RoIHead.MaskHead.Paste = "grid_sample"
+		}},
+		{"target", func(c *configs.Config) {
+			c.Model.Type = zoo.ModelFastMaskRCNN
+			c.Model.RoIHead.MaskHead.Target = "grid_sample"
+		}},
+		{"mask classes", func(c *configs.Config) {
+			c.Model.Type = zoo.ModelFastMaskRCNN
+			c.Model.RoIHead.MaskHead.NumClasses = 80
+		}},
 		{"neck channels", func(c *configs.Config) { c.Model.Neck.InChannels = []int{8, 16, 32, 65} }},
 		{"depth", func(c *configs.Config) { c.Model.Backbone.Depth = 20 }},
 		{"loss", func(c *configs.Config) { c.Model.RoIHead.BBoxHead.LossBBox.Type = "giou" }},

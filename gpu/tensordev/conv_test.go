@@ -41,24 +41,52 @@ func TestGPUConvMatchesCPU(t *testing.T) {
 	for _, tc := range cases {
 		want := tensortest.Conv2dPass(tensor.NewCPU(0), 11, tc.n, tc.c, tc.h, tc.w, tc.co, tc.k, tc.opt)
 		got := tensortest.Conv2dPass(d, 11, tc.n, tc.c, tc.h, tc.w, tc.co, tc.k, tc.opt)
-		for i, name := range []string{"y", "dx", "dw", "db"} {
-			var rms float64
-			for _, v := range want[i] {
-				rms += float64(v) * float64(v)
-			}
-			rms = math.Sqrt(rms / float64(len(want[i])))
-			worst, at := 0.0, 0
-			for j := range want[i] {
-				if e := math.Abs(float64(got[i][j]) - float64(want[i][j])); e > worst || math.IsNaN(e) {
-					worst, at = e, j
-				}
-			}
-			if !(worst <= 2e-5*rms+1e-6) {
-				t.Errorf("%s %s: worst error %.3g at %d (gpu %v, cpu %v), RMS %.3g", tc.name, name, worst, at, got[i][at], want[i][at], rms)
-			}
-		}
+		compareConvPass(t, tc.name, got, want)
 	}
 	if err == nil && d.ConvComposed() != before {
 		t.Errorf("%d convolutions composed although cuDNN is loaded", d.ConvComposed()-before)
+	}
+}
+
+// compareConvPass compares a device's conv pass (y, dx, dw, db) with the
+// CPU's, each error relative to the reference's RMS.
+func compareConvPass(t *testing.T, name string, got, want [4][]float32) {
+	t.Helper()
+	for i, part := range []string{"y", "dx", "dw", "db"} {
+		var rms float64
+		for _, v := range want[i] {
+			rms += float64(v) * float64(v)
+		}
+		rms = math.Sqrt(rms / float64(len(want[i])))
+		worst, at := 0.0, 0
+		for j := range want[i] {
+			if e := math.Abs(float64(got[i][j]) - float64(want[i][j])); e > worst || math.IsNaN(e) {
+				worst, at = e, j
+			}
+		}
+		if !(worst <= 2e-5*rms+1e-6) {
+			t.Errorf("%s %s: worst error %.3g at %d (gpu %v, cpu %v), RMS %.3g", name, part, worst, at, got[i][at], want[i][at], rms)
+		}
+	}
+}
+
+// TestGPUConvTransposeMatchesCPU runs ConvTranspose2d (the adjoint
+// convolution's three passes, on cuDNN when installed) on the GPU and on
+// the CPU at FCNMaskHead's shape and a padded, strided one.
+func TestGPUConvTransposeMatchesCPU(t *testing.T) {
+	d := device(t)
+	s2 := [2]int{2, 2}
+	cases := []struct {
+		name              string
+		n, c, h, w, co, k int
+		opt               tensor.ConvTransposeOptions
+	}{
+		{"mask head 2x2/2", 24, 32, 14, 14, 32, 2, tensor.ConvTransposeOptions{ConvOptions: tensor.ConvOptions{Stride: s2}}},
+		{"3x3/2 pad 1 out pad 1", 2, 8, 9, 7, 6, 3, tensor.ConvTransposeOptions{ConvOptions: tensor.ConvOptions{Stride: s2, Padding: [2]int{1, 1}}, OutputPadding: [2]int{1, 1}}},
+	}
+	for _, tc := range cases {
+		want := tensortest.ConvTranspose2dPass(tensor.NewCPU(0), 13, tc.n, tc.c, tc.h, tc.w, tc.co, tc.k, tc.opt)
+		got := tensortest.ConvTranspose2dPass(d, 13, tc.n, tc.c, tc.h, tc.w, tc.co, tc.k, tc.opt)
+		compareConvPass(t, tc.name, got, want)
 	}
 }
