@@ -1,0 +1,79 @@
+package main
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/detection/detector"
+	"github.com/detflow/detflow/nn"
+	"github.com/detflow/detflow/nn/safetensors"
+	"github.com/detflow/detflow/tensor"
+)
+
+// writeTorchvisionCheckpoint saves a random faster_rcnn_tiny_synth model
+// under torchvision's names, as a released checkpoint would come.
+func writeTorchvisionCheckpoint(t *testing.T, path string) {
+	t.Helper()
+	cfg, err := configs.Load("faster_rcnn_tiny_synth", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := detector.Build(tensor.NewEngine(tensor.NewCPU(0)), cfg, rand.New(rand.NewPCG(5, 5)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd := map[string]nn.HostTensor{}
+	for k, v := range nn.StateDict(d) {
+		sd[k] = nn.HostTensor{Shape: v.Shape(), Data: v.Data()}
+	}
+	tv, err := detector.FromDetflow(sd, detector.LayoutTorchvision)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ts []safetensors.Tensor
+	for k, v := range tv {
+		ts = append(ts, safetensors.Tensor{Name: k, DType: safetensors.F32, Shape: v.Shape, F32: v.Data})
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := safetensors.Write(f, ts, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestEvaluateReleasedCheckpointWithoutTraining: model.load_from with the
+// stages dataset, records, evaluate writes the usual evaluation outputs,
+// trains nothing, and the zoo lists the run.
+func TestEvaluateReleasedCheckpointWithoutTraining(t *testing.T) {
+	work := t.TempDir()
+	ckpt := filepath.Join(t.TempDir(), "released.safetensors")
+	writeTorchvisionCheckpoint(t, ckpt)
+	code, _, errOut := pipeline(t, "run", "faster_rcnn", "--set", "model.load_from="+ckpt,
+		"--set", "dataset.synthetic.train=2", "--set", "dataset.synthetic.val=3",
+		"--stages", "dataset,records,evaluate", "--workdir", work, "--progress", "never")
+	if code != 0 {
+		t.Fatalf("code %d, stderr %s", code, errOut)
+	}
+	runDir := filepath.Join(work, "faster_rcnn_tiny_synth")
+	for _, p := range []string{"evaluate/_MANIFEST.json", "evaluate/results.bbox.json", "evaluate/metrics.parquet", "evaluate/detections.parquet"} {
+		if _, err := os.Stat(filepath.Join(runDir, p)); err != nil {
+			t.Errorf("missing %s: %v", p, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(runDir, "train")); !os.IsNotExist(err) {
+		t.Errorf("train folder: %v, want none", err)
+	}
+	code, out, errOut := pipeline(t, "zoo", "--workdir", work)
+	if code != 0 || !strings.Contains(out, "| load_from |") || !strings.Contains(out, "faster_rcnn_tiny_synth") {
+		t.Errorf("zoo: code %d, output %q, stderr %q", code, out, errOut)
+	}
+}
