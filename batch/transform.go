@@ -22,15 +22,19 @@ type Options struct {
 	Mean, Std   [3]float32
 	ToRGB       bool // channel order RGB (pytorch style) or BGR (caffe style)
 	SizeDivisor int  // pad H and W to a multiple; 0: no padding
+	// FloorSize floors the resized size as torchvision does (640x480 ->
+	// 1066x800); MMDetection rounds (1067x800).
+	FloorSize bool
 }
 
-// FromConfig reads the data section of a config.
-func FromConfig(d configs.Data) (Options, error) {
+// FromConfig reads the data section of a config, and model.conventions.
+func FromConfig(cfg *configs.Config) (Options, error) {
+	d := cfg.Data
 	if len(d.ImgScale) != 2 || len(d.Mean) != 3 || len(d.Std) != 3 {
 		return Options{}, fmt.Errorf("data: img_scale needs 2 values and mean/std 3 each")
 	}
 	o := Options{Scale: [2]int{d.ImgScale[0], d.ImgScale[1]}, KeepRatio: d.KeepRatio, FlipRatio: d.FlipRatio,
-		ToRGB: d.ToRGB, SizeDivisor: d.SizeDivisor}
+		ToRGB: d.ToRGB, SizeDivisor: d.SizeDivisor, FloorSize: cfg.Model.Torchvision()}
 	for c := range 3 {
 		o.Mean[c], o.Std[c] = float32(d.Mean[c]), float32(d.Std[c])
 		if o.Std[c] == 0 {
@@ -107,6 +111,10 @@ func (o Options) targetSize(w, h int) (int, int) {
 		return short, long
 	}
 	f := math.Min(float64(long)/float64(max(w, h)), float64(short)/float64(min(w, h)))
+	if o.FloorSize {
+		// torchvision's interpolate(scale_factor=f, recompute_scale_factor=True)
+		return int(float64(w) * f), int(float64(h) * f)
+	}
 	return int(float64(w)*f + 0.5), int(float64(h)*f + 0.5)
 }
 

@@ -55,6 +55,9 @@ type Synthetic struct {
 type Model struct {
 	Type          string `yaml:"type"` // one of the Model* constants
 	LegacyPlusOne bool   `yaml:"legacy_plus_one"`
+	// Conventions: ConventionsMMDet or ConventionsTorchvision (see
+	// defaults.yaml for what the latter changes).
+	Conventions string `yaml:"conventions"`
 	// LoadFrom is a whole-detector checkpoint (path, gs://, URL or
 	// torchvision://name) that training starts from and that evaluation
 	// runs when no train stage output is there.
@@ -304,6 +307,15 @@ type Train struct {
 	ResumeFrom         string   `yaml:"resume_from"`
 	LoadFrom           string   `yaml:"load_from"` // deprecated alias of model.load_from
 }
+
+// Model conventions (model.conventions).
+const (
+	ConventionsMMDet       = "mmdet"
+	ConventionsTorchvision = "torchvision"
+)
+
+// Torchvision says whether torchvision's conventions are selected.
+func (m Model) Torchvision() bool { return m.Conventions == ConventionsTorchvision }
 
 // WeightsFrom is model.load_from, or the deprecated train.load_from.
 func (c *Config) WeightsFrom() string {

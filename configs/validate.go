@@ -82,6 +82,7 @@ func (d Dataset) validate(c *checker) {
 }
 
 func (m Model) validate(c *checker, p zoo.Pipeline) {
+	c.oneOf("model.conventions", m.Conventions, ConventionsMMDet, ConventionsTorchvision)
 	c.oneOf("model.type", m.Type, zoo.ModelTypes()...)
 	if p.Model != "" {
 		c.check(m.Type == p.Model, "model.type", "pipeline %s needs model type %s", p.Name, p.Model)

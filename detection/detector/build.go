@@ -60,6 +60,10 @@ func FPNOptionsFromConfig(c configs.Neck) FPNOptions {
 		ExtraConvs: c.AddExtraConvs, ReluBeforeExtra: c.ReluBeforeExtraConvs}
 }
 
+// torchvisionMinDetection is the side under which torchvision's RoI heads
+// drop a detection (remove_small_boxes(min_size=1e-2)).
+const torchvisionMinDetection = 1e-2
+
 // RoIHeadOptionsFromConfig maps model.roi_head, train_cfg.rcnn and
 // test_cfg.rcnn; inChannels is the neck's out channels.
 func RoIHeadOptionsFromConfig(cfg *configs.Config, inChannels int) (RoIHeadOptions, error) {
@@ -72,7 +76,7 @@ func RoIHeadOptionsFromConfig(cfg *configs.Config, inChannels int) (RoIHeadOptio
 		return RoIHeadOptions{}, fmt.Errorf("model.roi_head.bbox_head: %w", err)
 	}
 	rc := cfg.TrainCfg.RCNN
-	return RoIHeadOptions{
+	opt := RoIHeadOptions{
 		Extractor: RoIExtractorOptions{
 			OutputSize:    x.OutputSize,
 			SamplingRatio: x.SamplingRatio,
@@ -97,7 +101,11 @@ func RoIHeadOptionsFromConfig(cfg *configs.Config, inChannels int) (RoIHeadOptio
 		NMSThr:    cfg.TestCfg.RCNN.NMSThr,
 		MaxPerImg: cfg.TestCfg.RCNN.MaxPerImg,
 		Legacy:    legacy,
-	}, nil
+	}
+	if m.Torchvision() {
+		opt.MinBoxSize = torchvisionMinDetection
+	}
+	return opt, nil
 }
 
 func coderFromConfig(means, stds []float64, legacy bool) (detection.BoxCoder, error) {

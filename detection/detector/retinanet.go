@@ -83,7 +83,7 @@ func RetinaHeadOptionsFromConfig(cfg *configs.Config, inChannels int) (RetinaHea
 	if err != nil {
 		return RetinaHeadOptions{}, fmt.Errorf("model.bbox_head: %w", err)
 	}
-	anchors := anchorGenerator(h.AnchorStrides, OctaveScales(h.OctaveBaseScale, h.ScalesPerOctave), h.AnchorRatios, legacy)
+	anchors := anchorGenerator(h.AnchorStrides, OctaveScales(h.OctaveBaseScale, h.ScalesPerOctave), h.AnchorRatios, legacy, cfg.Model.Torchvision())
 	t := cfg.TestCfg
 	return RetinaHeadOptions{
 		InChannels:    inChannels,

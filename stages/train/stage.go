@@ -78,7 +78,7 @@ func (s Stage) Run(ctx context.Context, env *stages.Env) (err error) {
 	if err != nil {
 		return err
 	}
-	data, err := batch.FromConfig(cfg.Data)
+	data, err := batch.FromConfig(cfg)
 	if err != nil {
 		return err
 	}
