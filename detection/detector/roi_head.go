@@ -321,4 +321,3 @@ func zeroLoss(e *tensor.Engine, p *tensor.Tensor) *tensor.Tensor {
 	}
 	return tensor.Scale(tensor.Sum(p), 0)
 }
-
