@@ -110,11 +110,15 @@ func (o Options) targetSize(w, h int) (int, int) {
 		}
 		return short, long
 	}
-	f := math.Min(float64(long)/float64(max(w, h)), float64(short)/float64(min(w, h)))
 	if o.FloorSize {
-		// torchvision's interpolate(scale_factor=f, recompute_scale_factor=True)
+		// torchvision computes the factor in float32 as size * (1 / side)
+		// (a Python float divided by a tensor is a reciprocal times the
+		// float) and floors the size in float64 (interpolate with
+		// recompute_scale_factor): 150x103 becomes 1165x799, not 1165x800.
+		f := float64(min(float32(1/float32(max(w, h)))*float32(long), float32(1/float32(min(w, h)))*float32(short)))
 		return int(float64(w) * f), int(float64(h) * f)
 	}
+	f := math.Min(float64(long)/float64(max(w, h)), float64(short)/float64(min(w, h)))
 	return int(float64(w)*f + 0.5), int(float64(h)*f + 0.5)
 }
 
