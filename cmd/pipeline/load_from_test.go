@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,7 +18,7 @@ import (
 
 // writeTorchvisionCheckpoint saves a random faster_rcnn_tiny_synth model
 // under torchvision's names, as a released checkpoint would come.
-func writeTorchvisionCheckpoint(t *testing.T, path string) {
+func writeTorchvisionCheckpoint(t *testing.T, path string) (*configs.Config, map[string][]float32) {
 	t.Helper()
 	cfg, err := configs.Load("faster_rcnn_tiny_synth", nil)
 	if err != nil {
@@ -26,9 +28,10 @@ func writeTorchvisionCheckpoint(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sd := map[string]nn.HostTensor{}
+	sd, values := map[string]nn.HostTensor{}, map[string][]float32{}
 	for k, v := range nn.StateDict(d) {
 		sd[k] = nn.HostTensor{Shape: v.Shape(), Data: v.Data()}
+		values[k] = v.Data()
 	}
 	tv, err := detector.FromDetflow(sd, detector.LayoutTorchvision)
 	if err != nil {
@@ -48,15 +51,16 @@ func writeTorchvisionCheckpoint(t *testing.T, path string) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
+	return cfg, values
 }
 
 // TestEvaluateReleasedCheckpointWithoutTraining: model.load_from with the
 // stages dataset, records, evaluate writes the usual evaluation outputs,
-// trains nothing, and the zoo lists the run.
+// trains nothing, exports in both formats, and the zoo lists the run.
 func TestEvaluateReleasedCheckpointWithoutTraining(t *testing.T) {
 	work := t.TempDir()
 	ckpt := filepath.Join(t.TempDir(), "released.safetensors")
-	writeTorchvisionCheckpoint(t, ckpt)
+	cfg, want := writeTorchvisionCheckpoint(t, ckpt)
 	code, _, errOut := pipeline(t, "run", "faster_rcnn", "--set", "model.load_from="+ckpt,
 		"--set", "dataset.synthetic.train=2", "--set", "dataset.synthetic.val=3",
 		"--stages", "dataset,records,evaluate", "--workdir", work, "--progress", "never")
@@ -71,6 +75,26 @@ func TestEvaluateReleasedCheckpointWithoutTraining(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(runDir, "train")); !os.IsNotExist(err) {
 		t.Errorf("train folder: %v, want none", err)
+	}
+	// The run exports in both formats, which load back as the same model.
+	for _, format := range []string{"torchvision", "safetensors"} {
+		out := filepath.Join(t.TempDir(), "export."+format)
+		code, _, errOut := pipeline(t, "export", "faster_rcnn_tiny_synth", "--format", format, "--out", out, "--workdir", work)
+		if code != 0 {
+			t.Fatalf("export %s: code %d, stderr %s", format, code, errOut)
+		}
+		d, err := detector.Build(tensor.NewEngine(tensor.NewCPU(0)), cfg, rand.New(rand.NewPCG(6, 6)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := detector.LoadFrom(context.Background(), d, out, detector.LoadFromOptions{Strict: true}); err != nil {
+			t.Fatalf("load the %s export: %v", format, err)
+		}
+		for k, v := range nn.StateDict(d) {
+			if !slices.Equal(v.Data(), want[k]) {
+				t.Errorf("%s export: %s differs", format, k)
+			}
+		}
 	}
 	code, out, errOut := pipeline(t, "zoo", "--workdir", work)
 	if code != 0 || !strings.Contains(out, "| load_from |") || !strings.Contains(out, "faster_rcnn_tiny_synth") {
