@@ -97,6 +97,28 @@ func TestLoadFromTorchvisionPthEqualsDirectLoad(t *testing.T) {
 	sameStateDicts(t, hostStateDict(d), hostStateDict(want))
 }
 
+// TestLayoutFixturesLoadToTheSameModel: the MMDetection v1 .pth and the
+// Detectron2 .pkl of gen_layout_fixtures.py, renamed from the torchvision
+// fixture by those projects' rules, give the same model as it.
+func TestLayoutFixturesLoadToTheSameModel(t *testing.T) {
+	_, src := loadTVDetector(t)
+	want := hostStateDict(src)
+	for file, layout := range map[string]Layout{"mmdet_v1_tiny.pth": LayoutMMDetV1, "detectron2_tiny.pkl": LayoutDetectron2} {
+		d, err := NewFasterRCNNFromConfig(newEngine(), tvConfig(t), rand.New(rand.NewPCG(4, 4)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := LoadFrom(context.Background(), d, "testdata/"+file, LoadFromOptions{Strict: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Layout != layout {
+			t.Errorf("%s: layout %s, want %s", file, rep.Layout, layout)
+		}
+		sameStateDicts(t, hostStateDict(d), want)
+	}
+}
+
 // TestEveryLayoutLoadsToTheSameModel renames one model's weights into
 // each layout (MMDetection v1 by hand: top-level bbox_head, background
 // first; detectron2 and torchvision by their tables) and loads them back.
