@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -127,6 +130,16 @@ func LoadCheckpoint(ctx context.Context, path string, model Module, opt *SGD) (C
 		}
 	}
 	return info, rep, nil
+}
+
+// WriteSafetensors writes a state dict as float32 safetensors, names
+// sorted, with the given metadata.
+func WriteSafetensors(w io.Writer, sd map[string]HostTensor, meta map[string]string) error {
+	ts := make([]safetensors.Tensor, 0, len(sd))
+	for _, k := range slices.Sorted(maps.Keys(sd)) {
+		ts = append(ts, safetensors.Tensor{Name: k, DType: safetensors.F32, Shape: sd[k].Shape, F32: sd[k].Data})
+	}
+	return safetensors.Write(w, ts, meta)
 }
 
 // ReadSafetensors returns every tensor of a safetensors file (a detflow

@@ -16,7 +16,6 @@ import (
 	"github.com/detflow/detflow/hub"
 	"github.com/detflow/detflow/nn"
 	"github.com/detflow/detflow/nn/pth"
-	"github.com/detflow/detflow/nn/safetensors"
 	"github.com/detflow/detflow/rundir"
 	"github.com/detflow/detflow/storage"
 	"github.com/detflow/detflow/tensor"
@@ -124,9 +123,5 @@ func encodeWeights(buf *bytes.Buffer, format string, sd map[string]nn.HostTensor
 		}
 		return pth.Write(buf, "archive", ts)
 	}
-	ts := make([]safetensors.Tensor, 0, len(names))
-	for _, k := range names {
-		ts = append(ts, safetensors.Tensor{Name: k, DType: safetensors.F32, Shape: sd[k].Shape, F32: sd[k].Data})
-	}
-	return safetensors.Write(buf, ts, map[string]string{"format": "pt"})
+	return nn.WriteSafetensors(buf, sd, map[string]string{"format": "pt"})
 }

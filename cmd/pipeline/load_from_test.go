@@ -12,7 +12,6 @@ import (
 	"github.com/detflow/detflow/configs"
 	"github.com/detflow/detflow/detection/detector"
 	"github.com/detflow/detflow/nn"
-	"github.com/detflow/detflow/nn/safetensors"
 	"github.com/detflow/detflow/tensor"
 )
 
@@ -37,15 +36,11 @@ func writeTorchvisionCheckpoint(t *testing.T, path string) (*configs.Config, map
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ts []safetensors.Tensor
-	for k, v := range tv {
-		ts = append(ts, safetensors.Tensor{Name: k, DType: safetensors.F32, Shape: v.Shape, F32: v.Data})
-	}
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := safetensors.Write(f, ts, nil); err != nil {
+	if err := nn.WriteSafetensors(f, tv, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.Close(); err != nil {

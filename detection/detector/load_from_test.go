@@ -11,7 +11,6 @@ import (
 
 	"github.com/detflow/detflow/configs"
 	"github.com/detflow/detflow/nn"
-	"github.com/detflow/detflow/nn/safetensors"
 )
 
 // hostStateDict copies a module's state dict to host tensors.
@@ -26,16 +25,12 @@ func hostStateDict(m nn.Module) map[string]nn.HostTensor {
 // saveSafetensors writes sd to a file in t's temp folder.
 func saveSafetensors(t *testing.T, name string, sd map[string]nn.HostTensor) string {
 	t.Helper()
-	var ts []safetensors.Tensor
-	for k, v := range sd {
-		ts = append(ts, safetensors.Tensor{Name: k, DType: safetensors.F32, Shape: v.Shape, F32: v.Data})
-	}
 	path := filepath.Join(t.TempDir(), name)
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := safetensors.Write(f, ts, nil); err != nil {
+	if err := nn.WriteSafetensors(f, sd, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.Close(); err != nil {
