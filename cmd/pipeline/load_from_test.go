@@ -16,10 +16,11 @@ import (
 )
 
 // writeTorchvisionCheckpoint saves a random faster_rcnn_tiny_synth model
-// under torchvision's names, as a released checkpoint would come.
-func writeTorchvisionCheckpoint(t *testing.T, path string) (*configs.Config, map[string][]float32) {
+// (with the config settings given) under torchvision's names, as a
+// released checkpoint would come.
+func writeTorchvisionCheckpoint(t *testing.T, path string, sets ...string) (*configs.Config, map[string][]float32) {
 	t.Helper()
-	cfg, err := configs.Load("faster_rcnn_tiny_synth", nil)
+	cfg, err := configs.Load("faster_rcnn_tiny_synth", sets)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,5 +95,32 @@ func TestEvaluateReleasedCheckpointWithoutTraining(t *testing.T) {
 	code, out, errOut := pipeline(t, "zoo", "--workdir", work)
 	if code != 0 || !strings.Contains(out, "| load_from |") || !strings.Contains(out, "faster_rcnn_tiny_synth") {
 		t.Errorf("zoo: code %d, output %q, stderr %q", code, out, errOut)
+	}
+}
+
+// TestFineTuneFromCheckpointOfOtherClasses trains from a 90-class
+// (91 with background) torchvision-layout checkpoint on the 9-class
+// synthetic set: the train log says which layers were re-initialised.
+func TestFineTuneFromCheckpointOfOtherClasses(t *testing.T) {
+	work := t.TempDir()
+	ckpt := filepath.Join(t.TempDir(), "coco.safetensors")
+	writeTorchvisionCheckpoint(t, ckpt, "model.roi_head.bbox_head.num_classes=90")
+	code, _, errOut := pipeline(t, "run", "faster_rcnn", "--set", "model.load_from="+ckpt,
+		"--set", "dataset.synthetic.train=2", "--set", "dataset.synthetic.val=1", "--set", "train.epochs=1",
+		"--set", "train.lr_steps=[1]", "--stages", "dataset,records,train", "--workdir", work, "--progress", "never")
+	if code != 0 {
+		t.Fatalf("code %d, stderr %s", code, errOut)
+	}
+	log, err := os.ReadFile(filepath.Join(work, "faster_rcnn_tiny_synth", "logs", "train.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"roi_head.bbox_head.fc_cls.weight [91 256] (model [10 256])", "roi_head.bbox_head.fc_reg.bias [360] (model [36])", "model.load_from: loaded"} {
+		if !strings.Contains(string(log), want) {
+			t.Errorf("train log lacks %q:\n%s", want, log)
+		}
+	}
+	if strings.Count(string(log), "re-initialised a class-dependent layer") != 4 {
+		t.Errorf("train log does not re-initialise exactly fc_cls and fc_reg (weight, bias):\n%s", log)
 	}
 }
