@@ -162,6 +162,31 @@ func TestEveryLayoutLoadsToTheSameModel(t *testing.T) {
 	}
 }
 
+// TestRetinaNetTorchvisionLayoutRoundTrip: torchvision's RetinaNet has a
+// background class per anchor that detflow drops on import and writes back
+// as a class that never fires.
+func TestRetinaNetTorchvisionLayoutRoundTrip(t *testing.T) {
+	want := hostStateDict(buildConfigured(t, "retinanet_tiny_synth"))
+	tv, err := FromDetflow(want, LayoutTorchvision)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bias := tv["head.classification_head.cls_logits.bias"]
+	if bias.Shape[0] != 9*10 || bias.Data[0] != retinaNeverBias || bias.Data[10] != retinaNeverBias {
+		t.Fatalf("cls_logits.bias %v: want 9 anchors x (9 classes + background), background %v", bias.Shape, retinaNeverBias)
+	}
+	d := buildConfigured(t, "retinanet_tiny_synth")
+	if _, err := LoadStateDictFrom(d, tv, LoadFromOptions{Strict: true}); err != nil {
+		t.Fatal(err)
+	}
+	got := hostStateDict(d)
+	for k, v := range want {
+		if !strings.HasSuffix(k, "num_batches_tracked") && !slices.Equal(got[k].Data, v.Data) {
+			t.Errorf("%s differs after the round trip", k)
+		}
+	}
+}
+
 // TestFineTuneFrom91ClassesReinitialisesOnlyClassLayers loads a
 // torchvision-layout checkpoint of a 91-class (background included)
 // detector into the 9-class synthetic set's model: fc_cls and fc_reg keep

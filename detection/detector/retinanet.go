@@ -98,6 +98,7 @@ func RetinaHeadOptionsFromConfig(cfg *configs.Config, inChannels int) (RetinaHea
 		Assigner:      assignerFromConfig(cfg.TrainCfg.Assigner, legacy),
 		AllowedBorder: float32(cfg.TrainCfg.AllowedBorder),
 		NMSPre:        t.NMSPre,
+		TopPairs:      m.Torchvision(), // torchvision's postprocess_detections
 		ScoreThr:      t.ScoreThr,
 		NMSThr:        t.NMSThr,
 		MaxPerImg:     t.MaxPerImg,
