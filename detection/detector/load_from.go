@@ -87,15 +87,15 @@ func (rep *LoadFromReport) selectEntries(own map[string]*tensor.Tensor, mp mappe
 		switch {
 		case t == nil && strings.HasSuffix(k, "num_batches_tracked"):
 		case t == nil:
-			return nil, fmt.Errorf("%s checkpoint: entry %q (detflow name %q) is not in the model: the checkpoint is of another architecture", rep.Layout, mp.source[k], k)
+			return nil, fmt.Errorf("%s checkpoint: entry %s is not in the model: the checkpoint is of another architecture", rep.Layout, mp.describe(k))
 		case slices.Equal(v.Shape, t.Shape()) || (len(v.Data) == 1 && t.Len() == 1):
 			keep[k] = v
 		case classDependent(k) && !strict:
 			rep.Reinitialised = append(rep.Reinitialised, fmt.Sprintf("%s %v (model %v)", k, v.Shape, t.Shape()))
 		case classDependent(k):
-			return nil, fmt.Errorf("%s checkpoint: entry %q has shape %v, the model's %q has %v: the checkpoint has another number of classes", rep.Layout, mp.source[k], v.Shape, k, t.Shape())
+			return nil, fmt.Errorf("%s checkpoint: entry %s has shape %v, the model's %v: the checkpoint has another number of classes", rep.Layout, mp.describe(k), v.Shape, t.Shape())
 		default:
-			return nil, fmt.Errorf("%s checkpoint: entry %q has shape %v, the model's %q has %v: the checkpoint is of another architecture", rep.Layout, mp.source[k], v.Shape, k, t.Shape())
+			return nil, fmt.Errorf("%s checkpoint: entry %s has shape %v, the model's %v: the checkpoint is of another architecture", rep.Layout, mp.describe(k), v.Shape, t.Shape())
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(own)) {
@@ -108,6 +108,15 @@ func (rep *LoadFromReport) selectEntries(own map[string]*tensor.Tensor, mp mappe
 		rep.NotInCheckpoint = append(rep.NotInCheckpoint, k)
 	}
 	return keep, nil
+}
+
+// describe names a mapped entry by its checkpoint name, and its detflow
+// name where that differs.
+func (m mapped) describe(k string) string {
+	if src := m.source[k]; src != k {
+		return fmt.Sprintf("%q (detflow name %q)", src, k)
+	}
+	return fmt.Sprintf("%q", k)
 }
 
 // classDependent entries change shape with the number of classes.
@@ -161,7 +170,11 @@ func ReadWeights(ctx context.Context, path string) (map[string]nn.HostTensor, er
 	case strings.HasSuffix(path, ".pkl"):
 		return readDetectronBlobs(ctx, path)
 	}
-	return readPth(ctx, path)
+	sd, err := readPth(ctx, path)
+	if err != nil && string(head[:4]) == "PK\x03\x04" {
+		return nil, fmt.Errorf("a torch.save zip archive that does not read (truncated?): %w", err)
+	}
+	return sd, err
 }
 
 func fileHead(path string, n int) ([]byte, error) {

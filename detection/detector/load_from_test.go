@@ -256,7 +256,7 @@ func TestLoadFromErrors(t *testing.T) {
 		path string
 		want []string
 	}{
-		{truncated, []string{truncated}},
+		{truncated, []string{truncated, "truncated?"}},
 		{hostile, []string{hostile, `unsupported global "os.system"`}},
 		{retina, []string{retina, `entry "bbox_head.cls_convs.0.conv.bias"`, "another architecture"}},
 		{resnet, []string{"image classifier", "model.backbone.pretrained"}},
