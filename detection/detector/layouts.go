@@ -372,3 +372,43 @@ func toTorchvisionRows(k string, v nn.HostTensor) (nn.HostTensor, error) {
 	}
 	return v, nil
 }
+
+// cocoUnusedIDs are the ids in 1..90 that COCO 2014/2017 never annotate;
+// torchvision's COCO detectors keep a (never trained) class for each.
+var cocoUnusedIDs = []int{12, 26, 29, 30, 45, 66, 68, 69, 71, 83}
+
+// cocoRows maps a class-dependent entry of a torchvision COCO detector
+// (labels for ids 1..90, background dropped or last) onto the 80 annotated
+// categories: the rows of the unused ids go. ok is false when the entry is
+// not laid out that way.
+func cocoRows(k string, v nn.HostTensor) (nn.HostTensor, bool) {
+	rows, w, err := rowsOf(v)
+	if err != nil {
+		return nn.HostTensor{}, false
+	}
+	var per, groups, extra int // rows per class, class groups, trailing rows kept
+	switch {
+	case strings.HasPrefix(k, "roi_head.bbox_head.fc_cls.") && rows == 91:
+		per, groups, extra = 1, 1, 1 // background last
+	case strings.HasPrefix(k, "roi_head.bbox_head.fc_reg.") && rows == 4*90:
+		per, groups = 4, 1
+	case strings.HasPrefix(k, "bbox_head.retina_cls.") && rows == retinaAnchors*90:
+		per, groups = 1, retinaAnchors
+	default:
+		return nn.HostTensor{}, false
+	}
+	group := (rows - extra) / groups
+	var data []float32
+	for g := range groups {
+		for id := 1; id <= 90; id++ {
+			if !slices.Contains(cocoUnusedIDs, id) {
+				o := g*group + (id-1)*per
+				data = append(data, v.Data[o*w:(o+per)*w]...)
+			}
+		}
+	}
+	data = append(data, v.Data[(rows-extra)*w:]...)
+	shape := slices.Clone(v.Shape)
+	shape[0] = len(data) / w
+	return nn.HostTensor{Shape: shape, Data: data}, true
+}

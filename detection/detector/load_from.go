@@ -31,6 +31,9 @@ type LoadFromReport struct {
 	Loaded          int      // entries copied into the model
 	Reinitialised   []string // class-dependent entries of another shape, left as initialised
 	NotInCheckpoint []string // head entries the checkpoint lacks, left as initialised
+	// COCOMapped entries of a torchvision COCO detector (labels for ids
+	// 1..90) were cut to the 80 annotated categories, in id order.
+	COCOMapped []string
 }
 
 // LoadFrom loads a whole-detector checkpoint into m (model.load_from): a
@@ -90,6 +93,7 @@ func (rep *LoadFromReport) selectEntries(own map[string]*tensor.Tensor, mp mappe
 			return nil, fmt.Errorf("%s checkpoint: entry %s is not in the model: the checkpoint is of another architecture", rep.Layout, mp.describe(k))
 		case slices.Equal(v.Shape, t.Shape()) || (len(v.Data) == 1 && t.Len() == 1):
 			keep[k] = v
+		case rep.Layout == LayoutTorchvision && classDependent(k) && rep.onCOCO(k, v, t.Shape(), keep):
 		case classDependent(k) && !strict:
 			rep.Reinitialised = append(rep.Reinitialised, fmt.Sprintf("%s %v (model %v)", k, v.Shape, t.Shape()))
 		case classDependent(k):
@@ -108,6 +112,18 @@ func (rep *LoadFromReport) selectEntries(own map[string]*tensor.Tensor, mp mappe
 		rep.NotInCheckpoint = append(rep.NotInCheckpoint, k)
 	}
 	return keep, nil
+}
+
+// onCOCO puts a torchvision COCO detector's class rows for ids 1..90 onto
+// a model of the 80 annotated COCO categories, when the shapes say so.
+func (rep *LoadFromReport) onCOCO(k string, v nn.HostTensor, want []int, keep map[string]nn.HostTensor) bool {
+	c, ok := cocoRows(k, v)
+	if !ok || !slices.Equal(c.Shape, want) {
+		return false
+	}
+	keep[k] = c
+	rep.COCOMapped = append(rep.COCOMapped, k)
+	return true
 }
 
 // describe names a mapped entry by its checkpoint name, and its detflow
@@ -141,6 +157,9 @@ func (rep LoadFromReport) log(l *slog.Logger) {
 	}
 	for _, k := range rep.Reinitialised {
 		l.Info("model.load_from: re-initialised a class-dependent layer (the checkpoint has another number of classes)", "entry", k)
+	}
+	if len(rep.COCOMapped) > 0 {
+		l.Info("model.load_from: torchvision's COCO labels (ids 1..90) mapped onto the 80 annotated categories", "entries", strings.Join(rep.COCOMapped, ", "))
 	}
 	if len(rep.NotInCheckpoint) > 0 {
 		l.Info("model.load_from: head entries not in the checkpoint keep their initialisation", "entries", strings.Join(rep.NotInCheckpoint, ", "))

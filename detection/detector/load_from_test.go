@@ -234,6 +234,58 @@ func TestFineTuneFrom91ClassesReinitialisesOnlyClassLayers(t *testing.T) {
 	}
 }
 
+// TestTorchvisionCOCOLabelsMapOntoTheAnnotatedCategories: a torchvision
+// COCO detector (91 labels, background and the 10 unused ids included)
+// loads into an 80-class model, label j taking the rows of the j-th
+// annotated id, for Faster R-CNN and RetinaNet.
+func TestTorchvisionCOCOLabelsMapOntoTheAnnotatedCategories(t *testing.T) {
+	var used []int // annotated COCO ids in increasing order
+	for id := 1; id <= 90; id++ {
+		if !slices.Contains(cocoUnusedIDs, id) {
+			used = append(used, id)
+		}
+	}
+	cases := []struct {
+		config, entry string
+		row           func(r int) int // the 90-class model's row of 80-class row r
+	}{
+		{"faster_rcnn_tiny_synth", "roi_head.bbox_head.fc_cls.weight", func(r int) int {
+			if r == 80 {
+				return 90 // background, last
+			}
+			return used[r] - 1
+		}},
+		{"faster_rcnn_tiny_synth", "roi_head.bbox_head.fc_reg.bias", func(r int) int { return 4*(used[r/4]-1) + r%4 }},
+		{"retinanet_tiny_synth", "bbox_head.retina_cls.bias", func(r int) int { return r/80*90 + used[r%80] - 1 }},
+	}
+	for _, c := range cases {
+		key := "model.roi_head.bbox_head.num_classes"
+		if strings.HasPrefix(c.config, "retinanet") {
+			key = "model.bbox_head.num_classes"
+		}
+		coco := hostStateDict(buildConfigured(t, c.config, key+"=90"))
+		tv, err := FromDetflow(coco, LayoutTorchvision)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := buildConfigured(t, c.config, key+"=80")
+		rep, err := LoadStateDictFrom(d, tv, LoadFromOptions{Strict: true})
+		if err != nil {
+			t.Fatalf("%s: %v", c.config, err)
+		}
+		if len(rep.COCOMapped) == 0 {
+			t.Errorf("%s: nothing mapped onto COCO's categories", c.config)
+		}
+		got, src := hostStateDict(d)[c.entry], coco[c.entry]
+		w := len(got.Data) / got.Shape[0]
+		for r := range got.Shape[0] {
+			if !slices.Equal(got.Data[r*w:(r+1)*w], src.Data[c.row(r)*w:(c.row(r)+1)*w]) {
+				t.Fatalf("%s %s: row %d is not the 90-class row %d", c.config, c.entry, r, c.row(r))
+			}
+		}
+	}
+}
+
 // TestLoadFromErrors: the messages name the file, the entry and the rule.
 func TestLoadFromErrors(t *testing.T) {
 	dir := t.TempDir()
