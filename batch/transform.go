@@ -25,6 +25,10 @@ type Options struct {
 	// FloorSize floors the resized size as torchvision does (640x480 ->
 	// 1066x800); MMDetection rounds (1067x800).
 	FloorSize bool
+	// Libjpeg converts 4:4:4, 4:2:2 and 4:2:0 JPEGs to RGB as libjpeg-turbo
+	// (PIL, OpenCV) does: fancy chroma upsampling and its fixed-point
+	// tables (libjpeg.go); otherwise as Go's image/jpeg does.
+	Libjpeg bool
 }
 
 // FromConfig reads the data section of a config, and model.conventions.
@@ -34,7 +38,8 @@ func FromConfig(cfg *configs.Config) (Options, error) {
 		return Options{}, fmt.Errorf("data: img_scale needs 2 values and mean/std 3 each")
 	}
 	o := Options{Scale: [2]int{d.ImgScale[0], d.ImgScale[1]}, KeepRatio: d.KeepRatio, FlipRatio: d.FlipRatio,
-		ToRGB: d.ToRGB, SizeDivisor: d.SizeDivisor, FloorSize: cfg.Model.Torchvision()}
+		ToRGB: d.ToRGB, SizeDivisor: d.SizeDivisor, FloorSize: cfg.Model.Torchvision(),
+		Libjpeg: cfg.Model.Torchvision()}
 	for c := range 3 {
 		o.Mean[c], o.Std[c] = float32(d.Mean[c]), float32(d.Std[c])
 		if o.Std[c] == 0 {
@@ -77,7 +82,7 @@ func Prepare(rec *schemas.Record, o Options, train bool, rng *rand.Rand) (*Item,
 	it := &Item{ImageID: rec.ImageID, OrigW: w, OrigH: h, W: nw, H: nh,
 		ScaleX: float32(nw) / float32(w), ScaleY: float32(nh) / float32(h)}
 	it.Flipped = train && o.FlipRatio > 0 && rng.Float64() < o.FlipRatio
-	planes := toPlanes(img, o.ToRGB)
+	planes := toPlanes(img, o.ToRGB, o.Libjpeg)
 	if nw != w || nh != h {
 		planes = resizeBilinear(planes, w, h, nw, nh)
 	}
@@ -142,8 +147,9 @@ func (it *Item) transformBoxes(in []float32) []float32 {
 
 func clamp(v, lo, hi float32) float32 { return min(max(v, lo), hi) }
 
-// toPlanes converts an image to float32 [3,H,W] in 0..255, RGB or BGR.
-func toPlanes(img image.Image, rgb bool) []float32 {
+// toPlanes converts an image to float32 [3,H,W] in 0..255, RGB or BGR,
+// YCbCr as libjpeg does when libjpeg is set.
+func toPlanes(img image.Image, rgb, libjpeg bool) []float32 {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	out := make([]float32, 3*w*h)
@@ -151,7 +157,16 @@ func toPlanes(img image.Image, rgb bool) []float32 {
 	if !rgb {
 		r, bl = bl, r
 	}
-	if ycc, ok := img.(*image.YCbCr); ok {
+	ycc, isYCC := img.(*image.YCbCr)
+	if isYCC && libjpeg {
+		if R, G, B, ok := libjpegRGB(ycc); ok {
+			for i := range R {
+				r[i], g[i], bl[i] = float32(R[i]), float32(G[i]), float32(B[i])
+			}
+			return out
+		}
+	}
+	if isYCC {
 		for y := range h {
 			for x := range w {
 				c := ycc.YCbCrAt(b.Min.X+x, b.Min.Y+y)
