@@ -92,11 +92,7 @@ func runWeights(ctx context.Context, fsys *storage.FS, runDir string, cfg *confi
 	if err = errors.Join(err, cleanup()); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
-	out := map[string]nn.HostTensor{}
-	for k, t := range nn.StateDict(d) {
-		out[k] = nn.HostTensor{Shape: t.Shape(), Data: t.Data()}
-	}
-	return out, nil
+	return nn.HostStateDict(d), nil
 }
 
 // checkpointOf names the run's train/latest checkpoint, else model.load_from.

@@ -28,10 +28,9 @@ func writeTorchvisionCheckpoint(t *testing.T, path string, sets ...string) (*con
 	if err != nil {
 		t.Fatal(err)
 	}
-	sd, values := map[string]nn.HostTensor{}, map[string][]float32{}
-	for k, v := range nn.StateDict(d) {
-		sd[k] = nn.HostTensor{Shape: v.Shape(), Data: v.Data()}
-		values[k] = v.Data()
+	sd, values := nn.HostStateDict(d), map[string][]float32{}
+	for k, v := range sd {
+		values[k] = v.Data
 	}
 	tv, err := detector.FromDetflow(sd, detector.LayoutTorchvision)
 	if err != nil {

@@ -13,15 +13,6 @@ import (
 	"github.com/detflow/detflow/nn"
 )
 
-// hostStateDict copies a module's state dict to host tensors.
-func hostStateDict(m nn.Module) map[string]nn.HostTensor {
-	out := map[string]nn.HostTensor{}
-	for k, t := range nn.StateDict(m) {
-		out[k] = nn.HostTensor{Shape: t.Shape(), Data: slices.Clone(t.Data())}
-	}
-	return out
-}
-
 // saveSafetensors writes sd to a file in t's temp folder.
 func saveSafetensors(t *testing.T, name string, sd map[string]nn.HostTensor) string {
 	t.Helper()
@@ -89,7 +80,7 @@ func TestLoadFromTorchvisionPthEqualsDirectLoad(t *testing.T) {
 	if rep.Layout != LayoutTorchvision {
 		t.Errorf("layout %s, want %s", rep.Layout, LayoutTorchvision)
 	}
-	sameStateDicts(t, hostStateDict(d), hostStateDict(want))
+	sameStateDicts(t, nn.HostStateDict(d), nn.HostStateDict(want))
 }
 
 // TestLayoutFixturesLoadToTheSameModel: the MMDetection v1 .pth and the
@@ -97,7 +88,7 @@ func TestLoadFromTorchvisionPthEqualsDirectLoad(t *testing.T) {
 // fixture by those projects' rules, give the same model as it.
 func TestLayoutFixturesLoadToTheSameModel(t *testing.T) {
 	_, src := loadTVDetector(t)
-	want := hostStateDict(src)
+	want := nn.HostStateDict(src)
 	for file, layout := range map[string]Layout{"mmdet_v1_tiny.pth": LayoutMMDetV1, "detectron2_tiny.pkl": LayoutDetectron2} {
 		d, err := NewFasterRCNNFromConfig(newEngine(), tvConfig(t), rand.New(rand.NewPCG(4, 4)))
 		if err != nil {
@@ -110,7 +101,7 @@ func TestLayoutFixturesLoadToTheSameModel(t *testing.T) {
 		if rep.Layout != layout {
 			t.Errorf("%s: layout %s, want %s", file, rep.Layout, layout)
 		}
-		sameStateDicts(t, hostStateDict(d), want)
+		sameStateDicts(t, nn.HostStateDict(d), want)
 	}
 }
 
@@ -119,7 +110,7 @@ func TestLayoutFixturesLoadToTheSameModel(t *testing.T) {
 // first; detectron2 and torchvision by their tables) and loads them back.
 func TestEveryLayoutLoadsToTheSameModel(t *testing.T) {
 	_, src := loadTVDetector(t)
-	want := hostStateDict(src)
+	want := nn.HostStateDict(src)
 	layouts := map[Layout]map[string]nn.HostTensor{LayoutDetflow: want}
 	tv, err := FromDetflow(want, LayoutTorchvision)
 	if err != nil {
@@ -158,7 +149,7 @@ func TestEveryLayoutLoadsToTheSameModel(t *testing.T) {
 		if _, err := LoadStateDictFrom(d, sd, LoadFromOptions{Strict: true}); err != nil {
 			t.Fatalf("%s: %v", l, err)
 		}
-		sameStateDicts(t, hostStateDict(d), want)
+		sameStateDicts(t, nn.HostStateDict(d), want)
 	}
 }
 
@@ -166,7 +157,7 @@ func TestEveryLayoutLoadsToTheSameModel(t *testing.T) {
 // background class per anchor that detflow drops on import and writes back
 // as a class that never fires.
 func TestRetinaNetTorchvisionLayoutRoundTrip(t *testing.T) {
-	want := hostStateDict(buildConfigured(t, "retinanet_tiny_synth"))
+	want := nn.HostStateDict(buildConfigured(t, "retinanet_tiny_synth"))
 	tv, err := FromDetflow(want, LayoutTorchvision)
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +170,7 @@ func TestRetinaNetTorchvisionLayoutRoundTrip(t *testing.T) {
 	if _, err := LoadStateDictFrom(d, tv, LoadFromOptions{Strict: true}); err != nil {
 		t.Fatal(err)
 	}
-	got := hostStateDict(d)
+	got := nn.HostStateDict(d)
 	for k, v := range want {
 		if !strings.HasSuffix(k, "num_batches_tracked") && !slices.Equal(got[k].Data, v.Data) {
 			t.Errorf("%s differs after the round trip", k)
@@ -192,7 +183,7 @@ func TestRetinaNetTorchvisionLayoutRoundTrip(t *testing.T) {
 // detector into the 9-class synthetic set's model: fc_cls and fc_reg keep
 // their fresh initialisation, everything else is the checkpoint's.
 func TestFineTuneFrom91ClassesReinitialisesOnlyClassLayers(t *testing.T) {
-	coco := hostStateDict(buildConfigured(t, "faster_rcnn_tiny_synth", "model.roi_head.bbox_head.num_classes=90"))
+	coco := nn.HostStateDict(buildConfigured(t, "faster_rcnn_tiny_synth", "model.roi_head.bbox_head.num_classes=90"))
 	for k, v := range coco { // tell checkpoint values from fresh ones
 		for i := range v.Data {
 			v.Data[i] += 0.5
@@ -208,7 +199,7 @@ func TestFineTuneFrom91ClassesReinitialisesOnlyClassLayers(t *testing.T) {
 	}
 	path := saveSafetensors(t, "coco.safetensors", tv)
 	d := buildConfigured(t, "faster_rcnn_tiny_synth")
-	fresh := hostStateDict(d)
+	fresh := nn.HostStateDict(d)
 	rep, err := LoadFrom(context.Background(), d, path, LoadFromOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -216,7 +207,7 @@ func TestFineTuneFrom91ClassesReinitialisesOnlyClassLayers(t *testing.T) {
 	if len(rep.Reinitialised) != 4 || len(rep.NotInCheckpoint) != 0 {
 		t.Fatalf("reinitialised %v, not in checkpoint %v; want fc_cls and fc_reg weight and bias only", rep.Reinitialised, rep.NotInCheckpoint)
 	}
-	for k, v := range hostStateDict(d) {
+	for k, v := range nn.HostStateDict(d) {
 		want := coco[k].Data
 		if classDependent(k) {
 			want = fresh[k].Data
@@ -263,7 +254,7 @@ func TestTorchvisionCOCOLabelsMapOntoTheAnnotatedCategories(t *testing.T) {
 		if strings.HasPrefix(c.config, "retinanet") {
 			key = "model.bbox_head.num_classes"
 		}
-		coco := hostStateDict(buildConfigured(t, c.config, key+"=90"))
+		coco := nn.HostStateDict(buildConfigured(t, c.config, key+"=90"))
 		tv, err := FromDetflow(coco, LayoutTorchvision)
 		if err != nil {
 			t.Fatal(err)
@@ -276,7 +267,7 @@ func TestTorchvisionCOCOLabelsMapOntoTheAnnotatedCategories(t *testing.T) {
 		if len(rep.COCOMapped) == 0 {
 			t.Errorf("%s: nothing mapped onto COCO's categories", c.config)
 		}
-		got, src := hostStateDict(d)[c.entry], coco[c.entry]
+		got, src := nn.HostStateDict(d)[c.entry], coco[c.entry]
 		w := len(got.Data) / got.Shape[0]
 		for r := range got.Shape[0] {
 			if !slices.Equal(got.Data[r*w:(r+1)*w], src.Data[c.row(r)*w:(c.row(r)+1)*w]) {
@@ -302,7 +293,7 @@ func TestLoadFromErrors(t *testing.T) {
 	if err := os.WriteFile(hostile, []byte("\x80\x02cos\nsystem\nX\n\x00\x00\x00echo pwned\x85R."), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	retina := saveSafetensors(t, "retina.safetensors", hostStateDict(buildConfigured(t, "retinanet_tiny_synth")))
+	retina := saveSafetensors(t, "retina.safetensors", nn.HostStateDict(buildConfigured(t, "retinanet_tiny_synth")))
 	resnet := saveSafetensors(t, "resnet.safetensors", map[string]nn.HostTensor{"conv1.weight": {Shape: []int{1}, Data: []float32{1}}})
 	cases := []struct {
 		path string
