@@ -147,12 +147,23 @@ func TestCollatePadsToDivisor(t *testing.T) {
 	}
 }
 
+// TestFloorSizeMatchesTorchvisionResize: torchvision floors (640x480 ->
+// 1066x800) where MMDetection rounds.
+func TestFloorSizeMatchesTorchvisionResize(t *testing.T) {
+	o := Options{Scale: [2]int{1333, 800}, KeepRatio: true, FloorSize: true}
+	for _, tt := range []struct{ w, h, nw, nh int }{{640, 480, 1066, 800}, {480, 640, 800, 1066}, {1333, 800, 1333, 800}, {2000, 500, 1333, 333}, {150, 103, 1165, 799}} {
+		if nw, nh := o.targetSize(tt.w, tt.h); nw != tt.nw || nh != tt.nh {
+			t.Errorf("targetSize(%d,%d) = %dx%d, want %dx%d", tt.w, tt.h, nw, nh, tt.nw, tt.nh)
+		}
+	}
+}
+
 func TestFromConfig(t *testing.T) {
 	cfg, err := configs.Load(configs.Default, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := FromConfig(cfg.Data)
+	o, err := FromConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

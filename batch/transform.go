@@ -23,15 +23,24 @@ type Options struct {
 	Mean, Std   [3]float32
 	ToRGB       bool // channel order RGB (pytorch style) or BGR (caffe style)
 	SizeDivisor int  // pad H and W to a multiple; 0: no padding
+	// FloorSize floors the resized size as torchvision does (640x480 ->
+	// 1066x800); MMDetection rounds (1067x800).
+	FloorSize bool
+	// Libjpeg converts 4:4:4, 4:2:2 and 4:2:0 JPEGs to RGB as libjpeg-turbo
+	// (PIL, OpenCV) does: fancy chroma upsampling and its fixed-point
+	// tables (libjpeg.go); otherwise as Go's image/jpeg does.
+	Libjpeg bool
 }
 
-// FromConfig reads the data section of a config.
-func FromConfig(d configs.Data) (Options, error) {
+// FromConfig reads the data section of a config, and model.conventions.
+func FromConfig(cfg *configs.Config) (Options, error) {
+	d := cfg.Data
 	if len(d.ImgScale) != 2 || len(d.Mean) != 3 || len(d.Std) != 3 {
 		return Options{}, fmt.Errorf("data: img_scale needs 2 values and mean/std 3 each")
 	}
 	o := Options{Scale: [2]int{d.ImgScale[0], d.ImgScale[1]}, KeepRatio: d.KeepRatio, FlipRatio: d.FlipRatio,
-		ToRGB: d.ToRGB, SizeDivisor: d.SizeDivisor}
+		ToRGB: d.ToRGB, SizeDivisor: d.SizeDivisor, FloorSize: cfg.Model.Torchvision(),
+		Libjpeg: cfg.Model.Torchvision()}
 	for c := range 3 {
 		o.Mean[c], o.Std[c] = float32(d.Mean[c]), float32(d.Std[c])
 		if o.Std[c] == 0 {
@@ -78,7 +87,7 @@ func Prepare(rec *schemas.Record, o Options, train bool, rng *rand.Rand) (*Item,
 	it := &Item{ImageID: rec.ImageID, OrigW: w, OrigH: h, W: nw, H: nh,
 		ScaleX: float32(nw) / float32(w), ScaleY: float32(nh) / float32(h)}
 	it.Flipped = train && o.FlipRatio > 0 && rng.Float64() < o.FlipRatio
-	planes := toPlanes(img, o.ToRGB)
+	planes := toPlanes(img, o.ToRGB, o.Libjpeg)
 	if nw != w || nh != h {
 		planes = resizeBilinear(planes, w, h, nw, nh)
 	}
@@ -114,6 +123,14 @@ func (o Options) targetSize(w, h int) (int, int) {
 		}
 		return short, long
 	}
+	if o.FloorSize {
+		// torchvision computes the factor in float32 as size * (1 / side)
+		// (a Python float divided by a tensor is a reciprocal times the
+		// float) and floors the size in float64 (interpolate with
+		// recompute_scale_factor): 150x103 becomes 1165x799, not 1165x800.
+		f := float64(min(float32(1/float32(max(w, h)))*float32(long), float32(1/float32(min(w, h)))*float32(short)))
+		return int(float64(w) * f), int(float64(h) * f)
+	}
 	f := math.Min(float64(long)/float64(max(w, h)), float64(short)/float64(min(w, h)))
 	return int(float64(w)*f + 0.5), int(float64(h)*f + 0.5)
 }
@@ -138,8 +155,9 @@ func (it *Item) transformBoxes(in []float32) []float32 {
 
 func clamp(v, lo, hi float32) float32 { return min(max(v, lo), hi) }
 
-// toPlanes converts an image to float32 [3,H,W] in 0..255, RGB or BGR.
-func toPlanes(img image.Image, rgb bool) []float32 {
+// toPlanes converts an image to float32 [3,H,W] in 0..255, RGB or BGR,
+// YCbCr as libjpeg does when libjpeg is set.
+func toPlanes(img image.Image, rgb, libjpeg bool) []float32 {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	out := make([]float32, 3*w*h)
@@ -147,7 +165,16 @@ func toPlanes(img image.Image, rgb bool) []float32 {
 	if !rgb {
 		r, bl = bl, r
 	}
-	if ycc, ok := img.(*image.YCbCr); ok {
+	ycc, isYCC := img.(*image.YCbCr)
+	if isYCC && libjpeg {
+		if R, G, B, ok := libjpegRGB(ycc); ok {
+			for i := range R {
+				r[i], g[i], bl[i] = float32(R[i]), float32(G[i]), float32(B[i])
+			}
+			return out
+		}
+	}
+	if isYCC {
 		for y := range h {
 			for x := range w {
 				c := ycc.YCbCrAt(b.Min.X+x, b.Min.Y+y)

@@ -53,12 +53,19 @@ type Synthetic struct {
 
 // Model is the detector: backbone, neck and the heads its type uses.
 type Model struct {
-	Type          string   `yaml:"type"` // one of the Model* constants
-	LegacyPlusOne bool     `yaml:"legacy_plus_one"`
-	Backbone      Backbone `yaml:"backbone"`
-	Neck          Neck     `yaml:"neck"`
-	RPNHead       RPNHead  `yaml:"rpn_head"`
-	RoIHead       RoIHead  `yaml:"roi_head"`
+	Type          string `yaml:"type"` // one of the Model* constants
+	LegacyPlusOne bool   `yaml:"legacy_plus_one"`
+	// Conventions: ConventionsMMDet or ConventionsTorchvision (see
+	// defaults.yaml for what the latter changes).
+	Conventions string `yaml:"conventions"`
+	// LoadFrom is a whole-detector checkpoint (path, gs://, URL or
+	// torchvision://name) that training starts from and that evaluation
+	// runs when no train stage output is there.
+	LoadFrom string   `yaml:"load_from"`
+	Backbone Backbone `yaml:"backbone"`
+	Neck     Neck     `yaml:"neck"`
+	RPNHead  RPNHead  `yaml:"rpn_head"`
+	RoIHead  RoIHead  `yaml:"roi_head"`
 	// BBoxHead is a single-stage detector's dense head (RetinaNet).
 	BBoxHead DenseHead `yaml:"bbox_head"`
 }
@@ -312,7 +319,24 @@ type Train struct {
 	CheckpointInterval int      `yaml:"checkpoint_interval"`
 	LogInterval        int      `yaml:"log_interval"`
 	ResumeFrom         string   `yaml:"resume_from"`
-	LoadFrom           string   `yaml:"load_from"`
+	LoadFrom           string   `yaml:"load_from"` // deprecated alias of model.load_from
+}
+
+// Model conventions (model.conventions).
+const (
+	ConventionsMMDet       = "mmdet"
+	ConventionsTorchvision = "torchvision"
+)
+
+// Torchvision says whether torchvision's conventions are selected.
+func (m Model) Torchvision() bool { return m.Conventions == ConventionsTorchvision }
+
+// WeightsFrom is model.load_from, or the deprecated train.load_from.
+func (c *Config) WeightsFrom() string {
+	if c.Model.LoadFrom != "" {
+		return c.Model.LoadFrom
+	}
+	return c.Train.LoadFrom
 }
 
 // GradClip clips the global gradient norm; MaxNorm 0 disables it.

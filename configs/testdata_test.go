@@ -54,6 +54,10 @@ var badConfigs = map[string]string{
 	"coco_paths.bad.yaml": "invalid config \"coco_paths.bad\":\n" +
 		"  testdata/coco_paths.bad.yaml:5: dataset.train_ann = \"\": must name a file when dataset.source is coco\n" +
 		"  testdata/coco_paths.bad.yaml:8: dataset.val_images = \"\": must name a folder when dataset.source is coco",
+	"conventions.bad.yaml": "invalid config \"conventions.bad\":\n" +
+		"  testdata/conventions.bad.yaml:3: model.conventions = detectron2: must be one of mmdet, torchvision",
+	"load_from_alias.bad.yaml": "invalid config \"load_from_alias.bad\":\n" +
+		"  testdata/load_from_alias.bad.yaml:5: train.load_from = b.pth: is the deprecated alias of model.load_from (\"a.pth\"); set model.load_from only",
 	"anchor_strides.bad.yaml": "invalid config \"anchor_strides.bad\":\n" +
 		"  testdata/anchor_strides.bad.yaml:4: model.rpn_head.anchor_strides = [4,8,16,32]: must be 5 increasing powers of two, one per pyramid level (model.neck.num_outs)",
 	"thresholds.bad.yaml": "invalid config \"thresholds.bad\":\n" +

@@ -58,6 +58,7 @@ func (cfg *Config) validate() error {
 	c.check(cfg.Records.ShardSize > 0, "records.shard_size", "must be > 0")
 	cfg.Data.validate(c)
 	cfg.Train.validate(c)
+	cfg.checkLoadFrom(c)
 	cfg.Evaluate.validate(c, p)
 	if len(c.errs) > 0 {
 		return &ValidationError{Name: cfg.Name, Errs: c.errs}
@@ -84,6 +85,7 @@ func (d Dataset) validate(c *checker) {
 }
 
 func (m Model) validate(c *checker, p zoo.Pipeline) {
+	c.oneOf("model.conventions", m.Conventions, ConventionsMMDet, ConventionsTorchvision)
 	c.oneOf("model.type", m.Type, zoo.ModelTypes()...)
 	if p.Model != "" {
 		c.check(m.Type == p.Model, "model.type", "pipeline %s needs model type %s", p.Name, p.Model)
@@ -305,6 +307,13 @@ func (t Train) validate(c *checker) {
 	c.check(t.Gamma > 0 && t.Gamma <= 1, "train.gamma", "must be in (0, 1]")
 	c.check(t.CheckpointInterval > 0, "train.checkpoint_interval", "must be > 0")
 	c.check(t.LogInterval > 0, "train.log_interval", "must be > 0")
+}
+
+// checkLoadFrom: train.load_from is model.load_from's deprecated alias,
+// so the two may not name different files.
+func (cfg *Config) checkLoadFrom(c *checker) {
+	m, t := cfg.Model.LoadFrom, cfg.Train.LoadFrom
+	c.check(m == "" || t == "" || m == t, "train.load_from", "is the deprecated alias of model.load_from (%q); set model.load_from only", m)
 }
 
 func (e Evaluate) validate(c *checker, p zoo.Pipeline) {

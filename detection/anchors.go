@@ -40,6 +40,10 @@ type AnchorGenerator struct {
 	CenterOffset float64
 	// RoundBase rounds base anchor corners half to even, as torchvision does.
 	RoundBase bool
+	// StridesFromSize places anchors with per-axis strides image size //
+	// feature size, as torchvision does (61, not 64, on an 800-px side at
+	// P6, whose map has 13 cells); the image size is the padded batch's.
+	StridesFromSize bool
 	// Legacy selects MMDetection v0/v1's anchor geometry (see the type doc).
 	Legacy bool
 }
@@ -122,14 +126,27 @@ func (g AnchorGenerator) BaseAnchors(level int) []float32 {
 // GridAnchors returns the featH*featW*A x 4 anchors of a level whose feature map
 // is featH x featW, in the order described on AnchorGenerator.
 func (g AnchorGenerator) GridAnchors(level, featH, featW int) []float32 {
+	return g.StridedGridAnchors(level, featH, featW, g.Strides[level], g.Strides[level])
+}
+
+// LevelStrides returns a level's (y, x) strides for a feature map of
+// featH x featW cells on a padded image of imgH x imgW pixels.
+func (g AnchorGenerator) LevelStrides(level, featH, featW, imgH, imgW int) (int, int) {
+	if !g.StridesFromSize || featH == 0 || featW == 0 {
+		return g.Strides[level], g.Strides[level]
+	}
+	return imgH / featH, imgW / featW
+}
+
+// StridedGridAnchors is GridAnchors with the given per-axis strides.
+func (g AnchorGenerator) StridedGridAnchors(level, featH, featW, strideY, strideX int) []float32 {
 	base := g.BaseAnchors(level)
 	a := len(base) / 4
-	stride := float32(g.Strides[level])
 	out := make([]float32, 0, 4*featH*featW*a)
 	for y := 0; y < featH; y++ {
-		sy := float32(y) * stride
+		sy := float32(y * strideY)
 		for x := 0; x < featW; x++ {
-			sx := float32(x) * stride
+			sx := float32(x * strideX)
 			for j := 0; j < a; j++ {
 				b := base[4*j : 4*j+4]
 				out = append(out, b[0]+sx, b[1]+sy, b[2]+sx, b[3]+sy)

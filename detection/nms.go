@@ -116,12 +116,12 @@ func BatchedNMS(boxes, scores []float32, classes []int, iouThr float64, legacy b
 	keep := make([]int, 0, n)
 	for _, c := range labels {
 		idx := groups[c]
-		for _, k := range NMS(GatherBoxes(boxes, idx), gather(scores, idx), iouThr, legacy) {
+		for _, k := range NMS(GatherBoxes(boxes, idx), Gather(scores, idx), iouThr, legacy) {
 			keep = append(keep, idx[k])
 		}
 	}
 	slices.Sort(keep)
-	order := sortByScore(gather(scores, keep))
+	order := sortByScore(Gather(scores, keep))
 	out := make([]int, len(order))
 	for i, o := range order {
 		out[i] = keep[o]
@@ -129,7 +129,8 @@ func BatchedNMS(boxes, scores []float32, classes []int, iouThr float64, legacy b
 	return out
 }
 
-func gather[T any](v []T, idx []int) []T {
+// Gather returns v at the given indices, in that order.
+func Gather[T any](v []T, idx []int) []T {
 	out := make([]T, len(idx))
 	for i, j := range idx {
 		out[i] = v[j]
@@ -191,5 +192,5 @@ func CandidateNMS(boxes, scores []float32, classes []int, iouThr float64, maxPer
 	for i, j := range keep {
 		labels[i] = int32(classes[j])
 	}
-	return Detections{Boxes: GatherBoxes(boxes, keep), Scores: gather(scores, keep), Labels: labels}
+	return Detections{Boxes: GatherBoxes(boxes, keep), Scores: Gather(scores, keep), Labels: labels}
 }

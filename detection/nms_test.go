@@ -99,7 +99,7 @@ func TestBatchedNMSIsPerClass(t *testing.T) {
 				idx = append(idx, i)
 			}
 		}
-		for _, k := range referenceNMS(GatherBoxes(boxes, idx), gather(scores, idx), 0.5, false) {
+		for _, k := range referenceNMS(GatherBoxes(boxes, idx), Gather(scores, idx), 0.5, false) {
 			want = append(want, idx[k])
 		}
 	}

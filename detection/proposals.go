@@ -38,8 +38,12 @@ type ProposalConfig struct {
 
 // LevelPredictions are one image's RPN outputs at one pyramid level, in anchor
 // order (see AnchorGenerator): objectness probabilities (after sigmoid or
-// softmax, N), deltas (N x 4) and the anchors (N x 4).
+// softmax, N), deltas (N x 4) and the anchors (N x 4). Logits, when set,
+// rank the anchors instead of Scores: above a logit of ~16.6 the float32
+// sigmoid is exactly 1 and ties appear that the logits do not have
+// (torchvision ranks by logit; where sigmoids differ the order is the same).
 type LevelPredictions struct {
+	Logits  []float32
 	Scores  []float32
 	Deltas  []float32
 	Anchors []float32
@@ -61,7 +65,7 @@ func GenerateProposals(levels []LevelPredictions, coder BoxCoder, imgH, imgW int
 	}
 	for l, lv := range levels {
 		n := len(lv.Scores)
-		if len(lv.Deltas) != 4*n || len(lv.Anchors) != 4*n {
+		if len(lv.Deltas) != 4*n || len(lv.Anchors) != 4*n || (lv.Logits != nil && len(lv.Logits) != n) {
 			return Proposals{}, fmt.Errorf("generate proposals: level %d: %d scores, %d delta values, %d anchor values", l, n, len(lv.Deltas), len(lv.Anchors))
 		}
 	}
@@ -73,8 +77,12 @@ func GenerateProposals(levels []LevelPredictions, coder BoxCoder, imgH, imgW int
 
 // topLevel keeps a level's NmsPre best anchors, by decreasing score.
 func topLevel(lv LevelPredictions, k int) (scores, deltas, anchors []float32) {
-	idx := TopK(lv.Scores, k)
-	return gather(lv.Scores, idx), GatherBoxes(lv.Deltas, idx), GatherBoxes(lv.Anchors, idx)
+	rank := lv.Scores
+	if lv.Logits != nil {
+		rank = lv.Logits
+	}
+	idx := TopK(rank, k)
+	return Gather(lv.Scores, idx), GatherBoxes(lv.Deltas, idx), GatherBoxes(lv.Anchors, idx)
 }
 
 func proposalsV2(levels []LevelPredictions, coder BoxCoder, imgH, imgW int, cfg ProposalConfig) Proposals {
@@ -94,13 +102,13 @@ func proposalsV2(levels []LevelPredictions, coder BoxCoder, imgH, imgW int, cfg 
 	// that clipping flattened to zero width or height.
 	if cfg.MinBoxSize >= 0 {
 		valid := RemoveSmallBoxes(boxes, cfg.MinBoxSize, Greater, false)
-		boxes, scores, ids = GatherBoxes(boxes, valid), gather(scores, valid), gather(ids, valid)
+		boxes, scores, ids = GatherBoxes(boxes, valid), Gather(scores, valid), Gather(ids, valid)
 	}
 	keep := BatchedNMS(boxes, scores, ids, cfg.NmsThr, false)
 	if cfg.MaxNum > 0 && len(keep) > cfg.MaxNum {
 		keep = keep[:cfg.MaxNum]
 	}
-	return Proposals{Boxes: GatherBoxes(boxes, keep), Scores: gather(scores, keep)}
+	return Proposals{Boxes: GatherBoxes(boxes, keep), Scores: Gather(scores, keep)}
 }
 
 func proposalsV0(levels []LevelPredictions, coder BoxCoder, imgH, imgW int, cfg ProposalConfig) Proposals {
@@ -110,14 +118,14 @@ func proposalsV0(levels []LevelPredictions, coder BoxCoder, imgH, imgW int, cfg 
 		b := coder.DecodeClipped(a, d, imgH, imgW)
 		if cfg.MinBoxSize > 0 {
 			valid := RemoveSmallBoxes(b, cfg.MinBoxSize, AtLeast, true)
-			b, s = GatherBoxes(b, valid), gather(s, valid)
+			b, s = GatherBoxes(b, valid), Gather(s, valid)
 		}
 		keep := NMS(b, s, cfg.NmsThr, true)
 		if cfg.NmsPost > 0 && len(keep) > cfg.NmsPost {
 			keep = keep[:cfg.NmsPost]
 		}
 		boxes = append(boxes, GatherBoxes(b, keep)...)
-		scores = append(scores, gather(s, keep)...)
+		scores = append(scores, Gather(s, keep)...)
 	}
 	var keep []int
 	if cfg.NmsAcrossLevels {
@@ -128,7 +136,7 @@ func proposalsV0(levels []LevelPredictions, coder BoxCoder, imgH, imgW int, cfg 
 	} else {
 		keep = TopK(scores, cfg.MaxNum)
 	}
-	return Proposals{Boxes: GatherBoxes(boxes, keep), Scores: gather(scores, keep)}
+	return Proposals{Boxes: GatherBoxes(boxes, keep), Scores: Gather(scores, keep)}
 }
 
 // GenerateProposalsBatch runs GenerateProposals for every image of a batch;

@@ -26,13 +26,16 @@ import (
 )
 
 // torchvisionURLs are torchvision's ImageNet weights (IMAGENET1K_V1), the
-// files mmcv maps torchvision://NAME to.
+// files mmcv maps torchvision://NAME to, and its COCO detectors.
 var torchvisionURLs = map[string]string{
 	"resnet18":  "https://download.pytorch.org/models/resnet18-f37072fd.pth",
 	"resnet34":  "https://download.pytorch.org/models/resnet34-b627a593.pth",
 	"resnet50":  "https://download.pytorch.org/models/resnet50-0676ba61.pth",
 	"resnet101": "https://download.pytorch.org/models/resnet101-63fe2227.pth",
 	"resnet152": "https://download.pytorch.org/models/resnet152-394f9c45.pth",
+	// COCO detectors (COCO_V1), for model.load_from.
+	"fasterrcnn_resnet50_fpn": "https://download.pytorch.org/models/fasterrcnn_resnet50_fpn_coco-258fb6c6.pth",
+	"retinanet_resnet50_fpn":  "https://download.pytorch.org/models/retinanet_resnet50_fpn_coco-eeacb38b.pth",
 }
 
 // Options configure Resolve; the zero value uses torch.hub's cache folder,

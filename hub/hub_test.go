@@ -78,8 +78,12 @@ func TestTorchvisionNames(t *testing.T) {
 	if err != nil || u.String() != "https://download.pytorch.org/models/resnet50-0676ba61.pth" {
 		t.Errorf("torchvision://resnet50 = %q, %v", u, err)
 	}
+	u, err = remoteURL("torchvision://fasterrcnn_resnet50_fpn")
+	if err != nil || u.String() != "https://download.pytorch.org/models/fasterrcnn_resnet50_fpn_coco-258fb6c6.pth" {
+		t.Errorf("torchvision://fasterrcnn_resnet50_fpn = %q, %v", u, err)
+	}
 	_, err = remoteURL("torchvision://resnet51")
-	if err == nil || !strings.Contains(err.Error(), "resnet101, resnet152, resnet18, resnet34, resnet50") {
+	if err == nil || !strings.Contains(err.Error(), "fasterrcnn_resnet50_fpn, resnet101, resnet152, resnet18, resnet34, resnet50, retinanet_resnet50_fpn") {
 		t.Errorf("unknown name: err = %v", err)
 	}
 }

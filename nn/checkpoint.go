@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -106,19 +109,12 @@ func LoadCheckpoint(ctx context.Context, path string, model Module, opt *SGD) (C
 		return CheckpointInfo{}, LoadReport{}, fmt.Errorf("load checkpoint: %w", err)
 	}
 	modelSD, optSD := map[string]HostTensor{}, map[string]HostTensor{}
-	for _, t := range f.Tensors {
-		ht := HostTensor{Shape: t.Shape, Data: t.F32}
-		if !t.DType.IsFloat() {
-			ht.Data = make([]float32, len(t.I64))
-			for i, v := range t.I64 {
-				ht.Data[i] = float32(v)
-			}
-		}
-		if name, ok := strings.CutPrefix(t.Name, optimizerPrefix); ok {
+	for name, ht := range hostTensors(f) {
+		if name, ok := strings.CutPrefix(name, optimizerPrefix); ok {
 			optSD[name] = ht
 			continue
 		}
-		modelSD[t.Name] = ht
+		modelSD[name] = ht
 	}
 	info, err := checkpointInfo(f.Metadata)
 	if err != nil {
@@ -134,6 +130,42 @@ func LoadCheckpoint(ctx context.Context, path string, model Module, opt *SGD) (C
 		}
 	}
 	return info, rep, nil
+}
+
+// WriteSafetensors writes a state dict as float32 safetensors, names
+// sorted, with the given metadata.
+func WriteSafetensors(w io.Writer, sd map[string]HostTensor, meta map[string]string) error {
+	ts := make([]safetensors.Tensor, 0, len(sd))
+	for _, k := range slices.Sorted(maps.Keys(sd)) {
+		ts = append(ts, safetensors.Tensor{Name: k, DType: safetensors.F32, Shape: sd[k].Shape, F32: sd[k].Data})
+	}
+	return safetensors.Write(w, ts, meta)
+}
+
+// ReadSafetensors returns every tensor of a safetensors file (a detflow
+// checkpoint's optimizer state included, under "optimizer."), integers
+// converted to float32.
+func ReadSafetensors(path string) (map[string]HostTensor, error) {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return hostTensors(f), nil
+}
+
+func hostTensors(f *safetensors.File) map[string]HostTensor {
+	out := make(map[string]HostTensor, len(f.Tensors))
+	for _, t := range f.Tensors {
+		ht := HostTensor{Shape: t.Shape, Data: t.F32}
+		if !t.DType.IsFloat() {
+			ht.Data = make([]float32, len(t.I64))
+			for i, v := range t.I64 {
+				ht.Data[i] = float32(v)
+			}
+		}
+		out[t.Name] = ht
+	}
+	return out
 }
 
 func checkpointInfo(meta map[string]string) (CheckpointInfo, error) {

@@ -3,6 +3,7 @@ package pipelines
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 
 	"github.com/detflow/detflow/configs"
@@ -42,19 +43,23 @@ func init() {
 }
 
 // loadDetector is the evaluate stage's loader: the config's detector with a
-// train-stage checkpoint's weights.
+// checkpoint's weights (the train stage's, or model.load_from in any layout
+// detector.LoadFrom reads), which must match it exactly.
 func loadDetector(ctx context.Context, cfg *configs.Config, e *tensor.Engine, checkpoint string) (evaluate.Model, error) {
 	d, err := detector.Build(e, cfg, rand.New(rand.NewPCG(0, 0)))
 	if err != nil {
 		return nil, err
 	}
-	_, rep, err := nn.LoadCheckpoint(ctx, checkpoint, d, nil)
-	if err != nil {
-		return nil, err
-	}
-	if !rep.Clean() {
-		return nil, fmt.Errorf("checkpoint %s does not match the %s model: %s", checkpoint, cfg.Model.Type, rep)
+	if _, err := detector.LoadFrom(ctx, d, checkpoint, detector.LoadFromOptions{Strict: true}); err != nil {
+		return nil, fmt.Errorf("%s model: %w", cfg.Model.Type, err)
 	}
 	nn.SetTraining(d, false)
 	return d, nil
+}
+
+// loadWeights is the train stage's model.load_from loader: a checkpoint of
+// any layout, whose class-dependent layers may differ (fine-tuning).
+func loadWeights(ctx context.Context, m nn.Module, path string, log *slog.Logger) error {
+	_, err := detector.LoadFrom(ctx, m, path, detector.LoadFromOptions{Log: log})
+	return err
 }

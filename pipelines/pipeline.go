@@ -152,7 +152,7 @@ func stageOf(name string, p zoo.Pipeline) stages.Stage {
 	case zoo.StageRecords:
 		return records.Stage{WithProposals: p.Has(zoo.StageProposals), WithMasks: zoo.HasMasks(p.Model)}
 	case zoo.StageTrain:
-		return train.Stage{Models: detectorModels}
+		return train.Stage{Models: detectorModels, Weights: loadWeights}
 	case zoo.StageEvaluate:
 		return evaluate.Stage{Load: loadDetector}
 	}

@@ -3,6 +3,7 @@ package pipelines
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -37,6 +38,9 @@ type Step struct {
 	External map[string]rundir.External // current digests of the files outside the run it reads
 	Manifest *rundir.Manifest           // the published manifest, if any
 	Dir      string                     // where its outputs are published
+	// Inputs are the stage's inputs this run reads: Stage.Inputs less the
+	// optional ones (stages.OptionalInputs) that are not available.
+	Inputs []string
 }
 
 // Plan says what a run of a pipeline would do, stage by stage.
@@ -88,6 +92,7 @@ func MakePlan(ctx context.Context, fsys *storage.FS, p *Pipeline, cfg *configs.C
 		if step.Manifest, err = rundir.ReadManifest(ctx, fsys, step.Dir); err != nil {
 			return nil, fmt.Errorf("plan stage %q: %w", st.Name(), err)
 		}
+		step.Inputs = usedInputs(plan, st, cfg)
 		if step.Reasons, err = staleness(ctx, fsys, plan, step, sel.Verify); err != nil {
 			return nil, fmt.Errorf("plan stage %q: %w", st.Name(), err)
 		}
@@ -107,6 +112,25 @@ func MakePlan(ctx context.Context, fsys *storage.FS, p *Pipeline, cfg *configs.C
 	return plan, nil
 }
 
+// usedInputs is st's inputs less the optional ones whose stage is neither
+// up to date nor going to run. Upstream steps must already be planned.
+func usedInputs(plan *Plan, st stages.Stage, cfg *configs.Config) []string {
+	o, ok := st.(stages.OptionalInputs)
+	if !ok {
+		return st.Inputs()
+	}
+	optional := o.OptionalInputs(cfg)
+	var used []string
+	for _, in := range st.Inputs() {
+		up := plan.Step(in)
+		if up != nil && up.Action != UpToDate && up.Action != WillRun && slices.Contains(optional, in) {
+			continue
+		}
+		used = append(used, in)
+	}
+	return used
+}
+
 // staleness lists why step's published outputs are out of date; none means
 // up to date. Upstream steps must already be planned.
 func staleness(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step, verify bool) ([]string, error) {
@@ -120,7 +144,12 @@ func staleness(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step, ve
 	}
 	reasons = append(reasons, configChanges(m.Config, step.Config)...)
 	reasons = append(reasons, externalChanges(plan.cache, m, step.External)...)
-	for _, in := range step.Stage.Inputs() {
+	for in := range m.Inputs {
+		if !slices.Contains(step.Inputs, in) {
+			reasons = append(reasons, fmt.Sprintf("input %s no longer read", in))
+		}
+	}
+	for _, in := range step.Inputs {
 		up := plan.Step(in)
 		switch {
 		case up == nil:
@@ -199,7 +228,7 @@ func (p *Plan) firstUnavailableAncestor(step *Step) *Step {
 	bad := map[string]bool{}
 	var visit func(s *Step)
 	visit = func(s *Step) {
-		for _, in := range s.Stage.Inputs() {
+		for _, in := range s.Inputs {
 			up := p.Step(in)
 			if up == nil || bad[in] {
 				continue

@@ -209,7 +209,7 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 		return nil, fmt.Errorf("create output folder: %w", err)
 	}
 	inputs := map[string]string{}
-	for _, in := range step.Stage.Inputs() {
+	for _, in := range step.Inputs {
 		inputs[in] = plan.Step(in).Manifest.Digest
 	}
 	external := externalDigests(step.External)
@@ -219,7 +219,7 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 		Work:   storage.Join(plan.RunDir, ".work", name+"-"+fp[:16]),
 		Inputs: map[string]string{}, Devices: opts.Devices, Log: log, Progress: bars,
 	}
-	for _, in := range step.Stage.Inputs() {
+	for _, in := range step.Inputs {
 		env.Inputs[in] = plan.Step(in).Dir
 	}
 	// Stages share the process: return what the previous ones left to the

@@ -132,6 +132,37 @@ func TestStagesWithMissingInputNamesStageToRunFirst(t *testing.T) {
 	}
 }
 
+// TestOptionalInputThatHasNotRunIsLeftOut: evaluate, whose train input is
+// optional (model.load_from set), runs without train, is then up to date,
+// and reruns reading train once train has run.
+func TestOptionalInputThatHasNotRunIsLeftOut(t *testing.T) {
+	ctx := context.Background()
+	work, counter := t.TempDir(), filepath.Join(t.TempDir(), "count")
+	p := testPipeline(t, counter, func(s *testStage) {
+		if s.name == "evaluate" {
+			s.optional = []string{"train"}
+		}
+	})
+	fsys, cfg := newFS(t), loadConfig(t)
+	opts := testOptions(work)
+	opts.Selection.Stages = []string{"dataset", "proposals", "records", "evaluate"}
+	for i, want := range [][]string{{"dataset", "proposals", "records", "evaluate"}, nil} {
+		if _, err := Execute(ctx, fsys, p, cfg, opts); err != nil {
+			t.Fatal(err)
+		}
+		if got := runsOf(t, counter); !slices.Equal(got, want) {
+			t.Fatalf("run %d ran %v, want %v", i+1, got, want)
+		}
+	}
+	opts.Selection.Stages = nil
+	if _, err := Execute(ctx, fsys, p, cfg, opts); err != nil {
+		t.Fatal(err)
+	}
+	if got := runsOf(t, counter); !slices.Equal(got, []string{"train", "evaluate"}) {
+		t.Fatalf("with train ran %v, want train, evaluate", got)
+	}
+}
+
 func TestFromRerunsStageAndDownstream(t *testing.T) {
 	ctx := context.Background()
 	work, counter := t.TempDir(), filepath.Join(t.TempDir(), "count")

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -31,6 +32,8 @@ type testStage struct {
 	pause   time.Duration // sleep between files, to widen kill windows
 	fail    bool
 	counter string // file counting runs, one line per run
+	// optional are inputs the stage can do without (stages.OptionalInputs).
+	optional []string
 	// external, when set, declares the stage's external inputs (often a
 	// real stage's External).
 	external func(ctx context.Context, fsys *storage.FS, cfg *configs.Config) (map[string]string, error)
@@ -42,6 +45,8 @@ func (s testStage) External(ctx context.Context, fsys *storage.FS, cfg *configs.
 	}
 	return s.external(ctx, fsys, cfg)
 }
+
+func (s testStage) OptionalInputs(*configs.Config) []string { return s.optional }
 
 func (s testStage) Name() string         { return s.name }
 func (s testStage) Version() int         { return 1 }
@@ -92,6 +97,9 @@ func (s testStage) seed(ctx context.Context, env *stages.Env) (string, error) {
 		fmt.Fprintf(h, "%s=%s\n", k, vals[k])
 	}
 	for _, in := range s.inputs {
+		if _, ok := env.Inputs[in]; !ok && slices.Contains(s.optional, in) {
+			continue
+		}
 		dir, err := env.Input(in)
 		if err != nil {
 			return "", err

@@ -106,6 +106,9 @@ func zooEntry(run *Run, cfg map[string]any, rows []schemas.Metric) ZooEntry {
 	for _, c := range model.Figures {
 		e.Figures = append(e.Figures, figure(c.Metric, c.Scale))
 	}
+	if e.SPerIter == nil && lookupString(cfg, "model.load_from") != "" {
+		e.Schedule = "load_from" // evaluated as released, not trained here
+	}
 	return e
 }
 

@@ -68,6 +68,14 @@ func (e *Env) Input(name string) (string, error) {
 	return dir, nil
 }
 
+// OptionalInputs is implemented by stages that can do without some of
+// their inputs under cfg: evaluate runs model.load_from when the train
+// stage has not run. An optional input that is neither up to date nor
+// going to run is left out of Env.Inputs instead of blocking the stage.
+type OptionalInputs interface {
+	OptionalInputs(cfg *configs.Config) []string
+}
+
 // ExternalReader is implemented by stages that read files or folders outside
 // the run directory: a user's annotations and images, proposal files,
 // pretrained weights, checkpoints. The orchestrator digests each (through a

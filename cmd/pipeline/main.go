@@ -37,6 +37,7 @@ func commands() []command {
 		{"metrics", "print a run's COCO summaries, recall, speed and memory", cmdMetrics},
 		{"compare", "put runs' metrics side by side: pipeline compare R1 R2 ...", cmdCompare},
 		{"zoo", "print the runs as MMDetection MODEL_ZOO.md tables", cmdZoo},
+		{"export", "write a run's weights for torchvision or as safetensors", cmdExport},
 		{"plot", "draw a run's loss and mAP curves to PNG: pipeline plot RUN", cmdPlot},
 		{"show", "draw ground truth and detections on images: pipeline show RUN", cmdShow},
 		{"analyze", "write a run's error analysis and confusion matrix: pipeline analyze RUN", cmdAnalyze},

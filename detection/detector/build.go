@@ -68,6 +68,10 @@ func FPNOptionsFromConfig(c configs.Neck) FPNOptions {
 		ExtraConvs: c.AddExtraConvs, ReluBeforeExtra: c.ReluBeforeExtraConvs}
 }
 
+// torchvisionMinDetection is the side under which torchvision's RoI heads
+// drop a detection (remove_small_boxes(min_size=1e-2)).
+const torchvisionMinDetection = 1e-2
+
 // RoIHeadOptionsFromConfig maps model.roi_head, train_cfg.rcnn and
 // test_cfg.rcnn; inChannels is the neck's out channels.
 func RoIHeadOptionsFromConfig(cfg *configs.Config, inChannels int) (RoIHeadOptions, error) {
@@ -85,7 +89,7 @@ func RoIHeadOptionsFromConfig(cfg *configs.Config, inChannels int) (RoIHeadOptio
 		o := MaskOptionsFromConfig(cfg, inChannels)
 		mask = &o
 	}
-	return RoIHeadOptions{
+	opt := RoIHeadOptions{
 		Mask:      mask,
 		Extractor: extractorFromConfig(x, legacy),
 		BBox: BBoxHeadOptions{
@@ -104,7 +108,11 @@ func RoIHeadOptionsFromConfig(cfg *configs.Config, inChannels int) (RoIHeadOptio
 		NMSThr:    cfg.TestCfg.RCNN.NMSThr,
 		MaxPerImg: cfg.TestCfg.RCNN.MaxPerImg,
 		Legacy:    legacy,
-	}, nil
+	}
+	if m.Torchvision() {
+		opt.MinBoxSize = torchvisionMinDetection
+	}
+	return opt, nil
 }
 
 // MaskOptionsFromConfig maps model.roi_head.mask_roi_extractor and

@@ -85,8 +85,9 @@ func DetectronResNetStateDict(blobs map[string]nn.HostTensor) (map[string]nn.Hos
 	return out, unmapped
 }
 
-// readDetectronBlobs reads a Detectron weights pickle: a dict of numpy
-// arrays, or such a dict under "blobs".
+// readDetectronBlobs reads a Detectron or Detectron2 weights pickle: a
+// dict of numpy arrays, or such a dict under "blobs" (Detectron) or "model"
+// (Detectron2's model zoo).
 func readDetectronBlobs(ctx context.Context, path string) (map[string]nn.HostTensor, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -101,9 +102,12 @@ func readDetectronBlobs(ctx context.Context, path string) (map[string]nn.HostTen
 	if !ok {
 		return nil, fmt.Errorf("top level is %T, want a dict of blobs", v)
 	}
-	if inner, ok := d.Get("blobs"); ok {
-		if d, ok = inner.(*pickle.Dict); !ok {
-			return nil, fmt.Errorf("\"blobs\" is %T, want a dict", inner)
+	for _, key := range []string{"blobs", "model"} { // Detectron, Detectron2
+		if inner, ok := d.Get(key); ok {
+			if d, ok = inner.(*pickle.Dict); !ok {
+				return nil, fmt.Errorf("%q is %T, want a dict", key, inner)
+			}
+			break
 		}
 	}
 	out := map[string]nn.HostTensor{}

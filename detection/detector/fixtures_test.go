@@ -21,10 +21,11 @@ import (
 // 0.14): a Faster R-CNN around a ResNet-18 of stem width 4, an 8-channel
 // FPN, 32-wide FCs and 3 classes, with random weights.
 
-// tvConfig is the detflow config of the fixture's architecture.
-func tvConfig(t *testing.T) *configs.Config {
+// tvConfig is the detflow config of the fixture's architecture, with the
+// extra settings given.
+func tvConfig(t *testing.T, extra ...string) *configs.Config {
 	t.Helper()
-	cfg, err := configs.Load("faster_rcnn_tiny_synth", []string{
+	cfg, err := configs.Load("faster_rcnn_tiny_synth", append([]string{
 		"model.backbone.base_channels=4",
 		"model.backbone.norm_eval=true",
 		"model.neck.in_channels=[4,8,16,32]",
@@ -34,7 +35,7 @@ func tvConfig(t *testing.T) *configs.Config {
 		"model.roi_head.bbox_head.num_classes=3",
 		"model.roi_head.roi_extractor.sampling_ratio=2",
 		"model.roi_head.roi_extractor.aligned=false",
-	})
+	}, extra...))
 	if err != nil {
 		t.Fatalf("load config: %v", err)
 	}

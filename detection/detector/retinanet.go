@@ -83,7 +83,7 @@ func RetinaHeadOptionsFromConfig(cfg *configs.Config, inChannels int) (RetinaHea
 	if err != nil {
 		return RetinaHeadOptions{}, fmt.Errorf("model.bbox_head: %w", err)
 	}
-	anchors := anchorGenerator(h.AnchorStrides, OctaveScales(h.OctaveBaseScale, h.ScalesPerOctave), h.AnchorRatios, legacy)
+	anchors := anchorGenerator(h.AnchorStrides, OctaveScales(h.OctaveBaseScale, h.ScalesPerOctave), h.AnchorRatios, legacy, cfg.Model.Torchvision())
 	t := cfg.TestCfg
 	return RetinaHeadOptions{
 		InChannels:    inChannels,
@@ -98,6 +98,7 @@ func RetinaHeadOptionsFromConfig(cfg *configs.Config, inChannels int) (RetinaHea
 		Assigner:      assignerFromConfig(cfg.TrainCfg.Assigner, legacy),
 		AllowedBorder: float32(cfg.TrainCfg.AllowedBorder),
 		NMSPre:        t.NMSPre,
+		TopPairs:      m.Torchvision(), // torchvision's postprocess_detections
 		ScoreThr:      t.ScoreThr,
 		NMSThr:        t.NMSThr,
 		MaxPerImg:     t.MaxPerImg,

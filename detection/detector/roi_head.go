@@ -60,6 +60,10 @@ type RoIHeadOptions struct {
 	ScoreThr  float64
 	NMSThr    float64
 	MaxPerImg int
+	// MinBoxSize drops detections with a side under it before NMS (0:
+	// none, as MMDetection; torchvision drops sides under 1e-2 px, boxes
+	// that clipping flattened, which would take detection slots).
+	MinBoxSize float32
 	// Legacy selects MMDetection v0's +1 pixel convention for every part
 	// (extractor level mapping, default coder and assigner, NMS).
 	Legacy bool
@@ -325,6 +329,10 @@ func (h *RoIHead) Predict(feats []*tensor.Tensor, items []*batch.Item, proposals
 			deltas = append(deltas, regs[o:o+4]...)
 		}
 		boxes := h.opt.Coder.DecodeClipped(ref, deltas, it.H, it.W)
+		if h.opt.MinBoxSize > 0 {
+			keep := detection.RemoveSmallBoxes(boxes, h.opt.MinBoxSize, detection.AtLeast, h.opt.Legacy)
+			boxes, scores, classes = detection.GatherBoxes(boxes, keep), detection.Gather(scores, keep), detection.Gather(classes, keep)
+		}
 		d := detection.CandidateNMS(boxes, scores, classes, h.opt.NMSThr, h.opt.MaxPerImg, h.opt.Legacy)
 		out[i] = toOriginal(d, it)
 		return nil

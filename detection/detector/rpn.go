@@ -181,7 +181,7 @@ func RPNHeadOptionsFromConfig(cfg *configs.Config, inChannels int) (RPNHeadOptio
 	if err != nil {
 		return RPNHeadOptions{}, fmt.Errorf("model.rpn_head: %w", err)
 	}
-	anchors := anchorGenerator(rh.AnchorStrides, rh.AnchorScales, rh.AnchorRatios, legacy)
+	anchors := anchorGenerator(rh.AnchorStrides, rh.AnchorScales, rh.AnchorRatios, legacy, cfg.Model.Torchvision())
 	tr := cfg.TrainCfg.RPN
 	return RPNHeadOptions{
 		InChannels:    inChannels,
@@ -196,17 +196,25 @@ func RPNHeadOptionsFromConfig(cfg *configs.Config, inChannels int) (RPNHeadOptio
 	}, nil
 }
 
+// torchvisionMinProposal is the side under which torchvision's RPN drops
+// a proposal (remove_small_boxes(min_size=1e-3)).
+const torchvisionMinProposal = 1e-3
+
 // ProposalConfigFromConfig maps a proposal section (train_cfg.rpn_proposal
-// or test_cfg.rpn).
-func ProposalConfigFromConfig(p configs.ProposalCfg, legacy bool) detection.ProposalConfig {
-	return detection.ProposalConfig{
+// or test_cfg.rpn) under model m's conventions.
+func ProposalConfigFromConfig(p configs.ProposalCfg, m configs.Model) detection.ProposalConfig {
+	c := detection.ProposalConfig{
 		NmsPre:     p.NMSPre,
 		NmsPost:    p.NMSPost,
 		MaxNum:     p.MaxNum,
 		NmsThr:     p.NMSThr,
 		MinBoxSize: float32(p.MinBBoxSize),
-		Legacy:     legacy,
+		Legacy:     m.LegacyPlusOne,
 	}
+	if m.Torchvision() {
+		c.MinBoxSize = max(c.MinBoxSize, torchvisionMinProposal)
+	}
+	return c
 }
 
 func rpnHeadFromConfig(e *tensor.Engine, cfg *configs.Config, b body, rng *rand.Rand) (*RPNHead, error) {
@@ -234,7 +242,7 @@ func NewRPNFromConfig(e *tensor.Engine, cfg *configs.Config, rng *rand.Rand) (*R
 	if err != nil {
 		return nil, fmt.Errorf("build rpn: %w", err)
 	}
-	return &RPN{body: b, RPNHead: h, TestProposal: ProposalConfigFromConfig(cfg.TestCfg.RPN, cfg.Model.LegacyPlusOne)}, nil
+	return &RPN{body: b, RPNHead: h, TestProposal: ProposalConfigFromConfig(cfg.TestCfg.RPN, cfg.Model)}, nil
 }
 
 // NewFasterRCNNFromConfig builds a FasterRCNN.
@@ -255,10 +263,9 @@ func NewFasterRCNNFromConfig(e *tensor.Engine, cfg *configs.Config, rng *rand.Ra
 	if err != nil {
 		return nil, fmt.Errorf("build faster r-cnn: model.roi_head: %w", err)
 	}
-	legacy := cfg.Model.LegacyPlusOne
 	return &FasterRCNN{
 		body: b, RPNHead: rh, RoIHead: h,
-		TrainProposal: ProposalConfigFromConfig(cfg.TrainCfg.RPNProposal, legacy),
-		TestProposal:  ProposalConfigFromConfig(cfg.TestCfg.RPN, legacy),
+		TrainProposal: ProposalConfigFromConfig(cfg.TrainCfg.RPNProposal, cfg.Model),
+		TestProposal:  ProposalConfigFromConfig(cfg.TestCfg.RPN, cfg.Model),
 	}, nil
 }

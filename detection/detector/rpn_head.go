@@ -228,6 +228,7 @@ func (h *RPNHead) imageTargets(out RPNOutput, it *batch.Item, rng *rand.Rand, nu
 // the resized frame, by decreasing objectness). Run it with grad mode off.
 func (h *RPNHead) Proposals(out RPNOutput, items []*batch.Item, cfg detection.ProposalConfig) ([]detection.Proposals, error) {
 	cfg.Legacy = h.opt.Legacy
+	logits := out.Logits.Data()
 	scores := tensor.Sigmoid(out.Logits).Data()
 	deltas := out.Deltas.Data()
 	n := out.Logits.Dim(1)
@@ -239,6 +240,7 @@ func (h *RPNHead) Proposals(out RPNOutput, items []*batch.Item, cfg detection.Pr
 		off := 0
 		for l, c := range out.Counts {
 			levels = append(levels, detection.LevelPredictions{
+				Logits:  logits[i*n+off : i*n+off+c],
 				Scores:  scores[i*n+off : i*n+off+c],
 				Deltas:  deltas[4*(i*n+off) : 4*(i*n+off+c)],
 				Anchors: anchors[l],

@@ -3,8 +3,6 @@ package detector
 import (
 	"context"
 	"fmt"
-	"maps"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -76,26 +74,6 @@ func backboneEntries(sd map[string]nn.HostTensor) map[string]nn.HostTensor {
 	return sd
 }
 
-// torchvisionRenames maps torchvision fasterrcnn_resnet50_fpn names onto
-// this package's (MMDetection v2) names. Both the torchvision >= 0.13 names
-// (Conv2dNormActivation wrappers, ".0." and ".0.0.") and the older ones are
-// accepted.
-var torchvisionRenames = []struct {
-	re  *regexp.Regexp
-	out string
-}{
-	{regexp.MustCompile(`^backbone\.body\.(.+)$`), "backbone.$1"},
-	{regexp.MustCompile(`^backbone\.fpn\.inner_blocks\.(\d+)\.(?:0\.)?(weight|bias)$`), "neck.lateral_convs.$1.conv.$2"},
-	{regexp.MustCompile(`^backbone\.fpn\.layer_blocks\.(\d+)\.(?:0\.)?(weight|bias)$`), "neck.fpn_convs.$1.conv.$2"},
-	{regexp.MustCompile(`^rpn\.head\.conv\.(?:0\.0\.)?(weight|bias)$`), "rpn_head.rpn_conv.$1"},
-	{regexp.MustCompile(`^rpn\.head\.cls_logits\.(weight|bias)$`), "rpn_head.rpn_cls.$1"},
-	{regexp.MustCompile(`^rpn\.head\.bbox_pred\.(weight|bias)$`), "rpn_head.rpn_reg.$1"},
-	{regexp.MustCompile(`^roi_heads\.box_head\.fc6\.(weight|bias)$`), "roi_head.bbox_head.shared_fcs.0.$1"},
-	{regexp.MustCompile(`^roi_heads\.box_head\.fc7\.(weight|bias)$`), "roi_head.bbox_head.shared_fcs.1.$1"},
-	{regexp.MustCompile(`^roi_heads\.mask_head\.(\d+)\.0\.(weight|bias)$`), "roi_head.mask_head.convs.$1.conv.$2"},
-	{regexp.MustCompile(`^roi_heads\.mask_predictor\.conv5_mask\.(weight|bias)$`), "roi_head.mask_head.upsample.$1"},
-}
-
 // TorchvisionFasterRCNNStateDict maps a torchvision fasterrcnn_resnet50_fpn
 // or maskrcnn_resnet50_fpn state dict (model.state_dict()) onto
 // FasterRCNN's names (a MaskRCNN is a FasterRCNN with a mask branch):
@@ -122,54 +100,7 @@ var torchvisionRenames = []struct {
 // only from above; its RoIAlign level uses canonical scale 224 at level 4,
 // the same mapping as finest scale 56 up to the 1e-6 epsilon.
 func TorchvisionFasterRCNNStateDict(sd map[string]nn.HostTensor) (map[string]nn.HostTensor, []string, error) {
-	out := make(map[string]nn.HostTensor, len(sd))
-	var unmapped []string
-	for _, k := range slices.Sorted(maps.Keys(sd)) {
-		v := sd[k]
-		switch k {
-		case "roi_heads.box_predictor.cls_score.weight", "roi_heads.box_predictor.cls_score.bias":
-			t, err := backgroundLast(v)
-			if err != nil {
-				return nil, nil, fmt.Errorf("map %q: %w", k, err)
-			}
-			out["roi_head.bbox_head.fc_cls."+suffix(k)] = t
-			continue
-		case "roi_heads.box_predictor.bbox_pred.weight", "roi_heads.box_predictor.bbox_pred.bias":
-			t, err := dropBackgroundDeltas(v)
-			if err != nil {
-				return nil, nil, fmt.Errorf("map %q: %w", k, err)
-			}
-			out["roi_head.bbox_head.fc_reg."+suffix(k)] = t
-			continue
-		case "roi_heads.mask_predictor.mask_fcn_logits.weight", "roi_heads.mask_predictor.mask_fcn_logits.bias":
-			t, err := dropRows(v, 1)
-			if err != nil {
-				return nil, nil, fmt.Errorf("map %q: %w", k, err)
-			}
-			out["roi_head.mask_head.conv_logits."+suffix(k)] = t
-			continue
-		}
-		mapped := false
-		for _, r := range torchvisionRenames {
-			if r.re.MatchString(k) {
-				out[r.re.ReplaceAllString(k, r.out)] = v
-				mapped = true
-				break
-			}
-		}
-		if !mapped {
-			unmapped = append(unmapped, k)
-		}
-	}
-	return out, unmapped, nil
-}
-
-// suffix is "weight" or "bias".
-func suffix(k string) string {
-	if strings.HasSuffix(k, "bias") {
-		return "bias"
-	}
-	return "weight"
+	return ToDetflow(sd, LayoutTorchvision)
 }
 
 // rowsOf returns the number of rows (first dimension) and the row length.

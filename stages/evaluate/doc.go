@@ -33,6 +33,12 @@
 // stage's output folder, so gs:// runs work the same (workers copy a remote
 // checkpoint to a local temporary file for the loader).
 //
+// The checkpoint is the model stage's latest; when model.load_from is set
+// and that stage has not run (pipeline run NAME --stages
+// dataset,records,evaluate), it is model.load_from, a released detector of
+// any layout detector.LoadFrom reads (Stage.OptionalInputs). URLs and
+// torchvision:// names are downloaded by the driver into hub's cache.
+//
 // Detection IDs, which break COCOeval's score ties, are positions within
 // an image; the results files keep each image's order, so re-evaluating
 // them gives bit-identical numbers.

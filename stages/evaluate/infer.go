@@ -72,7 +72,7 @@ func (f *inferShardFn) Setup(ctx context.Context) error {
 	if f.evals, err = evaluators(gt, f.Kinds, f.Config.Evaluate.ProposalMaxDets); err != nil {
 		return fmt.Errorf("evaluate worker: %w", err)
 	}
-	if f.data, err = batch.FromConfig(f.Config.Data); err != nil {
+	if f.data, err = batch.FromConfig(&f.Config); err != nil {
 		return fmt.Errorf("evaluate worker: %w", err)
 	}
 	return f.loadModel(ctx)

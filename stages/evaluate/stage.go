@@ -8,6 +8,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
+	"github.com/detflow/detflow/configs"
+	"github.com/detflow/detflow/hub"
 	"github.com/detflow/detflow/stages"
 	"github.com/detflow/detflow/stages/dataset"
 	"github.com/detflow/detflow/stages/records"
@@ -99,7 +101,7 @@ func evaluateSteps(s beam.Scope, infer *inferShardFn, acc *accumulateFn, partsDi
 
 // job is a planned evaluation.
 type job struct {
-	checkpoint string // file name, e.g. epoch_12.safetensors
+	checkpoint string // file name, e.g. epoch_12.safetensors, or model.load_from as set
 	images     int
 	shards     []shardRef
 	parts      string
@@ -125,10 +127,6 @@ func (s Stage) plan(ctx context.Context, env *stages.Env) (*job, error) {
 	if err != nil {
 		return nil, err
 	}
-	modelDir, err := env.Input(s.modelStage())
-	if err != nil {
-		return nil, err
-	}
 	desc, err := dataset.ReadDescriptor(ctx, env.FS, dsDir)
 	if err != nil {
 		return nil, err
@@ -144,7 +142,7 @@ func (s Stage) plan(ctx context.Context, env *stages.Env) (*job, error) {
 	if len(rd.Index.Shards) == 0 {
 		return nil, fmt.Errorf("evaluate: the records of split %q have no shards", Split)
 	}
-	name, err := latestCheckpoint(ctx, env.FS, modelDir)
+	name, ckpt, err := s.checkpoint(ctx, env)
 	if err != nil {
 		return nil, err
 	}
@@ -155,10 +153,49 @@ func (s Stage) plan(ctx context.Context, env *stages.Env) (*job, error) {
 	}
 	kinds := append([]string(nil), cfg.Evaluate.IoUTypes...)
 	j.infer = &inferShardFn{Records: recDir, Split: Split, Annotations: loc.Annotations,
-		Checkpoint: storage.Join(modelDir, name), Loader: key, Config: *cfg, Kinds: kinds, PartsDir: j.parts, Storage: emulatorEndpoint(),
+		Checkpoint: ckpt, Loader: key, Config: *cfg, Kinds: kinds, PartsDir: j.parts, Storage: emulatorEndpoint(),
 		Device: inferDevice(env.Devices)}
 	j.accumulate = &accumulateFn{Annotations: loc.Annotations, Kinds: kinds, ProposalMaxDets: cfg.Evaluate.ProposalMaxDets, Storage: j.infer.Storage}
 	return j, nil
+}
+
+// OptionalInputs: with model.load_from set, evaluate runs that checkpoint
+// when the model stage has not run (a released detector, no training).
+func (s Stage) OptionalInputs(cfg *configs.Config) []string {
+	if cfg.WeightsFrom() == "" {
+		return nil
+	}
+	return []string{s.modelStage()}
+}
+
+// External: model.load_from, which is evaluated when the model stage has
+// not run. torchvision:// names and URLs are kept by name in hub's cache.
+func (Stage) External(_ context.Context, _ *storage.FS, cfg *configs.Config) (map[string]string, error) {
+	p := cfg.WeightsFrom()
+	if p == "" || (strings.Contains(p, "://") && !storage.IsGCS(p)) {
+		return map[string]string{}, nil
+	}
+	return map[string]string{"model.load_from": p}, nil
+}
+
+// checkpoint returns the name and location (local or gs://) of the
+// checkpoint to evaluate: the model stage's latest, or model.load_from
+// when the orchestrator left the model stage out (see OptionalInputs).
+func (s Stage) checkpoint(ctx context.Context, env *stages.Env) (name, location string, err error) {
+	if modelDir, ok := env.Inputs[s.modelStage()]; ok {
+		name, err := latestCheckpoint(ctx, env.FS, modelDir)
+		return name, storage.Join(modelDir, name), err
+	}
+	ref := env.Config.WeightsFrom()
+	if ref == "" {
+		return "", "", fmt.Errorf("evaluate: stage %q has not run and model.load_from is empty: nothing to evaluate", s.modelStage())
+	}
+	local, err := hub.Resolve(ctx, ref, hub.Options{Progress: env.Progress})
+	if err != nil {
+		return "", "", fmt.Errorf("evaluate: model.load_from: %w", err)
+	}
+	env.Log.Info("evaluating model.load_from (stage " + s.modelStage() + " has not run)")
+	return ref, local, nil
 }
 
 // latestCheckpoint reads the model stage's pointer to its newest

@@ -64,7 +64,7 @@ func (f *rpnPartFn) Setup(ctx context.Context) error {
 	}
 	f.fsys = fsys
 	cfg := f.Options.Config
-	if f.data, err = batch.FromConfig(cfg.Data); err != nil {
+	if f.data, err = batch.FromConfig(&cfg); err != nil {
 		return fmt.Errorf("rpn proposals worker: %w", err)
 	}
 	// One engine using every core of this worker; images of a part run

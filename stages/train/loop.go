@@ -40,10 +40,14 @@ type loop struct {
 	env  *stages.Env
 	work string // local folder of the working files (see localWork)
 	cfg  configs.Train
-	tr   *Trainer
-	rd   *records.Reader
-	data batch.Options
-	opts Options
+	// loadFrom is model.load_from (or the deprecated train.load_from),
+	// loaded by weights.
+	loadFrom string
+	weights  WeightLoader
+	tr       *Trainer
+	rd       *records.Reader
+	data     batch.Options
+	opts     Options
 
 	epoch, step int // epochs and iterations completed
 	perEpoch    int // iterations per epoch
@@ -96,22 +100,34 @@ func (l *loop) restore(ctx context.Context) error {
 	if err := truncateLog(storage.Join(l.work, logName), 0); err != nil {
 		return fmt.Errorf("train: reset log: %w", err)
 	}
-	if l.cfg.LoadFrom != "" {
-		local, cleanup, err := l.env.FS.Localize(ctx, l.cfg.LoadFrom)
-		if err != nil {
-			return fmt.Errorf("train: train.load_from: %w", err)
-		}
-		_, rep, err := nn.LoadCheckpoint(ctx, local, l.tr.Model(), nil)
-		err = errors.Join(err, cleanup())
-		if err != nil {
-			return fmt.Errorf("train: train.load_from: %w", err)
-		}
-		if err := l.tr.Sync(); err != nil {
-			return err
-		}
-		l.env.Log.Info("loaded weights", "from", l.cfg.LoadFrom, "report", rep.String())
+	if l.loadFrom == "" {
+		return nil
 	}
-	return nil
+	if l.cfg.LoadFrom != "" {
+		l.env.Log.Warn("train.load_from is deprecated: set model.load_from")
+	}
+	local, cleanup, err := stages.LocalWeights(ctx, l.env, "train: model.load_from", l.loadFrom)
+	if err != nil {
+		return err
+	}
+	err = l.loadWeights(ctx, local)
+	if err = errors.Join(err, cleanup()); err != nil {
+		return fmt.Errorf("train: model.load_from: %w", err)
+	}
+	return l.tr.Sync()
+}
+
+// loadWeights loads a checkpoint into the model: any layout through
+// l.weights, else a detflow checkpoint.
+func (l *loop) loadWeights(ctx context.Context, path string) error {
+	if l.weights != nil {
+		return l.weights(ctx, l.tr.Model(), path, l.env.Log)
+	}
+	_, rep, err := nn.LoadCheckpoint(ctx, path, l.tr.Model(), nil)
+	if err == nil {
+		l.env.Log.Info("loaded weights", "from", l.loadFrom, "report", rep.String())
+	}
+	return err
 }
 
 func (l *loop) resume(ctx context.Context, path, why string) error {

@@ -3,7 +3,7 @@ package train
 import (
 	"context"
 	"errors"
-	"fmt"
+	"log/slog"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -11,17 +11,22 @@ import (
 
 	"github.com/detflow/detflow/batch"
 	"github.com/detflow/detflow/configs"
-	"github.com/detflow/detflow/hub"
 	"github.com/detflow/detflow/nn"
 	"github.com/detflow/detflow/stages"
 	"github.com/detflow/detflow/stages/records"
 	"github.com/detflow/detflow/storage"
 )
 
-// Stage is the training stage. Models picks the detector for a config.
+// Stage is the training stage. Models picks the detector for a config;
+// Weights loads model.load_from into it (nil: detflow checkpoints only).
 type Stage struct {
-	Models Factory
+	Models  Factory
+	Weights WeightLoader
 }
+
+// WeightLoader loads a whole-detector checkpoint file into a freshly built
+// model, logging what it re-initialised.
+type WeightLoader func(ctx context.Context, m nn.Module, path string, log *slog.Logger) error
 
 func (Stage) Name() string     { return "train" }
 func (Stage) Version() int     { return 1 }
@@ -73,7 +78,7 @@ func (s Stage) Run(ctx context.Context, env *stages.Env) (err error) {
 	if err != nil {
 		return err
 	}
-	data, err := batch.FromConfig(cfg.Data)
+	data, err := batch.FromConfig(cfg)
 	if err != nil {
 		return err
 	}
@@ -90,7 +95,7 @@ func (s Stage) Run(ctx context.Context, env *stages.Env) (err error) {
 	if err != nil {
 		return err
 	}
-	l := &loop{env: env, work: work, cfg: cfg.Train, tr: tr, rd: rd, data: data, opts: opts}
+	l := &loop{env: env, work: work, cfg: cfg.Train, loadFrom: cfg.WeightsFrom(), weights: s.Weights, tr: tr, rd: rd, data: data, opts: opts}
 	if err := l.run(ctx); err != nil {
 		return err
 	}
@@ -133,22 +138,14 @@ func (e *elapsed) lap() time.Duration {
 // downloaded into torch.hub's cache (package hub), a gs:// object is copied
 // to a temporary file, removed by the returned function.
 func localPretrained(ctx context.Context, env *stages.Env, cfg *configs.Config) (*configs.Config, func() error, error) {
-	keep := func() error { return nil }
 	p := cfg.Model.Backbone.Pretrained
-	local, err := hub.Resolve(ctx, p, hub.Options{Progress: env.Progress})
+	if p == "" {
+		return cfg, func() error { return nil }, nil
+	}
+	local, cleanup, err := stages.LocalWeights(ctx, env, "train: model.backbone.pretrained", p)
 	if err != nil {
-		return nil, nil, fmt.Errorf("train: model.backbone.pretrained: %w", err)
+		return nil, nil, err
 	}
-	cleanup := keep
-	if storage.IsGCS(local) {
-		if local, cleanup, err = env.FS.Localize(ctx, local); err != nil {
-			return nil, nil, fmt.Errorf("train: model.backbone.pretrained: %w", err)
-		}
-	}
-	if local == p {
-		return cfg, keep, nil
-	}
-	env.Log.Info("pretrained weights", "ref", p, "file", local)
 	c := *cfg
 	c.Model.Backbone.Pretrained = local
 	return &c, cleanup, nil
@@ -162,7 +159,10 @@ func (Stage) External(_ context.Context, _ *storage.FS, cfg *configs.Config) (ma
 	if p := cfg.Model.Backbone.Pretrained; p != "" && (storage.IsGCS(p) || !strings.Contains(p, "://")) {
 		out["model.backbone.pretrained"] = p
 	}
-	if p := cfg.Train.LoadFrom; p != "" {
+	if p := cfg.Model.LoadFrom; p != "" && (storage.IsGCS(p) || !strings.Contains(p, "://")) {
+		out["model.load_from"] = p
+	}
+	if p := cfg.Train.LoadFrom; p != "" && (storage.IsGCS(p) || !strings.Contains(p, "://")) {
 		out["train.load_from"] = p
 	}
 	if p := cfg.Train.ResumeFrom; p != "" {
