@@ -111,10 +111,11 @@ var torchvisionNames = newRenameTable([]renameRule{
 	{theirs: "head.regression_head.bbox_reg.", ours: "bbox_head.retina_reg."},
 })
 
-// mmdetV1Names: v0/v1 two-stage detectors kept the box head at the top
-// level; everything else already has v2's names.
+// mmdetV1Names: v0/v1 two-stage detectors kept the box and mask heads at
+// the top level; everything else already has v2's names.
 var mmdetV1Names = newRenameTable([]renameRule{
 	{theirs: "bbox_head.", ours: "roi_head.bbox_head."},
+	{theirs: "mask_head.", ours: "roi_head.mask_head."},
 	{theirs: "", ours: ""},
 })
 
@@ -153,6 +154,12 @@ func detectron2Rules() []renameRule {
 		renameRule{theirs: "roi_heads.box_predictor.bbox_pred.", ours: "roi_head.bbox_head.fc_reg."},
 		renameRule{theirs: "head.cls_score.", ours: "bbox_head.retina_cls."},
 		renameRule{theirs: "head.bbox_pred.", ours: "bbox_head.retina_reg."})
+	rules = append(rules,
+		renameRule{theirs: "roi_heads.mask_head.deconv.", ours: "roi_head.mask_head.upsample."},
+		renameRule{theirs: "roi_heads.mask_head.predictor.", ours: "roi_head.mask_head.conv_logits."})
+	for i := range 4 { // MaskRCNNConvUpsampleHead numbers its convs from 1
+		rules = append(rules, renameRule{theirs: fmt.Sprintf("roi_heads.mask_head.mask_fcn%d.", i+1), ours: fmt.Sprintf("roi_head.mask_head.convs.%d.conv.", i)})
+	}
 	for i := range 4 { // cls_subnet / bbox_subnet: conv, ReLU, conv, ReLU, ...
 		rules = append(rules,
 			renameRule{theirs: fmt.Sprintf("head.cls_subnet.%d.", 2*i), ours: fmt.Sprintf("bbox_head.cls_convs.%d.conv.", i)},

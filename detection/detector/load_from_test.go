@@ -106,11 +106,42 @@ func TestLayoutFixturesLoadToTheSameModel(t *testing.T) {
 }
 
 // TestEveryLayoutLoadsToTheSameModel renames one model's weights into
-// each layout (MMDetection v1 by hand: top-level bbox_head, background
-// first; detectron2 and torchvision by their tables) and loads them back.
+// each layout (MMDetection v1 by hand: top-level bbox_head and mask_head,
+// background first; detectron2 and torchvision by their tables) and loads
+// them back, for Faster R-CNN and for Mask R-CNN.
 func TestEveryLayoutLoadsToTheSameModel(t *testing.T) {
 	_, src := loadTVDetector(t)
-	want := nn.HostStateDict(src)
+	mask := buildConfigured(t, "mask_rcnn_tiny_synth")
+	models := map[string]struct {
+		want  map[string]nn.HostTensor
+		build func() Detector
+	}{
+		"faster_rcnn": {nn.HostStateDict(src), func() Detector {
+			d, err := NewFasterRCNNFromConfig(newEngine(), tvConfig(t), rand.New(rand.NewPCG(3, 3)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d
+		}},
+		"mask_rcnn": {nn.HostStateDict(mask), func() Detector { return buildConfigured(t, "mask_rcnn_tiny_synth") }},
+	}
+	for name, m := range models {
+		for l, sd := range layoutsOf(t, m.want) {
+			if got := DetectLayout(sd); got != l {
+				t.Errorf("%s: DetectLayout = %s, want %s", name, got, l)
+			}
+			d := m.build()
+			if _, err := LoadStateDictFrom(d, sd, LoadFromOptions{Strict: true}); err != nil {
+				t.Fatalf("%s, %s: %v", name, l, err)
+			}
+			sameStateDicts(t, nn.HostStateDict(d), m.want)
+		}
+	}
+}
+
+// layoutsOf is a detflow state dict under every layout's names.
+func layoutsOf(t *testing.T, want map[string]nn.HostTensor) map[Layout]map[string]nn.HostTensor {
+	t.Helper()
 	layouts := map[Layout]map[string]nn.HostTensor{LayoutDetflow: want}
 	tv, err := FromDetflow(want, LayoutTorchvision)
 	if err != nil {
@@ -138,19 +169,7 @@ func TestEveryLayoutLoadsToTheSameModel(t *testing.T) {
 		d2[theirs] = v
 	}
 	layouts[LayoutDetectron2] = d2
-	for l, sd := range layouts {
-		if got := DetectLayout(sd); got != l {
-			t.Errorf("DetectLayout = %s, want %s", got, l)
-		}
-		d, err := NewFasterRCNNFromConfig(newEngine(), tvConfig(t), rand.New(rand.NewPCG(3, 3)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := LoadStateDictFrom(d, sd, LoadFromOptions{Strict: true}); err != nil {
-			t.Fatalf("%s: %v", l, err)
-		}
-		sameStateDicts(t, nn.HostStateDict(d), want)
-	}
+	return layouts
 }
 
 // TestRetinaNetTorchvisionLayoutRoundTrip: torchvision's RetinaNet has a
