@@ -21,7 +21,7 @@ func TestRetinaNetStateDictNames(t *testing.T) {
 		"neck.fpn_convs.3.conv.weight":      {16, 64, 3, 3}, // P6 on C5 (on_input)
 		"neck.fpn_convs.4.conv.weight":      {16, 16, 3, 3}, // P7 on P6
 		"bbox_head.cls_convs.0.conv.weight": {16, 16, 3, 3},
-		"bbox_head.reg_convs.1.conv.bias":   {16},
+		"bbox_head.reg_convs.0.conv.bias":   {16},
 		"bbox_head.retina_cls.weight":       {9 * 3, 16, 3, 3},
 		"bbox_head.retina_reg.weight":       {9 * 4, 16, 3, 3},
 	}
@@ -34,8 +34,8 @@ func TestRetinaNetStateDictNames(t *testing.T) {
 			t.Errorf("%s: shape %v, want %v", k, got, want)
 		}
 	}
-	if sd["bbox_head.cls_convs.2.conv.weight"] != nil {
-		t.Error("the tiny config's 2 stacked convs built a third")
+	if sd["bbox_head.cls_convs.1.conv.weight"] != nil {
+		t.Error("the tiny config's 1 stacked conv built a second")
 	}
 	bias := sd["bbox_head.retina_cls.bias"].Data()
 	if p := 1 / (1 + math.Exp(-float64(bias[0]))); math.Abs(p-0.01) > 1e-6 {
