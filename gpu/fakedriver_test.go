@@ -134,6 +134,8 @@ func TestLaunchersMatchKernelSignatures(t *testing.T) {
 		{kAvgPoolBwd, func() error { return d.AvgPoolBwd(p, p, pool) }},
 		{kAdaptiveAvgPoolFwd, func() error { return d.AdaptiveAvgPoolFwd(p, p, 6, 9, 9, 7, 7) }},
 		{kAdaptiveAvgPoolBwd, func() error { return d.AdaptiveAvgPoolBwd(p, p, 6, 9, 9, 7, 7) }},
+		{kFocalFwd, func() error { return d.SigmoidFocalFwd(p, p, p, 16, 9, 2, 0.25) }},
+		{kFocalBwd, func() error { return d.SigmoidFocalBwd(p, p, p, p, 16, 9, 2, 0.25) }},
 	}
 	sigs := cuSignatures(t)
 	seen := map[string]bool{}
@@ -203,6 +205,8 @@ func TestLaunchRejectsBadGeometry(t *testing.T) {
 		{"pool pad over half kernel", d.MaxPoolFwd(p, p, p, PoolGeom{NC: 1, H: 4, W: 4, KH: 2, KW: 2, StrideH: 1, StrideW: 1, PadH: 2})},
 		{"roi zero scale", d.RoIAlignFwd(p, p, p, RoIAlignGeom{K: 1, C: 1, H: 4, W: 4, PH: 2, PW: 2})},
 		{"softmax no classes", d.SoftmaxCEFwd(p, p, p, p, 0, 4, 0, -100)},
+		{"focal no classes", d.SigmoidFocalFwd(p, p, p, 4, 0, 2, 0.25)},
+		{"focal negative gamma", d.SigmoidFocalBwd(p, p, p, p, 4, 3, -1, 0.25)},
 	}
 	for _, tc := range tests {
 		if tc.err == nil {

@@ -317,6 +317,35 @@ func TestGPUSoftmaxCrossEntropy(t *testing.T) {
 	}
 }
 
+// TestGPUSigmoidFocalLoss runs RetinaNet's shape (9 classes, rows of every
+// label kind, logits up to saturation) and a non-default gamma and alpha.
+func TestGPUSigmoidFocalLoss(t *testing.T) {
+	d := gpuDevice(t)
+	const n, k = 1031, 9
+	logits := randn(24, n*k)
+	for i := range logits {
+		logits[i] *= 6
+	}
+	logits[0], logits[1] = 120, -120
+	labels, dloss := focalLabels(n, k), randn(25, n)
+	pl, plab, pdy := upload(t, d, logits), uploadInt32(t, d, labels), upload(t, d, dloss)
+	ploss, pdx := alloc(t, d, n), alloc(t, d, n*k)
+	for _, c := range []struct{ gamma, alpha float32 }{{2, 0.25}, {1.5, -1}} {
+		if err := d.SigmoidFocalFwd(ploss, pl, plab, n, k, c.gamma, c.alpha); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.SigmoidFocalBwd(pdx, pl, plab, pdy, n, k, c.gamma, c.alpha); err != nil {
+			t.Fatal(err)
+		}
+		loss, dx := make([]float32, n), make([]float32, n*k)
+		focalFwdRef(loss, logits, labels, n, k, c.gamma, c.alpha)
+		focalBwdRef(dx, logits, labels, dloss, n, k, c.gamma, c.alpha)
+		name := fmt.Sprintf("focal gamma %g alpha %g", c.gamma, c.alpha)
+		checkClose(t, name+" loss", download(t, d, ploss, n), loss, 1e-6, 1e-5)
+		checkClose(t, name+" dlogits", download(t, d, pdx, n*k), dx, 1e-7, 1e-5)
+	}
+}
+
 // roiCases are RoIAlign configurations of the detectors: RoI heads at 7x7
 // with sampling 0 (adaptive) and 2, aligned on and off, boxes partly outside
 // the map and smaller than a pixel.

@@ -24,6 +24,7 @@ func kernelModules() []kernelModule {
 		{modIndex, []string{kIndexSelect, kIndexAdd, kGatherRows, kScatterAddRows}},
 		{modSoftmax, []string{kSoftmaxRows, kSoftmaxRowsBwd}},
 		{modAvgPool, []string{kAvgPoolFwd, kAvgPoolBwd, kAdaptiveAvgPoolFwd, kAdaptiveAvgPoolBwd}},
+		{modFocal, []string{kFocalFwd, kFocalBwd}},
 	}
 }
 
@@ -42,6 +43,7 @@ const (
 	modIndex       = "index"
 	modSoftmax     = "softmax"
 	modAvgPool     = "avgpool"
+	modFocal       = "focal"
 )
 
 // Kernel entry names (extern "C", so PTX names are not mangled).
@@ -85,6 +87,9 @@ const (
 	kAvgPoolBwd         = "avgpool_bwd_f32"
 	kAdaptiveAvgPoolFwd = "adaptive_avgpool_fwd_f32"
 	kAdaptiveAvgPoolBwd = "adaptive_avgpool_bwd_f32"
+
+	kFocalFwd = "sigmoid_focal_fwd_f32"
+	kFocalBwd = "sigmoid_focal_bwd_f32"
 )
 
 // moduleOf returns the module that defines a kernel, or "".

@@ -5,29 +5,46 @@ import "math"
 // focalGrain is the smallest number of rows worth a goroutine.
 const focalGrain = 256
 
-// SigmoidFocalLoss implements FocalLossDevice.
-func (d *CPU) SigmoidFocalLoss(logits Buffer, labels IndexBuffer, n, k int, gamma, alpha float32, loss, grad Buffer) {
-	xs, lab, ls, gs := f(logits), CPUIndexData(labels), f(loss), f(grad)
+// SigmoidFocalLoss implements Device.
+func (d *CPU) SigmoidFocalLoss(logits Buffer, labels IndexBuffer, n, k int, gamma, alpha float32, loss Buffer) {
+	xs, lab, ls := f(logits), CPUIndexData(labels), f(loss)
 	checkLen("focal loss logits", n*k, len(xs))
 	checkLen("focal loss labels", n, len(lab))
 	checkLen("focal loss loss", n, len(ls))
-	checkLen("focal loss grad", n*k, len(gs))
 	d.parallel(n, focalGrain, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			x, g := xs[i*k:(i+1)*k], gs[i*k:(i+1)*k]
-			t := lab[i]
-			if t < 0 {
-				ls[i] = 0
-				clear(g)
+			ls[i] = 0
+			if lab[i] < 0 {
 				continue
 			}
 			var s float64
-			for j, v := range x {
-				l, dl := focalElem(float64(v), int(t) == j, float64(gamma), float64(alpha))
+			for j, v := range xs[i*k : (i+1)*k] {
+				l, _ := focalElem(float64(v), int(lab[i]) == j, float64(gamma), float64(alpha))
 				s += l
-				g[j] = float32(dl)
 			}
 			ls[i] = float32(s)
+		}
+	})
+}
+
+// SigmoidFocalLossBackward implements Device.
+func (d *CPU) SigmoidFocalLossBackward(logits Buffer, labels IndexBuffer, dloss Buffer, n, k int, gamma, alpha float32, dlogits Buffer) {
+	xs, lab, dy, gs := f(logits), CPUIndexData(labels), f(dloss), f(dlogits)
+	checkLen("focal loss backward logits", n*k, len(xs))
+	checkLen("focal loss backward labels", n, len(lab))
+	checkLen("focal loss backward dloss", n, len(dy))
+	checkLen("focal loss backward dlogits", n*k, len(gs))
+	d.parallel(n, focalGrain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			g := gs[i*k : (i+1)*k]
+			if lab[i] < 0 {
+				clear(g)
+				continue
+			}
+			for j, v := range xs[i*k : (i+1)*k] {
+				_, dl := focalElem(float64(v), int(lab[i]) == j, float64(gamma), float64(alpha))
+				g[j] = float32(float64(dy[i]) * dl)
+			}
 		}
 	})
 }

@@ -225,6 +225,15 @@ type Device interface {
 	// and zero rows for ignored labels.
 	SoftmaxCrossEntropyBackward(prob Buffer, labels IndexBuffer, dloss Buffer, n, k int, ignoreIndex int32, dlogits Buffer)
 
+	// SigmoidFocalLoss overwrites loss [n] with the summed sigmoid focal loss
+	// of each row of logits [n, k] (see the function SigmoidFocalLoss for the
+	// labels' meaning); ignored rows (label < 0) get 0.
+	SigmoidFocalLoss(logits Buffer, labels IndexBuffer, n, k int, gamma, alpha float32, loss Buffer)
+	// SigmoidFocalLossBackward computes dlogits[i,j] = dloss[i]·∂loss[i]/∂logits[i,j],
+	// zero rows for ignored labels. It reads the logits, not a buffer kept by
+	// the forward pass.
+	SigmoidFocalLossBackward(logits Buffer, labels IndexBuffer, dloss Buffer, n, k int, gamma, alpha float32, dlogits Buffer)
+
 	// IndexSelect views src as [outer, dim, inner] and writes
 	// dst[o, j, i] = src[o, idx[j], i] for j < idx.Len().
 	IndexSelect(src Buffer, outer, dim, inner int, idx IndexBuffer, dst Buffer)

@@ -13,17 +13,23 @@ import (
 )
 
 // RetinaHeadOptions configures RetinaNet's dense head.
+// DefaultRetinaHeadOptions gives MMDetection's settings. NewRetinaHead takes
+// the fields whose zero is a valid setting as given (StackedConvs 0: the
+// classifiers on the pyramid directly; Gamma 0: alpha-weighted cross-entropy;
+// Alpha 0; ScoreThr 0: keep every score; NMSThr; AllowedBorder) and fills
+// in only those whose zero means nothing (marked "default" below).
 type RetinaHeadOptions struct {
 	InChannels   int // of the pyramid levels (> 0)
 	FeatChannels int // of the stacked convs; default InChannels
 	NumClasses   int // foreground classes K (> 0); no background output
-	StackedConvs int // per branch; default 4
+	StackedConvs int // per branch (>= 0; MMDetection's 4)
 	// Anchors; default RetinaAnchors (octave base scale 4, 3 scales per
 	// octave, ratios 0.5/1/2, strides 8..128).
 	Anchors *detection.AnchorGenerator
 	// Coder; default means 0, stds 1.
 	Coder *detection.BoxCoder
-	// Gamma and Alpha of the focal loss; defaults 2 and 0.25.
+	// Gamma (>= 0) and Alpha (<= 1; negative: no weighting) of the focal
+	// loss; MMDetection's 2 and 0.25.
 	Gamma, Alpha float64
 	// Loss of the regression; default smooth-L1 with beta 0.11.
 	Loss     BoxLoss
@@ -35,8 +41,8 @@ type RetinaHeadOptions struct {
 	// probability (the focal loss paper's π); default 0.01.
 	PriorProb float64
 	// NMSPre anchors per level kept at inference by their best class
-	// score; ScoreThr, NMSThr and MaxPerImg then post-process (defaults
-	// 1000, 0.05, 0.5, 100).
+	// score (default 1000); ScoreThr, NMSThr and MaxPerImg (default 100)
+	// then post-process (MMDetection's 0.05 and 0.5).
 	NMSPre int
 	// TopPairs selects as torchvision's postprocess_detections instead:
 	// per level the NMSPre best (anchor, class) pairs scoring above
@@ -46,6 +52,13 @@ type RetinaHeadOptions struct {
 	NMSThr    float64
 	MaxPerImg int
 	Legacy    bool
+}
+
+// DefaultRetinaHeadOptions returns MMDetection v1.0's RetinaHead for
+// inChannels pyramid channels and numClasses classes.
+func DefaultRetinaHeadOptions(inChannels, numClasses int) RetinaHeadOptions {
+	return RetinaHeadOptions{InChannels: inChannels, NumClasses: numClasses, StackedConvs: 4,
+		Gamma: 2, Alpha: 0.25, AllowedBorder: -1, ScoreThr: 0.05, NMSThr: 0.5}.withDefaults()
 }
 
 // OctaveScales are the anchor scales base·2^(k/n), k < n: RetinaNet's
@@ -79,9 +92,6 @@ func (o RetinaHeadOptions) withDefaults() RetinaHeadOptions {
 	if o.FeatChannels == 0 {
 		o.FeatChannels = o.InChannels
 	}
-	if o.StackedConvs == 0 {
-		o.StackedConvs = 4
-	}
 	if o.Anchors == nil {
 		a := RetinaAnchors()
 		o.Anchors = &a
@@ -91,9 +101,6 @@ func (o RetinaHeadOptions) withDefaults() RetinaHeadOptions {
 		c.Legacy = o.Legacy
 		o.Coder = &c
 	}
-	if o.Gamma == 0 && o.Alpha == 0 {
-		o.Gamma, o.Alpha = 2, 0.25
-	}
 	if o.Loss == (BoxLoss{}) {
 		o.Loss = BoxLoss{Type: LossSmoothL1, Beta: 0.11}
 	}
@@ -101,20 +108,16 @@ func (o RetinaHeadOptions) withDefaults() RetinaHeadOptions {
 		o.Assigner = RetinaAssigner()
 		o.Assigner.Legacy = o.Legacy
 	}
-	o.PriorProb = cmp0(o.PriorProb, 0.01)
-	o.NMSPre = int(cmp0(float64(o.NMSPre), 1000))
-	o.ScoreThr = cmp0(o.ScoreThr, 0.05)
-	o.NMSThr = cmp0(o.NMSThr, 0.5)
-	o.MaxPerImg = int(cmp0(float64(o.MaxPerImg), 100))
-	return o
-}
-
-// cmp0 is v, or def when v is 0.
-func cmp0(v, def float64) float64 {
-	if v == 0 {
-		return def
+	if o.PriorProb == 0 {
+		o.PriorProb = 0.01
 	}
-	return v
+	if o.NMSPre == 0 {
+		o.NMSPre = 1000
+	}
+	if o.MaxPerImg == 0 {
+		o.MaxPerImg = 100
+	}
+	return o
 }
 
 // RetinaHead is MMDetection's RetinaHead: per branch (classification,
@@ -151,9 +154,12 @@ func NewRetinaHead(e *tensor.Engine, opt RetinaHeadOptions, rng *rand.Rand) (*Re
 		h.ClsConvs = append(h.ClsConvs, conv(in, opt.FeatChannels))
 		h.RegConvs = append(h.RegConvs, conv(in, opt.FeatChannels))
 	}
-	a := opt.Anchors.NumBaseAnchors()
-	h.Cls = conv(opt.FeatChannels, a*opt.NumClasses)
-	h.Reg = conv(opt.FeatChannels, a*4)
+	a, in := opt.Anchors.NumBaseAnchors(), opt.FeatChannels
+	if opt.StackedConvs == 0 {
+		in = opt.InChannels
+	}
+	h.Cls = conv(in, a*opt.NumClasses)
+	h.Reg = conv(in, a*4)
 	nn.Constant(h.Cls.Bias, float32(-math.Log((1-opt.PriorProb)/opt.PriorProb)))
 	return h, nil
 }
@@ -164,6 +170,8 @@ func (o RetinaHeadOptions) validate() error {
 		return fmt.Errorf("%d input channels", o.InChannels)
 	case o.NumClasses <= 0:
 		return fmt.Errorf("%d classes", o.NumClasses)
+	case o.StackedConvs < 0:
+		return fmt.Errorf("%d stacked convs", o.StackedConvs)
 	case o.Gamma < 0:
 		return fmt.Errorf("focal loss gamma %g < 0", o.Gamma)
 	case o.Alpha > 1:

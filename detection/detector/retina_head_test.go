@@ -2,6 +2,7 @@ package detector
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -20,7 +21,7 @@ func TestRetinaNetStateDictNames(t *testing.T) {
 		"neck.fpn_convs.3.conv.weight":      {16, 64, 3, 3}, // P6 on C5 (on_input)
 		"neck.fpn_convs.4.conv.weight":      {16, 16, 3, 3}, // P7 on P6
 		"bbox_head.cls_convs.0.conv.weight": {16, 16, 3, 3},
-		"bbox_head.reg_convs.1.conv.bias":   {16},
+		"bbox_head.reg_convs.0.conv.bias":   {16},
 		"bbox_head.retina_cls.weight":       {9 * 3, 16, 3, 3},
 		"bbox_head.retina_reg.weight":       {9 * 4, 16, 3, 3},
 	}
@@ -33,8 +34,8 @@ func TestRetinaNetStateDictNames(t *testing.T) {
 			t.Errorf("%s: shape %v, want %v", k, got, want)
 		}
 	}
-	if sd["bbox_head.cls_convs.2.conv.weight"] != nil {
-		t.Error("the tiny config's 2 stacked convs built a third")
+	if sd["bbox_head.cls_convs.1.conv.weight"] != nil {
+		t.Error("the tiny config's 1 stacked conv built a second")
 	}
 	bias := sd["bbox_head.retina_cls.bias"].Data()
 	if p := 1 / (1 + math.Exp(-float64(bias[0]))); math.Abs(p-0.01) > 1e-6 {
@@ -130,5 +131,53 @@ func TestRetinaTargetsCountEveryAnchor(t *testing.T) {
 	}
 	if w := tg.clsW[slices.Index(tg.labels, 3)]; math.Abs(float64(w)-1/float64(pos)) > 1e-7 {
 		t.Errorf("weight %g, want 1/%d positives", w, pos)
+	}
+}
+
+// TestRetinaHeadKeepsExplicitZeros: zeros that are valid settings in a
+// config (no stacked convs, gamma 0, alpha 0, score threshold 0) reach the
+// head as written instead of turning into MMDetection's defaults.
+func TestRetinaHeadKeepsExplicitZeros(t *testing.T) {
+	cfg := tinyConfig(t, zoo.ModelRetinaNet)
+	h := &cfg.Model.BBoxHead
+	h.StackedConvs, h.FeatChannels, h.LossCls.Gamma, h.LossCls.Alpha = 0, 8, 0, 0
+	cfg.TestCfg.ScoreThr = 0
+	e := newEngine()
+	d, err := NewRetinaNetFromConfig(e, cfg, rand.New(rand.NewPCG(1, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := d.BBoxHead.opt
+	if opt.StackedConvs != 0 || opt.Gamma != 0 || opt.Alpha != 0 || opt.ScoreThr != 0 {
+		t.Errorf("head options stacked_convs %d gamma %g alpha %g score_thr %g, want all 0",
+			opt.StackedConvs, opt.Gamma, opt.Alpha, opt.ScoreThr)
+	}
+	if n := len(d.BBoxHead.ClsConvs) + len(d.BBoxHead.RegConvs); n != 0 {
+		t.Errorf("%d stacked convs built, want none", n)
+	}
+	// Without stacked convs the classifiers read the 16 pyramid channels,
+	// not feat_channels.
+	if got := d.BBoxHead.Cls.Weight.Shape(); got[1] != 16 {
+		t.Errorf("retina_cls weight %v, want 16 input channels", got)
+	}
+	losses, err := d.Losses(batch.Collate(e, tinyItems(), 32), rngsFor(5, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range losses {
+		if x := float64(v.Item()); math.IsNaN(x) || math.IsInf(x, 0) {
+			t.Errorf("%s = %g", k, x)
+		}
+	}
+}
+
+func TestDefaultRetinaHeadOptionsAreMMDetections(t *testing.T) {
+	o := DefaultRetinaHeadOptions(256, 80)
+	if o.StackedConvs != 4 || o.Gamma != 2 || o.Alpha != 0.25 || o.ScoreThr != 0.05 || o.NMSThr != 0.5 ||
+		o.NMSPre != 1000 || o.MaxPerImg != 100 || o.PriorProb != 0.01 || o.FeatChannels != 256 || o.AllowedBorder != -1 {
+		t.Errorf("defaults %+v", o)
+	}
+	if o.Anchors.NumBaseAnchors() != 9 || o.Loss != (BoxLoss{Type: LossSmoothL1, Beta: 0.11}) {
+		t.Errorf("anchors %d per location, loss %+v", o.Anchors.NumBaseAnchors(), o.Loss)
 	}
 }

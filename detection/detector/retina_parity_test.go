@@ -90,8 +90,9 @@ func loadTVRetina(t *testing.T) (*tensor.Engine, *tvRetina, tvRetinaFixture) {
 	}
 	anchors := RetinaAnchors()
 	anchors.RoundBase = true
-	head, err := NewRetinaHead(e, RetinaHeadOptions{InChannels: 16, NumClasses: 3, Anchors: &anchors,
-		Loss: BoxLoss{Type: LossL1}, AllowedBorder: -1, TopPairs: true, MaxPerImg: 300}, rng)
+	opt := DefaultRetinaHeadOptions(16, 3)
+	opt.Anchors, opt.Loss, opt.TopPairs, opt.MaxPerImg = &anchors, BoxLoss{Type: LossL1}, true, 300
+	head, err := NewRetinaHead(e, opt, rng)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,7 +89,7 @@ func RetinaHeadOptionsFromConfig(cfg *configs.Config, inChannels int) (RetinaHea
 		InChannels:    inChannels,
 		FeatChannels:  h.FeatChannels,
 		NumClasses:    h.NumClasses,
-		StackedConvs:  max(h.StackedConvs, 0),
+		StackedConvs:  h.StackedConvs,
 		Anchors:       &anchors,
 		Coder:         &coder,
 		Gamma:         h.LossCls.Gamma,

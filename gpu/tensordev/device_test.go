@@ -202,15 +202,18 @@ func TestConformance(t *testing.T) {
 			t.Errorf("SortRows (host fallback)[%d] = %d, cpu %d", i, got[i], want[i])
 		}
 	}
-	// RetinaNet's focal loss (a host fallback until it has a kernel).
+	// RetinaNet's focal loss and its backward (gpu/kernels/focal.cu).
 	flab := []int32{0, 5, -1, 2, 4, 3}
 	fg, fc := d.AllocIndex(6), cpu.AllocIndex(6)
 	d.UploadIndex(fg, flab)
 	cpu.UploadIndex(fc, flab)
 	floss, fgrad := newPair(d, cpu, make([]float32, 6)), newPair(d, cpu, make([]float32, 30))
-	d.SigmoidFocalLoss(logits.g, fg, 6, 5, 2, 0.25, floss.g, fgrad.g)
-	cpu.SigmoidFocalLoss(logits.c, fc, 6, 5, 2, 0.25, floss.c, fgrad.c)
+	d.SigmoidFocalLoss(logits.g, fg, 6, 5, 2, 0.25, floss.g)
+	cpu.SigmoidFocalLoss(logits.c, fc, 6, 5, 2, 0.25, floss.c)
 	floss.check(t, d, "focal loss", 1e-6, 1e-5)
+	fdy := newPair(d, cpu, randn(9, 6))
+	d.SigmoidFocalLossBackward(logits.g, fg, fdy.g, 6, 5, 2, 0.25, fgrad.g)
+	cpu.SigmoidFocalLossBackward(logits.c, fc, fdy.c, 6, 5, 2, 0.25, fgrad.c)
 	fgrad.check(t, d, "focal grad", 1e-6, 1e-5)
 	wantSoftmax := 1
 	if d.g.HasModule(gpu.ModuleSoftmax) {
@@ -220,7 +223,7 @@ func TestConformance(t *testing.T) {
 		t.Errorf("fallback counts %v, want Softmax %d (softmax PTX: %v) and SortRows 1", fb, wantSoftmax, d.g.HasModule(gpu.ModuleSoftmax))
 	}
 	t.Logf("host fallbacks used: %v", d.FallbackNames())
-	for _, p := range []pair{x, y, out, a, b, c, bx, mean, variance, px, py, dy, dx, logits, loss, prob, sm, floss, fgrad} {
+	for _, p := range []pair{x, y, out, a, b, c, bx, mean, variance, px, py, dy, dx, logits, loss, prob, sm, floss, fgrad, fdy} {
 		d.Free(p.g)
 	}
 	for _, ib := range []tensor.IndexBuffer{gi, gl, gs} {

@@ -88,12 +88,3 @@ func (d *Device) SortRows(x tensor.Buffer, rows, cols, k int, descending bool, i
 	d.cpu.SortRows(h.f(x), rows, cols, k, descending, h.i(idx))
 	h.backIndex(idx)
 }
-
-// SigmoidFocalLoss implements tensor.FocalLossDevice on the host: no CUDA
-// kernel yet (the PTX is built where nvcc is), so RetinaNet's loss copies
-// its logits to the host and its loss and gradient back.
-func (d *Device) SigmoidFocalLoss(logits tensor.Buffer, labels tensor.IndexBuffer, n, k int, gamma, alpha float32, loss, grad tensor.Buffer) {
-	h := d.host("SigmoidFocalLoss")
-	d.cpu.SigmoidFocalLoss(h.f(logits), h.i(labels), n, k, gamma, alpha, h.f(loss), h.f(grad))
-	h.back(loss, grad)
-}

@@ -172,6 +172,23 @@ func (d *Device) SoftmaxCrossEntropy(logits tensor.Buffer, labels tensor.IndexBu
 	must(d.g.SoftmaxCEFwd(ptr(loss), ptr(prob), ptr(logits), iptr(labels), 0, n, k, int(ignoreIndex)))
 }
 
+// SigmoidFocalLoss implements tensor.Device.
+func (d *Device) SigmoidFocalLoss(logits tensor.Buffer, labels tensor.IndexBuffer, n, k int, gamma, alpha float32, loss tensor.Buffer) {
+	checkLen("focal loss logits", n*k, logits.Len())
+	checkLen("focal loss labels", n, labels.Len())
+	checkLen("focal loss", n, loss.Len())
+	must(d.g.SigmoidFocalFwd(ptr(loss), ptr(logits), iptr(labels), n, k, gamma, alpha))
+}
+
+// SigmoidFocalLossBackward implements tensor.Device.
+func (d *Device) SigmoidFocalLossBackward(logits tensor.Buffer, labels tensor.IndexBuffer, dloss tensor.Buffer, n, k int, gamma, alpha float32, dlogits tensor.Buffer) {
+	checkLen("focal loss backward logits", n*k, logits.Len())
+	checkLen("focal loss backward labels", n, labels.Len())
+	checkLen("focal loss backward dloss", n, dloss.Len())
+	checkLen("focal loss backward", n*k, dlogits.Len())
+	must(d.g.SigmoidFocalBwd(ptr(dlogits), ptr(logits), iptr(labels), ptr(dloss), n, k, gamma, alpha))
+}
+
 // SoftmaxCrossEntropyBackward implements tensor.Device: the per-row
 // upstream gradient dloss is the kernel's row weight, with scale 1.
 func (d *Device) SoftmaxCrossEntropyBackward(prob tensor.Buffer, labels tensor.IndexBuffer, dloss tensor.Buffer, n, k int, ignoreIndex int32, dlogits tensor.Buffer) {

@@ -20,13 +20,13 @@ Mirrored from detflow: the half-width ResNet-18 and its init
 (train_torchvision.py's half_resnet18), BN trained; FPN on C3-C5, 64
 channels, Xavier-uniform, P6 a stride-2 conv on C5 and P7 one on P6 with no
 ReLU between (MMDetection's add_extra_convs on_input; torchvision's own
-LastLevelP6P7 puts a ReLU there); a RetinaNetHead with 2 stacked convs per
+LastLevelP6P7 puts a ReLU there); a RetinaNetHead with 1 stacked conv per
 branch (the tiny config's), N(0, 0.01) init and prior 0.01; anchors of
 sides stride*2*2^(k/3) at strides 8-128, ratios 0.5/1/2; MaxIoU 0.5 / 0.4
 with low-quality matches; focal loss gamma 2, alpha 0.25 and smooth-L1 with
 beta 0.11, each over an image's positives, averaged over the images (both
 systems); batch 4, SGD lr 0.01, momentum 0.9, weight decay 1e-4, clip 35,
-linear warmup 100 iterations from 0.001, lr x0.1 from epoch 3, 3 epochs;
+linear warmup 50 iterations from 0.1, no lr step, 2 epochs;
 flip 0.5. Known differences: torchvision rounds base anchors to integers
 and at inference keeps the top 1000 (anchor, class) pairs per level
 (detflow: the top 1000 anchors by best class score), then the same score
@@ -187,8 +187,8 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--num-classes", type=int, default=9)
-    p.add_argument("--stacked-convs", type=int, default=2)
-    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--stacked-convs", type=int, default=1)
+    p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--max-iters", type=int, default=0, help="stop after this many iterations (0: all)")
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--eval-batch", type=int, default=4)
@@ -197,9 +197,9 @@ def main():
     p.add_argument("--momentum", type=float, default=0.9)
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--grad-clip", type=float, default=35.0)
-    p.add_argument("--warmup-iters", type=int, default=100)
-    p.add_argument("--warmup-ratio", type=float, default=0.001)
-    p.add_argument("--lr-steps", type=int, nargs="*", default=[2])
+    p.add_argument("--warmup-iters", type=int, default=50)
+    p.add_argument("--warmup-ratio", type=float, default=0.1)
+    p.add_argument("--lr-steps", type=int, nargs="*", default=[])
     p.add_argument("--gamma", type=float, default=0.1)
     p.add_argument("--flip-ratio", type=float, default=0.5)
     p.add_argument("--log-interval", type=int, default=10)

@@ -247,6 +247,20 @@ func lossAndIndexCases() []kernelCase {
 			h.d.SoftmaxCrossEntropyBackward(prob, labels, dl, n, k, -100, dx)
 			return [][]float32{h.down(loss), h.down(prob), h.down(dx)}
 		}},
+		{"sigmoid focal loss", func(h host, rng *rand.Rand) [][]float32 {
+			n, k := 600, 9 // two CPU row grains and more, so a multi-worker CPU splits it
+			logits := h.up(randn(rng, n*k, -8, 8))
+			lab := make([]int32, n)
+			for i := range lab {
+				lab[i] = int32(rng.IntN(k+2)) - 1 // -1 ignored, k background
+			}
+			labels := h.upIdx(lab)
+			loss, dx := h.zeros(n), h.zeros(n*k)
+			h.d.SigmoidFocalLoss(logits, labels, n, k, 2, 0.25, loss)
+			dl := h.up(randn(rng, n, 0, 1))
+			h.d.SigmoidFocalLossBackward(logits, labels, dl, n, k, 2, 0.25, dx)
+			return [][]float32{h.down(loss), h.down(dx)}
+		}},
 		{"index select and add", func(h host, rng *rand.Rand) [][]float32 {
 			src := h.up(randn(rng, 3*7*5, -1, 1))
 			idx := h.upIdx([]int32{6, 0, 6, 2})
