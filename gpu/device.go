@@ -68,6 +68,9 @@ func OpenWith(drv *Driver, ordinal int) (*Device, error) {
 		return nil, err
 	}
 	if ordinal < 0 || ordinal >= n {
+		if n == 0 {
+			return nil, fmt.Errorf("open cuda:%d: %w: the driver sees none", ordinal, ErrNoDevice)
+		}
 		return nil, fmt.Errorf("open cuda:%d: the driver sees %d CUDA device(s)", ordinal, n)
 	}
 	info, err := drv.Info(ordinal)

@@ -86,9 +86,16 @@ func (e *CUDAError) Error() string {
 // ErrOutOfMemory matches (errors.Is) a CUDA_ERROR_OUT_OF_MEMORY CUDAError.
 var ErrOutOfMemory = errors.New("out of device memory")
 
-// Is makes errors.Is(err, ErrOutOfMemory) true for out-of-memory results.
+// ErrNoDevice matches (errors.Is) a driver that loads but sees no CUDA
+// device (CUDA_ERROR_NO_DEVICE): a machine with the NVIDIA libraries
+// installed and no GPU, which tests treat like a machine with no driver.
+var ErrNoDevice = errors.New("no CUDA device")
+
+// Is makes errors.Is(err, ErrOutOfMemory) true for out-of-memory results
+// and errors.Is(err, ErrNoDevice) for no-device ones.
 func (e *CUDAError) Is(target error) bool {
-	return target == ErrOutOfMemory && e.Code == resultOutOfMemory
+	return (target == ErrOutOfMemory && e.Code == resultOutOfMemory) ||
+		(target == ErrNoDevice && e.Code == resultNoDevice)
 }
 
 // BLASError is a failed cuBLAS call (cublasStatus_t).
