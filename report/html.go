@@ -125,9 +125,7 @@ func addStages(_ context.Context, _ *storage.FS, _ *Catalog, rep *report, out st
 			row.Outcome = "published"
 			row.Finished = m.Finished.UTC().Format(time.DateTime)
 			row.Took = (time.Duration(m.Seconds*1000) * time.Millisecond).Round(100 * time.Millisecond).String()
-			for _, o := range m.Outputs {
-				row.Outputs = append(row.Outputs, artifactLink(out, storage.Join(r.Dir, name), o))
-			}
+			row.Outputs = outputLinks(out, storage.Join(r.Dir, name), m.Outputs)
 		}
 		if rec, ok := r.Info.Stages[name]; ok && row.Outcome == "not run" {
 			row.Outcome = "recorded in run.json, but its folder is not published"
@@ -152,6 +150,37 @@ func contains(xs []string, x string) bool {
 func artifactLink(report, stageDir string, o rundir.Output) link {
 	p := storage.Join(stageDir, o.Path)
 	return link{Text: fmt.Sprintf("%s (%s)", o.Path, byteSize(o.Size)), Href: relativeHref(report, p)}
+}
+
+// folderListMax is how many files of one subfolder the stage table lists
+// one by one; a larger folder (the data set's images, record shards) is
+// one link with its file count and size, so the table stays readable.
+const folderListMax = 8
+
+// outputLinks links a stage's outputs, a large subfolder as one link.
+func outputLinks(report, stageDir string, outputs []rundir.Output) []link {
+	count := map[string]int{}
+	size := map[string]int64{}
+	for _, o := range outputs {
+		if dir, _, ok := strings.Cut(o.Path, "/"); ok {
+			count[dir]++
+			size[dir] += o.Size
+		}
+	}
+	var links []link
+	linked := map[string]bool{}
+	for _, o := range outputs {
+		dir, _, ok := strings.Cut(o.Path, "/")
+		switch {
+		case !ok || count[dir] <= folderListMax:
+			links = append(links, artifactLink(report, stageDir, o))
+		case !linked[dir]:
+			links = append(links, link{Text: fmt.Sprintf("%s/ (%d files, %s)", dir, count[dir], byteSize(size[dir])),
+				Href: relativeHref(report, storage.Join(stageDir, dir))})
+			linked[dir] = true
+		}
+	}
+	return links
 }
 
 func relativeHref(report, p string) string {

@@ -32,7 +32,8 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer fsys.Close()
-	if err := pipelines.Export(ctx, fsys, *workdir, fs.Arg(0), *format, *out); err != nil {
+	dir, name := runArg(*workdir, fs.Arg(0))
+	if err := pipelines.Export(ctx, fsys, dir, name, *format, *out); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s (%s)\n", *out, *format)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/detflow/detflow/report"
 	"github.com/detflow/detflow/schemas"
@@ -80,16 +81,29 @@ func openRun(ctx context.Context, workdir string, args []string) (*storage.FS, *
 	if len(args) != 1 {
 		return nil, nil, nil, fmt.Errorf("%w: want one run name", errUsage)
 	}
+	workdir, name := runArg(workdir, args[0])
 	fsys, c, err := openCatalog(ctx, workdir)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	r, err := c.Run(args[0])
+	r, err := c.Run(name)
 	if err != nil {
 		fsys.Close()
 		return nil, nil, nil, err
 	}
 	return fsys, c, r, nil
+}
+
+// runArg reads a RUN argument: a run name in workdir, or the path of a run
+// folder (what `pipeline run` prints when it ends, e.g. runs/NAME or
+// gs://bucket/dir/NAME), which names its work directory too.
+func runArg(workdir, arg string) (dir, name string) {
+	arg = strings.TrimRight(arg, "/")
+	i := strings.LastIndex(arg, "/")
+	if i < 0 || strings.HasSuffix(arg[:i+1], "://") {
+		return workdir, arg
+	}
+	return arg[:i], arg[i+1:]
 }
 
 // openCatalog opens storage and scans the work directory's runs, for the

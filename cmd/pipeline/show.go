@@ -115,11 +115,12 @@ func showData(ctx context.Context, fsys *storage.FS, args []string, workdir, spl
 		}
 		return &report.EvalData{Run: annotations, Split: split, GT: gt, ImageRoot: imageRoot}, "", nil
 	}
+	workdir, name := runArg(workdir, args[0])
 	c, err := report.Scan(ctx, fsys, workdir)
 	if err != nil {
 		return nil, "", err
 	}
-	r, err := c.Run(args[0])
+	r, err := c.Run(name)
 	if err != nil {
 		return nil, "", err
 	}
