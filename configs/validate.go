@@ -86,6 +86,8 @@ func (d Dataset) validate(c *checker) {
 
 func (m Model) validate(c *checker, p zoo.Pipeline) {
 	c.oneOf("model.conventions", m.Conventions, ConventionsMMDet, ConventionsTorchvision)
+	c.check(!m.Torchvision() || !m.LegacyPlusOne, "model.legacy_plus_one",
+		"is MMDetection v0's +1 box convention; model.conventions torchvision has none")
 	c.oneOf("model.type", m.Type, zoo.ModelTypes()...)
 	if p.Model != "" {
 		c.check(m.Type == p.Model, "model.type", "pipeline %s needs model type %s", p.Name, p.Model)
