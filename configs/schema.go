@@ -1,5 +1,7 @@
 package configs
 
+import "github.com/detflow/detflow/zoo"
+
 // The schema: one Go struct per YAML mapping. A field's yaml tag is its key;
 // the key path of a leaf is the tags from the root joined by dots, e.g.
 // "train.lr". Every key, its meaning and its default value are documented
@@ -357,4 +359,18 @@ type Evaluate struct {
 // lr * totalBatch / base_batch.
 func (t Train) ScaledLR(totalBatch int) float64 {
 	return t.LR * float64(totalBatch) / float64(t.BaseBatch)
+}
+
+// NumClasses is the config key of the model's classifier width and its
+// value: the RoI head's or a single-stage detector's head's; "" for a
+// class-agnostic model (the RPN).
+func (c *Config) NumClasses() (key string, k int) {
+	heads, _ := zoo.LookupModel(c.Model.Type)
+	switch {
+	case heads.RoIHead:
+		return "model.roi_head.bbox_head.num_classes", c.Model.RoIHead.BBoxHead.NumClasses
+	case heads.DenseHead:
+		return "model.bbox_head.num_classes", c.Model.BBoxHead.NumClasses
+	}
+	return "", 0
 }

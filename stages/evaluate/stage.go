@@ -142,11 +142,15 @@ func (s Stage) plan(ctx context.Context, env *stages.Env) (*job, error) {
 	if len(rd.Index.Shards) == 0 {
 		return nil, fmt.Errorf("evaluate: the records of split %q have no shards", Split)
 	}
+	cfg := env.Config
+	if key, k := cfg.NumClasses(); key != "" && k != len(rd.Index.Categories) {
+		return nil, fmt.Errorf("evaluate: %s is %d but the %s split has %d categories: a detector is evaluated on the categories it classifies (set %s=%d and fine-tune, or evaluate on data with its categories)",
+			key, k, Split, len(rd.Index.Categories), key, len(rd.Index.Categories))
+	}
 	name, ckpt, err := s.checkpoint(ctx, env)
 	if err != nil {
 		return nil, err
 	}
-	cfg := env.Config
 	j := &job{checkpoint: name, images: rd.Index.Images, parts: storage.Join(env.Out, partsDir)}
 	for i, sh := range rd.Index.Shards {
 		j.shards = append(j.shards, shardRef{Index: i, File: sh.File, Rows: sh.Rows})

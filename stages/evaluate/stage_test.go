@@ -327,16 +327,19 @@ func TestRunChecksBeforeStarting(t *testing.T) {
 		f    *fixture
 		load Loader
 		want string
+		sets []string
 	}{
-		{"unregistered loader", f, loadUnregistered, "not registered"},
-		{"no loader", f, nil, "no model loader"},
-		{"closure", f, func(context.Context, *configs.Config, *tensor.Engine, string) (Model, error) { return nil, nil }, "closure"},
-		{"no latest checkpoint", &noLatest, loadGroundTruthModel, "latest checkpoint"},
+		{"unregistered loader", f, loadUnregistered, "not registered", nil},
+		{"no loader", f, nil, "no model loader", nil},
+		{"closure", f, func(context.Context, *configs.Config, *tensor.Engine, string) (Model, error) { return nil, nil }, "closure", nil},
+		{"no latest checkpoint", &noLatest, loadGroundTruthModel, "latest checkpoint", nil},
+		{"classes unlike the data's", f, loadGroundTruthModel, "model.roi_head.bbox_head.num_classes is 80 but the val split has",
+			[]string{"model.roi_head.bbox_head.num_classes=80"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "evaluate")
-			err := (Stage{Load: c.load}).Run(ctx, c.f.env(t, out, configs.Default))
+			err := (Stage{Load: c.load}).Run(ctx, c.f.env(t, out, configs.Default, c.sets...))
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error %v, want one saying %q", err, c.want)
 			}

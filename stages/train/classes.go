@@ -5,14 +5,13 @@ import (
 
 	"github.com/detflow/detflow/configs"
 	"github.com/detflow/detflow/stages/records"
-	"github.com/detflow/detflow/zoo"
 )
 
 // checkNumClasses refuses a classifier with fewer classes than the data has
 // categories before any step: otherwise the first label past the last
 // class fails deep in the loss at step 1, naming neither.
 func checkNumClasses(cfg *configs.Config, idx *records.Index) error {
-	key, k := classesKey(cfg)
+	key, k := cfg.NumClasses()
 	if key == "" {
 		return nil // class-agnostic (RPN), or a type the builder rejects
 	}
@@ -23,18 +22,4 @@ func checkNumClasses(cfg *configs.Config, idx *records.Index) error {
 		}
 	}
 	return nil
-}
-
-// classesKey is the config key of the model's classifier width and its
-// value: the RoI head's or a single-stage detector's head's; "" for a
-// class-agnostic model.
-func classesKey(cfg *configs.Config) (string, int) {
-	heads, _ := zoo.LookupModel(cfg.Model.Type)
-	switch {
-	case heads.RoIHead:
-		return "model.roi_head.bbox_head.num_classes", cfg.Model.RoIHead.BBoxHead.NumClasses
-	case heads.DenseHead:
-		return "model.bbox_head.num_classes", cfg.Model.BBoxHead.NumClasses
-	}
-	return "", 0
 }
