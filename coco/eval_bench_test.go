@@ -17,33 +17,19 @@ func benchSizes() []synthSpec {
 // BenchmarkEvaluateFiles times what `pipeline coco-eval` does: decode both
 // JSON files, evaluate, accumulate, summarise. Compare with
 // testdata/bench_pycocotools.py on the same data (TestWriteBenchData).
-func BenchmarkEvaluateFiles(b *testing.B) {
-	for _, s := range benchSizes() {
-		b.Run(fmt.Sprintf("images=%d", s.images), func(b *testing.B) {
-			gt, res, err := synthJSON(s)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.SetBytes(int64(len(gt) + len(res)))
-			b.ResetTimer()
-			cpu := processCPUTime()
-			for b.Loop() {
-				if _, err := EvaluateFiles(context.Background(), bytes.NewReader(gt), bytes.NewReader(res), BBox); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric((processCPUTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
-		})
-	}
-}
+func BenchmarkEvaluateFiles(b *testing.B) { benchEvaluateFiles(b, synthJSON, BBox) }
 
 // BenchmarkEvaluateFilesSegm is BenchmarkEvaluateFiles for masks: ground
 // truth polygons rasterised on load, results as compressed RLE with boxes.
 // Compare with `bench_pycocotools.py DIR segm` (TestWriteSegmBenchData).
-func BenchmarkEvaluateFilesSegm(b *testing.B) {
+func BenchmarkEvaluateFilesSegm(b *testing.B) { benchEvaluateFiles(b, synthMaskJSON, Segm) }
+
+// benchEvaluateFiles times EvaluateFiles of iou type t on the files synth
+// makes at each bench size, reporting CPU seconds beside wall time.
+func benchEvaluateFiles(b *testing.B, synth func(synthSpec) (gt, res []byte, err error), t IoUType) {
 	for _, s := range benchSizes() {
 		b.Run(fmt.Sprintf("images=%d", s.images), func(b *testing.B) {
-			gt, res, err := synthMaskJSON(s)
+			gt, res, err := synth(s)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -51,7 +37,7 @@ func BenchmarkEvaluateFilesSegm(b *testing.B) {
 			b.ResetTimer()
 			cpu := processCPUTime()
 			for b.Loop() {
-				if _, err := EvaluateFiles(context.Background(), bytes.NewReader(gt), bytes.NewReader(res), Segm); err != nil {
+				if _, err := EvaluateFiles(context.Background(), bytes.NewReader(gt), bytes.NewReader(res), t); err != nil {
 					b.Fatal(err)
 				}
 			}

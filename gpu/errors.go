@@ -91,6 +91,13 @@ var ErrOutOfMemory = errors.New("out of device memory")
 // installed and no GPU, which tests treat like a machine with no driver.
 var ErrNoDevice = errors.New("no CUDA device")
 
+// Unavailable reports whether err (from Open) means this machine has no
+// usable GPU: no driver, or a driver that sees no device. Tests skip there;
+// any other open error is a broken GPU setup and fails them.
+func Unavailable(err error) bool {
+	return errors.Is(err, ErrNoDriver) || errors.Is(err, ErrNoDevice)
+}
+
 // Is makes errors.Is(err, ErrOutOfMemory) true for out-of-memory results
 // and errors.Is(err, ErrNoDevice) for no-device ones.
 func (e *CUDAError) Is(target error) bool {

@@ -1,7 +1,6 @@
 package gpu
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -39,7 +38,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "gpu: testing on cuda:0 %s (sm_%d%d, %d SMs, %.1f GiB), driver CUDA %d.%d from %s, PTX %s\n",
 			info.Name, info.ComputeMajor, info.ComputeMinor, info.SMs, float64(info.TotalMem)/(1<<30),
 			drvVer/1000, drvVer%1000/10, sharedDev.Driver().Path, sharedDev.ptx.Describe())
-	case noGPU(sharedDevErr):
+	case Unavailable(sharedDevErr):
 		fmt.Fprintf(os.Stderr, "gpu: GPU tests will SKIP: %v\n", sharedDevErr)
 	default:
 		fmt.Fprintf(os.Stderr, "gpu: GPU tests will FAIL: open cuda:0: %v\n", sharedDevErr)
@@ -70,7 +69,7 @@ func TestMain(m *testing.M) {
 // device cannot be opened.
 func gpuDevice(t testing.TB) *Device {
 	t.Helper()
-	if noGPU(sharedDevErr) {
+	if Unavailable(sharedDevErr) {
 		t.Skipf("GPU test skipped: %v", sharedDevErr)
 	}
 	if sharedDevErr != nil {
@@ -195,10 +194,4 @@ func numGrad(f func() float64, x []float32, i int, h float32) float64 {
 	fm := f()
 	x[i] = old
 	return (fp - fm) / (2 * float64(h))
-}
-
-// noGPU reports whether err means this machine has no usable GPU (no
-// driver, or a driver that sees no device): GPU tests skip there.
-func noGPU(err error) bool {
-	return errors.Is(err, ErrNoDriver) || errors.Is(err, ErrNoDevice)
 }

@@ -1,7 +1,6 @@
 package tensordev
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -65,7 +64,7 @@ func TestMain(m *testing.M) {
 
 func device(t *testing.T) *Device {
 	t.Helper()
-	if noGPU(testGPUErr) {
+	if gpu.Unavailable(testGPUErr) {
 		t.Skipf("GPU test skipped: %v", testGPUErr)
 	}
 	if testGPUErr != nil {
@@ -229,10 +228,4 @@ func TestConformance(t *testing.T) {
 	for _, ib := range []tensor.IndexBuffer{gi, gl, gs} {
 		d.FreeIndex(ib)
 	}
-}
-
-// noGPU reports whether err means this machine has no usable GPU (no
-// driver, or a driver that sees no device): GPU tests skip there.
-func noGPU(err error) bool {
-	return errors.Is(err, gpu.ErrNoDriver) || errors.Is(err, gpu.ErrNoDevice)
 }

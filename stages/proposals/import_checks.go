@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/detflow/detflow/coco"
+	"github.com/detflow/detflow/detection"
 )
 
 // Values of proposals.file.non_finite.
@@ -117,16 +118,12 @@ func recallAt50(gt *coco.Dataset, boxes [][]float32, shift int) hits {
 	return h
 }
 
+// coveredAt50 reports whether a proposal overlaps gt box g (COCO xywh) at
+// IoU 0.5 or more, by the IoU the assigners use.
 func coveredAt50(g coco.Box, props []float32) bool {
-	gx1, gy1, gx2, gy2 := g[0], g[1], g[0]+g[2], g[1]+g[3]
-	for j := 0; 4*j+3 < len(props); j++ {
-		x1, y1, x2, y2 := float64(props[4*j]), float64(props[4*j+1]), float64(props[4*j+2]), float64(props[4*j+3])
-		iw, ih := min(x2, gx2)-max(x1, gx1), min(y2, gy2)-max(y1, gy1)
-		if iw <= 0 || ih <= 0 {
-			continue
-		}
-		inter := iw * ih
-		if inter/((x2-x1)*(y2-y1)+g[2]*g[3]-inter) >= 0.5 {
+	gt := []float32{float32(g[0]), float32(g[1]), float32(g[0] + g[2]), float32(g[1] + g[3])}
+	for _, iou := range detection.BoxIoU(gt, props[:len(props)/4*4], false) {
+		if iou >= 0.5 {
 			return true
 		}
 	}
