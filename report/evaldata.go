@@ -64,7 +64,9 @@ func LoadEvalData(ctx context.Context, fsys *storage.FS, r *Run, split string, d
 			return nil, err
 		}
 	}
-	_, masks := d.Dets[coco.Segm]
+	// Masks are drawn for a data set's ground truth, and beside segm results.
+	_, segm := d.Dets[coco.Segm]
+	masks := segm || !detections
 	if d.GT, err = LoadGroundTruth(ctx, fsys, loc.Annotations, masks); err != nil {
 		return nil, fmt.Errorf("run %q: %w", r.Name, err)
 	}

@@ -183,6 +183,13 @@ func TestMasksOfSegmResultsAreDrawnAndAnalysed(t *testing.T) {
 	if d.GT.Annotations[0].Segmentation == nil {
 		t.Fatal("ground-truth masks not loaded for a run with segm results")
 	}
+	gtOnly, err := report.LoadEvalData(ctx, fsys, r, "val", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gtOnly.GT.Annotations[0].Segmentation == nil {
+		t.Error("ground-truth masks not loaded for `show --data`")
+	}
 	pics, err := report.Show(ctx, fsys, d, report.ShowOptions{IDs: []int64{1}, Score: 0.3})
 	if err != nil {
 		t.Fatal(err)

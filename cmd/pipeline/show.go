@@ -109,7 +109,7 @@ func checkShowFlags(imagesSet bool, opt report.ShowOptions, annotations, imageRo
 // showData loads what show draws and the default output folder.
 func showData(ctx context.Context, fsys *storage.FS, args []string, workdir, split, annotations, imageRoot string, opt report.ShowOptions) (*report.EvalData, string, error) {
 	if annotations != "" {
-		gt, err := report.LoadGroundTruth(ctx, fsys, annotations, false)
+		gt, err := report.LoadGroundTruth(ctx, fsys, annotations, true)
 		if err != nil {
 			return nil, "", err
 		}
