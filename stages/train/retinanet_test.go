@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/detflow/detflow/configs"
@@ -32,7 +33,7 @@ func retinaBuilder(t *testing.T) Builder {
 func retinaTrainer(t *testing.T, replicas, per int, lr float64) *Trainer {
 	t.Helper()
 	tr, err := NewTrainer(retinaBuilder(t), Options{Replicas: replicas, ImagesPerReplica: per,
-		Schedule: nn.StepSchedule{BaseLR: lr, Gamma: 0.1}, Momentum: 0.9, WeightDecay: 1e-4, SizeDivisor: 32, Seed: 5})
+		Schedule: nn.StepSchedule{BaseLR: lr, Gamma: 0.1}, Momentum: 0.9, WeightDecay: 1e-4, GradClip: 35, SizeDivisor: 32, Seed: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,9 +42,12 @@ func retinaTrainer(t *testing.T, replicas, per int, lr float64) *Trainer {
 
 // TestRetinaNetReplicasMatchOneReplica: RetinaNet's per-image loss
 // normalisation gives two replicas of one image the gradients of one
-// replica of two, as for the two-stage detectors.
+// replica of two, as for the two-stage detectors (the trainer's guarantee,
+// TestTwoReplicasOfOneImageMatchOneReplicaOfTwo, with the tiny config's
+// gradient clipping), and the replicas stay identical.
 func TestRetinaNetReplicasMatchOneReplica(t *testing.T) {
 	a, b := retinaTrainer(t, 2, 1, 0.01), retinaTrainer(t, 1, 2, 0.01)
+	init := nn.NamedParameters(retinaTrainer(t, 1, 2, 0.01).Model())
 	for k := 0; k < 3; k++ {
 		items := traintest.Items(2, uint64(k))
 		rngs := func() []*rand.Rand {
@@ -62,12 +66,24 @@ func TestRetinaNetReplicasMatchOneReplica(t *testing.T) {
 		}
 	}
 	pa, pb := nn.NamedParameters(a.Model()), nn.NamedParameters(b.Model())
+	moved := 0
 	for i := range pa {
 		da, db := pa[i].Tensor.Data(), pb[i].Tensor.Data()
 		for j := range da {
 			if d := math.Abs(float64(da[j] - db[j])); d > 1e-4*(1+math.Abs(float64(db[j]))) {
 				t.Fatalf("%s[%d]: %v (2 replicas x 1 image) vs %v (1 replica x 2 images)", pa[i].Name, j, da[j], db[j])
 			}
+			if da[j] != init[i].Tensor.Data()[j] {
+				moved++
+			}
+		}
+	}
+	if moved == 0 {
+		t.Fatal("3 steps left every weight at its initial value")
+	}
+	for i, p := range nn.NamedParameters(a.replicas[1].model) {
+		if !slices.Equal(pa[i].Tensor.Data(), p.Tensor.Data()) {
+			t.Fatalf("replica 1's %s differs from replica 0's", p.Name)
 		}
 	}
 }
