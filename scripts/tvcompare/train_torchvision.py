@@ -294,6 +294,9 @@ def coco_eval(gt_path, results_path):
         print("pycocotools not importable (set PYTHONPATH=/tmp/cocoapi/PythonAPI); "
               f"evaluate {results_path} with `pipeline coco-eval`", flush=True)
         return None
+    import numpy as np
+    if not hasattr(np, "float"):
+        np.float = float  # older pycocotools' accumulate uses the alias NumPy 1.24 removed
     gt = COCO(gt_path)
     dt = gt.loadRes(results_path)
     ev = COCOeval(gt, dt, "bbox")
