@@ -1,6 +1,7 @@
 package detector
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -179,5 +180,36 @@ func TestDefaultRetinaHeadOptionsAreMMDetections(t *testing.T) {
 	}
 	if o.Anchors.NumBaseAnchors() != 9 || o.Loss != (BoxLoss{Type: LossSmoothL1, Beta: 0.11}) {
 		t.Errorf("anchors %d per location, loss %+v", o.Anchors.NumBaseAnchors(), o.Loss)
+	}
+}
+
+// TestRetinaCandidatesPerLevel: MMDetection keeps a level's nms_pre anchors
+// of best class score and then every class above score_thr, so an anchor
+// outside them loses even its pairs that outscore kept ones; torchvision's
+// TopPairs keeps the nms_pre best (anchor, class) pairs instead.
+func TestRetinaCandidatesPerLevel(t *testing.T) {
+	scores := []float32{
+		0.30, 0.04, 0.20, // anchor 0: best 0.30
+		0.10, 0.90, 0.06, // anchor 1: best 0.90
+		0.25, 0.26, 0.27, // anchor 2: best 0.27, every pair above anchor 1's 0.10
+		0.50, 0.01, 0.02, // anchor 3: best 0.50
+	}
+	for _, c := range []struct {
+		topPairs bool
+		want     []string
+	}{
+		{false, []string{"1/0/0.1", "1/1/0.9", "1/2/0.06", "3/0/0.5"}},
+		{true, []string{"1/1/0.9", "3/0/0.5"}},
+	} {
+		h := &RetinaHead{opt: RetinaHeadOptions{NMSPre: 2, ScoreThr: 0.05, TopPairs: c.topPairs}}
+		rows, classes, kept := h.candidates(scores, 3)
+		var got []string
+		for j := range rows {
+			got = append(got, fmt.Sprintf("%d/%d/%g", rows[j], classes[j], kept[j]))
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("TopPairs %v: candidates %v, want %v", c.topPairs, got, c.want)
+		}
 	}
 }
