@@ -234,4 +234,3 @@ func TestLoaderStopLeavesNoGoroutine(t *testing.T) {
 		}
 	}
 }
-
