@@ -6,4 +6,7 @@
 // Boxes are xyxy in pixels of the resized (and flipped) image, four values
 // per box, without the legacy +1 convention. Training and inference share
 // this package, so both see exactly the same pixels.
+//
+// Loader prepares batches on several goroutines ahead of their use, handing
+// them back in order; the result does not depend on the number of workers.
 package batch

@@ -66,6 +66,24 @@ detection/detector/testdata/bench_r50.sh
 section "RetinaNet R-50-FPN at 1333x800 (P6 on P5), 7 boxes: predict and train step over every anchor (detection/detector), vs torchvision"
 MODEL=retinanet detection/detector/testdata/bench_r50.sh
 
+section "data loader on real photos, 4:2:0 and 4:4:4 JPEGs at COCO sizes: decode, resize to 1333x800, flip, normalise, pad (batch), vs torchvision DataLoader + PIL"
+photos=/tmp/detflow-loader-photos # kept: the photos come from a Debian package download
+if have PIL && "$PY" batch/testdata/loader_photos.py "$photos"; then
+	go test -c -o "$photos/batch.test" ./batch
+	for sub in 420 444; do
+		echo "--- $sub, 1 core (taskset -c 0)"
+		(cd batch && LOADER_PHOTOS=$photos taskset -c 0 "$photos/batch.test" -test.run '^$' -test.bench "Loader/$sub\$" -test.cpu 1 -test.benchtime 112x | grep images/s)
+		if have torchvision; then taskset -c 0 "$PY" batch/testdata/bench_torchvision_loader.py "$photos" "$sub" 0 112; fi
+		echo "--- $sub, 2 cores"
+		(cd batch && LOADER_PHOTOS=$photos "$photos/batch.test" -test.run '^$' -test.bench "Loader/$sub\$" -test.cpu 2 -test.benchtime 224x | grep images/s)
+		if have torchvision; then
+			for w in 1 2; do "$PY" batch/testdata/bench_torchvision_loader.py "$photos" "$sub" "$w" 224; done
+		fi
+	done
+else
+	echo "PIL or the photos unavailable: no data loader figure (see batch/testdata/loader_photos.py)"
+fi
+
 section "train stage, default config, 1 and 2 CPU replicas (200 images, 1 epoch): s/iter, images/s, peak memory"
 go build -o /tmp/detflow-bench-pipeline ./cmd/pipeline
 work=$(mktemp -d)

@@ -16,6 +16,10 @@ import (
 // of the shuffled shard order; it bounds the loader's memory.
 const shuffleBuffer = 256
 
+// loadAhead is how many batches the loader queues beyond the one it hands
+// over: enough to hide an uneven batch's decode behind a step.
+const loadAhead = 2
+
 // seeded returns a generator for (seed, purpose, a, b): every random choice
 // of a run is a pure function of the seed and what it is for.
 func seeded(seed int64, purpose string, a, b uint64) *rand.Rand {
@@ -24,96 +28,81 @@ func seeded(seed int64, purpose string, a, b uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(uint64(seed)^h.Sum64(), a<<32^b))
 }
 
-// step is one iteration's images, in global batch order.
-type step struct {
-	Epoch, Iter int // 0-based
-	Items       []*batch.Item
-	Err         error
-}
-
-// epochBatches streams one epoch of prepared batches of size n: shards in a
-// seeded order, records mixed in a bounded shuffle buffer, batches formed
-// within aspect-ratio groups (landscape, portrait) as MMDetection's
-// GroupSampler does. A group's last partial batch is filled by repeating its
-// own first images, so every batch has n images.
-func epochBatches(ctx context.Context, rd *records.Reader, epoch, n int, seed int64, o batch.Options, out chan<- step) {
-	defer close(out)
-	rng := seeded(seed, "epoch order", uint64(epoch), 0)
-	order := rng.Perm(len(rd.Index.Shards))
-	var buf []*schemas.Record
-	groups := [2][]*schemas.Record{}
-	iter, pos := 0, 0
-	emit := func(recs []*schemas.Record) bool {
-		s := step{Epoch: epoch, Iter: iter}
-		for _, r := range recs {
-			flip := seeded(seed, "flip", uint64(epoch), uint64(pos))
-			pos++
-			it, err := batch.Prepare(r, o, true, flip)
-			if err != nil {
-				s.Err = err
-				break
+// epochBatches produces one epoch's batches of size n for a batch.Loader:
+// shards in a seeded order, records mixed in a bounded shuffle buffer,
+// batches formed within aspect-ratio groups (landscape, portrait) as
+// MMDetection's GroupSampler does. A group's last partial batch is filled by
+// repeating its own first images, so every batch has n images. Each image's
+// flip generator depends only on the seed, the epoch and its position, so
+// the batches do not depend on how many goroutines prepare them.
+func epochBatches(rd *records.Reader, epoch, n int, seed int64) func(context.Context, batch.AddFunc) error {
+	return func(ctx context.Context, add batch.AddFunc) error {
+		rng := seeded(seed, "epoch order", uint64(epoch), 0)
+		order := rng.Perm(len(rd.Index.Shards))
+		var buf []*schemas.Record
+		groups := [2][]*schemas.Record{}
+		pos := 0
+		emit := func(recs []*schemas.Record) bool {
+			flips := make([]*rand.Rand, len(recs))
+			for i := range recs {
+				flips[i] = seeded(seed, "flip", uint64(epoch), uint64(pos))
+				pos++
 			}
-			s.Items = append(s.Items, it)
+			return add(recs, flips)
 		}
-		iter++
-		select {
-		case out <- s:
-			return s.Err == nil
-		case <-ctx.Done():
-			return false
+		group := func(r *schemas.Record) bool {
+			g := 0
+			if r.Width < r.Height {
+				g = 1
+			}
+			groups[g] = append(groups[g], r)
+			if len(groups[g]) == n {
+				recs := groups[g]
+				groups[g] = nil
+				return emit(recs)
+			}
+			return true
 		}
-	}
-	add := func(r *schemas.Record) bool {
-		g := 0
-		if r.Width < r.Height {
-			g = 1
+		for _, si := range order {
+			err := rd.ReadShard(ctx, si, func(r *schemas.Record) error {
+				buf = append(buf, cloneRecord(r))
+				if len(buf) < shuffleBuffer {
+					return nil
+				}
+				i := rng.IntN(len(buf))
+				pick := buf[i]
+				buf[i] = buf[len(buf)-1]
+				buf = buf[:len(buf)-1]
+				if !group(pick) {
+					return context.Canceled
+				}
+				return nil
+			})
+			if err != nil {
+				if ctx.Err() != nil || err == context.Canceled {
+					return nil // stopped by the consumer
+				}
+				return err
+			}
 		}
-		groups[g] = append(groups[g], r)
-		if len(groups[g]) == n {
-			recs := groups[g]
-			groups[g] = nil
-			return emit(recs)
-		}
-		return true
-	}
-	for _, si := range order {
-		err := rd.ReadShard(ctx, si, func(r *schemas.Record) error {
-			buf = append(buf, cloneRecord(r))
-			if len(buf) < shuffleBuffer {
+		rng.Shuffle(len(buf), func(i, j int) { buf[i], buf[j] = buf[j], buf[i] })
+		for _, r := range buf {
+			if !group(r) {
 				return nil
 			}
-			i := rng.IntN(len(buf))
-			pick := buf[i]
-			buf[i] = buf[len(buf)-1]
-			buf = buf[:len(buf)-1]
-			if !add(pick) {
-				return context.Canceled
+		}
+		for _, g := range groups {
+			if len(g) == 0 {
+				continue
 			}
-			return nil
-		})
-		if err != nil {
-			if ctx.Err() == nil && err != context.Canceled {
-				out <- step{Epoch: epoch, Iter: iter, Err: err}
+			for i := 0; len(g) < n; i++ {
+				g = append(g, g[i%len(g)])
 			}
-			return
+			if !emit(g) {
+				return nil
+			}
 		}
-	}
-	rng.Shuffle(len(buf), func(i, j int) { buf[i], buf[j] = buf[j], buf[i] })
-	for _, r := range buf {
-		if !add(r) {
-			return
-		}
-	}
-	for _, g := range groups {
-		if len(g) == 0 {
-			continue
-		}
-		for i := 0; len(g) < n; i++ {
-			g = append(g, g[i%len(g)])
-		}
-		if !emit(g) {
-			return
-		}
+		return nil
 	}
 }
 

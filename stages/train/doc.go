@@ -9,4 +9,8 @@
 // Randomness (flips, RoI sampling) is drawn from generators seeded by the
 // run's seed and each image's global position, never by which replica runs
 // it, so 2 replicas x 1 image and 1 replica x 2 images train the same.
+//
+// Input: a batch.Loader decodes and transforms the next batches' images on
+// up to GOMAXPROCS goroutines while a step computes; the log's data_time is
+// the step's wait for its batch.
 package train

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -166,38 +167,42 @@ func (l *loop) lastCheckpoint() string {
 
 // runEpoch trains one epoch, logging every log_interval iterations.
 func (l *loop) runEpoch(ctx context.Context, n int, bar interface{ Add(int) }) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	steps := make(chan step, 2)
-	go epochBatches(ctx, l.rd, l.epoch, n, l.opts.Seed, l.data, steps)
+	// Images are prepared on up to GOMAXPROCS goroutines, 2 batches ahead,
+	// so data_time (the wait for the next batch) stays near zero while the
+	// step's compute is the bottleneck.
+	ld := batch.NewLoader(ctx, l.data, true, runtime.GOMAXPROCS(0), loadAhead,
+		epochBatches(l.rd, l.epoch, n, l.opts.Seed))
+	defer ld.Stop()
 	var win logWindow
 	clock := elapsed{time.Now()}
-	for s := range steps {
+	iter := 0
+	for b := range ld.Batches() {
 		wait := clock.lap()
-		if s.Err != nil {
-			return fmt.Errorf("train: epoch %d: load data: %w", l.epoch+1, s.Err)
+		if b.Err != nil {
+			return fmt.Errorf("train: epoch %d: load data: %w", l.epoch+1, b.Err)
 		}
+		iter++ // 1-based, as logged
 		lr := l.opts.Schedule.LR(l.epoch, l.step)
-		rngs := make([]*rand.Rand, len(s.Items))
+		rngs := make([]*rand.Rand, len(b.Items))
 		for i := range rngs {
 			rngs[i] = seeded(l.opts.Seed, "sample", uint64(l.step), uint64(i))
 		}
-		res, err := l.tr.Step(s.Items, rngs, lr)
+		res, err := l.tr.Step(b.Items, rngs, lr)
 		if err != nil {
 			var le *LossError
 			if errors.As(err, &le) {
 				return fmt.Errorf("train: epoch %d iter %d (step %d): %w; stopped, %s",
-					l.epoch+1, s.Iter+1, l.step+1, err, l.lastCheckpoint())
+					l.epoch+1, iter, l.step+1, err, l.lastCheckpoint())
 			}
-			return fmt.Errorf("train: epoch %d iter %d: %w", l.epoch+1, s.Iter+1, err)
+			return fmt.Errorf("train: epoch %d iter %d: %w", l.epoch+1, iter, err)
 		}
 		took := clock.lap()
 		l.step++
 		l.iterTimes = append(l.iterTimes, (wait + took).Seconds())
 		win.add(res, wait+took, wait)
 		bar.Add(1)
-		if (s.Iter+1)%max(l.cfg.LogInterval, 1) == 0 {
-			if err := l.writeLog(win.row(l.epoch+1, s.Iter+1, l.step, lr)); err != nil {
+		if iter%max(l.cfg.LogInterval, 1) == 0 {
+			if err := l.writeLog(win.row(l.epoch+1, iter, l.step, lr)); err != nil {
 				return err
 			}
 			win = logWindow{}
@@ -205,6 +210,9 @@ func (l *loop) runEpoch(ctx context.Context, n int, bar interface{ Add(int) }) e
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err // the loader stopped early
 	}
 	if win.n > 0 {
 		return l.writeLog(win.row(l.epoch+1, 0, l.step, l.opts.Schedule.LR(l.epoch, l.step-1)))
