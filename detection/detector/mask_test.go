@@ -280,25 +280,6 @@ func TestMaskHeadStateDictNames(t *testing.T) {
 	}
 }
 
-// TestMaskLossWeightsAveragePerImage: each image's positives share 1/B of
-// the weight (B images, one without positives still counting), so the loss
-// is the mean of per-image means as the box branch's.
-func TestMaskLossWeightsAveragePerImage(t *testing.T) {
-	pos := PositiveRoIs{RoIs: []float32{
-		0, 1, 1, 5, 5,
-		2, 1, 1, 5, 5, 2, 2, 2, 6, 6, 2, 3, 3, 7, 7,
-	}, GTIndex: []int{0, 0, 1, 0}}
-	w := perImageWeights(pos, 3, 4)
-	want := []float32{1.0 / 12, 1.0 / 36, 1.0 / 36, 1.0 / 36}
-	for p, v := range want {
-		for j := 0; j < 4; j++ {
-			if got := w[4*p+j]; math.Abs(float64(got-v)) > 1e-9 {
-				t.Fatalf("weight of positive %d value %d = %v, want %v", p, j, got, v)
-			}
-		}
-	}
-}
-
 // TestTorchvisionTargetModeTrains: model.roi_head.mask_head.target
 // torchvision reaches the mask branch (soft targets give another loss than
 // the v1 binary ones from the same weights and sample).
