@@ -89,8 +89,28 @@ func benchItems(n int) []*batch.Item {
 	return items
 }
 
+// maskBenchItems gives benchItems ellipse masks, and the first 256 of each
+// image's proposals jittered copies of its gt boxes, so a Fast R-CNN
+// samples its full 25% of positives as late in training.
+func maskBenchItems(items []*batch.Item) []*batch.Item {
+	rng := rand.New(rand.NewPCG(2, 2))
+	for _, it := range items {
+		withEllipses(it)
+		n := len(it.GTLabels)
+		for j := 0; j < 256; j++ {
+			g := it.GTBoxes[4*(j%n) : 4*(j%n)+4]
+			w, h := g[2]-g[0], g[3]-g[1]
+			for k, side := range []float32{w, h, w, h} {
+				it.Proposals[4*j+k] = max(g[k]+side*0.2*(rng.Float32()-0.5), 0)
+			}
+		}
+	}
+	return items
+}
+
 func defaultConfig(b *testing.B, typ string) *configs.Config {
-	name := map[string]string{zoo.ModelFastRCNN: configs.Default, zoo.ModelFasterRCNN: "faster_rcnn_tiny_synth", zoo.ModelRetinaNet: "retinanet_tiny_synth"}[typ]
+	name := map[string]string{zoo.ModelFastRCNN: configs.Default, zoo.ModelFasterRCNN: "faster_rcnn_tiny_synth", zoo.ModelRetinaNet: "retinanet_tiny_synth",
+		zoo.ModelMaskRCNN: "mask_rcnn_tiny_synth", zoo.ModelFastMaskRCNN: "fast_mask_rcnn_tiny_synth"}[typ]
 	cfg, err := configs.Load(name, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -99,9 +119,10 @@ func defaultConfig(b *testing.B, typ string) *configs.Config {
 }
 
 // BenchmarkTrainStep times one training step (Losses + Backward + SGD) of
-// the default tiny configs on imgs_per_gpu images of 320x240.
+// the default tiny configs on imgs_per_gpu images of 320x240 (the mask
+// models' with maskBenchItems).
 func BenchmarkTrainStep(b *testing.B) {
-	for _, typ := range []string{zoo.ModelFastRCNN, zoo.ModelFasterRCNN, zoo.ModelRetinaNet} {
+	for _, typ := range []string{zoo.ModelFastRCNN, zoo.ModelFasterRCNN, zoo.ModelRetinaNet, zoo.ModelMaskRCNN, zoo.ModelFastMaskRCNN} {
 		b.Run(typ, func(b *testing.B) {
 			cfg := defaultConfig(b, typ)
 			e := newEngine()
@@ -110,6 +131,9 @@ func BenchmarkTrainStep(b *testing.B) {
 				b.Fatal(err)
 			}
 			items := benchItems(cfg.Data.ImgsPerGPU)
+			if cfg.Model.Type == zoo.ModelFastMaskRCNN || cfg.Model.Type == zoo.ModelMaskRCNN {
+				items = maskBenchItems(items)
+			}
 			opt := nn.NewSGD(nn.TrainableParameters(d), 0.01, 0.9, 1e-4)
 			b.ReportAllocs()
 			b.ResetTimer()

@@ -26,6 +26,10 @@ type MaskOptions struct {
 	// Threshold binarises the pasted probabilities (mask_thr_binary);
 	// default 0.5.
 	Threshold float64
+	// MaxRoIsPerImage caps the positives per image the branch trains on
+	// (a uniform random subset, SampledRoIs.MaskRows); 0 keeps all, as
+	// MMDetection and torchvision.
+	MaxRoIsPerImage int
 }
 
 func (o MaskOptions) withDefaults(h RoIHeadOptions) MaskOptions {
@@ -68,6 +72,9 @@ func (h *RoIHead) addMaskBranch(e *tensor.Engine, o MaskOptions, rng *rand.Rand)
 	if _, err := targetCutter(o.Target); err != nil {
 		return err
 	}
+	if o.MaxRoIsPerImage < 0 {
+		return fmt.Errorf("mask RoIs per image %d: must be >= 0 (0: every positive)", o.MaxRoIsPerImage)
+	}
 	if o.Threshold < 0 || o.Threshold >= 1 {
 		return fmt.Errorf("mask threshold %g outside [0, 1)", o.Threshold)
 	}
@@ -91,12 +98,12 @@ func (h *RoIHead) MaskSize() int {
 	return 2 * h.MaskExtractor.opt.OutputSize
 }
 
-// MaskLosses runs the mask branch on a sample's positives: "loss_mask",
+// MaskLosses runs the mask branch on a sample's MaskPositives: "loss_mask",
 // the binary cross-entropy of each positive's gt-class logit map against
 // its target (maskTargets, in the Target mode), averaged over every pixel
 // of the batch's positives together (maskLoss).
 func (h *RoIHead) MaskLosses(feats []*tensor.Tensor, items []*batch.Item, s *SampledRoIs) (Losses, error) {
-	pos := s.Positives()
+	pos := s.MaskPositives()
 	e := feats[0].Engine()
 	if len(pos.GTIndex) == 0 {
 		return Losses{"loss_mask": zeroLoss(e, h.MaskHead.ConvLogits.Bias)}, nil

@@ -341,3 +341,50 @@ func TestPasteEncodesOnlyItsColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestMaskRoICapDrawsEachImagesSubset: with train_cfg.rcnn.mask_max_rois
+// the mask branch trains on at most that many of each image's positives,
+// drawn among them; without it on every positive, with the sample itself
+// unchanged by the cap.
+func TestMaskRoICapDrawsEachImagesSubset(t *testing.T) {
+	sample := func(maxRoIs int) *SampledRoIs {
+		cfg := tinyConfig(t, zoo.ModelFastMaskRCNN)
+		cfg.TrainCfg.RCNN.MaskMaxRoIs = maxRoIs
+		d, err := Build(newEngine(), cfg, rand.New(rand.NewPCG(1, 0)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		items := maskItems()
+		props := make([][]float32, len(items))
+		for i, it := range items {
+			props[i] = it.Proposals
+		}
+		s, err := d.(*FastRCNN).RoIHead.Sample(items, props, rngsFor(5, len(items)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	all, capped := sample(0), sample(3)
+	if !slices.Equal(all.MaskRows, all.Positives().Rows) {
+		t.Fatalf("no cap: mask rows %v, positives %v", all.MaskRows, all.Positives().Rows)
+	}
+	if !slices.Equal(all.RoIs, capped.RoIs) {
+		t.Fatal("the cap changed the box branch's sample")
+	}
+	perImage := map[int]int{}
+	for _, r := range capped.MaskRows {
+		if capped.GTIndex[r] < 0 {
+			t.Fatalf("mask row %d is a negative", r)
+		}
+		perImage[int(capped.RoIs[5*r])]++
+	}
+	for img, n := range perImage {
+		if n != 3 {
+			t.Errorf("image %d: %d mask RoIs, want the cap 3", img, n)
+		}
+	}
+	if len(perImage) != 2 || !slices.IsSorted(capped.MaskRows) {
+		t.Errorf("mask rows %v over images %v", capped.MaskRows, perImage)
+	}
+}
