@@ -188,7 +188,7 @@ func BenchmarkPredict(b *testing.B) {
 // set after each pass (Predict runs first, so TrainStep's is the larger of
 // the two); run this benchmark alone for it to mean anything
 // (detection/detector/testdata/bench_r50.sh does).
-func BenchmarkR50FPN(b *testing.B) { benchR50(b, r50Config(b)) }
+func BenchmarkR50FPN(b *testing.B) { benchR50(b, r50Config(b), r50Items(1)) }
 
 // BenchmarkRetinaNetR50FPN is BenchmarkR50FPN for RetinaNet
 // (retinanet_r50_fpn_1x_coco with BN frozen as r50Config, and P6 on P5 as
@@ -202,18 +202,38 @@ func BenchmarkRetinaNetR50FPN(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	benchR50(b, cfg)
+	benchR50(b, cfg, r50Items(1))
 }
 
-// benchR50 times Predict and a training step of cfg's detector on one
-// 1333x800 image of r50Items.
-func benchR50(b *testing.B, cfg *configs.Config) {
+// BenchmarkMaskRCNNR50FPN is BenchmarkR50FPN for Mask R-CNN
+// (mask_rcnn_r50_fpn_1x_coco with BN frozen as r50Config) on one 1333x800
+// image with 7 boxes and their inscribed ellipses as masks: a training step
+// (RPN, 512 RoIs, the mask head on the positives) and inference with the
+// box score threshold at 0, so that 100 detections reach the mask head and
+// are pasted (with random weights every score is about 1/81, under the
+// config's 0.05: no mask would be predicted). Its torchvision side is
+// bench_torchvision_mask_r50.py; MODEL=mask_rcnn bench_r50.sh runs both.
+func BenchmarkMaskRCNNR50FPN(b *testing.B) {
+	cfg, err := configs.Load("mask_rcnn_r50_fpn_1x_coco", []string{"model.backbone.norm_cfg.requires_grad=false",
+		"test_cfg.rcnn.score_thr=0"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	items := r50Items(1)
+	for _, it := range items {
+		withEllipses(it)
+	}
+	benchR50(b, cfg, items)
+}
+
+// benchR50 times Predict and a training step of cfg's detector on the
+// 1333x800 items (r50Items).
+func benchR50(b *testing.B, cfg *configs.Config, items []*batch.Item) {
 	e := newEngine()
 	d, err := Build(e, cfg, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		b.Fatal(err)
 	}
-	items := r50Items(1)
 	b.Run("Predict", func(b *testing.B) {
 		cpu0 := cpuSeconds()
 		for i := 0; i < b.N; i++ {
