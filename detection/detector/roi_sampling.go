@@ -3,9 +3,9 @@ package detector
 import (
 	"fmt"
 	"math/rand/v2"
-	"slices"
 
 	"github.com/detflow/detflow/batch"
+	"github.com/detflow/detflow/detection"
 )
 
 // SampledRoIs are the RoIs a training batch samples for the RoI head, image
@@ -82,20 +82,11 @@ func (h *RoIHead) maskRows(first, n int, rng *rand.Rand) []int {
 	if h.opt.Mask != nil && h.opt.Mask.MaxRoIsPerImage > 0 {
 		k = min(n, h.opt.Mask.MaxRoIsPerImage)
 	}
-	pick := make([]int, n)
-	for i := range pick {
-		pick[i] = first + i
+	rows := make([]int, n)
+	for i := range rows {
+		rows[i] = first + i
 	}
-	if k < n {
-		// Partial Fisher-Yates: the first k slots become a uniform sample.
-		for i := 0; i < k; i++ {
-			j := i + rng.IntN(n-i)
-			pick[i], pick[j] = pick[j], pick[i]
-		}
-		pick = pick[:k]
-		slices.Sort(pick)
-	}
-	return pick
+	return detection.ChooseSorted(rng, rows, k)
 }
 
 func (s *SampledRoIs) add(image int, box []float32, label int32, gtIndex int, gtBox []float32, w float32) {
