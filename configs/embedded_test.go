@@ -268,6 +268,7 @@ func TestModelZooSettings(t *testing.T) {
 		"model.roi_head.mask_head.target":                   "mmdet",
 		"model.roi_head.mask_head.paste":                    "mmdet",
 		"train_cfg.rcnn.mask_size":                          "28",
+		"train_cfg.rcnn.mask_max_rois":                      "0",
 		"test_cfg.rcnn.mask_thr_binary":                     "0.5",
 		"evaluate.iou_types":                                `["bbox","segm"]`,
 	}

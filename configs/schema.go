@@ -205,6 +205,9 @@ type RCNNTrain struct {
 	Assigner Assigner `yaml:"assigner"`
 	Sampler  Sampler  `yaml:"sampler"`
 	MaskSize int      `yaml:"mask_size"`
+	// MaskMaxRoIs caps the positives per image the mask branch trains on
+	// (a random subset); 0 trains on all, as MMDetection.
+	MaskMaxRoIs int `yaml:"mask_max_rois"`
 }
 
 // Assigner is a MaxIoUAssigner.

@@ -214,6 +214,7 @@ func (h RoIHead) validateMask(c *checker, n Neck) {
 func (cfg *Config) validateMaskCfg(c *checker) {
 	side := 2 * cfg.Model.RoIHead.MaskRoIExtractor.OutputSize
 	c.check(cfg.TrainCfg.RCNN.MaskSize == side, "train_cfg.rcnn.mask_size", "must be twice model.roi_head.mask_roi_extractor.output_size (%d): the mask head's output side", side)
+	c.check(cfg.TrainCfg.RCNN.MaskMaxRoIs >= 0, "train_cfg.rcnn.mask_max_rois", "must be >= 0 (0: every positive)")
 	t := cfg.TestCfg.RCNN.MaskThrBinary
 	c.check(t > 0 && t < 1, "test_cfg.rcnn.mask_thr_binary", "must be in (0, 1)")
 }

@@ -93,12 +93,12 @@ func (s RandomSampler) Sample(rng *rand.Rand, assign AssignResult, proposals, gt
 			neg = append(neg, i)
 		}
 	}
-	res.PosInds = chooseSorted(rng, pos, int(float64(s.Num)*s.PosFraction))
+	res.PosInds = ChooseSorted(rng, pos, int(float64(s.Num)*s.PosFraction))
 	numNeg := s.Num - len(res.PosInds)
 	if s.NegPosUB >= 0 {
 		numNeg = min(numNeg, int(s.NegPosUB*float64(max(1, len(res.PosInds)))))
 	}
-	res.NegInds = chooseSorted(rng, neg, numNeg)
+	res.NegInds = ChooseSorted(rng, neg, numNeg)
 	return res, nil
 }
 
@@ -126,9 +126,9 @@ func withGtAsProposals(r SamplingResult, gtBoxes []float32, gtLabels []int) Samp
 	return out
 }
 
-// chooseSorted returns k elements of cand drawn uniformly without replacement
+// ChooseSorted returns k elements of cand drawn uniformly without replacement
 // (all of them when k >= len(cand)), sorted. cand is not modified.
-func chooseSorted(rng *rand.Rand, cand []int, k int) []int {
+func ChooseSorted(rng *rand.Rand, cand []int, k int) []int {
 	if k <= 0 {
 		return []int{}
 	}

@@ -84,6 +84,9 @@ else
 	echo "PIL or the photos unavailable: no data loader figure (see batch/testdata/loader_photos.py)"
 fi
 
+section "Mask R-CNN R-50-FPN at 1333x800, 7 boxes with masks: predict (100 detections pasted) and train step (RPN, 512 RoIs, masks) (detection/detector), vs torchvision"
+MODEL=mask_rcnn detection/detector/testdata/bench_r50.sh
+
 section "train stage, default config, 1 and 2 CPU replicas (200 images, 1 epoch): s/iter, images/s, peak memory"
 go build -o /tmp/detflow-bench-pipeline ./cmd/pipeline
 work=$(mktemp -d)

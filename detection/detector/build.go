@@ -117,7 +117,7 @@ func RoIHeadOptionsFromConfig(cfg *configs.Config, inChannels int) (RoIHeadOptio
 
 // MaskOptionsFromConfig maps model.roi_head.mask_roi_extractor and
 // mask_head (target and paste modes included) and
-// test_cfg.rcnn.mask_thr_binary; inChannels is the neck's out
+// test_cfg.rcnn.mask_thr_binary and train_cfg.rcnn.mask_max_rois; inChannels is the neck's out
 // channels. train_cfg.rcnn.mask_size is the head's output side, which the
 // config validation ties to the extractor's output size.
 func MaskOptionsFromConfig(cfg *configs.Config, inChannels int) MaskOptions {
@@ -131,9 +131,10 @@ func MaskOptionsFromConfig(cfg *configs.Config, inChannels int) MaskOptions {
 			ConvChannels: h.ConvOutChannels,
 			NumClasses:   h.NumClasses,
 		},
-		Target:    h.Target,
-		Paste:     h.Paste,
-		Threshold: cfg.TestCfg.RCNN.MaskThrBinary,
+		Target:          h.Target,
+		Paste:           h.Paste,
+		Threshold:       cfg.TestCfg.RCNN.MaskThrBinary,
+		MaxRoIsPerImage: cfg.TrainCfg.RCNN.MaskMaxRoIs,
 	}
 }
 

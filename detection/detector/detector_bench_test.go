@@ -89,8 +89,28 @@ func benchItems(n int) []*batch.Item {
 	return items
 }
 
+// maskBenchItems gives benchItems ellipse masks, and the first 256 of each
+// image's proposals jittered copies of its gt boxes, so a Fast R-CNN
+// samples its full 25% of positives as late in training.
+func maskBenchItems(items []*batch.Item) []*batch.Item {
+	rng := rand.New(rand.NewPCG(2, 2))
+	for _, it := range items {
+		withEllipses(it)
+		n := len(it.GTLabels)
+		for j := 0; j < 256; j++ {
+			g := it.GTBoxes[4*(j%n) : 4*(j%n)+4]
+			w, h := g[2]-g[0], g[3]-g[1]
+			for k, side := range []float32{w, h, w, h} {
+				it.Proposals[4*j+k] = max(g[k]+side*0.2*(rng.Float32()-0.5), 0)
+			}
+		}
+	}
+	return items
+}
+
 func defaultConfig(b *testing.B, typ string) *configs.Config {
-	name := map[string]string{zoo.ModelFastRCNN: configs.Default, zoo.ModelFasterRCNN: "faster_rcnn_tiny_synth", zoo.ModelRetinaNet: "retinanet_tiny_synth"}[typ]
+	name := map[string]string{zoo.ModelFastRCNN: configs.Default, zoo.ModelFasterRCNN: "faster_rcnn_tiny_synth", zoo.ModelRetinaNet: "retinanet_tiny_synth",
+		zoo.ModelMaskRCNN: "mask_rcnn_tiny_synth", zoo.ModelFastMaskRCNN: "fast_mask_rcnn_tiny_synth"}[typ]
 	cfg, err := configs.Load(name, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -99,9 +119,10 @@ func defaultConfig(b *testing.B, typ string) *configs.Config {
 }
 
 // BenchmarkTrainStep times one training step (Losses + Backward + SGD) of
-// the default tiny configs on imgs_per_gpu images of 320x240.
+// the default tiny configs on imgs_per_gpu images of 320x240 (the mask
+// models' with maskBenchItems).
 func BenchmarkTrainStep(b *testing.B) {
-	for _, typ := range []string{zoo.ModelFastRCNN, zoo.ModelFasterRCNN, zoo.ModelRetinaNet} {
+	for _, typ := range []string{zoo.ModelFastRCNN, zoo.ModelFasterRCNN, zoo.ModelRetinaNet, zoo.ModelMaskRCNN, zoo.ModelFastMaskRCNN} {
 		b.Run(typ, func(b *testing.B) {
 			cfg := defaultConfig(b, typ)
 			e := newEngine()
@@ -110,6 +131,9 @@ func BenchmarkTrainStep(b *testing.B) {
 				b.Fatal(err)
 			}
 			items := benchItems(cfg.Data.ImgsPerGPU)
+			if cfg.Model.Type == zoo.ModelFastMaskRCNN || cfg.Model.Type == zoo.ModelMaskRCNN {
+				items = maskBenchItems(items)
+			}
 			opt := nn.NewSGD(nn.TrainableParameters(d), 0.01, 0.9, 1e-4)
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -164,7 +188,7 @@ func BenchmarkPredict(b *testing.B) {
 // set after each pass (Predict runs first, so TrainStep's is the larger of
 // the two); run this benchmark alone for it to mean anything
 // (detection/detector/testdata/bench_r50.sh does).
-func BenchmarkR50FPN(b *testing.B) { benchR50(b, r50Config(b)) }
+func BenchmarkR50FPN(b *testing.B) { benchR50(b, r50Config(b), r50Items(1)) }
 
 // BenchmarkRetinaNetR50FPN is BenchmarkR50FPN for RetinaNet
 // (retinanet_r50_fpn_1x_coco with BN frozen as r50Config, and P6 on P5 as
@@ -178,18 +202,38 @@ func BenchmarkRetinaNetR50FPN(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	benchR50(b, cfg)
+	benchR50(b, cfg, r50Items(1))
 }
 
-// benchR50 times Predict and a training step of cfg's detector on one
-// 1333x800 image of r50Items.
-func benchR50(b *testing.B, cfg *configs.Config) {
+// BenchmarkMaskRCNNR50FPN is BenchmarkR50FPN for Mask R-CNN
+// (mask_rcnn_r50_fpn_1x_coco with BN frozen as r50Config) on one 1333x800
+// image with 7 boxes and their inscribed ellipses as masks: a training step
+// (RPN, 512 RoIs, the mask head on the positives) and inference with the
+// box score threshold at 0, so that 100 detections reach the mask head and
+// are pasted (with random weights every score is about 1/81, under the
+// config's 0.05: no mask would be predicted). Its torchvision side is
+// bench_torchvision_mask_r50.py; MODEL=mask_rcnn bench_r50.sh runs both.
+func BenchmarkMaskRCNNR50FPN(b *testing.B) {
+	cfg, err := configs.Load("mask_rcnn_r50_fpn_1x_coco", []string{"model.backbone.norm_cfg.requires_grad=false",
+		"test_cfg.rcnn.score_thr=0"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	items := r50Items(1)
+	for _, it := range items {
+		withEllipses(it)
+	}
+	benchR50(b, cfg, items)
+}
+
+// benchR50 times Predict and a training step of cfg's detector on the
+// 1333x800 items (r50Items).
+func benchR50(b *testing.B, cfg *configs.Config, items []*batch.Item) {
 	e := newEngine()
 	d, err := Build(e, cfg, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		b.Fatal(err)
 	}
-	items := r50Items(1)
 	b.Run("Predict", func(b *testing.B) {
 		cpu0 := cpuSeconds()
 		for i := 0; i < b.N; i++ {

@@ -62,13 +62,18 @@
 // number of sampled anchors; the RoI head's cross-entropy over the sampled RoIs and
 // smooth-L1 (or L1) over the positive ones, both divided by the number of
 // sampled RoIs; the mask branch's binary cross-entropy over the positives'
-// gt-class 28x28 maps, divided by their pixels. The one deviation: the
-// divisor is taken per image and the per-image losses are averaged over the
-// batch, where MMDetection divides the
-// batch's sum by the batch's sample count. The two agree whenever every image
-// fills its sampling budget (the usual case: 256 anchors, 512 RoIs), and the
-// per-image form makes a batch's loss the mean of its images' losses, so
-// data-parallel replicas average to exactly the single-replica gradient.
+// gt-class 28x28 maps, divided by the pixels of all the batch's positives
+// together, exactly as MMDetection and torchvision. The one deviation is in
+// the RPN and box losses: their divisor is taken per image and the
+// per-image losses are averaged over the batch, where MMDetection divides
+// the batch's sum by the batch's sample count. The two agree whenever every
+// image fills its sampling budget (the usual case: 256 anchors, 512 RoIs),
+// and the per-image form makes a batch's loss the mean of its images'
+// losses, so data-parallel replicas average to exactly the single-replica
+// gradient. The mask loss cannot take that form (positives per image vary
+// widely, and both references weigh an image by its positives), so its
+// data-parallel replicas average their own batch means, as MMDetection's
+// GPUs do.
 //
 // RetinaNet samples nothing: every anchor is assigned (MaxIoU 0.5 / 0.4,
 // each gt keeping its best anchor), the sigmoid focal loss runs over all

@@ -26,6 +26,10 @@ type MaskOptions struct {
 	// Threshold binarises the pasted probabilities (mask_thr_binary);
 	// default 0.5.
 	Threshold float64
+	// MaxRoIsPerImage caps the positives per image the branch trains on
+	// (a uniform random subset, SampledRoIs.MaskRows); 0 keeps all, as
+	// MMDetection and torchvision.
+	MaxRoIsPerImage int
 }
 
 func (o MaskOptions) withDefaults(h RoIHeadOptions) MaskOptions {
@@ -68,6 +72,9 @@ func (h *RoIHead) addMaskBranch(e *tensor.Engine, o MaskOptions, rng *rand.Rand)
 	if _, err := targetCutter(o.Target); err != nil {
 		return err
 	}
+	if o.MaxRoIsPerImage < 0 {
+		return fmt.Errorf("mask RoIs per image %d: must be >= 0 (0: every positive)", o.MaxRoIsPerImage)
+	}
 	if o.Threshold < 0 || o.Threshold >= 1 {
 		return fmt.Errorf("mask threshold %g outside [0, 1)", o.Threshold)
 	}
@@ -91,18 +98,14 @@ func (h *RoIHead) MaskSize() int {
 	return 2 * h.MaskExtractor.opt.OutputSize
 }
 
-// MaskLosses runs the mask branch on a sample's positives: "loss_mask",
+// MaskLosses runs the mask branch on a sample's MaskPositives: "loss_mask",
 // the binary cross-entropy of each positive's gt-class logit map against
-// its target (maskTargets, in the Target mode), averaged over the pixels
-// of each image's positives and then over the images. MMDetection's
-// mask_cross_entropy averages over the whole batch's positives instead;
-// the two agree when the images have as many positives each (the package
-// doc says why the per-image form).
+// its target (maskTargets, in the Target mode), averaged over every pixel
+// of the batch's positives together (maskLoss).
 func (h *RoIHead) MaskLosses(feats []*tensor.Tensor, items []*batch.Item, s *SampledRoIs) (Losses, error) {
-	pos := s.Positives()
+	pos := s.MaskPositives()
 	e := feats[0].Engine()
-	p := len(pos.GTIndex)
-	if p == 0 {
+	if len(pos.GTIndex) == 0 {
 		return Losses{"loss_mask": zeroLoss(e, h.MaskHead.ConvLogits.Bias)}, nil
 	}
 	size := h.MaskSize()
@@ -114,28 +117,18 @@ func (h *RoIHead) MaskLosses(feats []*tensor.Tensor, items []*batch.Item, s *Sam
 	if err != nil {
 		return nil, fmt.Errorf("mask branch: %w", err)
 	}
-	logits := classMaps(h.MaskHead.Forward(pooled), pos.Labels)
-	bce := tensor.BCEWithLogits(logits, e.FromData(targets, p, size*size))
-	loss := tensor.Sum(tensor.Mul(bce, e.FromData(perImageWeights(pos, len(items), size*size), p, size*size)))
-	return Losses{"loss_mask": loss}, nil
+	return Losses{"loss_mask": maskLoss(h.MaskHead.Forward(pooled), pos.Labels, targets)}, nil
 }
 
-// perImageWeights gives each of a positive's n values the weight 1 / (n ·
-// its image's positives · images): a weighted sum is the per-image mean
-// averaged over the images.
-func perImageWeights(pos PositiveRoIs, images, n int) []float32 {
-	count := make([]int, images)
-	for p := range pos.GTIndex {
-		count[int(pos.RoIs[5*p])]++
-	}
-	w := make([]float32, 0, len(pos.GTIndex)*n)
-	for p := range pos.GTIndex {
-		v := 1 / float32(n*count[int(pos.RoIs[5*p])]*images)
-		for range n {
-			w = append(w, v)
-		}
-	}
-	return w
+// maskLoss is the mean binary cross-entropy of each RoI's label channel of
+// logits [R,K,S,S] against its target (R x S·S values), over all R·S·S
+// values at once: MMDetection's mask_cross_entropy and torchvision's
+// maskrcnn_loss both concatenate the batch's positives before the mean,
+// so an image with more positives weighs more (unlike the box losses'
+// per-image mean, package doc).
+func maskLoss(logits *tensor.Tensor, labels []int32, targets []float32) *tensor.Tensor {
+	maps := classMaps(logits, labels)
+	return tensor.Mean(tensor.BCEWithLogits(maps, logits.Engine().FromData(targets, maps.Shape()...)))
 }
 
 // classMaps picks each RoI's logit map of its class: [R,K,S,S] to [R,S·S].

@@ -50,6 +50,7 @@ type tvMaskFixture struct {
 	Pasted    [][]uint32          `json:"pasted"`
 	GTMasks   [][]uint32          `json:"gt_masks"`
 	Targets   tvFloats            `json:"targets"`
+	Loss2     float64             `json:"loss_two_images"`
 }
 
 func loadTVMask(t *testing.T) tvMaskFixture {
@@ -182,4 +183,76 @@ func TestTorchvisionMaskTargets(t *testing.T) {
 	if soft == 0 {
 		t.Error("no soft target value: the fixture does not exercise the edges")
 	}
+}
+
+// TestMaskLossMatchesTorchvisionOverTwoImages: with the fixture's RoIs
+// split 2 + 4 over two images, loss_mask is torchvision's maskrcnn_loss
+// (one mean over all positives' pixels, not a mean of per-image means)
+// within 1e-5, and its gradient on each RoI's class logit is
+// (sigmoid - target) / (R·28·28), zero on the other classes.
+func TestMaskLossMatchesTorchvisionOverTwoImages(t *testing.T) {
+	fx := loadTVMask(t)
+	h, w := fx.Features[0].Shape[2]*4, fx.Features[0].Shape[3]*4
+	items := []*batch.Item{{ImageID: 1, W: w, H: h}, {ImageID: 2, W: w, H: h}}
+	var pos PositiveRoIs
+	boxes := fx.RoIs.values(t)
+	for j, counts := range fx.GTMasks {
+		img := min(j/2, 1) // RoIs 0-1 in image 0, 2-5 in image 1
+		it := items[img]
+		pos.GTIndex = append(pos.GTIndex, len(it.GTMasks))
+		it.GTLabels = append(it.GTLabels, fx.Labels[j])
+		it.GTMasks = append(it.GTMasks, coco.RLE{H: h, W: w, Counts: counts})
+		pos.RoIs = append(pos.RoIs, float32(img), boxes[4*j], boxes[4*j+1], boxes[4*j+2], boxes[4*j+3])
+		pos.Labels = append(pos.Labels, fx.Labels[j])
+	}
+	targets, err := maskTargets(items, pos, 28, TargetTorchvision)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine()
+	x := fx.Logits.values(t)
+	logits := e.FromData(x, fx.Logits.Shape...).SetRequiresGrad(true)
+	loss := maskLoss(logits, pos.Labels, targets)
+	if got := float64(loss.Item()); math.Abs(got-fx.Loss2) > 1e-5 {
+		t.Errorf("loss_mask %.7f, torchvision's maskrcnn_loss %.7f", got, fx.Loss2)
+	}
+	if perImage := perImageMeanBCE(x, targets, pos, 3); math.Abs(perImage-fx.Loss2) < 1e-4 {
+		t.Fatalf("per-image mean %.7f is torchvision's loss too: the fixture cannot tell them apart", perImage)
+	}
+	loss.Backward()
+	grad := logits.Grad().Data()
+	const s = 28 * 28
+	r, k := len(pos.Labels), 3
+	for i := range grad {
+		roi, c, px := i/(k*s), i/s%k, i%s
+		want := 0.0
+		if c == int(pos.Labels[roi]) {
+			want = (sigmoid(float64(x[i])) - float64(targets[roi*s+px])) / float64(r*s)
+		}
+		if math.Abs(float64(grad[i])-want) > 1e-8 {
+			t.Fatalf("gradient of RoI %d class %d pixel %d = %g, want %g", roi, c, px, grad[i], want)
+		}
+	}
+}
+
+func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+// perImageMeanBCE is the old per-image form in float64: each image's mean
+// BCE over its positives' pixels, averaged over the images.
+func perImageMeanBCE(logits, targets []float32, pos PositiveRoIs, k int) float64 {
+	const s = 28 * 28
+	sum, n := map[int]float64{}, map[int]int{}
+	for roi, l := range pos.Labels {
+		img := int(pos.RoIs[5*roi])
+		for px := range s {
+			v, y := float64(logits[(roi*k+int(l))*s+px]), float64(targets[roi*s+px])
+			sum[img] += math.Max(v, 0) - v*y + math.Log1p(math.Exp(-math.Abs(v)))
+		}
+		n[img] += s
+	}
+	mean := 0.0
+	for img := range sum {
+		mean += sum[img] / float64(n[img]) / float64(len(sum))
+	}
+	return mean
 }

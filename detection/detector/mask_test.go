@@ -280,25 +280,6 @@ func TestMaskHeadStateDictNames(t *testing.T) {
 	}
 }
 
-// TestMaskLossWeightsAveragePerImage: each image's positives share 1/B of
-// the weight (B images, one without positives still counting), so the loss
-// is the mean of per-image means as the box branch's.
-func TestMaskLossWeightsAveragePerImage(t *testing.T) {
-	pos := PositiveRoIs{RoIs: []float32{
-		0, 1, 1, 5, 5,
-		2, 1, 1, 5, 5, 2, 2, 2, 6, 6, 2, 3, 3, 7, 7,
-	}, GTIndex: []int{0, 0, 1, 0}}
-	w := perImageWeights(pos, 3, 4)
-	want := []float32{1.0 / 12, 1.0 / 36, 1.0 / 36, 1.0 / 36}
-	for p, v := range want {
-		for j := 0; j < 4; j++ {
-			if got := w[4*p+j]; math.Abs(float64(got-v)) > 1e-9 {
-				t.Fatalf("weight of positive %d value %d = %v, want %v", p, j, got, v)
-			}
-		}
-	}
-}
-
 // TestTorchvisionTargetModeTrains: model.roi_head.mask_head.target
 // torchvision reaches the mask branch (soft targets give another loss than
 // the v1 binary ones from the same weights and sample).
@@ -358,5 +339,52 @@ func TestPasteEncodesOnlyItsColumns(t *testing.T) {
 		if inside := box[2] > 0 && box[0] < w && box[3] > 0 && box[1] < h; (r.Area() > 0) != inside {
 			t.Errorf("box %v: area %d", box, r.Area())
 		}
+	}
+}
+
+// TestMaskRoICapDrawsEachImagesSubset: with train_cfg.rcnn.mask_max_rois
+// the mask branch trains on at most that many of each image's positives,
+// drawn among them; without it on every positive, with the sample itself
+// unchanged by the cap.
+func TestMaskRoICapDrawsEachImagesSubset(t *testing.T) {
+	sample := func(maxRoIs int) *SampledRoIs {
+		cfg := tinyConfig(t, zoo.ModelFastMaskRCNN)
+		cfg.TrainCfg.RCNN.MaskMaxRoIs = maxRoIs
+		d, err := Build(newEngine(), cfg, rand.New(rand.NewPCG(1, 0)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		items := maskItems()
+		props := make([][]float32, len(items))
+		for i, it := range items {
+			props[i] = it.Proposals
+		}
+		s, err := d.(*FastRCNN).RoIHead.Sample(items, props, rngsFor(5, len(items)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	all, capped := sample(0), sample(3)
+	if !slices.Equal(all.MaskRows, all.Positives().Rows) {
+		t.Fatalf("no cap: mask rows %v, positives %v", all.MaskRows, all.Positives().Rows)
+	}
+	if !slices.Equal(all.RoIs, capped.RoIs) {
+		t.Fatal("the cap changed the box branch's sample")
+	}
+	perImage := map[int]int{}
+	for _, r := range capped.MaskRows {
+		if capped.GTIndex[r] < 0 {
+			t.Fatalf("mask row %d is a negative", r)
+		}
+		perImage[int(capped.RoIs[5*r])]++
+	}
+	for img, n := range perImage {
+		if n != 3 {
+			t.Errorf("image %d: %d mask RoIs, want the cap 3", img, n)
+		}
+	}
+	if len(perImage) != 2 || !slices.IsSorted(capped.MaskRows) {
+		t.Errorf("mask rows %v over images %v", capped.MaskRows, perImage)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/detflow/detflow/batch"
+	"github.com/detflow/detflow/detection"
 )
 
 // SampledRoIs are the RoIs a training batch samples for the RoI head, image
@@ -27,6 +28,10 @@ type SampledRoIs struct {
 	// per-RoI terms is the per-image mean averaged over the batch (package
 	// doc, Losses).
 	Weights []float32
+	// MaskRows are the rows of the positives a mask branch trains on, in
+	// order: all of them, or a random subset of each image's where the
+	// mask branch caps them (MaskOptions.MaxRoIsPerImage).
+	MaskRows []int
 }
 
 // Len is the number of sampled RoIs.
@@ -41,20 +46,47 @@ type PositiveRoIs struct {
 	GTBoxes []float32 // P x 4
 }
 
-// Positives gathers the positive RoIs: what a mask branch trains on.
+// Positives gathers the positive RoIs: what the box branch regresses.
 func (s *SampledRoIs) Positives() PositiveRoIs {
-	var p PositiveRoIs
+	var rows []int
 	for r, g := range s.GTIndex {
-		if g < 0 {
-			continue
+		if g >= 0 {
+			rows = append(rows, r)
 		}
+	}
+	return s.gather(rows)
+}
+
+// MaskPositives gathers the positives of MaskRows: what a mask branch
+// trains on.
+func (s *SampledRoIs) MaskPositives() PositiveRoIs { return s.gather(s.MaskRows) }
+
+func (s *SampledRoIs) gather(rows []int) PositiveRoIs {
+	var p PositiveRoIs
+	for _, r := range rows {
 		p.Rows = append(p.Rows, r)
 		p.RoIs = append(p.RoIs, s.RoIs[5*r:5*r+5]...)
-		p.GTIndex = append(p.GTIndex, g)
+		p.GTIndex = append(p.GTIndex, s.GTIndex[r])
 		p.Labels = append(p.Labels, s.Labels[r])
 		p.GTBoxes = append(p.GTBoxes, s.GTBoxes[4*r:4*r+4]...)
 	}
 	return p
+}
+
+// maskRows picks the rows first..first+n-1 of an image's n positives that
+// its mask branch trains on: all of them, or MaxRoIsPerImage drawn
+// uniformly (sorted) when there are more. It draws from rng only then, so
+// runs without a cap sample as before.
+func (h *RoIHead) maskRows(first, n int, rng *rand.Rand) []int {
+	k := n
+	if h.opt.Mask != nil && h.opt.Mask.MaxRoIsPerImage > 0 {
+		k = min(n, h.opt.Mask.MaxRoIsPerImage)
+	}
+	rows := make([]int, n)
+	for i := range rows {
+		rows[i] = first + i
+	}
+	return detection.ChooseSorted(rng, rows, k)
 }
 
 func (s *SampledRoIs) add(image int, box []float32, label int32, gtIndex int, gtBox []float32, w float32) {
@@ -103,6 +135,7 @@ func (h *RoIHead) sampleImage(s *SampledRoIs, i int, it *batch.Item, proposals [
 		return nil
 	}
 	w := 1 / float32(n*numImages)
+	s.MaskRows = append(s.MaskRows, h.maskRows(s.Len(), len(r.PosInds), rng)...)
 	for _, p := range r.PosInds {
 		g := r.Assign.GtIndex[p]
 		s.add(i, r.Proposals[4*p:4*p+4], int32(r.Assign.Labels[p]), gt.index[g], gt.boxes[4*g:4*g+4], w)

@@ -286,7 +286,7 @@ def evaluate(model, val_set, props, a):
     return results, len(val_set) / (time.perf_counter() - t0)
 
 
-def coco_eval(gt_path, results_path):
+def coco_eval(gt_path, results_path, iou_type="bbox"):
     try:
         from pycocotools.coco import COCO
         from pycocotools.cocoeval import COCOeval
@@ -299,7 +299,7 @@ def coco_eval(gt_path, results_path):
         np.float = float  # older pycocotools' accumulate uses the alias NumPy 1.24 removed
     gt = COCO(gt_path)
     dt = gt.loadRes(results_path)
-    ev = COCOeval(gt, dt, "bbox")
+    ev = COCOeval(gt, dt, iou_type)
     ev.evaluate()
     ev.accumulate()
     ev.summarize()

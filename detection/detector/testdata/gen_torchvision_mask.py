@@ -18,8 +18,10 @@ logits of six RoIs on two levels, and each RoI's mask pasted at twice its
 box into the 256x384 original image (as pycocotools RLE counts: runs of 0s
 and 1s in column-major order), and the training targets maskrcnn_loss
 makes from each RoI's gt mask (project_masks_on_boxes: roi_align 28x28,
-adaptive sampling, soft values). Float arrays are base64 little-endian
-float32. CI does not run this script.
+adaptive sampling, soft values), and maskrcnn_loss with the first two
+RoIs in one image and the other four in a second (its mean over all six
+RoIs' pixels, unlike a mean of per-image means). Float arrays are base64
+little-endian float32. CI does not run this script.
 """
 import base64
 import json
@@ -27,7 +29,7 @@ from collections import OrderedDict
 
 import torch
 from torchvision.models.detection.mask_rcnn import MaskRCNNHeads, MaskRCNNPredictor
-from torchvision.models.detection.roi_heads import paste_masks_in_image, project_masks_on_boxes
+from torchvision.models.detection.roi_heads import maskrcnn_loss, paste_masks_in_image, project_masks_on_boxes
 from torchvision.ops import MultiScaleRoIAlign
 
 torch.manual_seed(20261207)
@@ -83,6 +85,9 @@ def main():
         pasted = paste_masks_in_image(probs, orig, (2 * H, 2 * W)) > 0.5
         gt_masks = ellipses(rois)
         targets = project_masks_on_boxes(gt_masks, rois, torch.arange(len(rois)), 28)
+        split = lambda x: [x[:2], x[2:]]  # noqa: E731
+        loss = maskrcnn_loss(logits, split(rois), split(gt_masks), split(labels + 1),
+                             [torch.arange(2), torch.arange(4)])
     sd = {k: f32(v) for k, v in head.state_dict().items()}
     sd.update({k: f32(v) for k, v in predictor.state_dict().items()})
     out = {
@@ -97,6 +102,7 @@ def main():
         # inscribed in a box shifted off the RoI, projected by roi_align.
         "gt_masks": [rle(m.to(torch.uint8)) for m in gt_masks],
         "targets": f32(targets),
+        "loss_two_images": loss.item(),
     }
     with open("tv_mask_head_tiny.json", "w") as f:
         json.dump(out, f, separators=(",", ":"))
