@@ -267,32 +267,36 @@ func newPRCurve(n int) *prCurve {
 
 // compute builds the cumulative recall and precision at one threshold bit,
 // applies the precision envelope, and returns the final recall (0 with no
-// detections).
+// detections). Detections ignored at this threshold are left out of the
+// curve: in pycocotools' arrays each repeats the point before it (or is 0
+// at the start), which changes neither the envelope nor the first point
+// that reaches a recall threshold, so every sample and the final recall
+// are the same, for fewer divisions.
 func (c *prCurve) compute(bit uint32, matched, ignored []uint32, npig int) float64 {
-	nd := len(matched)
-	c.rc, c.pr = slices.Grow(c.rc[:0], nd)[:nd], slices.Grow(c.pr[:0], nd)[:nd]
-	rc, pr := c.rc, c.pr
+	rc, pr := c.rc[:0], c.pr[:0]
 	tp, fp, n := 0.0, 0.0, float64(npig)
 	for i, mb := range matched {
-		if ignored[i]&bit == 0 {
-			if mb&bit != 0 {
-				tp++
-			} else {
-				fp++
-			}
+		if ignored[i]&bit != 0 {
+			continue
 		}
-		rc[i] = tp / n
-		pr[i] = tp / (fp + tp + eps)
+		if mb&bit != 0 {
+			tp++
+		} else {
+			fp++
+		}
+		rc = append(rc, tp/n)
+		pr = append(pr, tp/(fp+tp+eps))
 	}
-	for i := nd - 1; i > 0; i-- {
+	c.rc, c.pr = rc, pr
+	for i := len(pr) - 1; i > 0; i-- {
 		if pr[i] > pr[i-1] {
 			pr[i-1] = pr[i]
 		}
 	}
-	if nd == 0 {
+	if len(rc) == 0 {
 		return 0
 	}
-	return rc[nd-1]
+	return rc[len(rc)-1]
 }
 
 // sample reads the enveloped precision at each recall threshold: at the first
