@@ -85,12 +85,12 @@ func (acc *Accumulator) categoryIndex(id int64) int {
 	return k
 }
 
-// ranked is one detection in a category's global ranking.
-type ranked struct {
-	score float64
-	img   int32 // image rank
-	pos   int32 // position within the image's CategoryEval
-	ce    *CategoryEval
+// ranking is one category's detections in accumulate's order, with each
+// one's words for every area range copied next to each other (index i*A+a),
+// so that the passes over area ranges and maxDets read memory in order.
+type ranking struct {
+	pos              []int32 // position within its image's CategoryEval
+	matched, ignored []uint32
 }
 
 // Accumulate computes precision [T,R,K,A,M] and recall [T,K,A,M] as
@@ -116,8 +116,8 @@ func (acc *Accumulator) Accumulate(ctx context.Context) (*Result, error) {
 		res.Recall[i] = -1
 	}
 	perCat := acc.byCategory(K)
-	dets := make([][]ranked, K)
-	err := forEach(ctx, K, func(k int) { dets[k] = rankDetections(perCat[k]) })
+	dets := make([]ranking, K)
+	err := forEach(ctx, K, func(k int) { dets[k] = rankDetections(perCat[k], A) })
 	if err == nil {
 		err = forEach(ctx, K*A, func(i int) { acc.accumulateCell(res, i/A, i%A, perCat[i/A], dets[i/A]) })
 	}
@@ -174,18 +174,22 @@ func (acc *Accumulator) byCategory(K int) [][]*CategoryEval {
 // evals are in image order, so (score desc, index in evals, position) is the
 // order of pycocotools' concatenation in image order followed by a stable
 // sort on -score.
-func rankDetections(evals []*CategoryEval) []ranked {
+func rankDetections(evals []*CategoryEval, A int) ranking {
+	type key struct {
+		score    float64
+		img, pos int32
+	}
 	n := 0
 	for _, ce := range evals {
 		n += len(ce.Scores)
 	}
-	dets := make([]ranked, 0, n)
+	keys := make([]key, 0, n)
 	for i, ce := range evals {
 		for pos, s := range ce.Scores {
-			dets = append(dets, ranked{score: s, img: int32(i), pos: int32(pos), ce: ce})
+			keys = append(keys, key{score: s, img: int32(i), pos: int32(pos)})
 		}
 	}
-	slices.SortFunc(dets, func(a, b ranked) int {
+	slices.SortFunc(keys, func(a, b key) int {
 		if c := cmp.Compare(b.score, a.score); c != 0 {
 			return c
 		}
@@ -194,12 +198,19 @@ func rankDetections(evals []*CategoryEval) []ranked {
 		}
 		return cmp.Compare(a.pos, b.pos)
 	})
-	return dets
+	r := ranking{pos: make([]int32, n), matched: make([]uint32, n*A), ignored: make([]uint32, n*A)}
+	for i, k := range keys {
+		ce, at := evals[k.img], int(k.pos)*A
+		r.pos[i] = k.pos
+		copy(r.matched[i*A:(i+1)*A], ce.Matched[at:at+A])
+		copy(r.ignored[i*A:(i+1)*A], ce.Ignored[at:at+A])
+	}
+	return r
 }
 
 // accumulateCell fills the cells of category k and area range a for every
 // IoU threshold and maxDets.
-func (acc *Accumulator) accumulateCell(res *Result, k, a int, evals []*CategoryEval, dets []ranked) {
+func (acc *Accumulator) accumulateCell(res *Result, k, a int, evals []*CategoryEval, dets ranking) {
 	p := acc.ev.params
 	T, R, K, A, M := len(p.IoUThresholds), len(p.RecallThresholds), len(res.CategoryIDs), len(p.AreaRanges), len(p.MaxDets)
 	npig, longest := 0, 0
@@ -210,9 +221,9 @@ func (acc *Accumulator) accumulateCell(res *Result, k, a int, evals []*CategoryE
 	if npig == 0 {
 		return
 	}
-	matched := make([]uint32, 0, len(dets))
-	ignored := make([]uint32, 0, len(dets))
-	curve := newPRCurve(len(dets))
+	matched := make([]uint32, 0, len(dets.pos))
+	ignored := make([]uint32, 0, len(dets.pos))
+	curve := newPRCurve(len(dets.pos))
 	complete := -1 // first m whose cap kept every detection
 	for m, maxDet := range p.MaxDets {
 		if complete >= 0 {
@@ -226,10 +237,10 @@ func (acc *Accumulator) accumulateCell(res *Result, k, a int, evals []*CategoryE
 			continue
 		}
 		matched, ignored = matched[:0], ignored[:0]
-		for _, d := range dets {
-			if int(d.pos) < maxDet {
-				matched = append(matched, d.ce.Matched[int(d.pos)*A+a])
-				ignored = append(ignored, d.ce.Ignored[int(d.pos)*A+a])
+		for i, pos := range dets.pos {
+			if int(pos) < maxDet {
+				matched = append(matched, dets.matched[i*A+a])
+				ignored = append(ignored, dets.ignored[i*A+a])
 			}
 		}
 		for t := range T {
@@ -256,32 +267,36 @@ func newPRCurve(n int) *prCurve {
 
 // compute builds the cumulative recall and precision at one threshold bit,
 // applies the precision envelope, and returns the final recall (0 with no
-// detections).
+// detections). Detections ignored at this threshold are left out of the
+// curve: in pycocotools' arrays each repeats the point before it (or is 0
+// at the start), which changes neither the envelope nor the first point
+// that reaches a recall threshold, so every sample and the final recall
+// are the same, for fewer divisions.
 func (c *prCurve) compute(bit uint32, matched, ignored []uint32, npig int) float64 {
-	nd := len(matched)
-	c.rc, c.pr = slices.Grow(c.rc[:0], nd)[:nd], slices.Grow(c.pr[:0], nd)[:nd]
-	rc, pr := c.rc, c.pr
+	rc, pr := c.rc[:0], c.pr[:0]
 	tp, fp, n := 0.0, 0.0, float64(npig)
 	for i, mb := range matched {
-		if ignored[i]&bit == 0 {
-			if mb&bit != 0 {
-				tp++
-			} else {
-				fp++
-			}
+		if ignored[i]&bit != 0 {
+			continue
 		}
-		rc[i] = tp / n
-		pr[i] = tp / (fp + tp + eps)
+		if mb&bit != 0 {
+			tp++
+		} else {
+			fp++
+		}
+		rc = append(rc, tp/n)
+		pr = append(pr, tp/(fp+tp+eps))
 	}
-	for i := nd - 1; i > 0; i-- {
+	c.rc, c.pr = rc, pr
+	for i := len(pr) - 1; i > 0; i-- {
 		if pr[i] > pr[i-1] {
 			pr[i-1] = pr[i]
 		}
 	}
-	if nd == 0 {
+	if len(rc) == 0 {
 		return 0
 	}
-	return rc[nd-1]
+	return rc[len(rc)-1]
 }
 
 // sample reads the enveloped precision at each recall threshold: at the first

@@ -120,9 +120,10 @@ func (e *Evaluator) EvaluateImage(imageID int64, dets []Detection) (ImageEval, e
 	}
 	gts, size := e.gts[rank], e.sizes[rank]
 	out := ImageEval{ImageID: imageID}
+	var m matcher // scratch shared by the image's categories
 	if !e.params.UseCats {
 		if len(gts) > 0 || len(dts) > 0 {
-			ce, err := e.evaluateCategory(size, -1, gts, dts)
+			ce, err := e.evaluateCategory(&m, size, -1, gts, dts)
 			if err != nil {
 				return ImageEval{}, fmt.Errorf("evaluate image %d: %w", imageID, err)
 			}
@@ -147,7 +148,7 @@ func (e *Evaluator) EvaluateImage(imageID int64, dets []Detection) (ImageEval, e
 		for di < len(dts) && cats[di] == k {
 			di++
 		}
-		ce, err := e.evaluateCategory(size, e.catIDs[k], gts[g0:gi], dts[d0:di])
+		ce, err := e.evaluateCategory(&m, size, e.catIDs[k], gts[g0:gi], dts[d0:di])
 		if err != nil {
 			return ImageEval{}, fmt.Errorf("evaluate image %d: %w", imageID, err)
 		}
@@ -198,8 +199,9 @@ func (e *Evaluator) orderDetections(imageID int64, dets []Detection) ([]Detectio
 }
 
 // evaluateCategory is evaluateImg for one category (or all, when categories
-// are ignored) and every area range. It sorts dts in place.
-func (e *Evaluator) evaluateCategory(size imageSize, catID int64, gts []gtObject, dts []Detection) (CategoryEval, error) {
+// are ignored) and every area range. It sorts dts in place; m is scratch
+// space, reused from one category to the next.
+func (e *Evaluator) evaluateCategory(m *matcher, size imageSize, catID int64, gts []gtObject, dts []Detection) (CategoryEval, error) {
 	p := e.params
 	// Stable sort by descending score (numpy mergesort on -score), then cap.
 	slices.SortStableFunc(dts, func(a, b Detection) int {
@@ -214,27 +216,25 @@ func (e *Evaluator) evaluateCategory(size imageSize, catID int64, gts []gtObject
 	if len(dts) > p.maxDet() {
 		dts = dts[:p.maxDet()]
 	}
-	A, D, G := len(p.AreaRanges), len(dts), len(gts)
+	A, D := len(p.AreaRanges), len(dts)
+	words := make([]uint32, 2*D*A) // Matched and Ignored in one allocation
 	ce := CategoryEval{
 		CategoryID: catID,
 		Positives:  make([]int32, A),
 		Scores:     make([]float64, D),
-		Matched:    make([]uint32, D*A),
-		Ignored:    make([]uint32, D*A),
+		Matched:    words[: D*A : D*A],
+		Ignored:    words[D*A:],
 	}
 	for d, dt := range dts {
 		ce.Scores[d] = dt.Score
 	}
-	ious := make([]float64, D*G)
-	if err := e.spec.computeIoU(size, dts, gts, ious); err != nil {
+	m.reset(p.IoUThresholds, gts, D)
+	if err := e.spec.computeIoU(size, dts, gts, m.ious); err != nil {
 		return CategoryEval{}, err
 	}
-	areas := make([]float64, D)
 	for d := range dts {
-		areas[d] = e.spec.dtArea(&dts[d])
+		m.dtAreas[d] = e.spec.dtArea(&dts[d])
 	}
-	m := matcher{thresholds: p.IoUThresholds, gts: gts, dtAreas: areas, ious: ious,
-		order: make([]int, 0, G), ignore: make([]bool, G), taken: make([]uint32, G)}
 	for a, rng := range p.AreaRanges {
 		ce.Positives[a] = m.match(rng, a, A, ce.Matched, ce.Ignored)
 	}
@@ -251,6 +251,17 @@ type matcher struct {
 	order      []int     // gts indexes: in-range non-crowd first, then ignored (stable)
 	ignore     []bool    // per position in order
 	taken      []uint32  // per position in order: bit t set once matched at threshold t
+}
+
+// reset sizes the scratch space for D detections against gts.
+func (m *matcher) reset(thresholds []float64, gts []gtObject, D int) {
+	G := len(gts)
+	m.thresholds, m.gts = thresholds, gts
+	m.dtAreas = slices.Grow(m.dtAreas[:0], D)[:D]
+	m.ious = slices.Grow(m.ious[:0], D*G)[:D*G]
+	m.order = slices.Grow(m.order[:0], G)
+	m.ignore = slices.Grow(m.ignore[:0], G)[:G]
+	m.taken = slices.Grow(m.taken[:0], G)[:G]
 }
 
 // match runs the greedy matching for area range a of A, writing detection

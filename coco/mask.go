@@ -70,12 +70,14 @@ func (r RLE) BBox() Box {
 	}
 	h := uint32(r.H)
 	xs, ys, xe, ye := uint32(r.W), h, uint32(0), uint32(0)
-	cc, xp := uint32(0), uint32(0)
+	var pos runPos
+	xp := uint32(0)
 	for j := 0; j < m; j++ {
-		cc += r.Counts[j]
-		t := cc - uint32(j%2)
-		y := t % h
-		x := (t - y) / h
+		pos.advance(r.Counts[j], h)
+		x, y := pos.x, pos.y
+		if j%2 == 1 { // the run's last pixel, one before pos
+			x, y = pos.back(h)
+		}
 		if j%2 == 0 {
 			xp = x
 		} else if xp < x {
@@ -84,6 +86,38 @@ func (r RLE) BBox() Box {
 		xs, xe, ys, ye = min(xs, x), max(xe, x), min(ys, y), max(ye, y)
 	}
 	return Box{float64(xs), float64(ys), float64(xe - xs + 1), float64(ye - ys + 1)}
+}
+
+// runPos is rleToBbox's running pixel index cc (a C uint, wrapping as
+// there) with its column x = cc/h and row y = cc%h, kept up to date by
+// additions rather than a division per count: most runs stay within a
+// column or cross into the next.
+type runPos struct{ cc, x, y uint32 }
+
+func (p *runPos) advance(c, h uint32) {
+	p.cc += c
+	switch {
+	case p.cc < c: // wrapped: only the division gives C's values
+		p.x, p.y = p.cc/h, p.cc%h
+	case c < h-p.y:
+		p.y += c
+	case c-(h-p.y) < h:
+		p.x, p.y = p.x+1, c-(h-p.y)
+	default:
+		p.x, p.y = p.cc/h, p.cc%h
+	}
+}
+
+// back returns the column and row of cc-1.
+func (p *runPos) back(h uint32) (x, y uint32) {
+	switch {
+	case p.y > 0:
+		return p.x, p.y - 1
+	case p.cc > 0:
+		return p.x - 1, h - 1
+	}
+	t := p.cc - 1 // wraps, as in C
+	return t / h, t % h
 }
 
 // Validate reports why r is not a mask pycocotools handles: negative or

@@ -52,50 +52,47 @@ func ParseRLEString(s string, h, w int) (RLE, error) {
 // appendRLECounts decodes a compressed counts string onto dst, so callers
 // can reuse one buffer.
 func appendRLECounts(dst []uint32, s string) ([]uint32, error) {
-	var prev [2]uint32 // the counts one and two before
-	for p, m := 0, 0; p < len(s); m++ {
-		c, next, err := decodeCount(s, p, m, prev[1])
-		if err != nil {
-			return dst, err
-		}
-		dst = append(dst, c)
-		prev, p = [2]uint32{c, prev[0]}, next
-	}
-	return dst, nil
+	dst, _, _, err := readRLECounts(dst, s, true)
+	return dst, err
 }
 
 // scanRLECounts checks a compressed counts string without storing it:
 // the sum of its counts, and its area (the sum of the odd-indexed ones).
-// It is decodeCount inlined (results files hold millions of counts);
-// errors are left to decodeCount, to word them once.
 func scanRLECounts(s string) (sum, area uint64, err error) {
+	_, sum, area, err = readRLECounts(nil, s, false)
+	return sum, area, err
+}
+
+// readRLECounts is the one loop behind appendRLECounts and scanRLECounts
+// (keep says whether to append the counts to dst): decodeCount with its
+// common case inlined, a count of one character, as results files hold
+// hundreds of millions of counts. Errors are left to decodeCount, to word
+// them once.
+func readRLECounts(dst []uint32, s string, keep bool) (_ []uint32, sum, area uint64, err error) {
 	var c1, c2 int64 // the counts one and two before
 	for p, m := 0, 0; p < len(s); m++ {
 		start, x := p, int64(0)
-		if c := s[p] - 48; c < 0x20 { // most counts are one character: no "more" bit
-			x, p = int64(c), p+1
-			if c&0x10 != 0 {
-				x -= 0x20 // sign-extend the 5 bits
-			}
-		} else {
-			x, p = scanLongCount(s, p)
-			if p < 0 {
-				_, _, err := decodeCount(s, start, m, uint32(c2))
-				return 0, 0, err
-			}
+		if c := s[p] - 48; c < 0x20 { // no "more" bit
+			x, p = int64(c)-int64(c&0x10)<<1, p+1 // sign-extend the 5 bits
+		} else if x, p = scanLongCount(s, p); p < 0 {
+			_, _, err := decodeCount(s, start, m, uint32(c2))
+			return dst, 0, 0, err
 		}
 		if m > 2 {
 			x += c2
 		}
 		if x < 0 || x > 1<<32-1 {
 			_, _, err := decodeCount(s, start, m, uint32(c2))
-			return 0, 0, err
+			return dst, 0, 0, err
+		}
+		if keep {
+			dst = append(dst, uint32(x))
 		}
 		sum += uint64(x)
-		area += uint64(x) * uint64(m&1)
+		area += uint64(x) & -uint64(m&1)
 		c1, c2 = x, c1
 	}
-	return sum, area, nil
+	return dst, sum, area, nil
 }
 
 // scanLongCount reads a count of several characters from p; it returns

@@ -292,3 +292,53 @@ func TestScanRLECountsMatchesDecoding(t *testing.T) {
 		}
 	}
 }
+
+// bboxByDivision is rleToBbox as maskApi writes it, a division per count:
+// the oracle for RLE.BBox's running column and row.
+func bboxByDivision(r RLE) Box {
+	m := len(r.Counts) / 2 * 2
+	if m == 0 || r.H == 0 {
+		return Box{}
+	}
+	h := uint32(r.H)
+	xs, ys, xe, ye := uint32(r.W), h, uint32(0), uint32(0)
+	cc, xp := uint32(0), uint32(0)
+	for j := 0; j < m; j++ {
+		cc += r.Counts[j]
+		t := cc - uint32(j%2)
+		y := t % h
+		x := (t - y) / h
+		if j%2 == 0 {
+			xp = x
+		} else if xp < x {
+			ys, ye = 0, h-1
+		}
+		xs, xe, ys, ye = min(xs, x), max(xe, x), min(ys, y), max(ye, y)
+	}
+	return Box{float64(xs), float64(ys), float64(xe - xs + 1), float64(ye - ys + 1)}
+}
+
+// TestBBoxMatchesDivision: the running column and row give rleToBbox's
+// box on random counts, valid or not (zero runs, runs of many columns,
+// sums that wrap a C uint).
+func TestBBoxMatchesDivision(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 16))
+	for n := range 200000 {
+		r := RLE{H: 1 + rng.IntN(40), W: 1 + rng.IntN(40), Counts: make([]uint32, rng.IntN(12))}
+		for j := range r.Counts {
+			switch rng.IntN(8) {
+			case 0:
+				r.Counts[j] = 0
+			case 1:
+				r.Counts[j] = rng.Uint32()
+			case 2:
+				r.Counts[j] = uint32(rng.IntN(5 * r.H))
+			default:
+				r.Counts[j] = uint32(rng.IntN(r.H + 1))
+			}
+		}
+		if got, want := r.BBox(), bboxByDivision(r); got != want {
+			t.Fatalf("case %d: %dx%d counts %v: box %v, by division %v", n, r.H, r.W, r.Counts, got, want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 )
 
 // rowScanner splits a top-level JSON array into its elements' raw bytes
@@ -198,7 +199,7 @@ func (s *rowScanner) end(path string) error {
 // order and spacing. It reports false for anything else, for encoding/json
 // to handle; when it reports true the values equal what encoding/json
 // would decode. seg is storage for the segmentation.
-func parseRowFast(row []byte, w *wireDetection, bbox *[4]float64, seg *wireSegm) bool {
+func parseRowFast(row string, w *wireDetection, bbox *[4]float64, seg *wireSegm) bool {
 	p := rowParser{b: row}
 	if !p.byte('{') {
 		return false
@@ -213,7 +214,7 @@ func parseRowFast(row []byte, w *wireDetection, bbox *[4]float64, seg *wireSegm)
 			return false
 		}
 		var bit uint8
-		switch string(key) {
+		switch key {
 		case "image_id":
 			bit = 1
 			imageID, ok = p.int()
@@ -256,9 +257,10 @@ func parseRowFast(row []byte, w *wireDetection, bbox *[4]float64, seg *wireSegm)
 	return true
 }
 
-// rowParser walks one row's bytes.
+// rowParser walks one row's text. It works on a string so that the values
+// it returns (counts strings) share the row's memory.
 type rowParser struct {
-	b []byte
+	b string
 	i int
 }
 
@@ -279,19 +281,19 @@ func (p *rowParser) byte(c byte) bool {
 }
 
 // key reads `"name" :` for names without escapes.
-func (p *rowParser) key() ([]byte, bool) {
+func (p *rowParser) key() (string, bool) {
 	if !p.byte('"') {
-		return nil, false
+		return "", false
 	}
 	start := p.i
 	for p.i < len(p.b) && p.b[p.i] != '"' {
 		if p.b[p.i] == '\\' || p.b[p.i] < 0x20 {
-			return nil, false
+			return "", false
 		}
 		p.i++
 	}
 	if p.i == len(p.b) {
-		return nil, false
+		return "", false
 	}
 	key := p.b[start:p.i]
 	p.i++
@@ -300,7 +302,7 @@ func (p *rowParser) key() ([]byte, bool) {
 
 // number returns the next JSON number token, checked against the grammar
 // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, and whether it is an integer.
-func (p *rowParser) number() (tok []byte, integer, ok bool) {
+func (p *rowParser) number() (tok string, integer, ok bool) {
 	p.space()
 	start := p.i
 	p.i += p.match('-')
@@ -310,13 +312,13 @@ func (p *rowParser) number() (tok []byte, integer, ok bool) {
 	case p.i < len(p.b) && p.b[p.i] >= '1' && p.b[p.i] <= '9':
 		p.digits()
 	default:
-		return nil, false, false
+		return "", false, false
 	}
 	integer = true
 	if p.match('.') == 1 {
 		p.i++
 		if p.digits() == 0 {
-			return nil, false, false
+			return "", false, false
 		}
 		integer = false
 	}
@@ -324,7 +326,7 @@ func (p *rowParser) number() (tok []byte, integer, ok bool) {
 		p.i++
 		p.i += p.match('+') | p.match('-')
 		if p.digits() == 0 {
-			return nil, false, false
+			return "", false, false
 		}
 		integer = false
 	}
@@ -360,8 +362,8 @@ func (p *rowParser) int() (int64, bool) {
 		tok = tok[1:]
 	}
 	var v int64
-	for _, c := range tok {
-		v = v*10 + int64(c-'0')
+	for j := 0; j < len(tok); j++ {
+		v = v*10 + int64(tok[j]-'0')
 	}
 	if neg {
 		v = -v
@@ -374,8 +376,65 @@ func (p *rowParser) float() (float64, bool) {
 	if !ok {
 		return 0, false
 	}
-	v, err := strconv.ParseFloat(string(tok), 64)
+	if v, ok := exactFloat(tok); ok {
+		return v, true
+	}
+	v, err := strconv.ParseFloat(tok, 64)
 	return v, err == nil
+}
+
+// float64Pow10 holds the powers of ten that float64 represents exactly.
+var float64Pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// exactFloat converts a JSON number token (already checked against the
+// grammar) when its digits form an integer below 2^53 and its decimal
+// exponent is within ±22: both are then exact float64s, and one IEEE
+// multiplication or division rounds correctly, giving strconv's value
+// (Clinger's fast path, which strconv also takes, reached here without
+// its general scanning). Boxes and scores are mostly such short decimals;
+// it reports false for the rest.
+func exactFloat(tok string) (float64, bool) {
+	neg := tok[0] == '-'
+	i := 0
+	if neg {
+		i = 1
+	}
+	var mant uint64
+	exp, fraction := 0, false
+	for ; i < len(tok) && tok[i] != 'e' && tok[i] != 'E'; i++ {
+		if tok[i] == '.' {
+			fraction = true
+			continue
+		}
+		if mant >= 1<<53/10 {
+			return 0, false
+		}
+		mant = mant*10 + uint64(tok[i]-'0')
+		if fraction {
+			exp--
+		}
+	}
+	if i < len(tok) {
+		e, err := strconv.Atoi(strings.TrimPrefix(tok[i+1:], "+"))
+		if err != nil || e < -100 || e > 100 {
+			return 0, false
+		}
+		exp += e
+	}
+	if exp < -22 || exp > 22 {
+		return 0, false
+	}
+	f := float64(mant)
+	if exp < 0 {
+		f /= float64Pow10[-exp]
+	} else {
+		f *= float64Pow10[exp]
+	}
+	if neg {
+		f = -f
+	}
+	return f, true
 }
 
 // rle reads {"size": [h, w], "counts": "..."}, keys in any order, each
@@ -392,7 +451,7 @@ func (p *rowParser) rle(w *wireRLE) bool {
 			return false
 		}
 		var bit uint8
-		switch string(key) {
+		switch key {
 		case "size":
 			bit = 1
 			ok = p.byte('[')
@@ -427,9 +486,9 @@ func (p *rowParser) rle(w *wireRLE) bool {
 
 // countsRun is the length of b's prefix of the compressed RLE alphabet
 // other than the backslash: characters the counts string takes as they are.
-func countsRun(b []byte) int {
-	for i, c := range b {
-		if c < '0' || c > 'o' || c == '\\' {
+func countsRun(b string) int {
+	for i := 0; i < len(b); i++ {
+		if c := b[i]; c < '0' || c > 'o' || c == '\\' {
 			return i
 		}
 	}
@@ -466,7 +525,7 @@ func (p *rowParser) countsString() (string, bool) {
 	raw := p.b[start:p.i]
 	p.i++
 	if escapes == 0 {
-		return string(raw), true
+		return raw, true
 	}
 	out := make([]byte, 0, len(raw)-escapes)
 	for j := 0; j < len(raw); j++ {

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -135,5 +138,41 @@ func TestEvaluateFilesRejects(t *testing.T) {
 	}
 	if res.Params.IoUType != Proposal || res.Rows()[0].Name != "AR@100" {
 		t.Errorf("proposal result iou type %q rows %v", res.Params.IoUType, res.Rows())
+	}
+}
+
+// TestExactFloatMatchesStrconv: the fast path for short decimals gives
+// strconv's bits wherever it answers, on tokens written the ways results
+// files write them (fixed, shortest, exponent forms, long integers).
+func TestExactFloatMatchesStrconv(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	toks := []string{"0", "-0", "-0.0", "1e22", "1e23", "9007199254740991", "9007199254740993",
+		"0.1", "1.5e-7", "1E+5", "-2.5e-22", "4.9e-324", "17.0000000000000001", "123456789012345678"}
+	for range 200000 {
+		switch rng.IntN(4) {
+		case 0:
+			toks = append(toks, strconv.FormatFloat(rng.Float64()*1000, 'f', rng.IntN(18), 64))
+		case 1:
+			toks = append(toks, strconv.FormatFloat(rng.NormFloat64()*math.Pow(10, float64(rng.IntN(60)-30)), 'g', -1, 64))
+		case 2:
+			toks = append(toks, strconv.FormatFloat(rng.NormFloat64(), 'e', rng.IntN(20), 64))
+		default:
+			toks = append(toks, strconv.Itoa(rng.IntN(1<<62))+"."+strconv.Itoa(rng.IntN(1000)))
+		}
+	}
+	fast := 0
+	for _, tok := range toks {
+		got, ok := exactFloat(tok)
+		if !ok {
+			continue
+		}
+		fast++
+		want, err := strconv.ParseFloat(tok, 64)
+		if err != nil || math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("%q: fast path %v, strconv %v (%v)", tok, got, want, err)
+		}
+	}
+	if fast < len(toks)/3 {
+		t.Fatalf("fast path took %d of %d tokens", fast, len(toks))
 	}
 }

@@ -97,7 +97,7 @@ var polyScratchPool = sync.Pool{New: func() any { return new(polyScratch) }}
 // raw; it reports false for anything else, which encoding/json then reads
 // (ground-truth polygons are most of an instances file).
 func parsePolygonsFast(raw []byte) ([][]float64, bool) {
-	p := rowParser{b: raw}
+	p := rowParser{b: string(raw)}
 	var polys [][]float64
 	if !p.byte('[') {
 		return nil, false

@@ -32,6 +32,11 @@ def main():
         sys.exit("usage: bench_pycocotools.py DIR [bbox|segm] (DIR holding gt.json and res.json, or segm_gt.json and segm_res.json)")
     prefix = "segm_" if kind == "segm" else ""
     try:
+        import numpy as np
+        if not hasattr(np, "float"):
+            # cocoapi's accumulate() still says np.float, an alias of float
+            # that NumPy 1.24 removed; restore it rather than patch the build.
+            np.float = float
         from pycocotools.coco import COCO
         from pycocotools.cocoeval import COCOeval
     except ImportError as e:
