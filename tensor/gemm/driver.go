@@ -216,7 +216,8 @@ func (p *panel) layout(workers int) {
 	p.chunks = ceilDiv(p.slivers, p.perChunk)
 }
 
-// slivPerPack is the number of slivers of a packing task's worth of work.
+// slivPerPack is the slivers per packing task of transposed B; untransposed
+// B gets as many tasks, each a band of rows.
 const slivPerPack = 4
 
 func (p *panel) packTasks() int { return p.packs }
