@@ -184,22 +184,29 @@ func blockRows(m, mr, maxRows, workers int) int {
 // by it. Multiply task t is block t/chunks times sliver run t%chunks; runs
 // are split only when there are too few blocks to keep the workers busy.
 type panel struct {
-	g                *gemmCall
-	ws               *workspace
-	kern             microKernel
-	buf              int // which packed-B buffer
-	pc, kc, jc, nc   int
-	mc               int
-	beta             float32
-	slivers, perPack int // B slivers, and slivers per packing task
-	blocks, chunks   int
-	perChunk         int
+	g               *gemmCall
+	ws              *workspace
+	kern            microKernel
+	buf             int // which packed-B buffer
+	pc, kc, jc, nc  int
+	mc              int
+	beta            float32
+	slivers         int
+	packs, packRows int // packing tasks; rows of untransposed B per task
+	blocks, chunks  int
+	perChunk        int
 }
 
 // layout splits the panel into packing and multiplying tasks.
 func (p *panel) layout(workers int) {
 	p.slivers = ceilDiv(p.nc, p.kern.nr)
-	p.perPack = 4
+	// One packing task per 4 slivers balances the steps; untransposed B is
+	// packed in bands of rows across all slivers (see packBRows).
+	p.packs = ceilDiv(p.slivers, slivPerPack)
+	p.packRows = ceilDiv(p.kc, p.packs)
+	if !p.g.transB {
+		p.packs = ceilDiv(p.kc, p.packRows)
+	}
 	p.blocks = ceilDiv(p.g.m, p.mc)
 	p.chunks = 1
 	if workers > 1 {
@@ -209,14 +216,24 @@ func (p *panel) layout(workers int) {
 	p.chunks = ceilDiv(p.slivers, p.perChunk)
 }
 
-func (p *panel) packTasks() int { return ceilDiv(p.slivers, p.perPack) }
+// slivPerPack is the slivers per packing task of transposed B; untransposed
+// B gets as many tasks, each a band of rows.
+const slivPerPack = 4
+
+func (p *panel) packTasks() int { return p.packs }
 func (p *panel) mulTasks() int  { return p.blocks * p.chunks }
 
-// packB packs slivers of the panel into its buffer.
+// packB packs packing task t's part of the panel into its buffer: a band
+// of rows of untransposed B, or a run of slivers of transposed B.
 func (p *panel) packB(t int) {
-	g := p.g
-	s0 := t * p.perPack
-	packB(p.ws.packedB[p.buf], g.b, g.ldb, g.transB, p.pc, p.kc, p.jc, p.nc, p.kern.nr, s0, min(s0+p.perPack, p.slivers), p.kern.simd)
+	g, dst, nr := p.g, p.ws.packedB[p.buf], p.kern.nr
+	if !g.transB {
+		p0 := t * p.packRows
+		packBRows(dst, g.b, g.ldb, p.pc, p.kc, p.jc, p.nc, nr, p0, min(p0+p.packRows, p.kc))
+		return
+	}
+	s0 := t * slivPerPack
+	packBT(dst, g.b, g.ldb, p.pc, p.kc, p.jc, p.nc, nr, s0, min(s0+slivPerPack, p.slivers), p.kern.simd)
 }
 
 // multiply packs block t/chunks of op(A) into worker w's buffer and
