@@ -68,7 +68,7 @@ func BenchmarkConvPackB(b *testing.B) {
 			for b.Loop() {
 				for i := range panels {
 					for t := range panels[i].packTasks() {
-						panels[i].packB(t)
+						panels[i].packB(0, t)
 					}
 				}
 			}

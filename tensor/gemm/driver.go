@@ -18,6 +18,7 @@ type gemmCall struct {
 	lda            int
 	b              []float32
 	ldb            int
+	src            Source // computes B when not nil (b unused)
 	beta           float32
 	c              []float32
 	ldc            int
@@ -33,6 +34,7 @@ type workspace struct {
 	packedB [2][]float32
 	packedA [][]float32
 	tiles   [][]float32
+	spans   [][]float32 // per worker: rows of a computed B (Source)
 	panels  []panel
 	steps   []step
 	claims  []claim
@@ -72,14 +74,18 @@ func takeWorkspace() *workspace {
 	return ws
 }
 
-// getWorkspace returns a workspace with room for the given sizes.
-func getWorkspace(bLen, bufs, aLen, tileLen, workers int) *workspace {
+// getWorkspace returns a workspace with room for the given sizes (spanLen
+// 0: B is stored, no span buffers).
+func getWorkspace(bLen, bufs, aLen, tileLen, spanLen, workers int) *workspace {
 	ws := takeWorkspace()
 	for i := range bufs {
 		ws.packedB[i] = grow(ws.packedB[i], bLen)
 	}
 	ws.packedA = growEach(ws.packedA, workers, aLen)
 	ws.tiles = growEach(ws.tiles, workers, tileLen)
+	if spanLen > 0 {
+		ws.spans = growEach(ws.spans, workers, spanLen)
+	}
 	ws.panels, ws.steps = ws.panels[:0], ws.steps[:0]
 	return ws
 }
@@ -134,7 +140,11 @@ func (call gemmCall) run(kern microKernel, bl blocking, workers int) {
 	if workers > 1 {
 		bufs = 2
 	}
-	ws := getWorkspace(kc*roundUp(nc, kern.nr), bufs, mc*kc, kern.mr*kern.nr, workers)
+	spanLen := 0
+	if call.src != nil {
+		spanLen = max(nc, kern.nr*kc) // one row, or one sliver's rows
+	}
+	ws := getWorkspace(kc*roundUp(nc, kern.nr), bufs, mc*kc, kern.mr*kern.nr, spanLen, workers)
 	ws.call = call
 	g := &ws.call
 
@@ -224,16 +234,27 @@ func (p *panel) packTasks() int { return p.packs }
 func (p *panel) mulTasks() int  { return p.blocks * p.chunks }
 
 // packB packs packing task t's part of the panel into its buffer: a band
-// of rows of untransposed B, or a run of slivers of transposed B.
-func (p *panel) packB(t int) {
+// of rows of untransposed B, or a run of slivers of transposed B. Worker w
+// runs it (its span buffer holds the rows of a computed B).
+func (p *panel) packB(w, t int) {
 	g, dst, nr := p.g, p.ws.packedB[p.buf], p.kern.nr
 	if !g.transB {
 		p0 := t * p.packRows
-		packBRows(dst, g.b, g.ldb, p.pc, p.kc, p.jc, p.nc, nr, p0, min(p0+p.packRows, p.kc))
+		p1 := min(p0+p.packRows, p.kc)
+		if g.src != nil {
+			packBRowsFrom(dst, g.src, p.ws.spans[w], p.pc, p.kc, p.jc, p.nc, nr, p0, p1)
+			return
+		}
+		packBRows(dst, g.b, g.ldb, p.pc, p.kc, p.jc, p.nc, nr, p0, p1)
 		return
 	}
 	s0 := t * slivPerPack
-	packBT(dst, g.b, g.ldb, p.pc, p.kc, p.jc, p.nc, nr, s0, min(s0+slivPerPack, p.slivers), p.kern.simd)
+	s1 := min(s0+slivPerPack, p.slivers)
+	if g.src != nil {
+		packBTFrom(dst, g.src, p.ws.spans[w], p.pc, p.kc, p.jc, p.nc, nr, s0, s1, p.kern.simd)
+		return
+	}
+	packBT(dst, g.b, g.ldb, p.pc, p.kc, p.jc, p.nc, nr, s0, s1, p.kern.simd)
 }
 
 // multiply packs block t/chunks of op(A) into worker w's buffer and
@@ -277,7 +298,7 @@ func (s *step) do(w, t int) {
 		s.mul.multiply(w, t)
 		return
 	}
-	s.pack.packB(t - s.muls)
+	s.pack.packB(w, t-s.muls)
 }
 
 // claim is the task bookkeeping of one step: next hands out tasks, done

@@ -10,18 +10,34 @@ package gemm
 // pages) for 128 bytes each, too little for the prefetchers (21% of
 // RetinaNet's predict time went to packing).
 func packBRows(dst, b []float32, ldb, pc, kc, jc, nc, nr, p0, p1 int) {
-	full := nc / nr
 	for p := p0; p < p1; p++ {
-		src := b[(pc+p)*ldb+jc : (pc+p)*ldb+jc+nc]
-		for s := range full {
-			o := (s*kc + p) * nr
-			copy(dst[o:o+nr], src[s*nr:s*nr+nr])
-		}
-		if w := nc - full*nr; w > 0 {
-			o := (full*kc + p) * nr
-			copy(dst[o:o+w], src[full*nr:])
-			clear(dst[o+w : o+nr])
-		}
+		packRowSlivers(dst, b[(pc+p)*ldb+jc:(pc+p)*ldb+jc+nc], kc, nr, p)
+	}
+}
+
+// packBRowsFrom is packBRows for a B that src computes: each row is first
+// written into row (nc values, one core's L1), then spread over the
+// slivers, so B is never stored whole.
+func packBRowsFrom(dst []float32, src Source, row []float32, pc, kc, jc, nc, nr, p0, p1 int) {
+	row = row[:nc]
+	for p := p0; p < p1; p++ {
+		src.Span(pc+p, jc, row)
+		packRowSlivers(dst, row, kc, nr, p)
+	}
+}
+
+// packRowSlivers copies row p of a panel (its nc values in src) into
+// every sliver of dst, zero past the panel's edge.
+func packRowSlivers(dst, src []float32, kc, nr, p int) {
+	full := len(src) / nr
+	for s := range full {
+		o := (s*kc + p) * nr
+		copy(dst[o:o+nr], src[s*nr:s*nr+nr])
+	}
+	if w := len(src) - full*nr; w > 0 {
+		o := (full*kc + p) * nr
+		copy(dst[o:o+w], src[full*nr:])
+		clear(dst[o+w : o+nr])
 	}
 }
 
@@ -32,20 +48,40 @@ func packBT(dst, b []float32, ldb, pc, kc, jc, nc, nr, s0, s1 int, simd bool) {
 	for s := s0; s < s1; s++ {
 		j0 := jc + s*nr
 		w := min(nr, jc+nc-j0)
-		out := dst[s*kc*nr : (s+1)*kc*nr]
-		if simd && w == nr && nr%16 == 0 {
-			// op(B)[p][j] = b[j*ldb+p]: 16 columns of op(B) at a time are
-			// 16 rows of b, transposed into the sliver.
-			for q := 0; q < nr; q += 16 {
-				transposeBlocks16(out[q:], b[(j0+q)*ldb+pc:], ldb, kc, nr)
-			}
-			continue
+		packSliverT(dst[s*kc*nr:(s+1)*kc*nr], b[j0*ldb+pc:], ldb, kc, w, nr, simd)
+	}
+}
+
+// packBTFrom is packBT for a B that src computes: the w stored rows of a
+// sliver (kc values each) are first written into rows (nr·kc values),
+// then transposed into the sliver.
+func packBTFrom(dst []float32, src Source, rows []float32, pc, kc, jc, nc, nr, s0, s1 int, simd bool) {
+	for s := s0; s < s1; s++ {
+		j0 := jc + s*nr
+		w := min(nr, jc+nc-j0)
+		for i := range w {
+			src.Span(j0+i, pc, rows[i*kc:(i+1)*kc])
 		}
-		transposeGo(out, b[j0*ldb+pc:], ldb, w, kc, nr, 1)
-		if w < nr {
-			for p := 0; p < kc; p++ {
-				clear(out[p*nr+w : p*nr+nr])
-			}
+		packSliverT(dst[s*kc*nr:(s+1)*kc*nr], rows, kc, kc, w, nr, simd)
+	}
+}
+
+// packSliverT packs one sliver of transposed B: out[p*nr+i] = b[i*ldb+p]
+// for i < w, p < kc, zero for w <= i < nr. With simd, full slivers are
+// packed by 16×16 AVX-512 transposes.
+func packSliverT(out, b []float32, ldb, kc, w, nr int, simd bool) {
+	if simd && w == nr && nr%16 == 0 {
+		// op(B)[p][j] = b[j*ldb+p]: 16 columns of op(B) at a time are
+		// 16 rows of b, transposed into the sliver.
+		for q := 0; q < nr; q += 16 {
+			transposeBlocks16(out[q:], b[q*ldb:], ldb, kc, nr)
+		}
+		return
+	}
+	transposeGo(out, b, ldb, w, kc, nr, 1)
+	if w < nr {
+		for p := 0; p < kc; p++ {
+			clear(out[p*nr+w : p*nr+nr])
 		}
 	}
 }

@@ -82,7 +82,7 @@ func TestPackBMatchesReference(t *testing.T) {
 						got[i] = float32(math.NaN())
 					}
 					for task := range p.packTasks() {
-						p.packB(task)
+						p.packB(0, task)
 					}
 					packBRef(want, &g, p.pc, p.kc, p.jc, p.nc, kern.nr)
 					for i := range got {

@@ -1,6 +1,7 @@
 package gemm
 
 import (
+	"fmt"
 	"runtime"
 )
 
@@ -57,6 +58,56 @@ func SgemmWorkers(workers int, transA, transB bool, m, n, k int, alpha float32, 
 		m: m, n: n, k: k,
 		alpha: alpha, a: a, lda: lda,
 		b: b, ldb: ldb,
+		beta: beta, c: c, ldc: ldc,
+	}
+	g.run(bestKernel(), defaultBlocking(), max(workers, 1))
+}
+
+// Source supplies a B operand that is computed rather than stored, such as
+// a convolution's im2col matrix: SgemmFrom packs its panels straight from
+// Span, so the whole matrix is never written out. Span sets dst[i] =
+// M[row][col+i] for i < len(dst), where M is B as it would be stored (k×n,
+// or n×k when transB). Workers call it concurrently with distinct dst.
+type Source interface {
+	Span(row, col int, dst []float32)
+}
+
+// SgemmFrom is SgemmWorkers with B supplied by src. The products are
+// bit-identical to SgemmWorkers' on the stored matrix: the packed panels
+// hold the same values and the sums run in the same order.
+func SgemmFrom(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, src Source, beta float32, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("gemm: negative dimension m=%d n=%d k=%d", m, n, k))
+	}
+	aRows, aCols := m, k
+	if transA {
+		aRows, aCols = k, m
+	}
+	checkMatrix("a", a, aRows, aCols, lda)
+	checkMatrix("c", c, m, n, ldc)
+	if m == 0 || n == 0 || alpha == 0 || k == 0 || m*n*k < smallWork {
+		// Too small to pack: store B and take Sgemm's paths.
+		rows, cols := k, n
+		if transB {
+			rows, cols = n, k
+		}
+		b := make([]float32, rows*cols)
+		if alpha != 0 {
+			for r := range rows {
+				src.Span(r, 0, b[r*cols:(r+1)*cols])
+			}
+		}
+		SgemmWorkers(workers, transA, transB, m, n, k, alpha, a, lda, b, max(cols, 1), beta, c, ldc)
+		return
+	}
+	if m*n*k < serialWork {
+		workers = 1
+	}
+	g := gemmCall{
+		transA: transA, transB: transB,
+		m: m, n: n, k: k,
+		alpha: alpha, a: a, lda: lda,
+		src:  src,
 		beta: beta, c: c, ldc: ldc,
 	}
 	g.run(bestKernel(), defaultBlocking(), max(workers, 1))
