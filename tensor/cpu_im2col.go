@@ -1,5 +1,7 @@
 package tensor
 
+import "github.com/detflow/detflow/tensor/gemm"
+
 // Im2col implements Device. Rows (c,kh,kw) are independent, so they are
 // split across goroutines.
 func (d *CPU) Im2col(x Buffer, g ConvGeom, col Buffer) {
@@ -17,34 +19,67 @@ func (d *CPU) Im2col(x Buffer, g ConvGeom, col Buffer) {
 // im2colRow fills one row (c,kh,kw) of the column matrix: for every output
 // pixel the input pixel that tap reads, or zero in the padding.
 func im2colRow(xs []float32, g ConvGeom, r int, out []float32) {
+	im2colSpan(xs, g, r, 0, out)
+}
+
+// im2colSpan sets out[i] to element (r, j0+i) of the column matrix: the
+// output pixels j0.. of row (c,kh,kw), which may start and end mid-row.
+func im2colSpan(xs []float32, g ConvGeom, r, j0 int, out []float32) {
 	kw := r % g.KW
 	kh := (r / g.KW) % g.KH
 	c := r / (g.KW * g.KH)
-	oh, ow := g.OutH(), g.OutW()
+	ow := g.OutW()
 	plane := xs[c*g.H*g.W : (c+1)*g.H*g.W]
-	for y := 0; y < oh; y++ {
-		dst := out[y*ow : (y+1)*ow]
-		ih := y*g.StrideH - g.PadH + kh*g.DilationH
-		if ih < 0 || ih >= g.H {
-			clear(dst)
-			continue
-		}
-		src := plane[ih*g.W : (ih+1)*g.W]
-		x0 := kw*g.DilationW - g.PadW // input column of output column 0
-		if g.StrideW == 1 {
-			// Contiguous run: zeros, a copy, zeros.
-			lo := min(max(0, -x0), ow)
-			hi := max(min(ow, g.W-x0), lo)
-			clear(dst[:lo])
-			copy(dst[lo:hi], src[x0+lo:x0+hi])
-			clear(dst[hi:])
-			continue
-		}
-		lo, hi := validCols(x0, g.StrideW, g.W, ow)
-		clear(dst[:lo])
-		gatherStrided(dst[lo:hi], src[x0+lo*g.StrideW:], g.StrideW)
-		clear(dst[hi:])
+	y, x := j0/ow, j0%ow
+	for len(out) > 0 {
+		n := min(ow-x, len(out))
+		im2colSegment(plane, g, kh, kw, y, x, out[:n])
+		out = out[n:]
+		y, x = y+1, 0
 	}
+}
+
+// im2colSegment fills dst with output row y's pixels x0.. of tap (kh,kw).
+func im2colSegment(plane []float32, g ConvGeom, kh, kw, y, x0 int, dst []float32) {
+	ih := y*g.StrideH - g.PadH + kh*g.DilationH
+	if ih < 0 || ih >= g.H {
+		clear(dst)
+		return
+	}
+	src := plane[ih*g.W : (ih+1)*g.W]
+	ix := kw*g.DilationW - g.PadW + x0*g.StrideW // input column of dst[0]
+	if g.StrideW == 1 {
+		// Contiguous run: zeros, a copy, zeros.
+		lo := min(max(0, -ix), len(dst))
+		hi := max(min(len(dst), g.W-ix), lo)
+		clear(dst[:lo])
+		copy(dst[lo:hi], src[ix+lo:ix+hi])
+		clear(dst[hi:])
+		return
+	}
+	lo, hi := validCols(ix, g.StrideW, g.W, len(dst))
+	clear(dst[:lo])
+	if hi > lo {
+		gatherStrided(dst[lo:hi], src[ix+lo*g.StrideW:], g.StrideW)
+	}
+	clear(dst[hi:])
+}
+
+// im2colSource is one image's column matrix as a gemm.Source: GEMMs pack
+// it straight from the image, never storing it (GemmIm2col).
+type im2colSource struct {
+	xs []float32
+	g  ConvGeom
+}
+
+func (s *im2colSource) Span(row, col int, dst []float32) { im2colSpan(s.xs, s.g, row, col, dst) }
+
+// GemmIm2col implements im2colGemmer: Gemm with B the column matrix of
+// image x (transB: its transpose), packed straight from x.
+func (d *CPU) GemmIm2col(transA, transB bool, m, n, k int, alpha float32, a Buffer, lda int, x Buffer, g ConvGeom, beta float32, c Buffer, ldc int) {
+	xs := f(x)
+	checkLen("im2col image", g.C*g.H*g.W, len(xs))
+	gemm.SgemmFrom(d.workers, transA, transB, m, n, k, alpha, f(a), lda, &im2colSource{xs: xs, g: g}, beta, f(c), ldc)
 }
 
 // Col2im implements Device. Each channel's rows write only that channel's
