@@ -1,0 +1,51 @@
+package tensor_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/detflow/detflow/tensor"
+)
+
+// BenchmarkConvR50Shapes times a convolution's forward pass and its weight
+// gradient (frozen input, as the first layer of a trainable stage) on
+// R-50-FPN shapes at 1333x800, with the column matrix written out
+// ("stored": Im2col then Gemm) and packed from the image ("packed"), on 2
+// workers.
+func BenchmarkConvR50Shapes(b *testing.B) {
+	for _, s := range []struct {
+		name                 string
+		c, h, w, co, k, strd int
+	}{
+		{"stem 7x7 s2", 3, 800, 1344, 64, 7, 2},
+		{"layer1 3x3", 64, 200, 336, 64, 3, 1},
+		{"layer2 3x3 s2", 128, 200, 336, 128, 3, 2},
+		{"head 3x3 P3", 256, 100, 168, 256, 3, 1},
+	} {
+		rng := rand.New(rand.NewPCG(1, 2))
+		rnd := func(n int) []float32 {
+			out := make([]float32, n)
+			for i := range out {
+				out[i] = rng.Float32() - 0.5
+			}
+			return out
+		}
+		xd, wd := rnd(s.c*s.h*s.w), rnd(s.co*s.c*s.k*s.k)
+		opt := tensor.ConvOptions{Stride: [2]int{s.strd, s.strd}, Padding: [2]int{s.k / 2, s.k / 2}}
+		for _, dev := range []struct {
+			name string
+			d    tensor.Device
+		}{{"stored", storedColsCPU{tensor.NewCPU(2)}}, {"packed", tensor.NewCPU(2)}} {
+			e := tensor.NewEngine(dev.d)
+			b.Run(fmt.Sprintf("%s/%s", s.name, dev.name), func(b *testing.B) {
+				for b.Loop() {
+					x := e.FromData(xd, 1, s.c, s.h, s.w)
+					w := e.FromData(wd, s.co, s.c, s.k, s.k).SetRequiresGrad(true)
+					tensor.Sum(tensor.Conv2d(x, w, nil, opt)).Backward()
+					e.ReleaseAll()
+				}
+			})
+		}
+	}
+}
