@@ -19,8 +19,7 @@ func (d *CPU) SigmoidFocalLoss(logits Buffer, labels IndexBuffer, n, k int, gamm
 			}
 			var s float64
 			for j, v := range xs[i*k : (i+1)*k] {
-				l, _ := focalElem(float64(v), int(lab[i]) == j, float64(gamma), float64(alpha))
-				s += l
+				s += focalElemLoss(float64(v), int(lab[i]) == j, float64(gamma), float64(alpha))
 			}
 			ls[i] = float32(s)
 		}
@@ -55,7 +54,28 @@ func (d *CPU) SigmoidFocalLossBackward(logits Buffer, labels IndexBuffer, dloss 
 // and 1−p swapped, α replaced by 1−α and the sign of x flipped. log p and
 // log(1−p) come from one exp and one log1p, so saturated logits stay finite.
 func focalElem(x float64, pos bool, gamma, alpha float64) (loss, dloss float64) {
-	w := 1.0
+	w, logQ, m, mg := focalTerms(x, pos, gamma, alpha)
+	q := math.Exp(logQ)
+	loss = -w * mg * logQ
+	dloss = w * mg * (gamma*q*logQ - m)
+	if !pos {
+		dloss = -dloss
+	}
+	return loss, dloss
+}
+
+// focalElemLoss is focalElem's loss alone, to the bit: the forward pass
+// skips the exp that only the derivative needs (one of its three exps and
+// a log1p, over RetinaNet's 16M logits).
+func focalElemLoss(x float64, pos bool, gamma, alpha float64) float64 {
+	w, logQ, _, mg := focalTerms(x, pos, gamma, alpha)
+	return -w * mg * logQ
+}
+
+// focalTerms returns focalElem's shared terms: the weight w, log q and
+// m = 1−q with q = sigmoid(x) (x negated for target 0), and m^γ.
+func focalTerms(x float64, pos bool, gamma, alpha float64) (w, logQ, m, mg float64) {
+	w = 1.0
 	if alpha >= 0 {
 		w = 1 - alpha
 		if pos {
@@ -72,16 +92,10 @@ func focalElem(x float64, pos bool, gamma, alpha float64) (loss, dloss float64) 
 	if x < 0 {
 		logQ, log1mQ = x-sp, -sp
 	}
-	q := math.Exp(logQ)
-	m := math.Exp(log1mQ)
-	mg := m * m // gamma 2, RetinaNet's, without math.Pow's cost
+	m = math.Exp(log1mQ)
+	mg = m * m // gamma 2, RetinaNet's, without math.Pow's cost
 	if gamma != 2 {
 		mg = math.Pow(m, gamma)
 	}
-	loss = -w * mg * logQ
-	dloss = w * mg * (gamma*q*logQ - m)
-	if !pos {
-		dloss = -dloss
-	}
-	return loss, dloss
+	return w, logQ, m, mg
 }

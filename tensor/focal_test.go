@@ -98,3 +98,26 @@ func TestTorchSigmoidFocalLoss(t *testing.T) {
 		c.expect("d_x", x.Grad(), "d_x")
 	})
 }
+
+// TestFocalElemLossIsFocalElemsLoss: the forward pass's loss-only
+// element gives focalElem's loss to the bit, across saturated and small
+// logits, both targets, RetinaNet's gamma and another, with and without
+// alpha.
+func TestFocalElemLossIsFocalElemsLoss(t *testing.T) {
+	xs := []float64{-800, -40, -17.3, -1, -1e-3, 0, 1e-7, 0.3, 2.5, 33, 900}
+	for i := range 200 {
+		xs = append(xs, float64(i-100)*0.137)
+	}
+	for _, x := range xs {
+		for _, pos := range []bool{false, true} {
+			for _, gamma := range []float64{2, 1.5, 0} {
+				for _, alpha := range []float64{0.25, -1} {
+					want, _ := focalElem(x, pos, gamma, alpha)
+					if got := focalElemLoss(x, pos, gamma, alpha); math.Float64bits(got) != math.Float64bits(want) {
+						t.Fatalf("x=%g pos=%v gamma=%g alpha=%g: %v, focalElem %v", x, pos, gamma, alpha, got, want)
+					}
+				}
+			}
+		}
+	}
+}
