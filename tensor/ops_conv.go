@@ -122,6 +122,7 @@ func convForward(e *Engine, x, w Buffer, g ConvGeom, n, cout int, y Buffer) {
 	}
 	inSize, outSize := g.C*g.H*g.W, cout*cols
 	ig, fused := d.(im2colGemmer)
+	fused = fused && !g.pointwise()
 	var col Buffer
 	if !g.pointwise() && !fused {
 		col = e.get(rows * cols)
@@ -129,7 +130,7 @@ func convForward(e *Engine, x, w Buffer, g ConvGeom, n, cout int, y Buffer) {
 	}
 	for i := 0; i < n; i++ {
 		src := d.View(x, i*inSize, inSize)
-		if fused && !g.pointwise() {
+		if fused {
 			ig.GemmIm2col(false, false, cout, cols, rows, 1, w, rows, src, g, 0, d.View(y, i*outSize, outSize), cols)
 			continue
 		}

@@ -28,6 +28,10 @@
 // architectures, where a portable 4×8 Go kernel is used. Tests run every
 // variant the CPU supports against SgemmRef, the obvious triple loop.
 //
+// SgemmFrom takes B as a Source that computes it (a convolution's im2col
+// matrix): panels are packed from spans of it, so it is never stored
+// whole, and the results are those of Sgemm on the stored matrix.
+//
 // Tiny products (m*n*k < 7³) skip packing and goroutines altogether;
 // small ones (below 96³) run on the caller's goroutine only.
 //
