@@ -24,7 +24,7 @@ type LossScaler struct {
 	GrowthFactor   float64 // dynamic only
 	BackoffFactor  float64 // dynamic only
 	GrowthInterval int     // dynamic only: clean steps before growing
-	clean          int     // consecutive clean steps since the last change
+	CleanSteps     int     // consecutive clean steps since the scale last changed
 }
 
 // GradScaler's defaults.
@@ -56,15 +56,15 @@ func (s *LossScaler) Update(overflow bool) {
 	}
 	if overflow {
 		s.Scale *= s.BackoffFactor
-		s.clean = 0
+		s.CleanSteps = 0
 		return
 	}
-	s.clean++
-	if s.clean < s.GrowthInterval {
+	s.CleanSteps++
+	if s.CleanSteps < s.GrowthInterval {
 		return
 	}
 	if grown := s.Scale * s.GrowthFactor; !math.IsInf(grown, 0) {
 		s.Scale = grown
 	}
-	s.clean = 0
+	s.CleanSteps = 0
 }
