@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -188,6 +189,9 @@ func convertScalar(n *yaml.Node, t reflect.Type) (reflect.Value, error) {
 		return reflect.Value{}, bad
 	}
 	tag := n.ShortTag()
+	if t == numberOrWordType {
+		return convertNumberOrWord(n, tag, bad)
+	}
 	switch t.Kind() {
 	case reflect.String:
 		switch tag {
@@ -227,11 +231,32 @@ func convertScalar(n *yaml.Node, t reflect.Type) (reflect.Value, error) {
 	return reflect.Value{}, bad
 }
 
+var numberOrWordType = reflect.TypeOf(NumberOrWord(""))
+
+// convertNumberOrWord keeps a word as it is and a finite number as its
+// canonical text, so equal numbers fingerprint alike.
+func convertNumberOrWord(n *yaml.Node, tag string, bad error) (reflect.Value, error) {
+	switch tag {
+	case "!!str":
+		return reflect.ValueOf(NumberOrWord(n.Value)), nil
+	case "!!int", "!!float":
+		var f float64
+		if err := n.Decode(&f); err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return reflect.Value{}, bad
+		}
+		return reflect.ValueOf(NumberOrWord(strconv.FormatFloat(f, 'g', -1, 64))), nil
+	}
+	return reflect.Value{}, bad
+}
+
 func isNull(n *yaml.Node) bool {
 	return n == nil || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null")
 }
 
 func describeType(t reflect.Type) string {
+	if t == numberOrWordType {
+		return "a word or a number"
+	}
 	switch t.Kind() {
 	case reflect.String:
 		return "a string"

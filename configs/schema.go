@@ -1,6 +1,11 @@
 package configs
 
-import "github.com/detflow/detflow/zoo"
+import (
+	"math"
+	"strconv"
+
+	"github.com/detflow/detflow/zoo"
+)
 
 // The schema: one Go struct per YAML mapping. A field's yaml tag is its key;
 // the key path of a leaf is the tags from the root joined by dots, e.g.
@@ -8,7 +13,8 @@ import "github.com/detflow/detflow/zoo"
 // in defaults.yaml, the one place defaults live; the comments here only say
 // what a value is for.
 //
-// Scalars are int, float64, bool and string; lists are slices of those.
+// Scalars are int, float64, bool, string and NumberOrWord; lists are
+// slices of the first four.
 // Strings that name a file may be empty (no file) and accept null.
 
 // Config is a whole, resolved experiment configuration.
@@ -325,6 +331,34 @@ type Train struct {
 	LogInterval        int      `yaml:"log_interval"`
 	ResumeFrom         string   `yaml:"resume_from"`
 	LoadFrom           string   `yaml:"load_from"` // deprecated alias of model.load_from
+	// Precision is fp32, tf32, fp16 or bf16 (the Precision* constants).
+	Precision string `yaml:"precision"`
+	// LossScale is fp16's loss scale: "dynamic" or a number (static).
+	LossScale NumberOrWord `yaml:"loss_scale"`
+}
+
+// Train precisions (train.precision).
+const (
+	PrecisionFP32 = "fp32" // FP32 everywhere
+	PrecisionTF32 = "tf32" // TF32 tensor cores in GPU convolutions, FP32 elsewhere (PyTorch's default)
+	PrecisionFP16 = "fp16" // mixed precision: fp16 convolutions and matrix products, dynamic loss scaling
+	PrecisionBF16 = "bf16" // mixed precision: bfloat16 convolutions and matrix products
+)
+
+// Precisions lists train.precision's values.
+var Precisions = []string{PrecisionFP32, PrecisionTF32, PrecisionFP16, PrecisionBF16}
+
+// LossScaleDynamic is train.loss_scale's dynamic mode.
+const LossScaleDynamic = "dynamic"
+
+// NumberOrWord is a leaf that takes a word or a bare number (train.loss_scale:
+// dynamic or 512); a number is kept as its canonical text ("512." is "512").
+type NumberOrWord string
+
+// Number returns the value as a number, and whether it is one.
+func (v NumberOrWord) Number() (float64, bool) {
+	f, err := strconv.ParseFloat(string(v), 64)
+	return f, err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
 }
 
 // Model conventions (model.conventions).

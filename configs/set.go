@@ -9,7 +9,7 @@ import (
 
 // applySet applies one --set override "a.b.c=value". The value is typed by
 // the schema field: string fields take the text as it is ("null" empties
-// them); other fields parse it as YAML ("0.01", "true", "[640, 480]",
+// them); other fields, NumberOrWord ones too, parse it as YAML ("0.01", "true", "[640, 480]",
 // "null", "{max_norm: 10}") and then convert it as a file value would be.
 func (a *applier) applySet(set string) error {
 	src := source{name: "--set " + set}
@@ -22,7 +22,7 @@ func (a *applier) applySet(set string) error {
 	if !ok {
 		return unknownKey(src.name, key)
 	}
-	if v.Kind() == reflect.String {
+	if v.Kind() == reflect.String && v.Type() != numberOrWordType {
 		if raw == "null" {
 			raw = ""
 		}

@@ -33,6 +33,14 @@ func TestSet(t *testing.T) {
 		{sets: []string{"train.grad_clip={max_norm: 10}"}, key: "train.grad_clip.norm_type", want: "2"}, // mappings merge
 		{config: "faster_rcnn_tiny_synth", sets: []string{"evaluate.iou_types=[bbox,proposal]"}, key: "evaluate.iou_types", want: `["bbox","proposal"]`},
 		{sets: []string{"model.backbone.depth=34"}, key: "model.backbone.depth", want: "34"},
+		{sets: []string{"train.lr=0.01"}, key: "train.precision", want: "tf32"}, // PyTorch's default
+		{sets: []string{"train.precision=bf16"}, key: "train.precision", want: "bf16"},
+		{sets: []string{"train.lr=0.01"}, key: "train.loss_scale", want: "dynamic"},
+		{sets: []string{"train.loss_scale=512."}, key: "train.loss_scale", want: "512"}, // MMDetection's fp16 = dict(loss_scale=512.)
+		{sets: []string{"train.loss_scale=1e3"}, key: "train.loss_scale", want: "1000"},
+		{sets: []string{"train.loss_scale=true"}, err: `--set train.loss_scale=true: train.loss_scale: expected a word or a number, got "true"`},
+		{sets: []string{"train.precision=half"}, err: "invalid config \"fast_rcnn_tiny_synth\":\n  --set train.precision=half: train.precision = half: must be one of fp32, tf32, fp16, bf16"},
+		{sets: []string{"train.loss_scale=0"}, err: "invalid config \"fast_rcnn_tiny_synth\":\n  --set train.loss_scale=0: train.loss_scale = 0: must be dynamic or a number > 0 (a static scale)"},
 
 		{sets: []string{"train.lrr=0.1"}, err: `--set train.lrr=0.1: unknown key "train.lrr" (did you mean "train.lr"?)`},
 		{sets: []string{"trian.lr=0.1"}, err: `--set trian.lr=0.1: unknown key "trian.lr" (did you mean "train.lr"?)`},

@@ -60,6 +60,9 @@ var badConfigs = map[string]string{
 		"  testdata/load_from_alias.bad.yaml:5: train.load_from = b.pth: is the deprecated alias of model.load_from (\"a.pth\"); set model.load_from only",
 	"anchor_strides.bad.yaml": "invalid config \"anchor_strides.bad\":\n" +
 		"  testdata/anchor_strides.bad.yaml:4: model.rpn_head.anchor_strides = [4,8,16,32]: must be 5 increasing powers of two, one per pyramid level (model.neck.num_outs)",
+	"precision.bad.yaml": "invalid config \"precision.bad\":\n" +
+		"  testdata/precision.bad.yaml:3: train.precision = half: must be one of fp32, tf32, fp16, bf16\n" +
+		"  testdata/precision.bad.yaml:4: train.loss_scale = -1: must be dynamic or a number > 0 (a static scale)",
 	"thresholds.bad.yaml": "invalid config \"thresholds.bad\":\n" +
 		"  testdata/thresholds.bad.yaml:6: train_cfg.rpn.assigner.neg_iou_thr = 0.7: must be <= train_cfg.rpn.assigner.pos_iou_thr (0.3)\n" +
 		"  testdata/thresholds.bad.yaml:9: test_cfg.rcnn.score_thr = 1: must be in [0, 1)\n" +

@@ -310,6 +310,9 @@ func (t Train) validate(c *checker) {
 	c.check(t.Gamma > 0 && t.Gamma <= 1, "train.gamma", "must be in (0, 1]")
 	c.check(t.CheckpointInterval > 0, "train.checkpoint_interval", "must be > 0")
 	c.check(t.LogInterval > 0, "train.log_interval", "must be > 0")
+	c.oneOf("train.precision", t.Precision, Precisions...)
+	scale, isNumber := t.LossScale.Number()
+	c.check(t.LossScale == LossScaleDynamic || (isNumber && scale > 0), "train.loss_scale", "must be %s or a number > 0 (a static scale)", LossScaleDynamic)
 }
 
 // checkLoadFrom: train.load_from is model.load_from's deprecated alias,

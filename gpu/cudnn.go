@@ -135,7 +135,8 @@ type DNN struct {
 	h       uintptr
 	Version int
 	// TF32 lets convolutions use TF32 tensor cores, as PyTorch does by
-	// default (torch.backends.cudnn.allow_tf32); DETFLOW_TF32=1 sets it.
+	// default (torch.backends.cudnn.allow_tf32): Device.SetConvTF32 sets
+	// it (train.precision), else DETFLOW_TF32=1.
 	TF32 bool
 	// Deterministic prefers cuDNN's deterministic algorithms, slower for
 	// some backward shapes; DETFLOW_CUDNN_DETERMINISTIC=1 sets it.
@@ -183,6 +184,9 @@ func openDNN(d *Device, getenv func(string) string, dlopen dlopener) (*DNN, erro
 	dn, err := newDNN(d, lib)
 	if dn != nil {
 		dn.TF32 = getenv("DETFLOW_TF32") == "1"
+		if d.convTF32 != nil {
+			dn.TF32 = *d.convTF32
+		}
 		dn.Deterministic = getenv("DETFLOW_CUDNN_DETERMINISTIC") == "1"
 		dn.Benchmark = getenv("DETFLOW_CUDNN_BENCHMARK") == "1" && lib.fwdFind != nil && lib.bwdDataFind != nil && lib.bwdFiltFind != nil
 	}
@@ -206,14 +210,37 @@ func (dn *DNN) Path() string { return dn.lib.Path }
 // String names the library and version, e.g. "cuDNN 9.6.0".
 func (dn *DNN) String() string { return "cuDNN " + cudnnVersion(dn.Version) }
 
-// close destroys the plans' descriptors and the handle; called with the
-// Device's lock held.
-func (dn *DNN) close() error {
+// SetConvTF32 says whether cuDNN convolutions may use TF32 tensor cores
+// (train.precision tf32, fp16 or bf16) or compute in FP32 (fp32). It wins
+// over DETFLOW_TF32, which decides for devices it is never called on.
+// Plans made under the other math type are dropped, so their shapes are
+// ranked again under the new one.
+func (d *Device) SetConvTF32(on bool) error {
+	return d.do(func() error {
+		d.convTF32 = &on
+		if d.dnn == nil || d.dnn.TF32 == on {
+			return nil
+		}
+		d.dnn.TF32 = on
+		return d.dnn.dropPlans()
+	})
+}
+
+// dropPlans destroys every plan's descriptors; called with the Device's
+// lock held.
+func (dn *DNN) dropPlans() error {
 	var errs []error
 	for k, p := range dn.plans {
 		errs = append(errs, p.destroy(dn.lib))
 		delete(dn.plans, k)
 	}
+	return errors.Join(errs...)
+}
+
+// close destroys the plans' descriptors and the handle; called with the
+// Device's lock held.
+func (dn *DNN) close() error {
+	errs := []error{dn.dropPlans()}
 	if dn.h != 0 {
 		errs = append(errs, dn.lib.check("cudnnDestroy", dn.lib.destroy(dn.h)))
 		dn.h = 0

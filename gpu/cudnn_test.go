@@ -224,6 +224,30 @@ func TestDNNBenchmark(t *testing.T) {
 	}
 }
 
+// TestSetConvTF32: switching the math type drops the plans ranked under
+// the other one, so the next call ranks its shape again, with TF32 now.
+func TestSetConvTF32(t *testing.T) {
+	f := &fakeDNN{perfs: []algoPerf{{Algo: 4, Determinism: 1, MathType: 1}}}
+	d := newFakeDNNDevice(t, f)
+	g := ConvGeom{C: 1, H: 4, W: 4, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1}
+	if err := d.ConvFwd(3, 1, 2, g, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetConvTF32(false); err != nil || len(d.dnn.plans) != 1 {
+		t.Fatalf("SetConvTF32(false) on an FP32 handle: %v, %d plans, want the plan kept", err, len(d.dnn.plans))
+	}
+	if err := d.SetConvTF32(true); err != nil || !d.dnn.TF32 || len(d.dnn.plans) != 0 {
+		t.Fatalf("SetConvTF32(true): %v, TF32 %v, %d plans, want TF32 and none", err, d.dnn.TF32, len(d.dnn.plans))
+	}
+	f.calls = nil
+	if err := d.ConvFwd(3, 1, 2, g, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	if calls := strings.Join(f.calls, "\n"); !strings.Contains(calls, "math 0\nrank") {
+		t.Errorf("after SetConvTF32(true) the plan asks the heuristics with:\n%s", calls)
+	}
+}
+
 // TestDNNTF32 (DETFLOW_TF32=1): plans ask the heuristics with the default
 // math type, and each call sets the math type its algorithm was ranked
 // with, as PyTorch does with allow_tf32.

@@ -40,6 +40,7 @@ type Device struct {
 	blas     *BLAS
 	dnn      *DNN
 	dnnErr   error     // why cuDNN is not used, once known
+	convTF32 *bool     // SetConvTF32's choice; nil: DETFLOW_TF32 decides
 	prof     *profiler // nil unless StartProfile
 	closed   bool
 }

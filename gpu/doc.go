@@ -20,7 +20,11 @@
 //	                   folder on LD_LIBRARY_PATH too)
 //	DETFLOW_CUDNN=0    convolutions without cuDNN, for comparison
 //	DETFLOW_TF32=1     cuDNN convolutions may use TF32 tensor cores, as
-//	                   PyTorch's default; FP32 otherwise
+//	                   PyTorch's default; FP32 otherwise. Read where no
+//	                   precision is given (tests, benchmarks, `pipeline
+//	                   devices`): Device.SetConvTF32 wins, which the
+//	                   stages call from train.precision (and `pipeline
+//	                   run` maps DETFLOW_TF32 onto that key)
 //	DETFLOW_CUDNN_BENCHMARK=1
 //	                   rank each new shape's algorithms by running them
 //	                   (torch.backends.cudnn.benchmark)
@@ -63,7 +67,7 @@
 // # Convolutions
 //
 // ConvFwd, ConvBwdData and ConvBwdFilter run a whole batch through cuDNN's
-// convolution API in FP32 (CUDNN_FMA_MATH; TF32 only with DETFLOW_TF32=1),
+// convolution API in FP32 (CUDNN_FMA_MATH; TF32 with SetConvTF32(true) or DETFLOW_TF32=1),
 // with one plan per shape: descriptors and, per direction on its first
 // use, the first algorithm of cuDNN's heuristic ranking whose workspace
 // fits 512 MiB, as PyTorch picks by default (on an H200 the first

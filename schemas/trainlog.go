@@ -17,6 +17,10 @@ type TrainLogRow struct {
 	Loss     float64     `parquet:"loss" json:"loss"`           // sum of the named losses
 	GradNorm float64     `parquet:"grad_norm" json:"grad_norm"` // global gradient norm before clipping
 	Losses   []LossValue `parquet:"losses,list" json:"-"`       // every loss the model returned, by name
+	// The columns below came later; older files read them as zero values.
+	Precision    string  `parquet:"precision" json:"precision"`         // train.precision: fp32, tf32, fp16 or bf16
+	LossScale    float64 `parquet:"loss_scale" json:"loss_scale"`       // fp16's loss scale at the interval's end; 0 unscaled
+	SkippedSteps int32   `parquet:"skipped_steps" json:"skipped_steps"` // steps the loss scaler skipped (gradient overflow)
 }
 
 // LossValue is one named loss: loss_cls, loss_rpn_bbox or whatever name a

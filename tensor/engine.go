@@ -20,8 +20,9 @@ type Engine struct {
 	scratch    []Buffer      // buffers owned by scratch tensors, in allocation order
 	scratchIdx []IndexBuffer // index buffers owned by scratch index tensors
 
-	freeGraph bool // Backward frees activations (SetFreeGraph)
-	freeHint  int  // where the last freed buffer sat in scratch
+	freeGraph bool     // Backward frees activations (SetFreeGraph)
+	autocast  Autocast // format of convolutions and matrix products (SetAutocast)
+	freeHint  int      // where the last freed buffer sat in scratch
 }
 
 // NewEngine returns an Engine on dev with gradients enabled.

@@ -11,8 +11,13 @@ type ConvOptions struct {
 // Conv2d convolves x [N,C,H,W] with weight [Cout,C,KH,KW] and adds bias
 // [Cout] when not nil, giving [N,Cout,OH,OW] (PyTorch's conv2d, groups=1).
 // It is im2col + GEMM per image; 1×1 stride-1 unpadded convolutions skip
-// im2col because the image already is the column matrix.
+// im2col because the image already is the column matrix. Under the
+// engine's autocast it computes in low precision (see Autocast).
 func Conv2d(x, weight, bias *Tensor, opt ConvOptions) *Tensor {
+	return lowPrecision(x.eng, func(in []*Tensor) *Tensor { return conv2d(in[0], in[1], in[2], opt) }, x, weight, bias)
+}
+
+func conv2d(x, weight, bias *Tensor, opt ConvOptions) *Tensor {
 	e := x.eng
 	e.checkEngine(weight, bias)
 	g := convGeom(x, weight, opt)

@@ -21,8 +21,13 @@ type ConvTransposeOptions struct {
 // KH, KW]), its input gradient is that convolution's forward pass, and its
 // weight gradient is that convolution's weight gradient with x as the
 // output gradient. A device with a convolution library (ConvDevice) runs
-// all three.
+// all three. Under the engine's autocast it computes in low precision (see
+// Autocast).
 func ConvTranspose2d(x, weight, bias *Tensor, opt ConvTransposeOptions) *Tensor {
+	return lowPrecision(x.eng, func(in []*Tensor) *Tensor { return convTranspose2d(in[0], in[1], in[2], opt) }, x, weight, bias)
+}
+
+func convTranspose2d(x, weight, bias *Tensor, opt ConvTransposeOptions) *Tensor {
 	e := x.eng
 	e.checkEngine(weight, bias)
 	g := convTransposeGeom(x, weight, opt)

@@ -1,8 +1,13 @@
 package tensor
 
 // Linear computes x·weightᵀ + bias for x [N,Din], weight [Dout,Din] and
-// bias [Dout] (nil for none), PyTorch's F.linear.
+// bias [Dout] (nil for none), PyTorch's F.linear. Under the engine's
+// autocast it computes in low precision (see Autocast).
 func Linear(x, weight, bias *Tensor) *Tensor {
+	return lowPrecision(x.eng, func(in []*Tensor) *Tensor { return linear(in[0], in[1], in[2]) }, x, weight, bias)
+}
+
+func linear(x, weight, bias *Tensor) *Tensor {
 	e := x.eng
 	e.checkEngine(weight, bias)
 	if len(x.shape) != 2 || len(weight.shape) != 2 || x.shape[1] != weight.shape[1] {
@@ -33,8 +38,13 @@ func Linear(x, weight, bias *Tensor) *Tensor {
 	return y
 }
 
-// MatMul computes a·b for a [M,K] and b [K,N].
+// MatMul computes a·b for a [M,K] and b [K,N]. Under the engine's autocast
+// it computes in low precision (see Autocast).
 func MatMul(a, b *Tensor) *Tensor {
+	return lowPrecision(a.eng, func(in []*Tensor) *Tensor { return matMul(in[0], in[1]) }, a, b)
+}
+
+func matMul(a, b *Tensor) *Tensor {
 	e := a.eng
 	e.checkEngine(b)
 	if len(a.shape) != 2 || len(b.shape) != 2 || a.shape[1] != b.shape[0] {

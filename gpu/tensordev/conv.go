@@ -76,3 +76,7 @@ func (d *Device) ConvLibrary() string {
 	}
 	return dn.String()
 }
+
+// SetConvTF32 says whether cuDNN convolutions may use TF32 tensor cores
+// (see gpu.Device.SetConvTF32); train.precision sets it.
+func (d *Device) SetConvTF32(on bool) error { return d.g.SetConvTF32(on) }

@@ -148,8 +148,40 @@ func (l *loop) resume(ctx context.Context, path, why string) error {
 		return err
 	}
 	l.epoch, l.step = info.Epoch, int(info.Step)
+	if err := l.restoreScaler(info.Meta); err != nil {
+		return fmt.Errorf("train: resume from %s: %w", path, err)
+	}
 	l.env.Log.Info("resumed", "from", path, "why", why, "epoch", l.epoch, "step", l.step)
 	return truncateLog(storage.Join(l.work, logName), l.step)
+}
+
+// Checkpoint metadata keys of the loss scaler's state.
+const (
+	metaLossScale  = "loss_scale"
+	metaCleanSteps = "loss_scale_clean_steps"
+)
+
+// restoreScaler restores the loss scaler's state from a checkpoint's
+// metadata; a checkpoint without it (trained unscaled) leaves the
+// scaler's initial state.
+func (l *loop) restoreScaler(meta map[string]string) error {
+	sc := l.opts.LossScaler
+	s, ok := meta[metaLossScale]
+	if sc == nil || !ok {
+		return nil
+	}
+	scale, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(scale > 0) {
+		return fmt.Errorf("checkpoint metadata %s = %q: want a number > 0", metaLossScale, s)
+	}
+	clean, err := strconv.Atoi(meta[metaCleanSteps])
+	if err != nil || clean < 0 {
+		return fmt.Errorf("checkpoint metadata %s = %q: want an integer >= 0", metaCleanSteps, meta[metaCleanSteps])
+	}
+	if sc.Dynamic { // a static scale is the config's, whatever the checkpoint says
+		sc.Scale, sc.CleanSteps = scale, clean
+	}
+	return nil
 }
 
 // lastCheckpoint says where the last good checkpoint is, or that there is
@@ -200,6 +232,7 @@ func (l *loop) runEpoch(ctx context.Context, n int, bar interface{ Add(int) }) e
 		l.step++
 		l.iterTimes = append(l.iterTimes, (wait + took).Seconds())
 		win.add(res, wait+took, wait)
+		win.scale = l.lossScale()
 		bar.Add(1)
 		if iter%max(l.cfg.LogInterval, 1) == 0 {
 			if err := l.writeLog(win.row(l.epoch+1, iter, l.step, lr)); err != nil {
@@ -220,10 +253,22 @@ func (l *loop) runEpoch(ctx context.Context, n int, bar interface{ Add(int) }) e
 	return nil
 }
 
+// lossScale is the loss scaler's current scale, 0 without one.
+func (l *loop) lossScale() float64 {
+	if sc := l.opts.LossScaler; sc != nil {
+		return sc.Scale
+	}
+	return 0
+}
+
 // save writes this epoch's checkpoint to the work folder, then the pointer.
 func (l *loop) save(ctx context.Context) error {
 	name := checkpointName(l.epoch)
 	info := nn.CheckpointInfo{Step: int64(l.step), Epoch: l.epoch, Meta: map[string]string{"run": l.env.Run}}
+	if sc := l.opts.LossScaler; sc != nil { // resumed with the checkpoint, as mmcv keeps GradScaler's state
+		info.Meta[metaLossScale] = strconv.FormatFloat(sc.Scale, 'g', -1, 64)
+		info.Meta[metaCleanSteps] = strconv.Itoa(sc.CleanSteps)
+	}
 	if err := nn.SaveCheckpoint(ctx, storage.Join(l.work, name), l.tr.Model(), l.tr.Optimizer(), info); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
@@ -264,6 +309,8 @@ type logWindow struct {
 	losses         map[string]float64
 	counts         map[string]int
 	total, norm    float64
+	skipped        int     // steps the loss scaler skipped; their norms are not averaged
+	scale          float64 // the loss scale after the last step
 }
 
 func (w *logWindow) add(r StepResult, took, wait time.Duration) {
@@ -274,7 +321,11 @@ func (w *logWindow) add(r StepResult, took, wait time.Duration) {
 	w.time += took.Seconds()
 	w.dataTime += wait.Seconds()
 	w.total += r.Total
-	w.norm += r.GradNorm
+	if r.Skipped {
+		w.skipped++
+	} else {
+		w.norm += r.GradNorm
+	}
 	for k, v := range r.Losses {
 		w.losses[k] += v
 		w.counts[k]++
@@ -284,7 +335,8 @@ func (w *logWindow) add(r StepResult, took, wait time.Duration) {
 func (w *logWindow) row(epoch, iter, step int, lr float64) schemas.TrainLogRow {
 	f := 1 / float64(max(w.n, 1))
 	row := schemas.TrainLogRow{Epoch: int32(epoch), Iter: int32(iter), Step: int64(step), LR: lr,
-		Time: w.time * f, DataTime: w.dataTime * f, MemoryMB: peakRSSMiB(), Loss: w.total * f, GradNorm: w.norm * f}
+		Time: w.time * f, DataTime: w.dataTime * f, MemoryMB: peakRSSMiB(), Loss: w.total * f,
+		GradNorm: w.norm / float64(max(w.n-w.skipped, 1)), LossScale: w.scale, SkippedSteps: int32(w.skipped)}
 	for _, k := range sortedKeys(w.losses) {
 		// Times a reciprocal, as f: when every step has the loss, exactly w.losses[k] * f.
 		row.Losses = append(row.Losses, schemas.LossValue{Name: k, Value: w.losses[k] * (1 / float64(w.counts[k]))})
@@ -295,6 +347,7 @@ func (w *logWindow) row(epoch, iter, step int, lr float64) schemas.TrainLogRow {
 // writeLog appends one JSON line (MMDetection's log.json layout: epoch,
 // iter, lr, time, data_time, memory, then each loss) and logs it.
 func (l *loop) writeLog(row schemas.TrainLogRow) error {
+	row.Precision = l.cfg.Precision
 	b, err := json.Marshal(row)
 	if err != nil {
 		return err
@@ -316,6 +369,9 @@ func (l *loop) writeLog(row schemas.TrainLogRow) error {
 	args := []any{"epoch", row.Epoch, "iter", row.Iter, "lr", row.LR, "loss", row.Loss}
 	for _, lv := range row.Losses {
 		args = append(args, lv.Name, lv.Value)
+	}
+	if l.opts.LossScaler != nil {
+		args = append(args, "loss_scale", row.LossScale, "skipped_steps", row.SkippedSteps)
 	}
 	l.env.Log.Info("train", append(args, "time", row.Time, console.Say(consoleLine(row, l.perEpoch, l.eta())))...)
 	return nil

@@ -76,7 +76,8 @@ func (l *loop) metrics() []schemas.Metric {
 // logFields are the keys of a JSON log line that are not losses; a model's
 // loss may not take one of these names (checkLossNames).
 var logFields = map[string]bool{"epoch": true, "iter": true, "step": true, "lr": true, "time": true,
-	"data_time": true, "memory": true, "loss": true, "grad_norm": true}
+	"data_time": true, "memory": true, "loss": true, "grad_norm": true,
+	"precision": true, "loss_scale": true, "skipped_steps": true}
 
 // readLog parses the JSON log back into table rows; keys other than the
 // fixed fields are losses.
@@ -92,11 +93,11 @@ func readLog(path, run string) ([]schemas.TrainLogRow, error) {
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			return nil, fmt.Errorf("train: log %s line %d: %w", path, len(rows)+1, err)
 		}
-		var all map[string]float64
+		var all map[string]any
 		json.Unmarshal(sc.Bytes(), &all)
 		for _, k := range sortedKeys(all) {
-			if !logFields[k] {
-				r.Losses = append(r.Losses, schemas.LossValue{Name: k, Value: all[k]})
+			if v, ok := all[k].(float64); ok && !logFields[k] {
+				r.Losses = append(r.Losses, schemas.LossValue{Name: k, Value: v})
 			}
 		}
 		r.Run = run

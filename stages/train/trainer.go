@@ -29,6 +29,13 @@ type Options struct {
 	// Devices holds one device per replica (GPUs, say); nil trains on CPU
 	// engines that share the machine's cores.
 	Devices []tensor.Device
+	// Autocast is the number format of the models' convolutions and
+	// matrix products (fp16 or bf16 mixed precision); the parameters stay
+	// FP32 and the optimizer steps them in FP32 (master weights).
+	Autocast tensor.Autocast
+	// LossScaler scales the loss before backward and skips steps whose
+	// gradients overflow (fp16); nil trains unscaled.
+	LossScaler *nn.LossScaler
 }
 
 // replica is one data-parallel worker: its own engine and model copy.
@@ -69,6 +76,7 @@ func NewTrainer(build Builder, opts Options) (*Trainer, error) {
 		}
 		eng := tensor.NewEngine(dev)
 		eng.SetFreeGraph(true) // forwardBackward reads the losses before Backward
+		eng.SetAutocast(opts.Autocast)
 		m, err := build(eng, seeded(opts.Seed, "init", 0, 0))
 		if err != nil {
 			return nil, fmt.Errorf("train: build model: %w", err)
@@ -166,8 +174,13 @@ func (t *Trainer) stateRows() [][]tensor.Buffer {
 type StepResult struct {
 	Losses   map[string]float64 // averaged over replicas
 	Total    float64
-	GradNorm float64
+	GradNorm float64 // of the unscaled gradients; Inf or NaN when Skipped
 	LR       float64
+	// LossScale is the scale the loss was multiplied by (0: no scaler).
+	LossScale float64
+	// Skipped says the scaler skipped the optimizer step: the gradients
+	// overflowed (Inf or NaN) although every loss was finite.
+	Skipped bool
 }
 
 // Step trains one iteration on items (Replicas x ImagesPerReplica of them,
@@ -190,7 +203,7 @@ func (t *Trainer) Step(items []*batch.Item, rngs []*rand.Rand, lr float64) (res 
 			defer wg.Done()
 			defer tensor.Recover(&errs[i], "train")
 			marks[i] = r.eng.Mark()
-			losses[i], errs[i] = r.forwardBackward(items[i*k:(i+1)*k], rngs[i*k:(i+1)*k], t.opts.SizeDivisor)
+			losses[i], errs[i] = r.forwardBackward(items[i*k:(i+1)*k], rngs[i*k:(i+1)*k], t.opts.SizeDivisor, t.lossScale())
 		}()
 	}
 	wg.Wait()
@@ -205,6 +218,9 @@ func (t *Trainer) Step(items []*batch.Item, rngs []*rand.Rand, lr float64) (res 
 		}
 	}
 	res = StepResult{Losses: map[string]float64{}, LR: lr}
+	if t.opts.LossScaler != nil {
+		res.LossScale = t.opts.LossScaler.Scale
+	}
 	for _, l := range losses {
 		for name, v := range l {
 			res.Losses[name] += v / float64(len(t.replicas))
@@ -213,25 +229,57 @@ func (t *Trainer) Step(items []*batch.Item, rngs []*rand.Rand, lr float64) (res 
 	for _, v := range res.Losses {
 		res.Total += v
 	}
+	// The losses are the unscaled forward values: a NaN or infinite loss
+	// stops training here, whatever the scaler would do with its gradients.
 	if err := t.checkLoss(res); err != nil {
 		return res, err
 	}
 	if err := t.averageGrads(); err != nil {
 		return res, err
 	}
+	t.unscaleGrads()
 	if t.opts.GradClip > 0 {
 		res.GradNorm = nn.ClipGradNorm(t.replicas[0].params, t.opts.GradClip)
 	} else {
 		res.GradNorm = nn.ClipGradNorm(t.replicas[0].params, math.Inf(1))
+	}
+	if sc := t.opts.LossScaler; sc != nil {
+		res.Skipped = nn.Overflowed(res.GradNorm)
+		sc.Update(res.Skipped)
+		if res.Skipped {
+			return res, t.Sync() // the weights did not change; buffers may have
+		}
 	}
 	t.opt.LR = float32(lr)
 	t.opt.Step()
 	return res, t.Sync()
 }
 
+// lossScale is the factor the losses are multiplied by before backward.
+func (t *Trainer) lossScale() float32 {
+	if t.opts.LossScaler == nil {
+		return 1
+	}
+	return float32(t.opts.LossScaler.Scale)
+}
+
+// unscaleGrads divides replica 0's (averaged) gradients by the loss scale,
+// before clipping and the step, as GradScaler.unscale_.
+func (t *Trainer) unscaleGrads() {
+	s := t.lossScale()
+	if s == 1 {
+		return
+	}
+	for _, p := range t.replicas[0].params {
+		if g := p.Tensor.Grad(); g != nil {
+			p.Tensor.Engine().Device().Unary(tensor.UnaryScale, 1/s, g.Buffer(), g.Buffer())
+		}
+	}
+}
+
 // forwardBackward runs the model on a replica's share and backpropagates
-// the sum of its losses; it returns the loss values.
-func (r *replica) forwardBackward(items []*batch.Item, rngs []*rand.Rand, div int) (map[string]float64, error) {
+// the sum of its losses times scale; it returns the (unscaled) loss values.
+func (r *replica) forwardBackward(items []*batch.Item, rngs []*rand.Rand, div int, scale float32) (map[string]float64, error) {
 	nn.ZeroGrad(r.model)
 	b := batch.Collate(r.eng, items, div)
 	named, err := r.model.Losses(b, rngs)
@@ -259,6 +307,9 @@ func (r *replica) forwardBackward(items []*batch.Item, rngs []*rand.Rand, div in
 	}
 	if total == nil {
 		return nil, fmt.Errorf("train: the model returned no losses")
+	}
+	if scale != 1 {
+		total = tensor.Scale(total, scale)
 	}
 	total.Backward()
 	return out, nil
