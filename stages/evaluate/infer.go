@@ -187,7 +187,10 @@ func (f *inferShardFn) runBatch(ctx context.Context, items []*batch.Item, start 
 // the batch's tensors afterwards; predictions are host slices.
 func (f *inferShardFn) predictAll(items []*batch.Item) (map[string][]detection.Detections, error) {
 	mark := f.engine.Mark()
-	defer f.engine.Release(mark)
+	defer func() {
+		f.engine.Release(mark)
+		f.engine.TrimIdle() // the pool keeps what this batch reused
+	}()
 	prev := f.engine.SetGradEnabled(false)
 	defer f.engine.SetGradEnabled(prev)
 	b := batch.Collate(f.engine, items, f.data.SizeDivisor)
