@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 	"runtime/metrics"
 	"runtime/pprof"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/detflow/detflow/stages"
 )
 
 // HeapProfileEnv names a folder: when set, each stage writes a heap profile
@@ -34,7 +34,7 @@ func watchMemory(stage string, log *slog.Logger) (stop func() int64) {
 		if !reset {
 			return 0
 		}
-		return peakRSSMiB()
+		return stages.PeakRSSMiB()
 	}
 }
 
@@ -89,19 +89,4 @@ func writeHeapProfile(path string) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return f.Close()
-}
-
-// peakRSSMiB is the process's peak resident set (VmHWM), or 0.
-func peakRSSMiB() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }
