@@ -232,7 +232,9 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 		log.Warn("no private temp folder for the stage", "err", terr)
 		cleanTemp = func() error { return nil }
 	}
+	stopMemory := watchMemory(name, log)
 	err = step.Stage.Run(ctx, env)
+	peakMiB := stopMemory()
 	if cerr := cleanTemp(); cerr != nil {
 		log.Warn("clean up the stage's temp folder", "err", cerr)
 	}
@@ -253,7 +255,7 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 		Fingerprint: fp,
 		Config:      step.Config, Inputs: inputs, External: step.External, Outputs: outs, Digest: publishedDigest(outs, external),
 		Started: started, Finished: finished, Seconds: finished.Sub(started).Seconds(), Detflow: opts.Version,
-		Info: env.Info,
+		PeakRSSMiB: peakMiB, Info: env.Info,
 	}
 	if err := writeJSON(ctx, fsys, storage.Join(out, rundir.ManifestName), m); err != nil {
 		return nil, err
@@ -268,7 +270,7 @@ func runAndPublish(ctx context.Context, fsys *storage.FS, plan *Plan, step *Step
 	if err := removeWork(ctx, fsys, plan.RunDir, name); err != nil {
 		return nil, err
 	}
-	log.Info("stage done", "stage", name, "outputs", len(outs), "seconds", m.Seconds,
+	log.Info("stage done", "stage", name, "outputs", len(outs), "seconds", m.Seconds, "peak_rss_mib", m.PeakRSSMiB,
 		console.Say(fmt.Sprintf("done: %d outputs in %s", len(outs), progress.FormatDuration(finished.Sub(started).Round(time.Millisecond)))))
 	return m, nil
 }

@@ -45,12 +45,15 @@ type Manifest struct {
 	// Digest is what downstream stages fingerprint: of Outputs, and of
 	// External when there is any (a stage that only validates images in
 	// place publishes the same outputs when an image changes).
-	Digest   string         `json:"digest"`
-	Started  time.Time      `json:"started"`
-	Finished time.Time      `json:"finished"`
-	Seconds  float64        `json:"seconds"`
-	Detflow  string         `json:"detflow_version"`
-	Info     map[string]any `json:"info,omitempty"` // what the stage recorded (stages.Env.Info)
+	Digest   string    `json:"digest"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Seconds  float64   `json:"seconds"`
+	Detflow  string    `json:"detflow_version"`
+	// PeakRSSMiB is the process's peak resident set while the stage ran
+	// (0: not measured); earlier stages in the process do not count.
+	PeakRSSMiB int64          `json:"peak_rss_mib,omitempty"`
+	Info       map[string]any `json:"info,omitempty"` // what the stage recorded (stages.Env.Info)
 }
 
 // External is one file or folder outside the run, as a stage read it.

@@ -14,8 +14,12 @@ type Engine struct {
 	pool    map[int][]Buffer      // free buffers by size class (see sizeClass)
 	views   map[Buffer]Buffer     // buffer handed out by get -> its pooled base
 	idxPool map[int][]IndexBuffer // free index buffers by exact length
-	pooled  int                   // elements held in pool and idxPool
+	pooled  int                   // elements held in the pools, idle ones included
 	limit   int                   // most pooled elements kept; 0: no limit
+
+	// Free buffers not taken since the last TrimIdle, which frees them.
+	idle    map[int][]Buffer
+	idleIdx map[int][]IndexBuffer
 
 	scratch    []Buffer      // buffers owned by scratch tensors, in allocation order
 	scratchIdx []IndexBuffer // index buffers owned by scratch index tensors
@@ -33,6 +37,8 @@ func NewEngine(dev Device) *Engine {
 		pool:        map[int][]Buffer{},
 		views:       map[Buffer]Buffer{},
 		idxPool:     map[int][]IndexBuffer{},
+		idle:        map[int][]Buffer{},
+		idleIdx:     map[int][]IndexBuffer{},
 	}
 }
 
@@ -143,6 +149,12 @@ func (e *Engine) PoolStats() (buffers, elements int) {
 	for _, bs := range e.idxPool {
 		buffers += len(bs)
 	}
+	for _, bs := range e.idle {
+		buffers += len(bs)
+	}
+	for _, bs := range e.idleIdx {
+		buffers += len(bs)
+	}
 	return buffers, e.pooled
 }
 
@@ -170,16 +182,30 @@ func (e *Engine) get(n int) Buffer {
 // reuses the previous step's memory instead of allocating.
 func (e *Engine) takePooled(c int) Buffer {
 	for range 8 {
-		if free := e.pool[c]; len(free) > 0 {
-			b := free[len(free)-1]
-			free[len(free)-1] = nil
-			e.pool[c] = free[:len(free)-1]
+		if b, ok := pop(e.pool, c); ok {
+			e.pooled -= c
+			return b
+		}
+		if b, ok := pop(e.idle, c); ok {
 			e.pooled -= c
 			return b
 		}
 		c = sizeClass(c + 1)
 	}
 	return nil
+}
+
+// pop removes and returns the last free buffer of key k.
+func pop[B any](free map[int][]B, k int) (b B, ok bool) {
+	list := free[k]
+	if len(list) == 0 {
+		return b, false
+	}
+	b = list[len(list)-1]
+	var zero B
+	list[len(list)-1] = zero
+	free[k] = list[:len(list)-1]
+	return b, true
 }
 
 // put returns a buffer from get to the pool, or to the device when the pool
@@ -233,19 +259,32 @@ func (e *Engine) SetPoolLimit(elements int) { e.limit = elements }
 
 // Trim frees every pooled buffer on the device.
 func (e *Engine) Trim() {
-	for c, free := range e.pool {
+	e.TrimIdle()
+	e.TrimIdle()
+}
+
+// TrimIdle frees the pooled buffers that no allocation took since the
+// previous TrimIdle. Called once per training step or inference batch, it
+// keeps what one step reuses and drops what it does not: without it, steps
+// whose tensor sizes vary (RoIs per image) leave the pool holding buffers
+// of every size class any step needed, most of them idle.
+func (e *Engine) TrimIdle() {
+	for c, free := range e.idle {
 		for _, b := range free {
 			e.dev.Free(b)
+			e.pooled -= c
 		}
-		delete(e.pool, c)
+		delete(e.idle, c)
 	}
-	for n, free := range e.idxPool {
+	for n, free := range e.idleIdx {
 		for _, b := range free {
 			e.dev.FreeIndex(b)
+			e.pooled -= n
 		}
-		delete(e.idxPool, n)
+		delete(e.idleIdx, n)
 	}
-	e.pooled = 0
+	e.idle, e.pool = e.pool, e.idle
+	e.idleIdx, e.idxPool = e.idxPool, e.idleIdx
 }
 
 // alloc returns a scratch buffer of n elements, freed by Release.
@@ -257,11 +296,11 @@ func (e *Engine) alloc(n int) Buffer {
 
 // allocIndex returns a scratch index buffer of n elements.
 func (e *Engine) allocIndex(n int) IndexBuffer {
-	var b IndexBuffer
-	if free := e.idxPool[n]; len(free) > 0 {
-		b = free[len(free)-1]
-		free[len(free)-1] = nil
-		e.idxPool[n] = free[:len(free)-1]
+	b, ok := pop(e.idxPool, n)
+	if !ok {
+		b, ok = pop(e.idleIdx, n)
+	}
+	if ok {
 		e.pooled -= n
 	} else {
 		b = e.dev.AllocIndex(n)

@@ -230,6 +230,42 @@ func TestVaryingSizesReuseMemory(t *testing.T) {
 	}
 }
 
+// TestTrimIdleKeepsWhatAStepReuses: steps of one shape run from the pool
+// with TrimIdle between them, and a step of a larger shape leaves buffers
+// that the next TrimIdle after smaller steps frees.
+func TestTrimIdleKeepsWhatAStepReuses(t *testing.T) {
+	dev := &countingCPU{CPU: NewCPU(0)}
+	e := NewEngine(dev)
+	w := e.NewPersistent(4, 3, 3, 3).SetRequiresGrad(true)
+	step := func(h int) {
+		m := e.Mark()
+		x := e.Full(0.5, 1, 3, h, h)
+		Mean(Relu(Conv2d(x, w, nil, ConvOptions{Padding: [2]int{1, 1}}))).Backward()
+		e.Release(m)
+		e.TrimIdle()
+	}
+	step(32)
+	step(32) // the first step ran on an empty pool
+	_, small := e.PoolStats()
+	warm := dev.allocs
+	for range 3 {
+		step(32)
+	}
+	if dev.allocs != warm {
+		t.Fatalf("steps of one shape allocated %d buffers with TrimIdle between them", dev.allocs-warm)
+	}
+	step(96)
+	step(32)
+	step(32)
+	if _, held := e.PoolStats(); held != small {
+		t.Fatalf("after a large step and two small ones the pool holds %d elements, want the small steps' %d", held, small)
+	}
+	e.Trim()
+	if n, held := e.PoolStats(); n != 0 || held != 0 {
+		t.Fatalf("Trim left %d buffers (%d elements)", n, held)
+	}
+}
+
 func TestBackwardTwicePanics(t *testing.T) {
 	e := NewEngine(NewCPU(0))
 	x := e.FromData([]float32{1, 2}, 2).SetRequiresGrad(true)

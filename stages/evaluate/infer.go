@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -114,7 +115,19 @@ func (f *inferShardFn) Teardown() error {
 	return errors.Join(errs...)
 }
 
+// cpuShards lets one shard at a time run on a CPU engine in this process.
+// Each engine already uses every core, and an in-process runner (prism)
+// runs bundles in parallel: two shards at once held two engines' working
+// sets while sharing the same cores.
+var cpuShards sync.Mutex
+
 func (f *inferShardFn) ProcessElement(ctx context.Context, ref shardRef, emit func(string, imageEval)) error {
+	if f.Device == "" {
+		cpuShards.Lock()
+		defer cpuShards.Unlock()
+		// Hand the pool back before another shard's engine takes the cores.
+		defer f.engine.Trim()
+	}
 	var rows []schemas.Detection
 	var pending []*batch.Item
 	start := time.Now()
@@ -187,7 +200,10 @@ func (f *inferShardFn) runBatch(ctx context.Context, items []*batch.Item, start 
 // the batch's tensors afterwards; predictions are host slices.
 func (f *inferShardFn) predictAll(items []*batch.Item) (map[string][]detection.Detections, error) {
 	mark := f.engine.Mark()
-	defer f.engine.Release(mark)
+	defer func() {
+		f.engine.Release(mark)
+		f.engine.TrimIdle() // the pool keeps what this batch reused
+	}()
 	prev := f.engine.SetGradEnabled(false)
 	defer f.engine.SetGradEnabled(prev)
 	b := batch.Collate(f.engine, items, f.data.SizeDivisor)

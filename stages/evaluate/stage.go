@@ -68,6 +68,7 @@ func (s Stage) modelStage() string {
 // then writes the results files, the detections and metrics tables and the
 // COCO summary.
 func (s Stage) Run(ctx context.Context, env *stages.Env) error {
+	defer stages.TightHeap()() // memory is mostly the engine's pooled buffers
 	job, err := s.plan(ctx, env)
 	if err != nil {
 		return err

@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 
@@ -335,7 +334,7 @@ func (w *logWindow) add(r StepResult, took, wait time.Duration) {
 func (w *logWindow) row(epoch, iter, step int, lr float64) schemas.TrainLogRow {
 	f := 1 / float64(max(w.n, 1))
 	row := schemas.TrainLogRow{Epoch: int32(epoch), Iter: int32(iter), Step: int64(step), LR: lr,
-		Time: w.time * f, DataTime: w.dataTime * f, MemoryMB: peakRSSMiB(), Loss: w.total * f,
+		Time: w.time * f, DataTime: w.dataTime * f, MemoryMB: stages.PeakRSSMiB(), Loss: w.total * f,
 		GradNorm: w.norm / float64(max(w.n-w.skipped, 1)), LossScale: w.scale, SkippedSteps: int32(w.skipped)}
 	for _, k := range sortedKeys(w.losses) {
 		// Times a reciprocal, as f: when every step has the loss, exactly w.losses[k] * f.
@@ -396,19 +395,4 @@ func truncateLog(path string, step int) error {
 		}
 	}
 	return os.WriteFile(path, keep.Bytes(), 0o644)
-}
-
-// peakRSSMiB is the process's peak resident memory (Linux VmHWM), or 0.
-func peakRSSMiB() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }

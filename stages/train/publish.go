@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/detflow/detflow/schemas"
+	"github.com/detflow/detflow/stages"
 	"github.com/detflow/detflow/storage"
 )
 
@@ -62,7 +63,7 @@ func (l *loop) metrics() []schemas.Metric {
 		return schemas.Metric{Run: l.env.Run, Stage: "train", Checkpoint: checkpointName(l.epoch), Dataset: "train",
 			Metric: name, Value: v, Created: now}
 	}
-	out := []schemas.Metric{m("train_peak_memory_mb", float64(peakRSSMiB()))}
+	out := []schemas.Metric{m("train_peak_memory_mb", float64(stages.PeakRSSMiB()))}
 	if len(l.iterTimes) > 0 {
 		ts := append([]float64(nil), l.iterTimes...)
 		sort.Float64s(ts)

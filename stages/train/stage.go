@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -41,13 +39,9 @@ func (Stage) ConfigKeys() []string { return []string{"model", "train_cfg", "data
 func (s Stage) Run(ctx context.Context, env *stages.Env) (err error) {
 	cfg := env.Config
 	// Tensors live in pooled buffers, so the collector mostly sees per-step
-	// host data: a heap goal of 1.25x the live heap instead of Go's 2x cut
-	// the stage's peak RSS by a third at no measured cost (BENCHMARKS.md).
-	// Not process-wide: selective search ran 20% slower with it. GOGC in
-	// the environment still decides.
-	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(25))
-	}
+	// host data: the tight heap goal cut the stage's peak RSS by a third at
+	// no measured cost (BENCHMARKS.md).
+	defer stages.TightHeap()()
 	devs, closeDevs, err := openDevices(env.Devices)
 	if err != nil {
 		return err

@@ -210,6 +210,7 @@ func (t *Trainer) Step(items []*batch.Item, rngs []*rand.Rand, lr float64) (res 
 	defer func() {
 		for i, r := range t.replicas {
 			r.eng.Release(marks[i])
+			r.eng.TrimIdle() // the pool keeps what this step reused
 		}
 	}()
 	for _, err := range errs {
