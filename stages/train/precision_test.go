@@ -1,12 +1,16 @@
 package train
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/detflow/detflow/nn"
+	"github.com/detflow/detflow/schemas"
 	"github.com/detflow/detflow/stages/train/traintest"
 	"github.com/detflow/detflow/tensor"
 )
@@ -146,5 +150,44 @@ func TestNaNLossStopsUnderLossScaling(t *testing.T) {
 				t.Fatalf("step %d: error %v (skipped %v), want a LossError naming loss_bbox", k, err, res.Skipped)
 			}
 		}
+	}
+}
+
+// TestStageRecordsPrecision: train.precision fp16 is logged at the start
+// with what it computes on the CPU, and the train log and metrics record
+// the precision, the loss scale and the steps skipped, consistently.
+func TestStageRecordsPrecision(t *testing.T) {
+	fsys, cfg, recDir := trainInputs(t)
+	cfg.Train.Precision = "fp16"
+	out, logs, err := runStage(t, fsys, cfg, recDir, t.TempDir(), extraLossFactory("loss_mask"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs, "precision=fp16") || !strings.Contains(logs, "emulated on CPU") || !strings.Contains(logs, "initial_scale=65536") {
+		t.Errorf("the start of training does not say its precision:\n%s", logs)
+	}
+	rows, err := schemas.Read[schemas.TrainLogRow](context.Background(), fsys, filepath.Join(out, tableName), schemas.TrainLog)
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("train log: %d rows, %v", len(rows), err)
+	}
+	// The toy's gradients overflow fp16 at GradScaler's initial 65536 now
+	// and then: each skip halves the scale (too few steps to grow it).
+	skipped := 0
+	for i, r := range rows {
+		skipped += int(r.SkippedSteps)
+		if want := 65536 / math.Pow(2, float64(skipped)); r.Precision != "fp16" || r.LossScale != want {
+			t.Errorf("row %d: precision %q, loss scale %v after %d skips; want fp16 at %v", i, r.Precision, r.LossScale, skipped, want)
+		}
+	}
+	metrics, err := schemas.Read[schemas.Metric](context.Background(), fsys, filepath.Join(out, metricName), schemas.Metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, m := range metrics {
+		got[m.Metric] = m.Value
+	}
+	if s, ok := got["train_loss_scale"]; !ok || s != rows[len(rows)-1].LossScale || got["train_skipped_steps"] != float64(skipped) {
+		t.Errorf("metrics %v: want the last row's loss scale and the %d skipped steps", got, skipped)
 	}
 }
