@@ -191,3 +191,25 @@ func TestStageRecordsPrecision(t *testing.T) {
 		t.Errorf("metrics %v: want the last row's loss scale and the %d skipped steps", got, skipped)
 	}
 }
+
+// TestResumeRestoresDynamicLossScale: a dynamic scaler resumes from the
+// checkpoint's scale and clean-step count; a static one keeps the
+// config's; bad metadata is an error naming the key.
+func TestResumeRestoresDynamicLossScale(t *testing.T) {
+	meta := map[string]string{metaLossScale: "1024", metaCleanSteps: "17"}
+	dyn := &loop{opts: Options{LossScaler: nn.NewDynamicLossScaler()}}
+	if err := dyn.restoreScaler(meta); err != nil || dyn.opts.LossScaler.Scale != 1024 || dyn.opts.LossScaler.CleanSteps != 17 {
+		t.Errorf("dynamic: %v, %+v", err, *dyn.opts.LossScaler)
+	}
+	static := &loop{opts: Options{LossScaler: nn.NewStaticLossScaler(512)}}
+	if err := static.restoreScaler(meta); err != nil || static.opts.LossScaler.Scale != 512 {
+		t.Errorf("static: %v, %+v", err, *static.opts.LossScaler)
+	}
+	err := dyn.restoreScaler(map[string]string{metaLossScale: "-3", metaCleanSteps: "0"})
+	if err == nil || !strings.Contains(err.Error(), `loss_scale = "-3"`) {
+		t.Errorf("bad scale: %v", err)
+	}
+	if err := (&loop{}).restoreScaler(meta); err != nil {
+		t.Errorf("unscaled run: %v", err)
+	}
+}
