@@ -9,7 +9,7 @@ PKGS    := ./...
 CGO     := $(shell command -v gcc >/dev/null 2>&1 && echo 1 || echo 0)
 export CGO_ENABLED ?= 0
 
-.PHONY: build build-query run test test-query bench lint ptx gpu-check-binary emulate clean
+.PHONY: build build-query run test test-query bench lint ptx gpu-check-binary gpu-check-pipeline emulate clean
 
 build:
 	CGO_ENABLED=$(CGO) $(GO) build -o $(BIN) ./cmd/pipeline
@@ -70,6 +70,13 @@ gpu-check-binary:
 	$(GPU_TEST_C) -o .gpu/train.test ./stages/train
 	gzip -9 -f .gpu/tensordev.test .gpu/detector.test .gpu/train.test
 	@du -b .gpu/* | awk '{ t += $$1; printf "%-24s %6.1f MiB\n", $$2, $$1 / 1048576 } END { printf "%-24s %6.1f MiB (the device tool carries 64 MiB)\n", "total", t / 1048576 }'
+
+# The CLI for gpu-check.sh's precision step (CGO_ENABLED=0, so it runs
+# on the GPU machine as is; without `pipeline query`).
+gpu-check-pipeline:
+	mkdir -p .gpu
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags=-s -o .gpu/pipeline ./cmd/pipeline
+	gzip -9 -f .gpu/pipeline
 
 # The GPU tests on the kernel emulator (needs g++): every TestGPU* of the
 # gpu package, the trainer on emulated cuda:0 devices included.

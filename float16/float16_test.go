@@ -121,7 +121,7 @@ func TestBFloat16(t *testing.T) {
 		}
 		mid := math.Float32frombits(h<<16 | 0x8000)
 		want := uint16(h + h&1)
-		if got := BFloat16FromFloat32(mid); got != want || (mid > lo && mid < hi) == false {
+		if got := BFloat16FromFloat32(mid); got != want || !(mid > lo && mid < hi) {
 			t.Fatalf("midpoint %g of %#04x gave %#04x, want %#04x", mid, h, got, want)
 		}
 	}

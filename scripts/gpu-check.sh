@@ -38,6 +38,16 @@
 #             switched off (DETFLOW_CUDNN=0), for what cuDNN brings; and with
 #             deterministic cuDNN algorithms (DETFLOW_CUDNN_DETERMINISTIC=1),
 #             for what they cost.
+#   precision: (only when named; needs .gpu/pipeline.gz from `make
+#             gpu-check-pipeline`) issue 22's mixed-precision check: the
+#             tiny Fast R-CNN experiment (fast_rcnn_tiny_synth) trained and
+#             evaluated on cuda:0 with --precision fp32, tf32, fp16 and bf16,
+#             each run's bbox mAP and train s/iter in the summary, and the
+#             rule fp16/bf16 within 0.01 mAP of fp32 checked. The TF32-default
+#             timing against torchvision is the `variants` step's tf32 table
+#             (detflow's default is now tf32, as PyTorch's). Not yet scripted:
+#             torch.cuda.amp side by side (bench_torchvision_r50.py has no
+#             --amp pass).
 #   pprof:    (only when named) Go CPU and allocation profiles of the R-50
 #             benchmark's passes, for what the host spends its time on.
 # $OUT ends up with three files (the device tool brings back at most 8):
@@ -422,6 +432,40 @@ for p, k, name in (("train", "s", "train s/iter"), ("predict", "s", "predict s/i
     except (KeyError, ValueError):
         print(f"    {name:20s} n/a")
 PY
+fi
+
+# --- precision: fp32 / tf32 / fp16 / bf16 on the tiny experiment ------------
+# Mixed precision here is the CPU path's emulation (rounded operands on TF32
+# tensor cores, FP32 accumulation); the mAP rule is issue 22's: fp16 and
+# bf16 within 0.01 of fp32.
+if want precision; then
+	PIPE="$WORK/pipeline"
+	if [ -f .gpu/pipeline.gz ] && gzip -dc .gpu/pipeline.gz >"$PIPE" && chmod +x "$PIPE"; then
+		for prec in fp32 tf32 fp16 bf16; do
+			run_logged "precision-$prec" 300 "$PIPE" run fast_rcnn_tiny_synth --devices cuda:0 --precision "$prec" \
+				--run "tiny-$prec" --workdir "$WORK/runs" --progress never
+			"$PIPE" metrics --run "tiny-$prec" --workdir "$WORK/runs" >"$WORK/logs/precision-$prec-metrics.txt" 2>&1
+			say "precision $prec: $(grep -m1 -E 'Average Precision .*IoU=0.50:0.95 .*all .*maxDets=100' "$WORK/logs/precision-$prec-metrics.txt" | sed 's/.*= //') bbox mAP; $(grep -m1 -E 'train_s_per_iter|s/iter' "$WORK/logs/precision-$prec-metrics.txt")"
+		done
+		python3 - "$WORK"/logs/precision-{fp32,fp16,bf16}-metrics.txt <<'PY' 2>&1 | tee -a "$SUMMARY"
+import re, sys
+def mAP(path):
+    try:
+        for line in open(path):
+            if re.search(r"Average Precision .*IoU=0.50:0.95 .*all .*maxDets=100", line):
+                return float(line.rsplit("=", 1)[1])
+    except (OSError, ValueError):
+        pass
+    return None
+base = mAP(sys.argv[1])
+for name, path in (("fp16", sys.argv[2]), ("bf16", sys.argv[3])):
+    m = mAP(path)
+    ok = base is not None and m is not None and abs(m - base) <= 0.01
+    print(f"== {name} bbox mAP {m} vs fp32 {base}: {'within' if ok else 'NOT within'} 0.01 ==")
+PY
+	else
+		say "precision: no .gpu/pipeline.gz (make gpu-check-pipeline); skipped"
+	fi
 fi
 
 # --- pprof: where the host's time goes --------------------------------------

@@ -58,11 +58,11 @@ func writeInventory(w io.Writer, inv gpu.Inventory) error {
 		fmt.Fprintf(&b, "; no PTX for %s: their operators run on the host (make ptx, or DETFLOW_PTX_DIR)", strings.Join(inv.MissingPTX, ", "))
 	}
 	b.WriteString("\n")
+	fmt.Fprintf(&b, "%-12s train.precision (--precision; default tf32: TF32 in cuDNN convolutions, FP32 elsewhere, as PyTorch)", "math")
 	if inv.TF32 {
-		fmt.Fprintf(&b, "%-12s TF32 in cuDNN convolutions (DETFLOW_TF32=1, PyTorch's default), FP32 elsewhere\n", "math")
-	} else {
-		fmt.Fprintf(&b, "%-12s FP32 (DETFLOW_TF32=1 lets cuDNN convolutions use TF32 tensor cores, as PyTorch does by default)\n", "math")
+		b.WriteString("; DETFLOW_TF32=1 sets it to tf32 where the config asks for fp32")
 	}
+	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }

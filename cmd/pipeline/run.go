@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -28,6 +29,7 @@ import (
 type runFlags struct {
 	config    string
 	sets      []string
+	precision string
 	run       string
 	workdir   string
 	stages    []string
@@ -44,6 +46,7 @@ type runFlags struct {
 func (f *runFlags) register(fs *pflag.FlagSet, withExec bool) {
 	fs.StringVar(&f.config, "config", "", "config: an embedded name or a YAML file (default: the pipeline's default config)")
 	fs.StringArrayVar(&f.sets, "set", nil, "override a config key, e.g. --set train.lr=0.01 (repeatable)")
+	fs.StringVar(&f.precision, "precision", "", "train.precision for training and evaluation: fp32, tf32, fp16 or bf16 (overrides the config and DETFLOW_TF32)")
 	fs.StringVar(&f.run, "run", "", "run name (default: the config's name)")
 	fs.StringVar(&f.workdir, "workdir", "runs", "work directory holding one folder per run (local path or gs://bucket/dir)")
 	fs.StringSliceVar(&f.stages, "stages", nil, "run only these stages (comma separated), if out of date")
@@ -247,6 +250,16 @@ func prepare(ctx context.Context, name string, f *runFlags) (*job, error) {
 	cfg, err := configs.Load(cfgName, f.sets)
 	if err != nil {
 		return nil, err
+	}
+	set, why, err := precisionSet(f.precision, cfg.Train.Precision, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if set != "" {
+		if cfg, err = configs.Load(cfgName, append(slices.Clone(f.sets), set)); err != nil {
+			return nil, err
+		}
+		slog.Info("precision set", "by", why, "train.precision", cfg.Train.Precision)
 	}
 	if cfg.Pipeline != "" && cfg.Pipeline != p.Name {
 		return nil, fmt.Errorf("config %q is for pipeline %q, not %q", cfgName, cfg.Pipeline, p.Name)

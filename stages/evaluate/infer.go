@@ -15,6 +15,7 @@ import (
 	"github.com/detflow/detflow/configs"
 	"github.com/detflow/detflow/detection"
 	"github.com/detflow/detflow/schemas"
+	"github.com/detflow/detflow/stages"
 	"github.com/detflow/detflow/stages/records"
 	"github.com/detflow/detflow/storage"
 	"github.com/detflow/detflow/tensor"
@@ -95,6 +96,13 @@ func (f *inferShardFn) loadModel(ctx context.Context) error {
 		return fmt.Errorf("evaluate worker: %w", err)
 	}
 	cfg := f.Config
+	prec, err := stages.ParsePrecision(cfg.Train.Precision)
+	if err == nil {
+		err = prec.Apply(f.engine)
+	}
+	if err != nil {
+		return fmt.Errorf("evaluate worker: %w", err)
+	}
 	if f.model, err = load(ctx, &cfg, f.engine, path); err != nil {
 		return fmt.Errorf("evaluate worker: load model from %s: %w", f.Checkpoint, err)
 	}

@@ -1,6 +1,7 @@
 package evaluate
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -52,9 +53,9 @@ func (Stage) Version() int { return 1 }
 func (s Stage) Inputs() []string { return []string{"dataset", "records", s.modelStage()} }
 
 // ConfigKeys: what inference and evaluation read, and the pipeline name the
-// metrics rows carry.
+// metrics rows carry. train.precision: inference computes in it too.
 func (Stage) ConfigKeys() []string {
-	return []string{"evaluate", "test_cfg", "data", "model", "pipeline"}
+	return []string{"evaluate", "test_cfg", "data", "model", "pipeline", "train.precision"}
 }
 
 func (s Stage) modelStage() string {
@@ -156,10 +157,16 @@ func (s Stage) plan(ctx context.Context, env *stages.Env) (*job, error) {
 	for i, sh := range rd.Index.Shards {
 		j.shards = append(j.shards, shardRef{Index: i, File: sh.File, Rows: sh.Rows})
 	}
+	prec, err := stages.ParsePrecision(cfg.Train.Precision)
+	if err != nil {
+		return nil, err
+	}
+	dev := inferDevice(env.Devices)
+	env.Log.Info("evaluate precision", "precision", prec.Name, "computes", prec.Describe(cmp.Or(dev, "cpu")))
 	kinds := append([]string(nil), cfg.Evaluate.IoUTypes...)
 	j.infer = &inferShardFn{Records: recDir, Split: Split, Annotations: loc.Annotations,
 		Checkpoint: ckpt, Loader: key, Config: *cfg, Kinds: kinds, PartsDir: j.parts, Storage: emulatorEndpoint(),
-		Device: inferDevice(env.Devices)}
+		Device: dev}
 	j.accumulate = &accumulateFn{Annotations: loc.Annotations, Kinds: kinds, ProposalMaxDets: cfg.Evaluate.ProposalMaxDets, Storage: j.infer.Storage}
 	return j, nil
 }

@@ -53,6 +53,7 @@ type loop struct {
 	epoch, step int // epochs and iterations completed
 	perEpoch    int // iterations per epoch
 	iterTimes   []float64
+	skipped     int // steps of this attempt the loss scaler skipped
 }
 
 func (l *loop) run(ctx context.Context) error {
@@ -232,6 +233,9 @@ func (l *loop) runEpoch(ctx context.Context, n int, bar interface{ Add(int) }) e
 		l.step++
 		l.iterTimes = append(l.iterTimes, (wait + took).Seconds())
 		win.add(res, wait+took, wait)
+		if res.Skipped {
+			l.skipped++
+		}
 		win.scale = l.lossScale()
 		bar.Add(1)
 		if iter%max(l.cfg.LogInterval, 1) == 0 {

@@ -62,11 +62,12 @@ func TestStageLogsEveryNamedLoss(t *testing.T) {
 	defer f.Close()
 	lines := 0
 	for sc := bufio.NewScanner(f); sc.Scan(); lines++ {
-		var m map[string]float64
+		var m map[string]any // numbers, and the precision's name (MMDetection's lines hold "mode" likewise)
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := m["loss_mask"]; !ok || math.Abs(m["loss_mask"]-m["loss_cls"]/2) > 1e-6 {
+		mask, ok := m["loss_mask"].(float64)
+		if cls, _ := m["loss_cls"].(float64); !ok || math.Abs(mask-cls/2) > 1e-6 {
 			t.Errorf("JSON log line %d: loss_mask %v, loss_cls %v", lines+1, m["loss_mask"], m["loss_cls"])
 		}
 	}
@@ -86,6 +87,9 @@ func TestStageLogsEveryNamedLoss(t *testing.T) {
 		}
 		if !slices.Equal(names, []string{"loss_bbox", "loss_cls", "loss_mask"}) || math.Abs(sum-r.Loss) > 1e-6*(1+r.Loss) {
 			t.Errorf("row %d: losses %v summing to %g, total %g", i, r.Losses, sum, r.Loss)
+		}
+		if r.Precision != "tf32" || r.LossScale != 0 || r.SkippedSteps != 0 {
+			t.Errorf("row %d: precision %q, loss scale %v, skipped %d; want the default tf32, unscaled", i, r.Precision, r.LossScale, r.SkippedSteps)
 		}
 	}
 }

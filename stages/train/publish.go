@@ -56,7 +56,9 @@ func copyFile(ctx context.Context, l *loop, name string) error {
 
 // metrics are the speed and memory figures the model zoo reports: seconds
 // per iteration (median of this attempt's iterations, so a slow first step
-// does not skew it), images per second and peak memory.
+// does not skew it), images per second and peak memory; with fp16's loss
+// scaler, its final scale and the steps of this attempt it skipped. (The
+// precision itself is a column of the train log.)
 func (l *loop) metrics() []schemas.Metric {
 	now := time.Now().UTC()
 	m := func(name string, v float64) schemas.Metric {
@@ -64,6 +66,9 @@ func (l *loop) metrics() []schemas.Metric {
 			Metric: name, Value: v, Created: now}
 	}
 	out := []schemas.Metric{m("train_peak_memory_mb", float64(stages.PeakRSSMiB()))}
+	if sc := l.opts.LossScaler; sc != nil {
+		out = append(out, m("train_loss_scale", sc.Scale), m("train_skipped_steps", float64(l.skipped)))
+	}
 	if len(l.iterTimes) > 0 {
 		ts := append([]float64(nil), l.iterTimes...)
 		sort.Float64s(ts)

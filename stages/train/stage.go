@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/detflow/detflow/stages"
 	"github.com/detflow/detflow/stages/records"
 	"github.com/detflow/detflow/storage"
+	"github.com/detflow/detflow/tensor"
 )
 
 // Stage is the training stage. Models picks the detector for a config;
@@ -76,6 +78,9 @@ func (s Stage) Run(ctx context.Context, env *stages.Env) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := setPrecision(env, cfg, &opts, devs); err != nil {
+		return err
+	}
 	opts.Devices = devs
 	tr, err := NewTrainer(build, opts)
 	if err != nil {
@@ -115,6 +120,48 @@ func trainerOptions(cfg *configs.Config, replicas int) (Options, error) {
 		Momentum: t.Momentum, WeightDecay: t.WeightDecay, GradClip: t.GradClip.MaxNorm,
 		SizeDivisor: cfg.Data.SizeDivisor, Seed: int64(t.Seed), MaxLoss: 1e4,
 	}, nil
+}
+
+// setPrecision maps train.precision and train.loss_scale onto the trainer
+// and the GPUs' convolution math, and logs what they mean on these devices.
+func setPrecision(env *stages.Env, cfg *configs.Config, opts *Options, devs []tensor.Device) error {
+	prec, err := stages.ParsePrecision(cfg.Train.Precision)
+	if err != nil {
+		return err
+	}
+	for _, d := range devs {
+		if err := prec.SetDevice(d); err != nil {
+			return err
+		}
+	}
+	opts.Autocast = prec.Autocast
+	device := "cpu"
+	if len(devs) > 0 {
+		device = devs[0].Name()
+	}
+	args := []any{"precision", prec.Name, "computes", prec.Describe(device)}
+	if prec.Autocast == tensor.AutocastFP16 {
+		sc, err := lossScaler(cfg.Train.LossScale)
+		if err != nil {
+			return err
+		}
+		opts.LossScaler = sc
+		args = append(args, "loss_scale", cfg.Train.LossScale, "initial_scale", sc.Scale)
+	}
+	env.Log.Info("train precision", args...)
+	return nil
+}
+
+// lossScaler is fp16's scaler for train.loss_scale: GradScaler's dynamic
+// defaults, or a static scale.
+func lossScaler(v configs.NumberOrWord) (*nn.LossScaler, error) {
+	if v == configs.LossScaleDynamic {
+		return nn.NewDynamicLossScaler(), nil
+	}
+	if s, ok := v.Number(); ok && s > 0 {
+		return nn.NewStaticLossScaler(s), nil
+	}
+	return nil, fmt.Errorf("train.loss_scale %q: want %s or a number > 0", string(v), configs.LossScaleDynamic)
 }
 
 // elapsed is a tiny stopwatch.
