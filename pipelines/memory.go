@@ -17,23 +17,18 @@ import (
 // reaches a new high, so the last one written shows the stage at its peak.
 const HeapProfileEnv = "DETFLOW_HEAP_PROFILE"
 
-// watchMemory follows one stage's memory. It resets the kernel's peak
-// resident set so that the figure stop returns is the stage's own, not
-// that of an earlier stage in the same process, and starts the heap
-// profiler when HeapProfileEnv asks for it. stop returns the peak in MiB,
-// or 0 where the kernel does not report it.
+// watchMemory follows one stage's memory: it starts the heap profiler when
+// HeapProfileEnv asks for it, and stop returns the process's peak resident
+// set so far in MiB (0 where the kernel does not report it). The peak is
+// not reset per stage: resetting the kernel's high-water mark also hides
+// earlier stages' peaks from /usr/bin/time and getrusage.
 func watchMemory(stage string, log *slog.Logger) (stop func() int64) {
-	// "5" resets VmHWM to the current RSS (Linux 4.0 and later).
-	reset := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
 	stopProfile := func() {}
 	if dir := os.Getenv(HeapProfileEnv); dir != "" {
 		stopProfile = profileHeapPeaks(filepath.Join(dir, stage+".heap.pprof"), log)
 	}
 	return func() int64 {
 		stopProfile()
-		if !reset {
-			return 0
-		}
 		return stages.PeakRSSMiB()
 	}
 }

@@ -50,8 +50,8 @@ type Manifest struct {
 	Finished time.Time `json:"finished"`
 	Seconds  float64   `json:"seconds"`
 	Detflow  string    `json:"detflow_version"`
-	// PeakRSSMiB is the process's peak resident set while the stage ran
-	// (0: not measured); earlier stages in the process do not count.
+	// PeakRSSMiB is the process's peak resident set when the stage ended
+	// (0: not measured); it includes earlier stages of the same process.
 	PeakRSSMiB int64          `json:"peak_rss_mib,omitempty"`
 	Info       map[string]any `json:"info,omitempty"` // what the stage recorded (stages.Env.Info)
 }

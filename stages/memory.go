@@ -7,8 +7,7 @@ import (
 )
 
 // PeakRSSMiB is the process's peak resident set (Linux VmHWM) in MiB, or 0
-// where the kernel does not report it. The orchestrator resets the peak
-// when a stage starts, so within a stage it is the stage's own.
+// where the kernel does not report it.
 func PeakRSSMiB() int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {

@@ -124,11 +124,6 @@ func (f *searchPartFn) ProcessElement(ctx context.Context, part partSpec, emit f
 	g.SetLimit(workers)
 	for i, im := range part.Images {
 		g.Go(func() error {
-			release, err := searchSlots.acquire(gctx)
-			if err != nil {
-				return err
-			}
-			defer release()
 			row, err := searchImage(gctx, f.fsys, f.Options, part, im)
 			rows[i] = row
 			return err
@@ -146,24 +141,6 @@ func (f *searchPartFn) ProcessElement(ctx context.Context, part partSpec, emit f
 	}
 	emit(res)
 	return nil
-}
-
-// searchSlots bounds the images searched at once in this process to its
-// processors. An in-process runner (prism) runs up to 8 bundles at once,
-// each searching Workers images, so up to 16 searches shared 2 cores and
-// the stage's peak RSS reached 481 MiB on the default 1000 images.
-var searchSlots = slots(make(chan struct{}, runtime.GOMAXPROCS(0)))
-
-// slots is a counting semaphore.
-type slots chan struct{}
-
-func (s slots) acquire(ctx context.Context) (release func(), err error) {
-	select {
-	case s <- struct{}{}:
-		return func() { <-s }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }
 
 // searchImage decodes one image and returns its finished proposals. The
