@@ -257,7 +257,8 @@ func sizeClass(n int) int {
 // set seen per size class.
 func (e *Engine) SetPoolLimit(elements int) { e.limit = elements }
 
-// Trim frees every pooled buffer on the device.
+// Trim frees every pooled buffer on the device: the first TrimIdle frees
+// the idle buffers and marks the rest idle, the second frees those.
 func (e *Engine) Trim() {
 	e.TrimIdle()
 	e.TrimIdle()
