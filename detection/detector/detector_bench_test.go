@@ -289,8 +289,10 @@ var hopperGT = struct {
 // anchor in the RPN loss as allowed_border -1) on a real photo, hopperPhoto,
 // resized by the data pipeline to 800x937 and padded to 800x960: the RPN's
 // proposals and their NMS depend on image content, which zero pixels lack.
-// Inference: 1000 anchors per level before NMS, 1000 proposals, RoI heads,
-// 100 detections; a training step: the RPN loss over 256 sampled anchors,
+// Inference: 1000 anchors per level before NMS, 1000 proposals, RoI heads
+// with the box score threshold at 0, so that class-wise NMS sees all 80000
+// (RoI, class) pairs and keeps 100 detections (with random weights every
+// score is about 1/81, under the config's 0.05); a training step: the RPN loss over 256 sampled anchors,
 // 2000 per level and 2000 proposals, 512 sampled RoIs on hopperGT. Its
 // torchvision side is bench_torchvision_faster_r50.py; MODEL=faster_rcnn
 // bench_r50.sh runs both.
@@ -303,7 +305,7 @@ func BenchmarkFasterRCNNR50FPN(b *testing.B) {
 		b.Fatal(err)
 	}
 	cfg, err := configs.Load("faster_rcnn_r50_fpn_1x_coco", []string{"model.backbone.norm_cfg.requires_grad=false",
-		"model.conventions=torchvision", "train_cfg.rpn.allowed_border=-1"})
+		"model.conventions=torchvision", "train_cfg.rpn.allowed_border=-1", "test_cfg.rcnn.score_thr=0"})
 	if err != nil {
 		b.Fatal(err)
 	}

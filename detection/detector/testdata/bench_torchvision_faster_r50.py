@@ -17,8 +17,9 @@ and (predict) the postprocess back to photo pixels are then called as
 GeneralizedRCNN.forward calls them. Settings are torchvision's defaults:
 RPN 1000 anchors per level before NMS and 1000 proposals at test, 2000 /
 2000 in training, NMS 0.7, 256 anchors per image at 0.5 positive; RoI heads
-512 RoIs at 0.25 foreground, score threshold 0.05, class-wise NMS 0.5, 100
-detections. As bench_torchvision_r50.py, the box head's FCs are the
+512 RoIs at 0.25 foreground, class-wise NMS 0.5, 100 detections, and the
+box score threshold at 0 as the Go side sets it (with random weights every
+score is about 1/81, under the default 0.05: nothing would reach NMS). As bench_torchvision_r50.py, the box head's FCs are the
 equivalent convolutions (Debian's torch runs nn.Linear on a slow generic
 BLAS). The ground truth is three boxes of the photo (the person, her head,
 her tie), as hopperGT in detector_bench_test.go.
@@ -52,7 +53,8 @@ def build():
     # fasterrcnn_resnet50_fpn's backbone as built with pretrained weights:
     # without them torchvision trains every layer with plain BN.
     backbone = resnet_fpn_backbone(backbone_name="resnet50", weights=None, trainable_layers=3)
-    return FasterRCNN(backbone, box_head=ConvTwoMLPHead(FPN, FC), box_predictor=FastRCNNPredictor(FC, CLASSES + 1))
+    return FasterRCNN(backbone, box_head=ConvTwoMLPHead(FPN, FC), box_predictor=FastRCNNPredictor(FC, CLASSES + 1),
+                      box_score_thresh=0.0)
 
 
 def main():
