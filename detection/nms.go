@@ -15,6 +15,13 @@ import (
 // IoU is computed in float32 and compared in float64 against iouThr, as the
 // torchvision kernel does, so decisions at the threshold agree.
 func NMS(boxes, scores []float32, iouThr float64, legacy bool) []int {
+	return nmsFirst(boxes, scores, iouThr, legacy, 0)
+}
+
+// nmsFirst is NMS stopped once it has kept limit boxes (all when limit <= 0):
+// the kept boxes are NMS's first limit, since a box's fate depends only on
+// the boxes visited before it.
+func nmsFirst(boxes, scores []float32, iouThr float64, legacy bool, limit int) []int {
 	n := NumBoxes(boxes)
 	if len(scores) != n {
 		tensor.Panicf("detection: nms: %d scores for %d boxes", len(scores), n)
@@ -35,6 +42,9 @@ func NMS(boxes, scores []float32, iouThr float64, legacy bool) []int {
 			continue
 		}
 		keep = append(keep, order[k])
+		if len(keep) == limit {
+			break
+		}
 		kx1, ky1, kx2, ky2, ka := x1[k], y1[k], x2[k], y2[k], area[k]
 		for j := k + 1; j < n; j++ {
 			if suppressed[j] {
@@ -84,11 +94,103 @@ func sortByScore(scores []float32) []int {
 // TopK returns the indices of the k highest scores, by decreasing score with
 // ties by increasing index (all of them when k <= 0 or k >= len(scores)).
 func TopK(scores []float32, k int) []int {
+	if k > 0 && k*topKSelectRatio <= len(scores) {
+		if idx, ok := topKBySelection(scores, k); ok {
+			return idx
+		}
+	}
 	order := sortByScore(scores)
 	if k > 0 && k < len(order) {
 		order = order[:k]
 	}
 	return order
+}
+
+// topKSelectRatio is how many times k the scores must number for TopK to
+// select before sorting: an RPN level's 1000 or 2000 best of up to ~150k
+// anchors, where the full stable sort of the indices was most of the
+// proposal layer's time.
+const topKSelectRatio = 4
+
+// topKBySelection is TopK by selection: it finds the k-th largest score v,
+// takes the scores above v and the first ties at v by increasing index, and
+// sorts only those k, stably, so the result is the full sort's first k. It
+// reports false (the caller sorts everything) when fewer than k scores are
+// numbers: NaNs would then be among the k.
+func topKBySelection(scores []float32, k int) ([]int, bool) {
+	buf := make([]float32, 0, len(scores))
+	for _, s := range scores {
+		if s == s {
+			buf = append(buf, s)
+		}
+	}
+	if len(buf) < k {
+		return nil, false
+	}
+	v := kthLargest(buf, k)
+	ties := k
+	for _, s := range scores {
+		if s > v {
+			ties--
+		}
+	}
+	idx := make([]int, 0, k)
+	for i, s := range scores {
+		if s > v || (s == v && ties > 0) {
+			if s == v {
+				ties--
+			}
+			idx = append(idx, i)
+		}
+	}
+	// idx is increasing, so the stable sort keeps ties by increasing index.
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch sa, sb := scores[a], scores[b]; {
+		case sa > sb:
+			return -1
+		case sa < sb:
+			return 1
+		}
+		return 0
+	})
+	return idx, true
+}
+
+// kthLargest returns the k-th largest of s (1 <= k <= len(s), no NaN),
+// reordering s: quickselect with a three-way partition, so runs of equal
+// scores end it instead of degrading it.
+func kthLargest(s []float32, k int) float32 {
+	lo, hi, target := 0, len(s), k-1
+	for {
+		if hi-lo == 1 {
+			return s[lo]
+		}
+		a, b, c := s[lo], s[lo+(hi-lo)/2], s[hi-1]
+		p := max(min(a, b), min(max(a, b), c)) // median of three
+		// s[lo:lt] > p, s[lt:gt] == p, s[gt:hi] < p: descending.
+		lt, i, gt := lo, lo, hi
+		for i < gt {
+			switch {
+			case s[i] > p:
+				s[lt], s[i] = s[i], s[lt]
+				lt++
+				i++
+			case s[i] < p:
+				gt--
+				s[i], s[gt] = s[gt], s[i]
+			default:
+				i++
+			}
+		}
+		switch {
+		case target < lt:
+			hi = lt
+		case target >= gt:
+			lo = gt
+		default:
+			return p
+		}
+	}
 }
 
 // BatchedNMS runs NMS independently within each class (or pyramid level, or
@@ -101,6 +203,14 @@ func TopK(scores []float32, k int) []int {
 // limit and per class above it; the offset costs float32 precision in the IoU
 // of large coordinates, so we always run per class, which is exact.
 func BatchedNMS(boxes, scores []float32, classes []int, iouThr float64, legacy bool) []int {
+	return batchedNMSFirst(boxes, scores, classes, iouThr, legacy, 0)
+}
+
+// batchedNMSFirst is BatchedNMS's first limit indices (all when limit <=
+// 0). Each class's NMS stops after limit keeps (nmsFirst): a class's later
+// keeps rank below its own first limit in the merged order (score, then
+// index), so they cannot be among the merged first limit.
+func batchedNMSFirst(boxes, scores []float32, classes []int, iouThr float64, legacy bool, limit int) []int {
 	n := NumBoxes(boxes)
 	if len(scores) != n || len(classes) != n {
 		tensor.Panicf("detection: batched nms: %d boxes, %d scores, %d classes", n, len(scores), len(classes))
@@ -116,12 +226,15 @@ func BatchedNMS(boxes, scores []float32, classes []int, iouThr float64, legacy b
 	keep := make([]int, 0, n)
 	for _, c := range labels {
 		idx := groups[c]
-		for _, k := range NMS(GatherBoxes(boxes, idx), Gather(scores, idx), iouThr, legacy) {
+		for _, k := range nmsFirst(GatherBoxes(boxes, idx), Gather(scores, idx), iouThr, legacy, limit) {
 			keep = append(keep, idx[k])
 		}
 	}
 	slices.Sort(keep)
 	order := sortByScore(Gather(scores, keep))
+	if limit > 0 && len(order) > limit {
+		order = order[:limit]
+	}
 	out := make([]int, len(order))
 	for i, o := range order {
 		out[i] = keep[o]
@@ -184,10 +297,7 @@ func ScoreCandidates(scores []float32, numClasses, skip int, scoreThr float64) (
 // candidates' boxes (M x 4), scores and classes, keeping the best maxPerImg
 // (all when <= 0) by decreasing score.
 func CandidateNMS(boxes, scores []float32, classes []int, iouThr float64, maxPerImg int, legacy bool) Detections {
-	keep := BatchedNMS(boxes, scores, classes, iouThr, legacy)
-	if maxPerImg > 0 && len(keep) > maxPerImg {
-		keep = keep[:maxPerImg]
-	}
+	keep := batchedNMSFirst(boxes, scores, classes, iouThr, legacy, maxPerImg)
 	labels := make([]int32, len(keep))
 	for i, j := range keep {
 		labels[i] = int32(classes[j])

@@ -1,6 +1,8 @@
 package detection
 
 import (
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -146,6 +148,43 @@ func TestTopK(t *testing.T) {
 	equalInts(t, "more than n", TopK(s, 10), []int{3, 1, 2, 4, 0})
 }
 
+// TestTopKSelectionIsTheSortsPrefix checks TopK's selection path against
+// the full stable sort: ties straddling the k-th place (taken by
+// increasing index), NaNs (last; too many of them make TopK sort), signed
+// zeros, and all-equal scores.
+func TestTopKSelectionIsTheSortsPrefix(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	nan := float32(math.NaN())
+	cases := map[string][]float32{
+		"quantised":  randomScores(rng, 5000, 16),
+		"continuous": randomScores(rng, 5000, 0),
+		"equal":      make([]float32, 5000),
+	}
+	withNaN := randomScores(rng, 5000, 16)
+	zeros := randomScores(rng, 5000, 4)
+	for i := range withNaN {
+		if rng.IntN(3) == 0 {
+			withNaN[i] = nan
+		}
+		if zeros[i] == 0 && rng.IntN(2) == 0 {
+			zeros[i] = float32(math.Copysign(0, -1))
+		}
+	}
+	cases["nan"], cases["signed zeros"] = withNaN, zeros
+	mostlyNaN := make([]float32, 5000)
+	for i := range mostlyNaN {
+		mostlyNaN[i] = nan
+	}
+	mostlyNaN[17], mostlyNaN[4000] = 1, 2
+	cases["mostly nan"] = mostlyNaN
+	for name, s := range cases {
+		full := sortByScore(s)
+		for _, k := range []int{1, 2, 7, 100, 313, 1000, 1250} {
+			equalInts(t, fmt.Sprintf("%s k=%d", name, k), TopK(s, k), full[:k])
+		}
+	}
+}
+
 // FuzzNMS checks NMS against the reference on arbitrary boxes and scores.
 func FuzzNMS(f *testing.F) {
 	f.Add([]byte{0, 0, 10, 10, 9, 1, 1, 11, 11, 8, 20, 20, 30, 30, 9}, uint8(128))
@@ -169,4 +208,32 @@ func FuzzNMS(f *testing.F) {
 			t.Fatalf("nms %v, reference %v", got, want)
 		}
 	})
+}
+
+// TestCandidateNMSStopsEachClassEarly checks that CandidateNMS, whose
+// class-wise NMS stops after maxPerImg keeps per class, returns the first
+// maxPerImg of the complete BatchedNMS, with many boxes per class and tied
+// scores across classes.
+func TestCandidateNMSStopsEachClassEarly(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	n := 4000
+	boxes := randomBoxes(rng, n, 400, 4, 80)
+	scores := randomScores(rng, n, 50)
+	classes := make([]int, n)
+	for i := range classes {
+		classes[i] = rng.IntN(8)
+	}
+	full := BatchedNMS(boxes, scores, classes, 0.5, false)
+	for _, limit := range []int{1, 10, 100, 300, len(full), len(full) + 5} {
+		d := CandidateNMS(boxes, scores, classes, 0.5, limit, false)
+		want := full[:min(limit, len(full))]
+		if d.Len() != len(want) {
+			t.Fatalf("limit %d: %d detections, want %d", limit, d.Len(), len(want))
+		}
+		for i, j := range want {
+			if d.Scores[i] != scores[j] || int(d.Labels[i]) != classes[j] || !slices.Equal(d.Boxes[4*i:4*i+4], boxes[4*j:4*j+4]) {
+				t.Fatalf("limit %d: detection %d differs from BatchedNMS's (index %d)", limit, i, j)
+			}
+		}
+	}
 }

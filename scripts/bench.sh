@@ -87,6 +87,9 @@ fi
 section "Mask R-CNN R-50-FPN at 1333x800, 7 boxes with masks: predict (100 detections pasted) and train step (RPN, 512 RoIs, masks) (detection/detector), vs torchvision"
 MODEL=mask_rcnn detection/detector/testdata/bench_r50.sh
 
+section "Faster R-CNN R-50-FPN end to end on a real photo (grace_hopper.jpg of python3-matplotlib, 800x937), 3 boxes: predict (RPN, 1000 proposals, 100 detections) and train step (RPN, 2000 proposals, 512 RoIs) (detection/detector), vs torchvision"
+MODEL=faster_rcnn detection/detector/testdata/bench_r50.sh
+
 section "train stage, default config, 1 and 2 CPU replicas (200 images, 1 epoch): s/iter, images/s, peak memory"
 go build -o /tmp/detflow-bench-pipeline ./cmd/pipeline
 work=$(mktemp -d)

@@ -2,8 +2,11 @@ package detector
 
 import (
 	"bufio"
+	"errors"
+	"io/fs"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -13,6 +16,7 @@ import (
 	"github.com/detflow/detflow/batch"
 	"github.com/detflow/detflow/configs"
 	"github.com/detflow/detflow/nn"
+	"github.com/detflow/detflow/schemas"
 	"github.com/detflow/detflow/zoo"
 )
 
@@ -261,4 +265,60 @@ func benchR50(b *testing.B, cfg *configs.Config, items []*batch.Item) {
 		b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
 		reportPeakRSS(b)
 	})
+}
+
+// hopperPhoto is the real photo of BenchmarkFasterRCNNR50FPN: a public-domain
+// US Navy portrait of Grace Hopper (512x600) that Debian's python3-matplotlib
+// installs. It is read at benchmark time, not committed.
+const hopperPhoto = "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg"
+
+// hopperGT are the photo's ground-truth boxes (xyxy in photo pixels) and
+// their 0-based COCO classes: the person, her head (person) and her tie.
+// bench_torchvision_faster_r50.py uses the same boxes, labels + 1.
+var hopperGT = struct {
+	boxes  []float32
+	labels []int32
+}{
+	boxes:  []float32{10, 20, 512, 600, 150, 25, 375, 335, 215, 405, 300, 470},
+	labels: []int32{0, 0, 27},
+}
+
+// BenchmarkFasterRCNNR50FPN is BenchmarkR50FPN for Faster R-CNN end to end
+// (faster_rcnn_r50_fpn_1x_coco with BN frozen as r50Config, and torchvision's
+// fasterrcnn_resnet50_fpn conventions: model.conventions=torchvision, every
+// anchor in the RPN loss as allowed_border -1) on a real photo, hopperPhoto,
+// resized by the data pipeline to 800x937 and padded to 800x960: the RPN's
+// proposals and their NMS depend on image content, which zero pixels lack.
+// Inference: 1000 anchors per level before NMS, 1000 proposals, RoI heads
+// with the box score threshold at 0, so that class-wise NMS sees all 80000
+// (RoI, class) pairs and keeps 100 detections (with random weights every
+// score is about 1/81, under the config's 0.05); a training step: the RPN loss over 256 sampled anchors,
+// 2000 per level and 2000 proposals, 512 sampled RoIs on hopperGT. Its
+// torchvision side is bench_torchvision_faster_r50.py; MODEL=faster_rcnn
+// bench_r50.sh runs both.
+func BenchmarkFasterRCNNR50FPN(b *testing.B) {
+	img, err := os.ReadFile(hopperPhoto)
+	if errors.Is(err, fs.ErrNotExist) {
+		b.Skipf("%s is missing: install Debian's python3-matplotlib for the photo", hopperPhoto)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := configs.Load("faster_rcnn_r50_fpn_1x_coco", []string{"model.backbone.norm_cfg.requires_grad=false",
+		"model.conventions=torchvision", "train_cfg.rpn.allowed_border=-1", "test_cfg.rcnn.score_thr=0"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts, err := batch.FromConfig(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec := &schemas.Record{FileName: filepath.Base(hopperPhoto), Width: 512, Height: 600, Image: img,
+		GTBoxes: hopperGT.boxes, GTLabels: hopperGT.labels, GTCrowd: make([]bool, len(hopperGT.labels))}
+	it, err := batch.Prepare(rec, opts, false, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%s: %dx%d resized to %dx%d", rec.FileName, it.OrigW, it.OrigH, it.W, it.H)
+	benchR50(b, cfg, []*batch.Item{it})
 }

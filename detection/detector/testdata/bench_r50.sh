@@ -11,12 +11,16 @@
 #     detection/detector/testdata/bench_r50.sh [iterations]
 #     MODEL=retinanet detection/detector/testdata/bench_r50.sh [iterations]
 #     MODEL=mask_rcnn detection/detector/testdata/bench_r50.sh [iterations]
+#     MODEL=faster_rcnn detection/detector/testdata/bench_r50.sh [iterations]
 #
 # MODEL=retinanet times RetinaNet R-50-FPN instead (BenchmarkRetinaNetR50FPN
 # beside bench_torchvision_retinanet_r50.py: one image with 7 boxes, every
 # anchor in the loss); MODEL=mask_rcnn Mask R-CNN R-50-FPN
 # (BenchmarkMaskRCNNR50FPN beside bench_torchvision_mask_r50.py: RPN,
-# boxes and masks, 100 detections pasted at inference).
+# boxes and masks, 100 detections pasted at inference); MODEL=faster_rcnn
+# Faster R-CNN R-50-FPN end to end on a real photo, grace_hopper.jpg of
+# python3-matplotlib resized to 800x937 (BenchmarkFasterRCNNR50FPN beside
+# bench_torchvision_faster_r50.py: RPN proposals, 512 RoIs, 3 boxes).
 #
 # Both sides run each pass once to warm up, then ITERS timed passes (default
 # 2): with -benchtime Nx (N > 1) go test first runs b.N=1 and reports only the
@@ -31,8 +35,9 @@ case ${MODEL:-fast_rcnn} in
 fast_rcnn) BENCH=R50FPN TVSCRIPT=bench_torchvision_r50.py ;;
 retinanet) BENCH=RetinaNetR50FPN TVSCRIPT=bench_torchvision_retinanet_r50.py ;;
 mask_rcnn) BENCH=MaskRCNNR50FPN TVSCRIPT=bench_torchvision_mask_r50.py ;;
+faster_rcnn) BENCH=FasterRCNNR50FPN TVSCRIPT=bench_torchvision_faster_r50.py ;;
 *)
-	echo "MODEL must be fast_rcnn, retinanet or mask_rcnn, got \"$MODEL\"" >&2
+	echo "MODEL must be fast_rcnn, retinanet, mask_rcnn or faster_rcnn, got \"$MODEL\"" >&2
 	exit 2
 	;;
 esac
