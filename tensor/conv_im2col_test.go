@@ -20,9 +20,10 @@ type storedColsCPU struct{ tensor.Device }
 // panels, batches small enough for whole-batch GEMMs, one worker and two,
 // and transposed convolutions. The input gradient (the transposed
 // convolution's output) never builds the whole column matrix: stride-1
-// convolutions compute it as a convolution of dY and strided ones a tile of
-// columns at a time, which sums in another order, so it matches the
-// stored-columns path (Gemm then Col2im) within float32 rounding.
+// convolutions on large images compute it as a convolution of dY, which
+// sums in another order, and the others scatter dcol a tile of columns (or
+// a few images) at a time, so it matches the stored-columns path (Gemm then
+// Col2im) within float32 rounding.
 func TestConvPacksColumnsFromTheImage(t *testing.T) {
 	cases := []struct {
 		name              string

@@ -413,41 +413,39 @@ func convDataGradTiled(e *Engine, ig im2colGemmer, w Buffer, g ConvGeom, n, cout
 
 // convBackwardBatched is convBackwardComposed with whole-batch GEMMs (see
 // batchedColsLimit) whose column operands are packed straight from the
-// images; dx and dw are nil when not wanted.
+// images; dx and dw are nil when not wanted. The input gradient goes
+// through dcol = Wᵀ·dY and Col2imAdd, a few images at a time so that dcol
+// stays within dcolTileFloats: with so few columns per image, convolving dY
+// by the transposed weight (convDataGrad) measured slower, as the weight
+// transposition and the packing of short rows dominate (ResNet layer4:
+// 11.5 vs 10.1 ms, BenchmarkConvDataGrad).
 func convBackwardBatched(e *Engine, ig im2colGemmer, x, w Buffer, g ConvGeom, n, cout int, dy, dx, dw Buffer) {
 	d := e.dev
 	inSize, rows, cols := g.C*g.H*g.W, g.ColRows(), g.ColCols()
-	var dyT Buffer // dY as [Cout, N·OH·OW]
-	if dw != nil || (dx != nil && (g.pointwise() || !strideOne(g))) {
-		dyT = batchMajor(e, dy, n, cout, cols)
-		defer e.put(dyT)
-	}
+	dyT := batchMajor(e, dy, n, cout, cols) // dY as [Cout, N·OH·OW]
+	defer e.put(dyT)
 	if dw != nil {
 		ig.GemmIm2col(false, true, cout, rows, n*cols, 1, dyT, n*cols, x, g, n, 0, dw, rows)
 	}
-	switch {
-	case dx == nil:
-	case g.pointwise():
+	if dx == nil {
+		return
+	}
+	if g.pointwise() {
 		out := e.get(rows * n * cols)
 		defer e.put(out)
 		d.Gemm(true, false, rows, n*cols, cout, 1, w, rows, dyT, n*cols, 0, out, n*cols)
 		imageMajor(e, out, n, g.C, cols, dx)
-	case strideOne(g):
-		wt := dataGradWeight(e, w, g, cout)
-		defer e.put(wt)
-		hw, k := g.H*g.W, cout*g.KH*g.KW
-		out := e.get(g.C * n * hw)
-		defer e.put(out)
-		ig.GemmIm2col(false, false, g.C, n*hw, k, 1, wt, k, dy, dataGradGeom(g, cout), n, 0, out, n*hw)
-		imageMajor(e, out, n, g.C, hw, dx)
-	default:
-		// Strided: dcol for the whole batch is small here (OH·OW < 256).
-		col := e.get(rows * n * cols)
-		defer e.put(col)
-		d.Gemm(true, false, rows, n*cols, cout, 1, w, rows, dyT, n*cols, 0, col, n*cols)
-		d.Fill(dx, 0)
-		for i := 0; i < n; i++ {
-			ig.Col2imAdd(d.View(col, i*cols, rows*n*cols-i*cols), n*cols, g, 0, cols, d.View(dx, i*inSize, inSize))
+		return
+	}
+	per := min(n, max(1, dcolTileFloats/(rows*cols))) // images per dcol chunk
+	col := e.get(rows * per * cols)
+	defer e.put(col)
+	d.Fill(dx, 0)
+	for i0 := 0; i0 < n; i0 += per {
+		m := min(per, n-i0)
+		d.Gemm(true, false, rows, m*cols, cout, 1, w, rows, d.View(dyT, i0*cols, cout*n*cols-i0*cols), n*cols, 0, col, m*cols)
+		for i := 0; i < m; i++ {
+			ig.Col2imAdd(d.View(col, i*cols, rows*m*cols-i*cols), m*cols, g, 0, cols, d.View(dx, (i0+i)*inSize, inSize))
 		}
 	}
 }
