@@ -376,9 +376,9 @@ func dataGradWeight(e *Engine, w Buffer, g ConvGeom, cout int) Buffer {
 	return wt
 }
 
-// dcolTileFloats bounds the scratch of a strided convolution's input
-// gradient: dcol = Wᵀ·dY is computed and scattered a tile of columns at a
-// time. 4 MB keeps it in the last-level cache between the GEMM writing it
+// dcolTileFloats bounds the scratch of an input gradient that goes through
+// dcol = Wᵀ·dY (strided convolutions, small batched images): dcol is
+// computed and scattered a tile of columns, or a few images, at a time. 4 MB keeps it in the last-level cache between the GEMM writing it
 // and Col2imAdd reading it, where the whole matrix was up to 155 MB. A
 // variable so that tests can force several tiles on small images.
 var dcolTileFloats = 1 << 20
