@@ -41,13 +41,15 @@ func (b *block) Forward(x *tensor.Tensor) *tensor.Tensor {
 	for i := range b.convs {
 		y = b.bns[i].Forward(b.convs[i].Forward(y))
 		if i < len(b.convs)-1 {
-			y = tensor.Relu(y)
+			y = tensor.ReluInPlace(y)
 		}
 	}
 	if b.downsample != nil {
 		identity = b.downsample.Forward(x)
 	}
-	return tensor.Relu(tensor.Add(y, identity))
+	// In place, as torchvision's relu(inplace=True) and out += identity: one
+	// memory pass and one activation fewer each.
+	return tensor.ReluInPlace(tensor.AddInPlace(y, identity))
 }
 
 // resnet is torchvision's ResNet layout: conv1, bn1, layer1..4, fc.
@@ -69,7 +71,7 @@ func (r *resnet) Children() []Child {
 }
 
 func (r *resnet) Forward(x *tensor.Tensor) *tensor.Tensor {
-	x = tensor.Relu(r.bn1.Forward(r.conv1.Forward(x)))
+	x = tensor.ReluInPlace(r.bn1.Forward(r.conv1.Forward(x)))
 	x = tensor.MaxPool2d(x, 3, 2, 1)
 	for _, l := range r.layers {
 		x = l.Forward(x)

@@ -49,3 +49,47 @@ func BenchmarkConvR50Shapes(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkConvDataGrad times a convolution's forward pass and its input
+// gradient (frozen weight) on ResNet shapes at batch 2x3x224x224, with the
+// column matrix written out and scattered back ("stored": Gemm then
+// Col2im) and without it ("packed": dY convolved by the transposed weight
+// for stride 1, dcol tiles for strided convolutions), on 2 workers.
+func BenchmarkConvDataGrad(b *testing.B) {
+	for _, s := range []struct {
+		name                    string
+		n, c, h, w, co, k, strd int
+	}{
+		{"layer1 3x3", 2, 64, 56, 56, 64, 3, 1},
+		{"layer2 3x3", 2, 128, 28, 28, 128, 3, 1},
+		{"layer2 3x3 s2", 2, 128, 56, 56, 128, 3, 2},
+		{"layer3 3x3 batched", 2, 256, 14, 14, 256, 3, 1},
+		{"layer4 3x3 batched", 2, 512, 7, 7, 512, 3, 1},
+		{"FPN 3x3 P3", 1, 256, 100, 168, 256, 3, 1},
+	} {
+		rng := rand.New(rand.NewPCG(1, 2))
+		rnd := func(n int) []float32 {
+			out := make([]float32, n)
+			for i := range out {
+				out[i] = rng.Float32() - 0.5
+			}
+			return out
+		}
+		xd, wd := rnd(s.n*s.c*s.h*s.w), rnd(s.co*s.c*s.k*s.k)
+		opt := tensor.ConvOptions{Stride: [2]int{s.strd, s.strd}, Padding: [2]int{s.k / 2, s.k / 2}}
+		for _, dev := range []struct {
+			name string
+			d    tensor.Device
+		}{{"stored", storedColsCPU{tensor.NewCPU(2)}}, {"packed", tensor.NewCPU(2)}} {
+			e := tensor.NewEngine(dev.d)
+			b.Run(fmt.Sprintf("%s/%s", s.name, dev.name), func(b *testing.B) {
+				for b.Loop() {
+					x := e.FromData(xd, s.n, s.c, s.h, s.w).SetRequiresGrad(true)
+					w := e.FromData(wd, s.co, s.c, s.k, s.k)
+					tensor.Sum(tensor.Conv2d(x, w, nil, opt)).Backward()
+					e.ReleaseAll()
+				}
+			})
+		}
+	}
+}

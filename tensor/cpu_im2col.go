@@ -65,64 +65,108 @@ func im2colSegment(plane []float32, g ConvGeom, kh, kw, y, x0 int, dst []float32
 	clear(dst[hi:])
 }
 
-// im2colSource is one image's column matrix as a gemm.Source: GEMMs pack
-// it straight from the image, never storing it (GemmIm2col).
+// im2colSource is the column matrices of images consecutive images side by
+// side, [C·KH·KW, images·OH·OW], as a gemm.Source: GEMMs pack it straight
+// from the images, never storing it (GemmIm2col).
 type im2colSource struct {
-	xs []float32
-	g  ConvGeom
+	xs     []float32
+	g      ConvGeom
+	images int
 }
 
-func (s *im2colSource) Span(row, col int, dst []float32) { im2colSpan(s.xs, s.g, row, col, dst) }
+func (s *im2colSource) Span(row, col int, dst []float32) {
+	inSize, cols := s.g.C*s.g.H*s.g.W, s.g.ColCols()
+	for len(dst) > 0 {
+		i, j := col/cols, col%cols
+		n := min(cols-j, len(dst))
+		im2colSpan(s.xs[i*inSize:(i+1)*inSize], s.g, row, j, dst[:n])
+		dst, col = dst[n:], col+n
+	}
+}
 
-// GemmIm2col implements im2colGemmer: Gemm with B the column matrix of
-// image x (transB: its transpose), packed straight from x.
-func (d *CPU) GemmIm2col(transA, transB bool, m, n, k int, alpha float32, a Buffer, lda int, x Buffer, g ConvGeom, beta float32, c Buffer, ldc int) {
+// GemmIm2col implements im2colGemmer: Gemm with B the column matrices of
+// the images in x side by side (transB: its transpose), packed straight
+// from x.
+func (d *CPU) GemmIm2col(transA, transB bool, m, n, k int, alpha float32, a Buffer, lda int, x Buffer, g ConvGeom, images int, beta float32, c Buffer, ldc int) {
 	xs := f(x)
-	checkLen("im2col image", g.C*g.H*g.W, len(xs))
-	gemm.SgemmFrom(d.workers, transA, transB, m, n, k, alpha, f(a), lda, &im2colSource{xs: xs, g: g}, beta, f(c), ldc)
+	checkLen("im2col images", images*g.C*g.H*g.W, len(xs))
+	gemm.SgemmFrom(d.workers, transA, transB, m, n, k, alpha, f(a), lda, &im2colSource{xs: xs, g: g, images: images}, beta, f(c), ldc)
 }
 
 // Col2im implements Device. Each channel's rows write only that channel's
 // plane, so channels are split across goroutines without races.
 func (d *CPU) Col2im(col Buffer, g ConvGeom, x Buffer) {
-	xs, cs := f(x), f(col)
+	checkLen("col2im columns", g.ColRows()*g.ColCols(), col.Len())
+	d.col2im(f(col), g.ColCols(), g, 0, g.ColCols(), f(x), true)
+}
+
+// Col2imAdd implements im2colGemmer: it adds columns j0..j0+span of the
+// column matrix, given as [C·KH·KW, span] with row stride ld, onto image x.
+// Convolutions scatter their input gradient a tile of columns at a time
+// with it, so the whole column matrix never exists.
+func (d *CPU) Col2imAdd(col Buffer, ld int, g ConvGeom, j0, span int, x Buffer) {
+	if j0 < 0 || span < 0 || j0+span > g.ColCols() || ld < span {
+		Panicf("tensor: col2im columns %d..%d of %d, row stride %d", j0, j0+span, g.ColCols(), ld)
+	}
+	if need := (g.ColRows()-1)*ld + span; col.Len() < need {
+		Panicf("tensor: col2im columns: length %d, want at least %d", col.Len(), need)
+	}
+	d.col2im(f(col), ld, g, j0, span, f(x), false)
+}
+
+// col2im adds columns j0..j0+span of every row of cs (row stride ld) onto
+// xs, clearing each channel plane first when overwrite is set.
+func (d *CPU) col2im(cs []float32, ld int, g ConvGeom, j0, span int, xs []float32, overwrite bool) {
 	checkLen("col2im image", g.C*g.H*g.W, len(xs))
-	checkLen("col2im columns", g.ColRows()*g.ColCols(), len(cs))
-	cols := g.ColCols()
 	kk := g.KH * g.KW
-	d.parallel(g.C, max(1, elemGrain/max(cols*kk, 1)), func(lo, hi int) {
+	d.parallel(g.C, max(1, elemGrain/max(span*kk, 1)), func(lo, hi int) {
 		for c := lo; c < hi; c++ {
 			plane := xs[c*g.H*g.W : (c+1)*g.H*g.W]
-			clear(plane)
+			if overwrite {
+				clear(plane)
+			}
 			for k := 0; k < kk; k++ {
 				r := c*kk + k
-				col2imRow(cs[r*cols:(r+1)*cols], g, r, plane)
+				col2imSpan(cs[r*ld:r*ld+span], g, r, j0, plane)
 			}
 		}
 	})
 }
 
-// col2imRow adds one column-matrix row back into its channel plane.
-func col2imRow(in []float32, g ConvGeom, r int, plane []float32) {
+// col2imSpan adds in[i], element (r, j0+i) of the column matrix, back onto
+// the input pixel it was read from: Im2col's adjoint for one row (c,kh,kw)
+// over output pixels j0.., which may start and end mid-row.
+func col2imSpan(in []float32, g ConvGeom, r, j0 int, plane []float32) {
 	kw := r % g.KW
 	kh := (r / g.KW) % g.KH
-	oh, ow := g.OutH(), g.OutW()
-	for y := 0; y < oh; y++ {
-		ih := y*g.StrideH - g.PadH + kh*g.DilationH
-		if ih < 0 || ih >= g.H {
-			continue
-		}
-		src := in[y*ow : (y+1)*ow]
-		dst := plane[ih*g.W : (ih+1)*g.W]
-		x0 := kw*g.DilationW - g.PadW
-		if g.StrideW == 1 {
-			lo := min(max(0, -x0), ow)
-			hi := max(min(ow, g.W-x0), lo)
-			addTo(dst[x0+lo:x0+hi], src[lo:hi])
-			continue
-		}
-		lo, hi := validCols(x0, g.StrideW, g.W, ow)
-		scatterAddStrided(dst[x0+lo*g.StrideW:], src[lo:hi], g.StrideW)
+	ow := g.OutW()
+	y, x := j0/ow, j0%ow
+	for len(in) > 0 {
+		n := min(ow-x, len(in))
+		col2imSegment(in[:n], g, kh, kw, y, x, plane)
+		in = in[n:]
+		y, x = y+1, 0
+	}
+}
+
+// col2imSegment adds src, output row y's pixels x0.. of tap (kh,kw), onto
+// the plane.
+func col2imSegment(src []float32, g ConvGeom, kh, kw, y, x0 int, plane []float32) {
+	ih := y*g.StrideH - g.PadH + kh*g.DilationH
+	if ih < 0 || ih >= g.H {
+		return
+	}
+	dst := plane[ih*g.W : (ih+1)*g.W]
+	ix := kw*g.DilationW - g.PadW + x0*g.StrideW // input column of src[0]
+	if g.StrideW == 1 {
+		lo := min(max(0, -ix), len(src))
+		hi := max(min(len(src), g.W-ix), lo)
+		addTo(dst[ix+lo:ix+hi], src[lo:hi])
+		return
+	}
+	lo, hi := validCols(ix, g.StrideW, g.W, len(src))
+	if hi > lo {
+		scatterAddStrided(dst[ix+lo*g.StrideW:], src[lo:hi], g.StrideW)
 	}
 }
 

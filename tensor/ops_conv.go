@@ -98,11 +98,16 @@ type ConvDevice interface {
 
 // im2colGemmer is implemented by devices whose GEMM can pack the column
 // matrix of an image straight from the image (the CPU): Gemm with B =
-// im2col(x) (transB: its transpose), bit-identical to Im2col then Gemm.
-// Convolutions then skip writing the column matrix (up to 155 MB for a
-// ResNet layer1 3x3 conv at 1333x800) and reading it back.
+// [im2col(x_0) … im2col(x_{images-1})], the column matrices of the images
+// in x side by side (transB: its transpose), bit-identical to Im2col then
+// Gemm. Convolutions then skip writing the column matrix (up to 155 MB for
+// a ResNet layer1 3x3 conv at 1333x800) and reading it back. Col2imAdd
+// adds a tile of columns j0..j0+span, stored [C·KH·KW, span] with row
+// stride ld, onto image x, so that a strided convolution's input gradient
+// needs only a tile of its column matrix at a time.
 type im2colGemmer interface {
-	GemmIm2col(transA, transB bool, m, n, k int, alpha float32, a Buffer, lda int, x Buffer, g ConvGeom, beta float32, c Buffer, ldc int)
+	GemmIm2col(transA, transB bool, m, n, k int, alpha float32, a Buffer, lda int, x Buffer, g ConvGeom, images int, beta float32, c Buffer, ldc int)
+	Col2imAdd(col Buffer, ld int, g ConvGeom, j0, span int, x Buffer)
 }
 
 // convForward computes y as one GEMM per image, or per batch for small
@@ -115,18 +120,23 @@ func convForward(e *Engine, x, w Buffer, g ConvGeom, n, cout int, y Buffer) {
 		return
 	}
 	rows, cols := g.ColRows(), g.ColCols()
+	ig, fused := d.(im2colGemmer)
 	if useBatched(n, g) {
-		col, out := e.get(rows*n*cols), e.get(cout*n*cols)
-		defer e.put(col)
+		out := e.get(cout * n * cols)
 		defer e.put(out)
-		batchCols(e, x, g, n, col)
-		d.Gemm(false, false, cout, n*cols, rows, 1, w, rows, col, n*cols, 0, out, n*cols)
+		if fused {
+			ig.GemmIm2col(false, false, cout, n*cols, rows, 1, w, rows, x, g, n, 0, out, n*cols)
+		} else {
+			col := e.get(rows * n * cols)
+			defer e.put(col)
+			batchCols(e, x, g, n, col)
+			d.Gemm(false, false, cout, n*cols, rows, 1, w, rows, col, n*cols, 0, out, n*cols)
+		}
 		// [Cout, N, OH·OW] -> [N, Cout, OH·OW]
 		d.StridedCopy([]int{n, cout, cols}, out, []int{cols, n * cols, 1}, y, []int{cout * cols, cols, 1}, false)
 		return
 	}
 	inSize, outSize := g.C*g.H*g.W, cout*cols
-	ig, fused := d.(im2colGemmer)
 	fused = fused && !g.pointwise()
 	var col Buffer
 	if !g.pointwise() && !fused {
@@ -136,7 +146,7 @@ func convForward(e *Engine, x, w Buffer, g ConvGeom, n, cout int, y Buffer) {
 	for i := 0; i < n; i++ {
 		src := d.View(x, i*inSize, inSize)
 		if fused {
-			ig.GemmIm2col(false, false, cout, cols, rows, 1, w, rows, src, g, 0, d.View(y, i*outSize, outSize), cols)
+			ig.GemmIm2col(false, false, cout, cols, rows, 1, w, rows, src, g, 1, 0, d.View(y, i*outSize, outSize), cols)
 			continue
 		}
 		if col != nil {
@@ -189,17 +199,34 @@ func convBackwardComposed(e *Engine, x, w Buffer, g ConvGeom, n, cout int, dy, d
 	if dx == nil && dw == nil {
 		return
 	}
+	ig, packed := e.dev.(im2colGemmer)
+	switch {
+	case !packed:
+		convBackwardStored(e, x, w, g, n, cout, dy, dx, dw)
+	case useBatched(n, g):
+		convBackwardBatched(e, ig, x, w, g, n, cout, dy, dx, dw)
+	default:
+		if dw != nil {
+			convWeightGrad(e, ig, x, g, n, cout, dy, dw)
+		}
+		if dx != nil {
+			convDataGrad(e, ig, w, g, n, cout, dy, dx)
+		}
+	}
+}
+
+// convBackwardStored is convBackwardComposed for devices that store the
+// column matrices: Im2col, then GEMMs, then Col2im.
+func convBackwardStored(e *Engine, x, w Buffer, g ConvGeom, n, cout int, dy, dx, dw Buffer) {
 	if useBatched(n, g) {
-		convBackwardBatched(e, x, w, g, n, cout, dy, dx, dw)
+		convBackwardStoredBatched(e, x, w, g, n, cout, dy, dx, dw)
 		return
 	}
 	d := e.dev
 	inSize, rows, cols := g.C*g.H*g.W, g.ColRows(), g.ColCols()
 	outSize := cout * cols
-	ig, fused := d.(im2colGemmer)
-	fused = fused && !g.pointwise()
 	var col Buffer // scratch for rebuilt columns and for dcol
-	if !g.pointwise() && (dx != nil || !fused) {
+	if !g.pointwise() {
 		col = e.get(rows * cols)
 		defer e.put(col)
 	}
@@ -212,15 +239,11 @@ func convBackwardComposed(e *Engine, x, w Buffer, g ConvGeom, n, cout int, dy, d
 			}
 			// dW += dY·colᵀ
 			src := d.View(x, i*inSize, inSize)
-			if fused {
-				ig.GemmIm2col(false, true, cout, rows, cols, 1, dyi, cols, src, g, beta, dw, rows)
-			} else {
-				if col != nil {
-					d.Im2col(src, g, col)
-					src = col
-				}
-				d.Gemm(false, true, cout, rows, cols, 1, dyi, cols, src, cols, beta, dw, rows)
+			if col != nil {
+				d.Im2col(src, g, col)
+				src = col
 			}
+			d.Gemm(false, true, cout, rows, cols, 1, dyi, cols, src, cols, beta, dw, rows)
 		}
 		if dx != nil {
 			dxi := d.View(dx, i*inSize, inSize)
@@ -235,15 +258,13 @@ func convBackwardComposed(e *Engine, x, w Buffer, g ConvGeom, n, cout int, dy, d
 	}
 }
 
-// convBackwardBatched is convBackward with whole-batch GEMMs (see
-// batchedColsLimit); dx and dw are nil when not wanted.
-func convBackwardBatched(e *Engine, x, w Buffer, g ConvGeom, n, cout int, dy, dx, dw Buffer) {
+// convBackwardStoredBatched is convBackwardStored with whole-batch GEMMs
+// (see batchedColsLimit).
+func convBackwardStoredBatched(e *Engine, x, w Buffer, g ConvGeom, n, cout int, dy, dx, dw Buffer) {
 	d := e.dev
 	inSize, rows, cols := g.C*g.H*g.W, g.ColRows(), g.ColCols()
-	// dY as [Cout, N·OH·OW].
-	dyT := e.get(cout * n * cols)
+	dyT := batchMajor(e, dy, n, cout, cols)
 	defer e.put(dyT)
-	d.StridedCopy([]int{n, cout, cols}, dy, []int{cout * cols, cols, 1}, dyT, []int{cols, n * cols, 1}, false)
 	col := e.get(rows * n * cols) // rebuilt columns, then dcol
 	defer e.put(col)
 	if dw != nil {
@@ -270,3 +291,163 @@ func convBackwardBatched(e *Engine, x, w Buffer, g ConvGeom, n, cout int, dy, dx
 		}
 	}
 }
+
+// batchMajor returns y [N, C, HW] as a new [C, N·HW] buffer (the caller
+// puts it back): one GEMM operand for the whole batch.
+func batchMajor(e *Engine, y Buffer, n, c, hw int) Buffer {
+	t := e.get(c * n * hw)
+	e.dev.StridedCopy([]int{n, c, hw}, y, []int{c * hw, hw, 1}, t, []int{hw, n * hw, 1}, false)
+	return t
+}
+
+// imageMajor overwrites y [N, C, HW] with t [C, N·HW], batchMajor's inverse.
+func imageMajor(e *Engine, t Buffer, n, c, hw int, y Buffer) {
+	e.dev.StridedCopy([]int{n, c, hw}, t, []int{hw, n * hw, 1}, y, []int{c * hw, hw, 1}, false)
+}
+
+// convWeightGrad overwrites dw with Σ_i dY_i·col_iᵀ, packing each image's
+// columns straight from x.
+func convWeightGrad(e *Engine, ig im2colGemmer, x Buffer, g ConvGeom, n, cout int, dy, dw Buffer) {
+	d := e.dev
+	inSize, rows, cols := g.C*g.H*g.W, g.ColRows(), g.ColCols()
+	outSize := cout * cols
+	for i := 0; i < n; i++ {
+		beta := float32(1)
+		if i == 0 {
+			beta = 0
+		}
+		dyi, xi := d.View(dy, i*outSize, outSize), d.View(x, i*inSize, inSize)
+		if g.pointwise() {
+			d.Gemm(false, true, cout, rows, cols, 1, dyi, cols, xi, cols, beta, dw, rows)
+		} else {
+			ig.GemmIm2col(false, true, cout, rows, cols, 1, dyi, cols, xi, g, 1, beta, dw, rows)
+		}
+	}
+}
+
+// convDataGrad overwrites dx with the input gradient Wᵀ·dY scattered back
+// onto the images, without a whole column matrix: a stride-1 convolution's
+// input gradient is itself a convolution of dY (dataGradGeom), and a
+// strided one goes a tile of columns at a time (convDataGradTiled).
+func convDataGrad(e *Engine, ig im2colGemmer, w Buffer, g ConvGeom, n, cout int, dy, dx Buffer) {
+	d := e.dev
+	inSize, rows, cols := g.C*g.H*g.W, g.ColRows(), g.ColCols()
+	outSize := cout * cols
+	switch {
+	case g.pointwise():
+		for i := 0; i < n; i++ {
+			d.Gemm(true, false, rows, cols, cout, 1, w, rows, d.View(dy, i*outSize, outSize), cols, 0, d.View(dx, i*inSize, inSize), cols)
+		}
+	case strideOne(g):
+		wt := dataGradWeight(e, w, g, cout)
+		defer e.put(wt)
+		gt, k := dataGradGeom(g, cout), cout*g.KH*g.KW
+		for i := 0; i < n; i++ {
+			ig.GemmIm2col(false, false, g.C, g.H*g.W, k, 1, wt, k, d.View(dy, i*outSize, outSize), gt, 1, 0, d.View(dx, i*inSize, inSize), g.H*g.W)
+		}
+	default:
+		convDataGradTiled(e, ig, w, g, n, cout, dy, dx)
+	}
+}
+
+// dataGradGeom is the geometry whose convolution of dY [Cout, OH, OW] by
+// dataGradWeight gives a stride-1 convolution's input gradient:
+// dX[c,h,w] = Σ W[co,c,kh,kw]·dY[co, h+PadH−kh·DilationH, w+PadW−kw·DilationW],
+// which is im2col's tap h·1 − PadH' + kh·DilationH' with PadH' = −PadH and
+// DilationH' = −DilationH (the flipped kernel, without flipping the
+// weight). Its output size is H×W exactly. Only im2col's packing sees these
+// negative values; they never reach a device kernel.
+func dataGradGeom(g ConvGeom, cout int) ConvGeom {
+	return ConvGeom{
+		C: cout, H: g.OutH(), W: g.OutW(),
+		KH: g.KH, KW: g.KW,
+		StrideH: 1, StrideW: 1,
+		PadH: -g.PadH, PadW: -g.PadW,
+		DilationH: -g.DilationH, DilationW: -g.DilationW,
+	}
+}
+
+// dataGradWeight returns w [Cout, C, KH·KW] as a new [C, Cout·KH·KW]
+// buffer (the caller puts it back), dataGradGeom's weight.
+func dataGradWeight(e *Engine, w Buffer, g ConvGeom, cout int) Buffer {
+	kk := g.KH * g.KW
+	wt := e.get(g.C * cout * kk)
+	e.dev.StridedCopy([]int{g.C, cout, kk}, w, []int{kk, g.C * kk, 1}, wt, []int{cout * kk, kk, 1}, false)
+	return wt
+}
+
+// dcolTileFloats bounds the scratch of an input gradient that goes through
+// dcol = Wᵀ·dY (strided convolutions, small batched images): dcol is
+// computed and scattered a tile of columns, or a few images, at a time. 4 MB keeps it in the last-level cache between the GEMM writing it
+// and Col2imAdd reading it, where the whole matrix was up to 155 MB. A
+// variable so that tests can force several tiles on small images.
+var dcolTileFloats = 1 << 20
+
+// dcolTileCols is the tile width for a column matrix of rows×cols: as many
+// columns as fit dcolTileFloats, but at least 256 so the GEMM stays
+// efficient, in multiples of 64 (whole micro-kernel panels).
+func dcolTileCols(rows, cols int) int {
+	span := max(dcolTileFloats/max(rows, 1)/64*64, 256)
+	return min(span, cols)
+}
+
+// convDataGradTiled computes dx one image and one tile of dcol columns at a
+// time: dcol tile = Wᵀ·dY[:, j0:j0+span], then Col2imAdd.
+func convDataGradTiled(e *Engine, ig im2colGemmer, w Buffer, g ConvGeom, n, cout int, dy, dx Buffer) {
+	d := e.dev
+	inSize, rows, cols := g.C*g.H*g.W, g.ColRows(), g.ColCols()
+	outSize := cout * cols
+	span := dcolTileCols(rows, cols)
+	tile := e.get(rows * span)
+	defer e.put(tile)
+	d.Fill(dx, 0)
+	for i := 0; i < n; i++ {
+		dyi, dxi := d.View(dy, i*outSize, outSize), d.View(dx, i*inSize, inSize)
+		for j0 := 0; j0 < cols; j0 += span {
+			s := min(span, cols-j0)
+			d.Gemm(true, false, rows, s, cout, 1, w, rows, d.View(dyi, j0, outSize-j0), cols, 0, tile, s)
+			ig.Col2imAdd(tile, s, g, j0, s, dxi)
+		}
+	}
+}
+
+// convBackwardBatched is convBackwardComposed with whole-batch GEMMs (see
+// batchedColsLimit) whose column operands are packed straight from the
+// images; dx and dw are nil when not wanted. The input gradient goes
+// through dcol = Wᵀ·dY and Col2imAdd, a few images at a time so that dcol
+// stays within dcolTileFloats: with so few columns per image, convolving dY
+// by the transposed weight (convDataGrad) measured slower, as the weight
+// transposition and the packing of short rows dominate (ResNet layer4:
+// 11.5 vs 10.1 ms, BenchmarkConvDataGrad).
+func convBackwardBatched(e *Engine, ig im2colGemmer, x, w Buffer, g ConvGeom, n, cout int, dy, dx, dw Buffer) {
+	d := e.dev
+	inSize, rows, cols := g.C*g.H*g.W, g.ColRows(), g.ColCols()
+	dyT := batchMajor(e, dy, n, cout, cols) // dY as [Cout, N·OH·OW]
+	defer e.put(dyT)
+	if dw != nil {
+		ig.GemmIm2col(false, true, cout, rows, n*cols, 1, dyT, n*cols, x, g, n, 0, dw, rows)
+	}
+	if dx == nil {
+		return
+	}
+	if g.pointwise() {
+		out := e.get(rows * n * cols)
+		defer e.put(out)
+		d.Gemm(true, false, rows, n*cols, cout, 1, w, rows, dyT, n*cols, 0, out, n*cols)
+		imageMajor(e, out, n, g.C, cols, dx)
+		return
+	}
+	per := min(n, max(1, dcolTileFloats/(rows*cols))) // images per dcol chunk
+	col := e.get(rows * per * cols)
+	defer e.put(col)
+	d.Fill(dx, 0)
+	for i0 := 0; i0 < n; i0 += per {
+		m := min(per, n-i0)
+		d.Gemm(true, false, rows, m*cols, cout, 1, w, rows, d.View(dyT, i0*cols, cout*n*cols-i0*cols), n*cols, 0, col, m*cols)
+		for i := 0; i < m; i++ {
+			ig.Col2imAdd(d.View(col, i*cols, rows*m*cols-i*cols), m*cols, g, 0, cols, d.View(dx, (i0+i)*inSize, inSize))
+		}
+	}
+}
+
+func strideOne(g ConvGeom) bool { return g.StrideH == 1 && g.StrideW == 1 }
