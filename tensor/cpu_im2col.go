@@ -25,6 +25,13 @@ func im2colRow(xs []float32, g ConvGeom, r int, out []float32) {
 // im2colSpan sets out[i] to element (r, j0+i) of the column matrix: the
 // output pixels j0.. of row (c,kh,kw), which may start and end mid-row.
 func im2colSpan(xs []float32, g ConvGeom, r, j0 int, out []float32) {
+	if g.pointwise() {
+		// Row r is channel r's plane itself: one copy instead of one per
+		// output row (7 or 14 values in ResNet's late stages).
+		hw := g.H * g.W
+		copy(out, xs[r*hw+j0:r*hw+j0+len(out)])
+		return
+	}
 	kw := r % g.KW
 	kh := (r / g.KW) % g.KH
 	c := r / (g.KW * g.KH)
