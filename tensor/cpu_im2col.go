@@ -19,12 +19,14 @@ func (d *CPU) Im2col(x Buffer, g ConvGeom, col Buffer) {
 // im2colRow fills one row (c,kh,kw) of the column matrix: for every output
 // pixel the input pixel that tap reads, or zero in the padding.
 func im2colRow(xs []float32, g ConvGeom, r int, out []float32) {
-	im2colSpan(xs, g, r, 0, out)
+	im2colSpan(xs, g, g.OutW(), r, 0, out)
 }
 
 // im2colSpan sets out[i] to element (r, j0+i) of the column matrix: the
 // output pixels j0.. of row (c,kh,kw), which may start and end mid-row.
-func im2colSpan(xs []float32, g ConvGeom, r, j0 int, out []float32) {
+// ow is g.OutW(), passed in because GEMM packing calls this once per row
+// of a panel and the divisions in OutW showed in profiles.
+func im2colSpan(xs []float32, g ConvGeom, ow, r, j0 int, out []float32) {
 	if g.pointwise() {
 		// Row r is channel r's plane itself: one copy instead of one per
 		// output row (7 or 14 values in ResNet's late stages).
@@ -35,7 +37,6 @@ func im2colSpan(xs []float32, g ConvGeom, r, j0 int, out []float32) {
 	kw := r % g.KW
 	kh := (r / g.KW) % g.KH
 	c := r / (g.KW * g.KH)
-	ow := g.OutW()
 	plane := xs[c*g.H*g.W : (c+1)*g.H*g.W]
 	y, x := j0/ow, j0%ow
 	for len(out) > 0 {
@@ -79,14 +80,20 @@ type im2colSource struct {
 	xs     []float32
 	g      ConvGeom
 	images int
+	// Sizes of g, computed once: Span runs once per packed row.
+	inSize, cols, ow int
+}
+
+func newIm2colSource(xs []float32, g ConvGeom, images int) *im2colSource {
+	return &im2colSource{xs: xs, g: g, images: images, inSize: g.C * g.H * g.W, cols: g.ColCols(), ow: g.OutW()}
 }
 
 func (s *im2colSource) Span(row, col int, dst []float32) {
-	inSize, cols := s.g.C*s.g.H*s.g.W, s.g.ColCols()
+	inSize, cols := s.inSize, s.cols
 	for len(dst) > 0 {
 		i, j := col/cols, col%cols
 		n := min(cols-j, len(dst))
-		im2colSpan(s.xs[i*inSize:(i+1)*inSize], s.g, row, j, dst[:n])
+		im2colSpan(s.xs[i*inSize:(i+1)*inSize], s.g, s.ow, row, j, dst[:n])
 		dst, col = dst[n:], col+n
 	}
 }
@@ -97,7 +104,7 @@ func (s *im2colSource) Span(row, col int, dst []float32) {
 func (d *CPU) GemmIm2col(transA, transB bool, m, n, k int, alpha float32, a Buffer, lda int, x Buffer, g ConvGeom, images int, beta float32, c Buffer, ldc int) {
 	xs := f(x)
 	checkLen("im2col images", images*g.C*g.H*g.W, len(xs))
-	gemm.SgemmFrom(d.workers, transA, transB, m, n, k, alpha, f(a), lda, &im2colSource{xs: xs, g: g, images: images}, beta, f(c), ldc)
+	gemm.SgemmFrom(d.workers, transA, transB, m, n, k, alpha, f(a), lda, newIm2colSource(xs, g, images), beta, f(c), ldc)
 }
 
 // Col2im implements Device. Each channel's rows write only that channel's
