@@ -30,18 +30,9 @@ func packBRowsFrom(dst []float32, src Source, row []float32, pc, kc, jc, nc, nr,
 // every sliver of dst, zero past the panel's edge.
 func packRowSlivers(dst, src []float32, kc, nr, p int) {
 	full := len(src) / nr
-	if nr == 32 {
-		// Inline moves: copy() called runtime.memmove per 128 bytes, 5%
-		// of a ResNet-50 train step.
-		for s := range full {
-			o := (s*kc + p) * nr
-			copy32(dst[o:o+32], src[s*32:s*32+32])
-		}
-	} else {
-		for s := range full {
-			o := (s*kc + p) * nr
-			copy(dst[o:o+nr], src[s*nr:s*nr+nr])
-		}
+	for s := range full {
+		o := (s*kc + p) * nr
+		copy(dst[o:o+nr], src[s*nr:s*nr+nr])
 	}
 	if w := len(src) - full*nr; w > 0 {
 		o := (full*kc + p) * nr
@@ -133,23 +124,14 @@ func packA(dst, a []float32, lda int, transA bool, alpha float32, ic, mc, pc, kc
 
 // packA14T is packA's transA case for a full 14-row panel and alpha 1:
 // out[p*14+i] = a[p*lda+i]. The fixed-size array copy compiles to inline
-// moves (through a local, see copy32), where copy() called runtime.memmove
-// for every 56 bytes.
+// moves (through a local: a direct array assignment calls memmove too),
+// where copy() called runtime.memmove for every 56 bytes; 15% faster on a
+// 336×320 block.
 func packA14T(out, a []float32, lda, kc int) {
 	for p := 0; p < kc; p++ {
 		v := *(*[14]float32)(a[p*lda : p*lda+14])
 		*(*[14]float32)(out[p*14 : p*14+14]) = v
 	}
-}
-
-// copy32 copies 32 values. Through a local, the compiler moves fixed-size
-// arrays of up to 64 bytes inline; a direct array assignment or copy()
-// calls runtime.memmove.
-func copy32(dst, src []float32) {
-	v := *(*[16]float32)(src[0:16])
-	*(*[16]float32)(dst[0:16]) = v
-	w := *(*[16]float32)(src[16:32])
-	*(*[16]float32)(dst[16:32]) = w
 }
 
 // transposeBlocks14 sets dst[p*14+i] = alpha*src[i*ld+p] for i < 14,
