@@ -233,9 +233,11 @@ func BenchmarkMaskRCNNR50FPN(b *testing.B) {
 
 // benchR50 times Predict and a training step of cfg's detector on the
 // 1333x800 items (r50Items), with the memory settings of the evaluate and
-// train stages: their heap goal (stages.TightHeap), and in the training
-// step Backward handing activations back as it goes (SetFreeGraph), so
-// that the peak is the one a pipeline run reaches.
+// train stages: their heap goal (stages.TightHeap), their pool trimming
+// (TrimIdle after each batch or step, and Trim when inference is done, as
+// an evaluate shard ends), and in the training step Backward handing
+// activations back as it goes (SetFreeGraph), so that the peak is the one
+// a pipeline run reaches.
 func benchR50(b *testing.B, cfg *configs.Config, items []*batch.Item) {
 	defer stages.TightHeap()()
 	e := newEngine()
@@ -250,10 +252,12 @@ func benchR50(b *testing.B, cfg *configs.Config, items []*batch.Item) {
 				b.Fatal(err)
 			}
 			e.ReleaseAll()
+			e.TrimIdle()
 		}
 		b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
 		reportPeakRSS(b)
 	})
+	e.Trim() // the evaluate shard is done
 	b.Run("TrainStep", func(b *testing.B) {
 		opt := nn.NewSGD(nn.TrainableParameters(d), 0.01, 0.9, 1e-4)
 		e.SetFreeGraph(true)
@@ -268,6 +272,7 @@ func benchR50(b *testing.B, cfg *configs.Config, items []*batch.Item) {
 			TotalLoss(losses).Backward()
 			opt.Step()
 			e.ReleaseAll()
+			e.TrimIdle()
 		}
 		b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
 		reportPeakRSS(b)

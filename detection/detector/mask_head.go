@@ -63,12 +63,14 @@ func NewMaskHead(e *tensor.Engine, opt MaskHeadOptions, rng *rand.Rand) (*MaskHe
 	return h, nil
 }
 
-// Forward maps pooled features [R,C,S,S] to mask logits [R,K,2S,2S].
+// Forward maps pooled features [R,C,S,S] to mask logits [R,K,2S,2S]. The
+// ReLUs work in place (no conv reads its output in backward): a training
+// step's 128 positive RoIs keep 25 MB per conv and 100 MB upsampled.
 func (h *MaskHead) Forward(x *tensor.Tensor) *tensor.Tensor {
 	for _, c := range h.Convs {
-		x = tensor.Relu(c.Forward(x))
+		x = tensor.ReluInPlace(c.Forward(x))
 	}
-	return h.ConvLogits.Forward(tensor.Relu(h.Upsample.Forward(x)))
+	return h.ConvLogits.Forward(tensor.ReluInPlace(h.Upsample.Forward(x)))
 }
 
 // Params implements nn.Module.

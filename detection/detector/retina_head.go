@@ -231,27 +231,41 @@ func (h *RetinaHead) Forward(feats []*tensor.Tensor) (DenseOutput, error) {
 	var out DenseOutput
 	logits := make([]*tensor.Tensor, nl)
 	deltas := make([]*tensor.Tensor, nl)
+	var permuted []*tensor.Tensor // owners of logits' and deltas' buffers
 	for l := 0; l < nl; l++ {
 		c, r := branch(h.ClsConvs, feats[l]), branch(h.RegConvs, feats[l])
 		b, hh, ww := c.Dim(0), c.Dim(2), c.Dim(3)
-		// [B,A·K,H,W] -> [B,H,W,A·K]: location-major, anchor, then class,
-		// the anchor generator's order (and torchvision's).
-		logits[l] = tensor.Reshape(tensor.Permute(h.Cls.Forward(c), 0, 2, 3, 1), b, hh*ww*a, k)
-		deltas[l] = tensor.Reshape(tensor.Permute(h.Reg.Forward(r), 0, 2, 3, 1), b, hh*ww*a*4)
+		cl, rg := locationMajor(h.Cls.Forward(c)), locationMajor(h.Reg.Forward(r))
 		drop(c, r)
+		logits[l] = tensor.Reshape(cl, b, hh*ww*a, k)
+		deltas[l] = tensor.Reshape(rg, b, hh*ww*a*4)
+		permuted = append(permuted, cl, rg)
 		out.Sizes = append(out.Sizes, [2]int{hh, ww})
 		out.Counts = append(out.Counts, hh*ww*a)
 	}
 	out.Logits = tensor.Concat(1, logits...)
 	out.Deltas = tensor.Concat(1, deltas...)
+	// At inference the per-level copies would otherwise stay until the
+	// batch ends, and the classification ones are as large as out.Logits.
+	drop(permuted...)
 	return out, nil
 }
 
-// branch runs a stack of 3x3 convs with ReLU.
+// locationMajor permutes a head layer's output [B,A·K,H,W] to
+// [B,H,W,A·K] (location-major, anchor, then class: the anchor generator's
+// order, and torchvision's) and, at inference, frees the layer's output.
+func locationMajor(y *tensor.Tensor) *tensor.Tensor {
+	p := tensor.Permute(y, 0, 2, 3, 1)
+	drop(y)
+	return p
+}
+
+// branch runs a stack of 3x3 convs with ReLU, in place: a conv's backward
+// does not read its output, and inference drops only the ReLU's.
 func branch(convs []*nn.Conv2d, x *tensor.Tensor) *tensor.Tensor {
 	y := x
 	for _, c := range convs {
-		next := tensor.Relu(c.Forward(y))
+		next := tensor.ReluInPlace(c.Forward(y))
 		if y != x {
 			drop(y)
 		}
