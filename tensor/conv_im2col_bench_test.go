@@ -53,8 +53,8 @@ func BenchmarkConvR50Shapes(b *testing.B) {
 // BenchmarkConvDataGrad times a convolution's forward pass and its input
 // gradient (frozen weight) on ResNet shapes at batch 2x3x224x224, with the
 // column matrix written out and scattered back ("stored": Gemm then
-// Col2im) and without it ("packed": dY convolved by the transposed weight
-// for stride 1, dcol tiles for strided convolutions), on 2 workers.
+// Col2im) and without it ("packed": dcol a tile of columns at a time), on
+// 2 workers.
 func BenchmarkConvDataGrad(b *testing.B) {
 	for _, s := range []struct {
 		name                    string

@@ -203,8 +203,8 @@ func TestGradConv2d(t *testing.T) {
 		// Large enough for per-image GEMMs (OH·OW >= batchedColsLimit).
 		{2, 2, 34, 33, 2, 3, ConvOptions{Padding: [2]int{1, 1}}, true},
 		{2, 2, 33, 32, 2, 1, ConvOptions{}, false},
-		// Stride-1 input gradients go through dataGradGeom, strided ones
-		// through dcol tiles (two here: see the tile size below).
+		// Input gradients through several dcol tiles (see the tile size
+		// below): strided, stride 1x2 dilated, and stride 1.
 		{1, 2, 34, 33, 2, 3, ConvOptions{Stride: [2]int{2, 2}, Padding: [2]int{1, 1}}, false},
 		{1, 2, 9, 8, 2, 3, ConvOptions{Stride: [2]int{1, 2}, Padding: [2]int{2, 1}, Dilation: [2]int{1, 2}}, false},
 		{1, 2, 24, 23, 2, 3, ConvOptions{Padding: [2]int{3, 2}, Dilation: [2]int{2, 1}}, true},

@@ -326,61 +326,27 @@ func convWeightGrad(e *Engine, ig im2colGemmer, x Buffer, g ConvGeom, n, cout in
 }
 
 // convDataGrad overwrites dx with the input gradient Wᵀ·dY scattered back
-// onto the images, without a whole column matrix: a stride-1 convolution's
-// input gradient is itself a convolution of dY (dataGradGeom), and a
-// strided one goes a tile of columns at a time (convDataGradTiled).
+// onto the images, without a whole column matrix: dcol goes a tile of
+// columns at a time (convDataGradTiled).
 func convDataGrad(e *Engine, ig im2colGemmer, w Buffer, g ConvGeom, n, cout int, dy, dx Buffer) {
 	d := e.dev
 	inSize, rows, cols := g.C*g.H*g.W, g.ColRows(), g.ColCols()
 	outSize := cout * cols
-	switch {
-	case g.pointwise():
+	if g.pointwise() {
 		for i := 0; i < n; i++ {
 			d.Gemm(true, false, rows, cols, cout, 1, w, rows, d.View(dy, i*outSize, outSize), cols, 0, d.View(dx, i*inSize, inSize), cols)
 		}
-	case strideOne(g):
-		wt := dataGradWeight(e, w, g, cout)
-		defer e.put(wt)
-		gt, k := dataGradGeom(g, cout), cout*g.KH*g.KW
-		for i := 0; i < n; i++ {
-			ig.GemmIm2col(false, false, g.C, g.H*g.W, k, 1, wt, k, d.View(dy, i*outSize, outSize), gt, 1, 0, d.View(dx, i*inSize, inSize), g.H*g.W)
-		}
-	default:
-		convDataGradTiled(e, ig, w, g, n, cout, dy, dx)
+		return
 	}
-}
-
-// dataGradGeom is the geometry whose convolution of dY [Cout, OH, OW] by
-// dataGradWeight gives a stride-1 convolution's input gradient:
-// dX[c,h,w] = Σ W[co,c,kh,kw]·dY[co, h+PadH−kh·DilationH, w+PadW−kw·DilationW],
-// which is im2col's tap h·1 − PadH' + kh·DilationH' with PadH' = −PadH and
-// DilationH' = −DilationH (the flipped kernel, without flipping the
-// weight). Its output size is H×W exactly. Only im2col's packing sees these
-// negative values; they never reach a device kernel.
-func dataGradGeom(g ConvGeom, cout int) ConvGeom {
-	return ConvGeom{
-		C: cout, H: g.OutH(), W: g.OutW(),
-		KH: g.KH, KW: g.KW,
-		StrideH: 1, StrideW: 1,
-		PadH: -g.PadH, PadW: -g.PadW,
-		DilationH: -g.DilationH, DilationW: -g.DilationW,
-	}
-}
-
-// dataGradWeight returns w [Cout, C, KH·KW] as a new [C, Cout·KH·KW]
-// buffer (the caller puts it back), dataGradGeom's weight.
-func dataGradWeight(e *Engine, w Buffer, g ConvGeom, cout int) Buffer {
-	kk := g.KH * g.KW
-	wt := e.get(g.C * cout * kk)
-	e.dev.StridedCopy([]int{g.C, cout, kk}, w, []int{kk, g.C * kk, 1}, wt, []int{cout * kk, kk, 1}, false)
-	return wt
+	convDataGradTiled(e, ig, w, g, n, cout, dy, dx)
 }
 
 // dcolTileFloats bounds the scratch of an input gradient that goes through
 // dcol = Wᵀ·dY (strided convolutions, small batched images): dcol is
-// computed and scattered a tile of columns, or a few images, at a time. 4 MB keeps it in the last-level cache between the GEMM writing it
-// and Col2imAdd reading it, where the whole matrix was up to 155 MB. A
-// variable so that tests can force several tiles on small images.
+// computed and scattered a tile of columns, or a few images, at a time.
+// 4 MB keeps it in the last-level cache between the GEMM writing it and
+// Col2imAdd reading it, where the whole matrix was up to 155 MB. A variable
+// so that tests can force several tiles on small images.
 var dcolTileFloats = 1 << 20
 
 // dcolTileCols is the tile width for a column matrix of rows×cols: as many
@@ -392,7 +358,10 @@ func dcolTileCols(rows, cols int) int {
 }
 
 // convDataGradTiled computes dx one image and one tile of dcol columns at a
-// time: dcol tile = Wᵀ·dY[:, j0:j0+span], then Col2imAdd.
+// time: dcol tile = Wᵀ·dY[:, j0:j0+span], then Col2imAdd. The tiles go last
+// first, which keeps dx bit for bit Col2im's of the whole matrix: Col2im
+// adds an input pixel's terms in tap order (kh, kw), and a later tap of a
+// pixel always comes from an earlier output pixel, so a later tile.
 func convDataGradTiled(e *Engine, ig im2colGemmer, w Buffer, g ConvGeom, n, cout int, dy, dx Buffer) {
 	d := e.dev
 	inSize, rows, cols := g.C*g.H*g.W, g.ColRows(), g.ColCols()
@@ -401,9 +370,10 @@ func convDataGradTiled(e *Engine, ig im2colGemmer, w Buffer, g ConvGeom, n, cout
 	tile := e.get(rows * span)
 	defer e.put(tile)
 	d.Fill(dx, 0)
+	last := (cols - 1) / span * span // start of the last tile
 	for i := 0; i < n; i++ {
 		dyi, dxi := d.View(dy, i*outSize, outSize), d.View(dx, i*inSize, inSize)
-		for j0 := 0; j0 < cols; j0 += span {
+		for j0 := last; j0 >= 0; j0 -= span {
 			s := min(span, cols-j0)
 			d.Gemm(true, false, rows, s, cout, 1, w, rows, d.View(dyi, j0, outSize-j0), cols, 0, tile, s)
 			ig.Col2imAdd(tile, s, g, j0, s, dxi)
@@ -414,11 +384,8 @@ func convDataGradTiled(e *Engine, ig im2colGemmer, w Buffer, g ConvGeom, n, cout
 // convBackwardBatched is convBackwardComposed with whole-batch GEMMs (see
 // batchedColsLimit) whose column operands are packed straight from the
 // images; dx and dw are nil when not wanted. The input gradient goes
-// through dcol = Wᵀ·dY and Col2imAdd, a few images at a time so that dcol
-// stays within dcolTileFloats: with so few columns per image, convolving dY
-// by the transposed weight (convDataGrad) measured slower, as the weight
-// transposition and the packing of short rows dominate (ResNet layer4:
-// 11.5 vs 10.1 ms, BenchmarkConvDataGrad).
+// through dcol = Wᵀ·dY and Col2imAdd, a few whole images at a time so that
+// dcol stays within dcolTileFloats (bit for bit Col2im's).
 func convBackwardBatched(e *Engine, ig im2colGemmer, x, w Buffer, g ConvGeom, n, cout int, dy, dx, dw Buffer) {
 	d := e.dev
 	inSize, rows, cols := g.C*g.H*g.W, g.ColRows(), g.ColCols()
@@ -449,5 +416,3 @@ func convBackwardBatched(e *Engine, ig im2colGemmer, x, w Buffer, g ConvGeom, n,
 		}
 	}
 }
-
-func strideOne(g ConvGeom) bool { return g.StrideH == 1 && g.StrideW == 1 }
