@@ -34,6 +34,15 @@ func randomScores(rng *rand.Rand, n int, levels int) []float32 {
 	return s
 }
 
+// randomClasses draws n class ids in [0, k).
+func randomClasses(rng *rand.Rand, n, k int) []int {
+	c := make([]int, n)
+	for i := range c {
+		c[i] = rng.IntN(k)
+	}
+	return c
+}
+
 func TestNMSMatchesReference(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -87,10 +96,7 @@ func TestBatchedNMSIsPerClass(t *testing.T) {
 	n := 300
 	boxes := randomBoxes(rng, n, 100, 1, 40)
 	scores := randomScores(rng, n, 8)
-	classes := make([]int, n)
-	for i := range classes {
-		classes[i] = rng.IntN(4)
-	}
+	classes := randomClasses(rng, n, 4)
 	got := BatchedNMS(boxes, scores, classes, 0.5, false)
 	// Oracle: reference NMS within each class, then a stable sort by score.
 	var want []int
@@ -219,10 +225,7 @@ func TestCandidateNMSStopsEachClassEarly(t *testing.T) {
 	n := 4000
 	boxes := randomBoxes(rng, n, 400, 4, 80)
 	scores := randomScores(rng, n, 50)
-	classes := make([]int, n)
-	for i := range classes {
-		classes[i] = rng.IntN(8)
-	}
+	classes := randomClasses(rng, n, 8)
 	full := BatchedNMS(boxes, scores, classes, 0.5, false)
 	for _, limit := range []int{1, 10, 100, 300, len(full), len(full) + 5} {
 		d := CandidateNMS(boxes, scores, classes, 0.5, limit, false)

@@ -2,7 +2,6 @@ package detector
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -73,17 +72,6 @@ func FPNOptionsFromConfig(c configs.Neck) FPNOptions {
 // drop a detection (remove_small_boxes(min_size=1e-2)).
 const torchvisionMinDetection = 1e-2
 
-// scoreThrOption maps test_cfg.rcnn.score_thr to RoIHeadOptions.ScoreThr,
-// which reads 0 as its default 0.05: a config's 0 (keep every score above
-// 0) becomes the smallest positive float64, under every positive float32
-// score, so that "score > thr" keeps the same detections as "> 0".
-func scoreThrOption(thr float64) float64 {
-	if thr == 0 {
-		return math.SmallestNonzeroFloat64
-	}
-	return thr
-}
-
 // RoIHeadOptionsFromConfig maps model.roi_head, train_cfg.rcnn and
 // test_cfg.rcnn; inChannels is the neck's out channels.
 func RoIHeadOptionsFromConfig(cfg *configs.Config, inChannels int) (RoIHeadOptions, error) {
@@ -116,7 +104,7 @@ func RoIHeadOptionsFromConfig(cfg *configs.Config, inChannels int) (RoIHeadOptio
 		Loss:      BoxLoss{Type: bh.LossBBox.Type, Beta: bh.LossBBox.Beta},
 		Assigner:  assignerFromConfig(rc.Assigner, legacy),
 		Sampler:   samplerFromConfig(rc.Sampler),
-		ScoreThr:  scoreThrOption(cfg.TestCfg.RCNN.ScoreThr),
+		ScoreThr:  cfg.TestCfg.RCNN.ScoreThr,
 		NMSThr:    cfg.TestCfg.RCNN.NMSThr,
 		MaxPerImg: cfg.TestCfg.RCNN.MaxPerImg,
 		Legacy:    legacy,

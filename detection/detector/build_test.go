@@ -25,22 +25,30 @@ func TestEveryRegisteredModelHasABuilder(t *testing.T) {
 }
 
 // TestRCNNScoreThrZeroKeepsEveryScore checks that test_cfg.rcnn.score_thr=0
-// reaches the RoI head as "keep every positive score", not as
-// RoIHeadOptions' default 0.05, which a plain 0 there selects.
+// reaches the RoI head as 0, "keep every positive score", and not as the
+// configs' default 0.05, which a config that leaves it out still gets.
 func TestRCNNScoreThrZeroKeepsEveryScore(t *testing.T) {
-	cfg, err := configs.Load("faster_rcnn_tiny_synth", []string{"test_cfg.rcnn.score_thr=0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	opt, err := RoIHeadOptionsFromConfig(cfg, cfg.Model.Neck.OutChannels)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := NewRoIHead(newEngine(), opt, rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if thr := h.opt.ScoreThr; thr <= 0 || float32(thr) != 0 {
-		t.Errorf("score threshold %g, want a positive one under every positive float32", thr)
+	for _, tc := range []struct {
+		overrides []string
+		want      float64
+	}{
+		{[]string{"test_cfg.rcnn.score_thr=0"}, 0},
+		{nil, 0.05},
+	} {
+		cfg, err := configs.Load("faster_rcnn_tiny_synth", tc.overrides)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt, err := RoIHeadOptionsFromConfig(cfg, cfg.Model.Neck.OutChannels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := NewRoIHead(newEngine(), opt, rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if thr := h.opt.ScoreThr; thr != tc.want {
+			t.Errorf("%v: score threshold %g, want %g", tc.overrides, thr, tc.want)
+		}
 	}
 }

@@ -55,8 +55,9 @@ type RoIHeadOptions struct {
 	Loss     BoxLoss
 	Assigner detection.MaxIoUAssigner // default detection.RCNNAssigner
 	Sampler  detection.RandomSampler  // default detection.RCNNSampler
-	// ScoreThr, NMSThr and MaxPerImg post-process detections; defaults 0.05,
-	// 0.5, 100.
+	// ScoreThr, NMSThr and MaxPerImg post-process detections: ScoreThr 0
+	// keeps every positive score (configs default to 0.05, as MMDetection);
+	// NMSThr and MaxPerImg default to 0.5 and 100.
 	ScoreThr  float64
 	NMSThr    float64
 	MaxPerImg int
@@ -84,9 +85,6 @@ func (o RoIHeadOptions) withDefaults() RoIHeadOptions {
 	}
 	if o.Sampler == (detection.RandomSampler{}) {
 		o.Sampler = detection.RCNNSampler()
-	}
-	if o.ScoreThr == 0 {
-		o.ScoreThr = 0.05
 	}
 	if o.NMSThr == 0 {
 		o.NMSThr = 0.5

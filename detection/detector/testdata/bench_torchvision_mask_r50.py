@@ -30,7 +30,6 @@ bench_r50.sh's lines:
 """
 import os
 import sys
-import time
 
 import torch
 from torchvision.models.detection.anchor_utils import AnchorGenerator
@@ -43,7 +42,7 @@ from torchvision.models.detection.rpn import RegionProposalNetwork, RPNHead
 from torchvision.ops import MultiScaleRoIAlign
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_torchvision_r50 import CLASSES, FC, FPN, H, PAD_W, W, ConvTwoMLPHead, peak_rss_mib  # noqa: E402
+from bench_torchvision_r50 import CLASSES, FC, FPN, H, PAD_W, W, ConvTwoMLPHead, time_cpu_passes  # noqa: E402
 
 
 def build():
@@ -108,14 +107,7 @@ def main():
         total.backward()
         opt.step()
 
-    for name, fn in (("predict", predict), ("train", train)):
-        fn()
-        t0, c0 = time.perf_counter(), time.process_time()
-        for _ in range(iters):
-            fn()
-        wall, cpu = (time.perf_counter() - t0) / iters, (time.process_time() - c0) / iters
-        print("torch-r50 pass=%s device=cpu batch=1 iters=%d s=%.4f img_s=%.2f cpu_s=%.3f upload=0 peak_mib=%.1f" % (
-            name, iters, wall, 1 / wall, cpu, peak_rss_mib()), flush=True)
+    time_cpu_passes((("predict", predict), ("train", train)), iters)
 
 
 if __name__ == "__main__":

@@ -107,6 +107,20 @@ def peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kB
 
 
+def time_cpu_passes(passes, iters):
+    """Runs each (name, fn) of passes once to warm up, then iters timed
+    times, and prints its "torch-r50 pass=..." line for one CPU image: the
+    line the single-model scripts (Faster, Mask R-CNN, RetinaNet) share."""
+    for name, fn in passes:
+        fn()
+        t0, c0 = time.perf_counter(), time.process_time()
+        for _ in range(iters):
+            fn()
+        wall, cpu = (time.perf_counter() - t0) / iters, (time.process_time() - c0) / iters
+        print("torch-r50 pass=%s device=cpu batch=1 iters=%d s=%.4f img_s=%.2f cpu_s=%.3f upload=0 peak_mib=%.1f" % (
+            name, iters, wall, 1 / wall, cpu, peak_rss_mib()), flush=True)
+
+
 def strict_fp32():
     """Turns TF32 off for cuDNN convolutions and cuBLAS matmuls, with the
     fp32_precision settings where this torch has them (2.9+), else the

@@ -17,15 +17,17 @@ lines:
 
     torch-r50 pass=<predict|train> device=cpu batch=1 iters=<n> s=<wall s/iter> img_s=<images/s> cpu_s=<cpu s/iter> upload=0 peak_mib=<MiB>
 """
-import resource
+import os
 import sys
-import time
 
 import torch
 from torchvision.models.detection.backbone_utils import resnet_fpn_backbone
 from torchvision.models.detection.image_list import ImageList
 from torchvision.models.detection.retinanet import RetinaNet
 from torchvision.ops.feature_pyramid_network import LastLevelP6P7
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_torchvision_r50 import time_cpu_passes  # noqa: E402
 
 H, W, PAD_W = 800, 1333, 1344
 
@@ -71,15 +73,7 @@ def main():
         total.backward()
         opt.step()
 
-    for name, fn in (("predict", predict), ("train", train)):
-        fn()
-        t0, c0 = time.perf_counter(), time.process_time()
-        for _ in range(iters):
-            fn()
-        wall, cpu = (time.perf_counter() - t0) / iters, (time.process_time() - c0) / iters
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-        print("torch-r50 pass=%s device=cpu batch=1 iters=%d s=%.4f img_s=%.2f cpu_s=%.3f upload=0 peak_mib=%.1f" % (
-            name, iters, wall, 1 / wall, cpu, peak), flush=True)
+    time_cpu_passes((("predict", predict), ("train", train)), iters)
 
 
 if __name__ == "__main__":
