@@ -35,6 +35,9 @@ func TestConvPacksColumnsFromTheImage(t *testing.T) {
 		{"dilated", 1, 4, 24, 26, 5, 3, tensor.ConvOptions{Padding: [2]int{2, 2}, Dilation: [2]int{2, 2}}},
 		{"no padding, rows of 3", 1, 40, 12, 5, 33, 3, tensor.ConvOptions{}},
 		{"several panels", 1, 64, 70, 75, 40, 3, tensor.ConvOptions{Padding: [2]int{1, 1}}},
+		// Stride 1 reads the padded input in place, in bands of about 2M
+		// values of slab and output: here 259 output rows, then 41.
+		{"several bands of rows", 1, 64, 300, 75, 40, 3, tensor.ConvOptions{Padding: [2]int{1, 1}}},
 		{"padding wider than the kernel", 2, 3, 16, 17, 4, 3, tensor.ConvOptions{Padding: [2]int{3, 2}}},
 		{"stride 1x2, 5x5 dilated", 1, 3, 30, 41, 5, 5, tensor.ConvOptions{Stride: [2]int{1, 2}, Padding: [2]int{4, 1}, Dilation: [2]int{2, 1}}},
 		{"stride 2, several dcol tiles", 1, 64, 90, 91, 8, 3, tensor.ConvOptions{Stride: [2]int{2, 2}, Padding: [2]int{1, 1}}},

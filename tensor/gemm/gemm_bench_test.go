@@ -115,3 +115,26 @@ func benchSquare(b *testing.B, n, threads int, peak float64, f sgemmFunc) {
 		b.ReportMetric(flops/(cpu1-cpu0)/1e9, "GFLOP/cpu-s")
 	}
 }
+
+// BenchmarkInPlaceB times untransposed B packed and read in place on
+// convolution-shaped products (2 workers, wall clock), to place the
+// inPlaceRows cut-over: packing costs k·n copies whatever m is.
+func BenchmarkInPlaceB(b *testing.B) {
+	for _, s := range []struct{ m, n, k int }{
+		{64, 3136, 576}, {64, 3136, 256}, {160, 3136, 576}, {576, 3136, 64},
+		{128, 784, 1152}, {1024, 1000, 1024}, {2048, 1000, 1024},
+	} {
+		rng := rand.New(rand.NewPCG(1, 2))
+		x, y, z := randomSlice(rng, s.m*s.k), randomSlice(rng, s.k*s.n), make([]float32, s.m*s.n)
+		for _, strided := range []bool{false, true} {
+			name := fmt.Sprintf("m=%d/n=%d/k=%d/inplace=%v", s.m, s.n, s.k, strided)
+			b.Run(name, func(b *testing.B) {
+				for b.Loop() {
+					g := gemmCall{m: s.m, n: s.n, k: s.k, alpha: 1, a: x, lda: s.k, b: y, ldb: s.n, strided: strided, c: z, ldc: s.n}
+					g.run(bestKernel(), defaultBlocking(), 2)
+				}
+				b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

@@ -13,6 +13,9 @@ type microKernel struct {
 	name   string
 	mr, nr int
 	fn     func(k int, a, b, c []float32, ldc int, beta float32)
+	// rowsFn, where the kernel has one, is fn with B read in place: row p
+	// of the k×nr B tile starts at b + rows[p] (see kernelGoRows).
+	rowsFn func(k int, a []float32, b *float32, rows []int, c []float32, ldc int, beta float32)
 	// simd: pack with the AVX-512 transposes (same ISA as the kernel).
 	simd bool
 }
@@ -20,7 +23,7 @@ type microKernel struct {
 // Micro-kernel variants. Each has a pure-Go twin so that every variant can be
 // run on any machine under the noasm tag.
 var (
-	kernelAVX512 = microKernel{name: "avx512", mr: 14, nr: 32, fn: sgemmKernel14x32AVX512, simd: true}
+	kernelAVX512 = microKernel{name: "avx512", mr: 14, nr: 32, fn: sgemmKernel14x32AVX512, rowsFn: sgemmKernel14x32RowsAVX512, simd: true}
 	kernelAVX2   = microKernel{name: "avx2", mr: 6, nr: 16, fn: sgemmKernel6x16AVX2}
 	kernelGo     = microKernel{name: "generic", mr: 4, nr: 8, fn: sgemmKernel4x8Go}
 )
@@ -68,4 +71,23 @@ func kernelGoTile(mr, nr, k int, a, b, c []float32, ldc int, beta float32) {
 			crow[j] = v + beta*crow[j]
 		}
 	}
+}
+
+// kernelGoRows is kernelGoTile with B read in place: row p of the k×nr B
+// tile is b[rows[p] : rows[p]+nr].
+func kernelGoRows(mr, nr, k int, a, b []float32, rows []int, c []float32, ldc int, beta float32) {
+	packed := make([]float32, k*nr)
+	for p, r := range rows[:k] {
+		copy(packed[p*nr:(p+1)*nr], b[r:r+nr])
+	}
+	kernelGoTile(mr, nr, k, a, packed, c, ldc, beta)
+}
+
+// maxRow returns the largest offset in rows (0 for none).
+func maxRow(rows []int) int {
+	m := 0
+	for _, r := range rows {
+		m = max(m, r)
+	}
+	return m
 }

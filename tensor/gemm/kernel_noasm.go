@@ -2,6 +2,8 @@
 
 package gemm
 
+import "unsafe"
+
 // sgemmKernel14x32AVX512 computes a 14×32 tile: C = A·B + beta*C, with A a
 // packed 14×k micro-panel and B a packed k×32 micro-panel (see kernelGoTile
 // for the loop). The assembly keeps 28 zmm accumulators, two zmm rows of B
@@ -18,4 +20,12 @@ func sgemmKernel14x32AVX512(k int, a, b, c []float32, ldc int, beta float32) {
 // twin under the noasm tag computes the same tile.
 func sgemmKernel6x16AVX2(k int, a, b, c []float32, ldc int, beta float32) {
 	kernelGoTile(6, 16, k, a, b, c, ldc, beta)
+}
+
+// sgemmKernel14x32RowsAVX512 is sgemmKernel14x32AVX512 with B read in
+// place: row p of the k×32 B tile is the 32 values at b + rows[p], not a
+// packed micro-panel (see kernelGoRows for the loop). The FMAs run in the
+// packed kernel's order, so a tile is bit-identical to packing B first.
+func sgemmKernel14x32RowsAVX512(k int, a []float32, b *float32, rows []int, c []float32, ldc int, beta float32) {
+	kernelGoRows(14, 32, k, a, unsafe.Slice(b, maxRow(rows[:k])+32), rows, c, ldc, beta)
 }
