@@ -229,8 +229,8 @@ func gatherStrided(dst, src []float32, stride int) {
 // addTo sets dst[i] += src[i] over equal lengths.
 func addTo(dst, src []float32) {
 	src = src[:len(dst)]
-	for i, v := range src {
-		dst[i] += v
+	for i := addVec(dst, src); i < len(dst); i++ {
+		dst[i] += src[i]
 	}
 }
 

@@ -38,8 +38,8 @@ func (d *CPU) ChannelAffine(x Buffer, n, c, hw int, scale, shift Buffer, y Buffe
 				b = sh[ch]
 			}
 			xr, yr := xs[p*hw:(p+1)*hw], ys[p*hw:(p+1)*hw]
-			for i, v := range xr {
-				yr[i] = v*a + b
+			for i := affineVec(yr, xr, a, b); i < len(xr); i++ {
+				yr[i] = float32(xr[i]*a) + b
 			}
 		}
 	})
@@ -112,12 +112,13 @@ func (d *CPU) BatchNormBackward(x, dy Buffer, n, c, hw int, mean, invstd, weight
 			cnt := float64(n * hw)
 			meanG, meanGX := float32(sg/cnt), float32(sgx/cnt)
 			k := w * inv
+			p := [5]float32{m, inv, meanG, meanGX, k}
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * hw
 				xr, gr, dr := xs[off:off+hw], gs[off:off+hw], dxs[off:off+hw]
-				for j, g := range gr {
+				for j := bnGradVec(dr, xr, gr, &p); j < len(gr); j++ {
 					xh := (xr[j] - m) * inv
-					dr[j] = k * (g - meanG - xh*meanGX)
+					dr[j] = k * (gr[j] - meanG - xh*meanGX)
 				}
 			}
 		}

@@ -17,8 +17,9 @@ func unaryRange(op UnaryOp, p float32, xs, ys []float32) {
 	ys = ys[:len(xs)]
 	switch op {
 	case UnaryRelu:
-		for i, v := range xs {
-			ys[i] = max(v, 0)
+		i := reluVec(ys, xs)
+		for j, v := range xs[i:] {
+			ys[i+j] = max(v, 0)
 		}
 	case UnarySigmoid:
 		for i, v := range xs {
@@ -103,8 +104,8 @@ func unaryBackwardRange(op UnaryOp, p float32, xs, ys, dys, dxs []float32) {
 	switch op {
 	case UnaryRelu:
 		xs, dxs = xs[:len(dys)], dxs[:len(dys)]
-		for i, g := range dys {
-			dxs[i] = math.Float32frombits(math.Float32bits(g) & positiveMask(xs[i]))
+		for i := reluGradVec(dxs, dys, xs); i < len(dys); i++ {
+			dxs[i] = math.Float32frombits(math.Float32bits(dys[i]) & positiveMask(xs[i]))
 		}
 	case UnarySigmoid:
 		for i, g := range dys {

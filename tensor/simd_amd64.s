@@ -1,0 +1,200 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// Vector loops of the CPU device's hottest elementwise passes. Each takes a
+// count that is a multiple of its block (16 values, or 4 for the float64
+// sums) and computes exactly what the scalar Go loop it replaces computes:
+// the same operations, rounded the same way, in the same order per element
+// (the sums keep the Go loops' four float64 accumulators as four lanes).
+
+// func reluAVX512(dst, src *float32, n int)
+// dst = max(src, 0) as Go computes it: NaN stays NaN with its sign bit
+// cleared, −0 becomes +0. VMAXPS keeps its second source for NaN and −0;
+// clearing the sign bit then changes nothing else.
+TEXT ·reluAVX512(SB), NOSPLIT, $0-24
+	MOVQ   dst+0(FP), DI
+	MOVQ   src+8(FP), SI
+	MOVQ   n+16(FP), CX
+	SHRQ   $4, CX
+	JZ     reludone
+	VPXORD Z0, Z0, Z0
+	MOVL   $0x7fffffff, AX
+	VPBROADCASTD AX, Z3
+
+reluloop:
+	VMOVUPS (SI), Z1
+	VMAXPS  Z1, Z0, Z2
+	VPANDD  Z3, Z2, Z2
+	VMOVUPS Z2, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	DECQ    CX
+	JNZ     reluloop
+	VZEROUPPER
+
+reludone:
+	RET
+
+// func reluGradAVX512(dx, dy, y *float32, n int)
+// dx = dy where y's bits as int32 are > 0 (y > 0 or a positive NaN), else +0.
+TEXT ·reluGradAVX512(SB), NOSPLIT, $0-32
+	MOVQ   dx+0(FP), DI
+	MOVQ   dy+8(FP), DX
+	MOVQ   y+16(FP), SI
+	MOVQ   n+24(FP), CX
+	SHRQ   $4, CX
+	JZ     rgdone
+	VPXORD Z0, Z0, Z0
+
+rgloop:
+	VMOVDQU32 (SI), Z1
+	VPCMPGTD  Z0, Z1, K1
+	VMOVUPS.Z (DX), K1, Z2
+	VMOVUPS   Z2, (DI)
+	ADDQ      $64, SI
+	ADDQ      $64, DX
+	ADDQ      $64, DI
+	DECQ      CX
+	JNZ       rgloop
+	VZEROUPPER
+
+rgdone:
+	RET
+
+// func affineAVX512(dst, src *float32, n int, a, b float32)
+// dst = src*a + b, the product rounded before the add (no FMA).
+TEXT ·affineAVX512(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	SHRQ         $4, CX
+	JZ           afdone
+	VBROADCASTSS a+24(FP), Z3
+	VBROADCASTSS b+28(FP), Z4
+
+afloop:
+	VMULPS  (SI), Z3, Z1
+	VADDPS  Z4, Z1, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	DECQ    CX
+	JNZ     afloop
+	VZEROUPPER
+
+afdone:
+	RET
+
+// func addAVX512(dst, src *float32, n int)
+// dst += src.
+TEXT ·addAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $4, CX
+	JZ   adddone
+
+addloop:
+	VMOVUPS (DI), Z1
+	VADDPS  (SI), Z1, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	DECQ    CX
+	JNZ     addloop
+	VZEROUPPER
+
+adddone:
+	RET
+
+// func bnGradAVX512(dst, xs, gs *float32, n int, p *[5]float32)
+// dst = k·((g − meanG) − ((x − m)·inv)·meanGX), p = {m, inv, meanG, meanGX, k},
+// each operation rounded as the Go loop rounds it.
+TEXT ·bnGradAVX512(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), DI
+	MOVQ         xs+8(FP), SI
+	MOVQ         gs+16(FP), DX
+	MOVQ         n+24(FP), CX
+	MOVQ         p+32(FP), AX
+	SHRQ         $4, CX
+	JZ           bndone
+	VBROADCASTSS 0(AX), Z10
+	VBROADCASTSS 4(AX), Z11
+	VBROADCASTSS 8(AX), Z12
+	VBROADCASTSS 12(AX), Z13
+	VBROADCASTSS 16(AX), Z14
+
+bnloop:
+	VMOVUPS (SI), Z1
+	VSUBPS  Z10, Z1, Z1 // x − m
+	VMULPS  Z11, Z1, Z1 // x̂ = (x − m)·inv
+	VMULPS  Z13, Z1, Z1 // x̂·meanGX
+	VMOVUPS (DX), Z2
+	VSUBPS  Z12, Z2, Z2 // g − meanG
+	VSUBPS  Z1, Z2, Z2  // (g − meanG) − x̂·meanGX
+	VMULPS  Z14, Z2, Z2 // k·(…)
+	VMOVUPS Z2, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DX
+	ADDQ    $64, DI
+	DECQ    CX
+	JNZ     bnloop
+	VZEROUPPER
+
+bndone:
+	RET
+
+// func dotSumAVX(gs, xs *float32, n int, acc *[8]float64)
+// acc[0:4] += g and acc[4:8] += g·x, lane i%4 for value i (the products
+// of two float32 are exact in float64, so FMA rounds as mul-then-add).
+TEXT ·dotSumAVX(SB), NOSPLIT, $0-32
+	MOVQ    gs+0(FP), SI
+	MOVQ    xs+8(FP), DX
+	MOVQ    n+16(FP), CX
+	MOVQ    acc+24(FP), AX
+	VMOVUPD 0(AX), Y0
+	VMOVUPD 32(AX), Y1
+	SHRQ    $2, CX
+	JZ      dsstore
+
+dsloop:
+	VCVTPS2PD   (SI), Y2
+	VCVTPS2PD   (DX), Y3
+	VADDPD      Y2, Y0, Y0
+	VFMADD231PD Y3, Y2, Y1
+	ADDQ        $16, SI
+	ADDQ        $16, DX
+	DECQ        CX
+	JNZ         dsloop
+
+dsstore:
+	VMOVUPD Y0, 0(AX)
+	VMOVUPD Y1, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sum2AVX(xs *float32, n int, acc *[8]float64)
+// acc[0:4] += x and acc[4:8] += x², lane i%4 for value i.
+TEXT ·sum2AVX(SB), NOSPLIT, $0-24
+	MOVQ    xs+0(FP), SI
+	MOVQ    n+8(FP), CX
+	MOVQ    acc+16(FP), AX
+	VMOVUPD 0(AX), Y0
+	VMOVUPD 32(AX), Y1
+	SHRQ    $2, CX
+	JZ      s2store
+
+s2loop:
+	VCVTPS2PD   (SI), Y2
+	VADDPD      Y2, Y0, Y0
+	VFMADD231PD Y2, Y2, Y1
+	ADDQ        $16, SI
+	DECQ        CX
+	JNZ         s2loop
+
+s2store:
+	VMOVUPD Y0, 0(AX)
+	VMOVUPD Y1, 32(AX)
+	VZEROUPPER
+	RET
