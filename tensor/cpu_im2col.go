@@ -109,8 +109,8 @@ func (s *im2colSource) Span(row, col int, dst []float32) {
 func (d *CPU) GemmIm2col(transA, transB bool, m, n, k int, alpha float32, a Buffer, lda int, x Buffer, g ConvGeom, images int, beta float32, c Buffer, ldc int) {
 	xs := f(x)
 	checkLen("im2col images", images*g.C*g.H*g.W, len(xs))
-	if images == 1 && !transA && !transB && beta == 0 && g.StrideH == 1 && g.StrideW == 1 {
-		d.gemmPadded(m, k, alpha, f(a), lda, xs, g, f(c), ldc)
+	if !transA && !transB && beta == 0 && g.StrideH == 1 && g.StrideW == 1 {
+		d.gemmPadded(m, k, alpha, f(a), lda, xs, g, images, f(c), ldc)
 		return
 	}
 	gemm.SgemmFrom(d.workers, transA, transB, m, n, k, alpha, f(a), lda, newIm2colSource(xs, g, images), beta, f(c), ldc)
@@ -286,18 +286,22 @@ func putPaddedScratch(b []float32) {
 	}
 }
 
-// gemmPadded is GemmIm2col for one image of a stride-1 convolution, beta 0.
-// Row (c, kh, kw) of such a convolution's im2col matrix is the zero-padded
+// gemmPadded is GemmIm2col for a stride-1 convolution, beta 0. Row
+// (c, kh, kw) of such a convolution's im2col matrix is the zero-padded
 // input plane c shifted by kh·PW + kw (PW the padded width): taken over
 // output columns PW apart (OW of them valid, the rest read across a row's
 // end and discarded), every row is one contiguous run of the padded input,
-// which gemm.SgemmRows reads in place instead of packing. The sums are the
-// packed path's, term for term, so the output is bit-identical. Bands of
-// output rows bound the padded slab and the wide output.
-func (d *CPU) gemmPadded(m, k int, alpha float32, a []float32, lda int, xs []float32, g ConvGeom, c []float32, ldc int) {
+// which gemm.SgemmRows reads in place instead of packing. Several images
+// are stacked one padded image above the next, so the output rows that
+// straddle two images are discarded too. The sums are the packed path's,
+// term for term, so the output is bit-identical. Bands of output rows
+// bound the padded slab and the wide output.
+func (d *CPU) gemmPadded(m, k int, alpha float32, a []float32, lda int, xs []float32, g ConvGeom, images int, c []float32, ldc int) {
 	oh, ow, pw := g.OutH(), g.OutW(), g.W+2*g.PadW
+	ph := g.H + 2*g.PadH              // rows of one padded image
 	reach := g.DilationH * (g.KH - 1) // extra input rows a band reads
-	band := min(oh, max(1, paddedBandFloats/((m+g.C)*pw)-reach))
+	stacked := images*ph - reach      // output rows of the stack, OH per image valid
+	band := min(stacked, max(1, paddedBandFloats/((m+g.C)*pw)-reach))
 	slabRows := band + reach
 	slabLen := g.C * slabRows * pw
 	scratch := takePaddedScratch(slabLen + m*((band-1)*pw+ow))
@@ -312,38 +316,44 @@ func (d *CPU) gemmPadded(m, k int, alpha float32, a []float32, lda int, xs []flo
 			}
 		}
 	}
-	for o0 := 0; o0 < oh; o0 += band {
-		r := min(band, oh-o0)
-		d.fillSlab(slab, slabRows, xs, g, o0-g.PadH, r+reach)
+	cols := oh * ow
+	for o0 := 0; o0 < stacked; o0 += band {
+		r := min(band, stacked-o0)
+		d.fillSlab(slab, slabRows, xs, g, o0, r+reach)
 		n := (r-1)*pw + ow
 		gemm.SgemmRows(d.workers, false, m, n, k, alpha, a, lda, slab, rows, 0, wide, n)
 		d.parallel(m, max(1, elemGrain/(r*ow)), func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				for q := range r {
-					copy(c[i*ldc+(o0+q)*ow:i*ldc+(o0+q+1)*ow], wide[i*n+q*pw:i*n+q*pw+ow])
+					img, y := (o0+q)/ph, (o0+q)%ph
+					if y >= oh {
+						continue // straddles two images
+					}
+					dst := c[i*ldc+img*cols+y*ow:]
+					copy(dst[:ow], wide[i*n+q*pw:])
 				}
 			}
 		})
 	}
 }
 
-// fillSlab writes input rows ih0..ih0+count of every channel of xs into
-// slab (slabRows rows of PW per channel), zero-padded: rows outside the
-// image and PadW columns either side are zero.
-func (d *CPU) fillSlab(slab []float32, slabRows int, xs []float32, g ConvGeom, ih0, count int) {
-	pw := g.W + 2*g.PadW
+// fillSlab writes rows s0..s0+count of the stacked padded images (each
+// image H+2·PadH rows of PW, zero outside the image) into slab, slabRows
+// rows of PW per channel.
+func (d *CPU) fillSlab(slab []float32, slabRows int, xs []float32, g ConvGeom, s0, count int) {
+	pw, ph := g.W+2*g.PadW, g.H+2*g.PadH
 	d.parallel(g.C, max(1, elemGrain/(count*pw)), func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			plane := slab[ch*slabRows*pw:]
 			for q := range count {
 				row := plane[q*pw : (q+1)*pw]
-				ih := ih0 + q
+				img, ih := (s0+q)/ph, (s0+q)%ph-g.PadH
 				if ih < 0 || ih >= g.H {
 					clear(row)
 					continue
 				}
 				clear(row[:g.PadW])
-				copy(row[g.PadW:g.PadW+g.W], xs[(ch*g.H+ih)*g.W:])
+				copy(row[g.PadW:g.PadW+g.W], xs[((img*g.C+ch)*g.H+ih)*g.W:])
 				clear(row[g.PadW+g.W:])
 			}
 		}
