@@ -109,7 +109,7 @@ func (s *im2colSource) Span(row, col int, dst []float32) {
 func (d *CPU) GemmIm2col(transA, transB bool, m, n, k int, alpha float32, a Buffer, lda int, x Buffer, g ConvGeom, images int, beta float32, c Buffer, ldc int) {
 	xs := f(x)
 	checkLen("im2col images", images*g.C*g.H*g.W, len(xs))
-	if !transA && !transB && beta == 0 && g.StrideH == 1 && g.StrideW == 1 {
+	if !transA && !transB && beta == 0 && paddedPays(m, k, g) {
 		d.gemmPadded(m, k, alpha, f(a), lda, xs, g, images, f(c), ldc)
 		return
 	}
@@ -286,76 +286,119 @@ func putPaddedScratch(b []float32) {
 	}
 }
 
-// gemmPadded is GemmIm2col for a stride-1 convolution, beta 0. Row
-// (c, kh, kw) of such a convolution's im2col matrix is the zero-padded
-// input plane c shifted by kh·PW + kw (PW the padded width): taken over
-// output columns PW apart (OW of them valid, the rest read across a row's
-// end and discarded), every row is one contiguous run of the padded input,
-// which gemm.SgemmRows reads in place instead of packing. Several images
-// are stacked one padded image above the next, so the output rows that
-// straddle two images are discarded too. The sums are the packed path's,
-// term for term, so the output is bit-identical. Bands of output rows
-// bound the padded slab and the wide output.
+// gemmPadded is GemmIm2col with beta 0, B read in place. Split the
+// zero-padded input into its stride phases: phase (a, b) holds the padded
+// pixels (i·SH + a, j·SW + b), PHs×PWs of them per channel. Row (c, kh, kw)
+// of the im2col matrix is then phase (kh·DH mod SH, kw·DW mod SW) of
+// channel c shifted by ⌊kh·DH/SH⌋·PWs + ⌊kw·DW/SW⌋: taken over output
+// columns PWs apart (OW of them valid, the rest read across a row's end
+// and discarded), every row is one contiguous run of the phases, which
+// gemm.SgemmRows reads instead of packing. A stride-1 convolution has one
+// phase, the padded input itself. Several images are stacked one above the
+// next, so the output rows that straddle two images are discarded too. The
+// sums are the packed path's, term for term, so the output is
+// bit-identical. Bands of output rows bound the phases and the wide output.
+//
+// See paddedPays for where it is used.
 func (d *CPU) gemmPadded(m, k int, alpha float32, a []float32, lda int, xs []float32, g ConvGeom, images int, c []float32, ldc int) {
-	oh, ow, pw := g.OutH(), g.OutW(), g.W+2*g.PadW
-	ph := g.H + 2*g.PadH              // rows of one padded image
-	reach := g.DilationH * (g.KH - 1) // extra input rows a band reads
-	stacked := images*ph - reach      // output rows of the stack, OH per image valid
-	band := min(stacked, max(1, paddedBandFloats/((m+g.C)*pw)-reach))
+	sh, sw := g.StrideH, g.StrideW
+	oh, ow := g.OutH(), g.OutW()
+	phs := ceilDiv(g.H+2*g.PadH, sh)       // rows of one image's phase
+	pws := ceilDiv(g.W+2*g.PadW, sw)       // columns of a phase
+	reach := g.DilationH * (g.KH - 1) / sh // extra phase rows a band reads
+	stacked := images*phs - reach          // output rows of the stack, OH per image valid
+	phases := sh * sw * g.C                // planes of the slab
+	band := min(stacked, max(1, paddedBandFloats/((m+phases)*pws)-reach))
 	slabRows := band + reach
-	slabLen := g.C * slabRows * pw
-	scratch := takePaddedScratch(slabLen + m*((band-1)*pw+ow))
+	slabLen := phases * slabRows * pws
+	scratch := takePaddedScratch(slabLen + m*((band-1)*pws+ow))
 	defer putPaddedScratch(scratch)
 	// Neither needs clearing: every value a band reads or keeps is written.
 	slab, wide := scratch[:slabLen], scratch[slabLen:]
 	rows := make([]int, 0, k)
+	used := make([]bool, sh*sw) // phases some tap reads (a 1x1 stride-2 conv: one)
 	for ch := range g.C {
 		for kh := range g.KH {
 			for kw := range g.KW {
-				rows = append(rows, ch*slabRows*pw+kh*g.DilationH*pw+kw*g.DilationW)
+				y, x := kh*g.DilationH, kw*g.DilationW
+				phase := (y%sh)*sw + x%sw
+				used[phase] = true
+				rows = append(rows, (phase*g.C+ch)*slabRows*pws+y/sh*pws+x/sw)
 			}
 		}
 	}
 	cols := oh * ow
 	for o0 := 0; o0 < stacked; o0 += band {
 		r := min(band, stacked-o0)
-		d.fillSlab(slab, slabRows, xs, g, o0, r+reach)
-		n := (r-1)*pw + ow
+		d.fillPhases(slab, slabRows, xs, g, used, o0, r+reach)
+		n := (r-1)*pws + ow
 		gemm.SgemmRows(d.workers, false, m, n, k, alpha, a, lda, slab, rows, 0, wide, n)
 		d.parallel(m, max(1, elemGrain/(r*ow)), func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				for q := range r {
-					img, y := (o0+q)/ph, (o0+q)%ph
+					img, y := (o0+q)/phs, (o0+q)%phs
 					if y >= oh {
 						continue // straddles two images
 					}
 					dst := c[i*ldc+img*cols+y*ow:]
-					copy(dst[:ow], wide[i*n+q*pw:])
+					copy(dst[:ow], wide[i*n+q*pws:])
 				}
 			}
 		})
 	}
 }
 
-// fillSlab writes rows s0..s0+count of the stacked padded images (each
-// image H+2·PadH rows of PW, zero outside the image) into slab, slabRows
-// rows of PW per channel.
-func (d *CPU) fillSlab(slab []float32, slabRows int, xs []float32, g ConvGeom, s0, count int) {
-	pw, ph := g.W+2*g.PadW, g.H+2*g.PadH
-	d.parallel(g.C, max(1, elemGrain/(count*pw)), func(lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			plane := slab[ch*slabRows*pw:]
+// paddedPays reports whether gemmPadded beats packing B from the image. It
+// saves the packing of k values per output column and adds copies of the
+// output (m per column) and of the phases (C·SH·SW per column, gathered
+// one value at a time where the stride is not 1). Forward passes, one
+// image at 1333x800 and two at 224 (ResNet), packed vs in place: the 7x7
+// stride-2 stem 45 -> 30 ms at 1333x800, 3.7 -> 2.6 ms at 224; every 3x3
+// stride-1 conv gains; a 3x3 stride-2 conv with 128 channels lost (32 ->
+// 41 ms at 1333x800), as did a 1x1 stride-2 one (2.1 -> 2.5 ms at 224).
+func paddedPays(m, k int, g ConvGeom) bool {
+	phases := g.StrideH * g.StrideW
+	return k > m+g.C*phases && (phases == 1 || 8*g.C*phases <= k)
+}
+
+// fillPhases writes rows s0..s0+count of the stacked planes of the used
+// phases (see gemmPadded) into slab, slabRows rows of PWs per plane, planes
+// ordered (phase row, phase column, channel). Pixels of the padding, and
+// past it where the phases overhang the padded image, are zero.
+func (d *CPU) fillPhases(slab []float32, slabRows int, xs []float32, g ConvGeom, used []bool, s0, count int) {
+	sh, sw := g.StrideH, g.StrideW
+	phs, pws := ceilDiv(g.H+2*g.PadH, sh), ceilDiv(g.W+2*g.PadW, sw)
+	planes := sh * sw * g.C
+	d.parallel(planes, max(1, elemGrain/(count*pws)), func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			ch, b, a := p%g.C, p/g.C%sw, p/g.C/sw
+			if !used[a*sw+b] {
+				continue
+			}
+			// Phase column j is input column j·SW + b − PadW: valid for j in [j0, j1).
+			j0 := min(pws, ceilDiv(max(0, g.PadW-b), sw))
+			j1 := max(j0, min(pws, ceilDiv(g.W+g.PadW-b, sw)))
+			plane := slab[p*slabRows*pws:]
 			for q := range count {
-				row := plane[q*pw : (q+1)*pw]
-				img, ih := (s0+q)/ph, (s0+q)%ph-g.PadH
-				if ih < 0 || ih >= g.H {
+				row := plane[q*pws : (q+1)*pws]
+				img, pr := (s0+q)/phs, (s0+q)%phs
+				ih := pr*sh + a - g.PadH
+				if ih < 0 || ih >= g.H || j0 == j1 {
 					clear(row)
 					continue
 				}
-				clear(row[:g.PadW])
-				copy(row[g.PadW:g.PadW+g.W], xs[((img*g.C+ch)*g.H+ih)*g.W:])
-				clear(row[g.PadW+g.W:])
+				clear(row[:j0])
+				src := xs[((img*g.C+ch)*g.H+ih)*g.W+j0*sw+b-g.PadW:]
+				if sw == 1 {
+					copy(row[j0:j1], src)
+				} else {
+					gatherStrided(row[j0:j1], src, sw)
+				}
+				clear(row[j1:])
 			}
 		}
 	})
 }
+
+// ceilDiv returns ⌈x/q⌉ for x ≥ 0, q > 0.
+func ceilDiv(x, q int) int { return (x + q - 1) / q }

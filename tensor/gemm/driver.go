@@ -202,9 +202,12 @@ func (call gemmCall) run(kern microKernel, bl blocking, workers int) {
 // block), and with several workers small enough that each gets about eight
 // blocks to balance, but never below one micro-panel. With wide enough
 // panels (wide) the workers split the slivers instead and the blocks stay
-// L2-sized: a B read in place is then loaded once per block, not once per
-// micro-panel (m=64, n=67200, k=64: 254 vs 180 GF/s; packed B measured the
-// same either way).
+// L2-sized, so that each sliver of B goes through L1 once per block rather
+// than once per micro-panel. The driver asks for that where B is read in
+// place (m=64, n=67200, k=64: 254 vs 180 GFLOP/s on two workers). Packed B
+// gained on some shapes and lost on others (a conv weight gradient with
+// m=64, n=576, k=3136: 180 vs 166; m=256, n=2304, k=196: 280 vs 295) and
+// nothing on a ResNet step, so it keeps the narrow blocks.
 func blockRows(m, mr, maxRows, workers int, wide bool) int {
 	blocks := ceilDiv(m, maxRows)
 	if workers > 1 && !wide {
