@@ -31,74 +31,70 @@ func sum2AVX(xs *float32, n int, acc *[8]float64)
 
 // The ...Vec functions run a vector loop over the longest prefix it covers
 // and return that prefix's length; the caller's scalar loop does the rest.
-// Callers pass slices of equal length.
+// Slicing each operand to the prefix checks its length before the
+// assembly touches it.
 
-func reluVec(ys, xs []float32) int {
-	n := len(xs) &^ 15
-	if !useAVX512 || n == 0 {
+// vecLen is the prefix of n values that loops of block values cover (0
+// without AVX-512); block is a power of two.
+func vecLen(n, block int) int {
+	if !useAVX512 {
 		return 0
 	}
-	_, _ = ys[n-1], xs[n-1]
-	reluAVX512(&ys[0], &xs[0], n)
+	return n &^ (block - 1)
+}
+
+func reluVec(ys, xs []float32) int {
+	n := vecLen(len(xs), 16)
+	if n > 0 {
+		reluAVX512(&ys[:n][0], &xs[:n][0], n)
+	}
 	return n
 }
 
 func reluGradVec(dxs, dys, ys []float32) int {
-	n := len(dys) &^ 15
-	if !useAVX512 || n == 0 {
-		return 0
+	n := vecLen(len(dys), 16)
+	if n > 0 {
+		reluGradAVX512(&dxs[:n][0], &dys[:n][0], &ys[:n][0], n)
 	}
-	_, _, _ = dxs[n-1], dys[n-1], ys[n-1]
-	reluGradAVX512(&dxs[0], &dys[0], &ys[0], n)
 	return n
 }
 
 func affineVec(ys, xs []float32, a, b float32) int {
-	n := len(xs) &^ 15
-	if !useAVX512 || n == 0 {
-		return 0
+	n := vecLen(len(xs), 16)
+	if n > 0 {
+		affineAVX512(&ys[:n][0], &xs[:n][0], n, a, b)
 	}
-	_, _ = ys[n-1], xs[n-1]
-	affineAVX512(&ys[0], &xs[0], n, a, b)
 	return n
 }
 
 func addVec(dst, src []float32) int {
-	n := len(dst) &^ 15
-	if !useAVX512 || n == 0 {
-		return 0
+	n := vecLen(len(dst), 16)
+	if n > 0 {
+		addAVX512(&dst[:n][0], &src[:n][0], n)
 	}
-	_, _ = dst[n-1], src[n-1]
-	addAVX512(&dst[0], &src[0], n)
 	return n
 }
 
 func bnGradVec(dst, xs, gs []float32, p *[5]float32) int {
-	n := len(gs) &^ 15
-	if !useAVX512 || n == 0 {
-		return 0
+	n := vecLen(len(gs), 16)
+	if n > 0 {
+		bnGradAVX512(&dst[:n][0], &xs[:n][0], &gs[:n][0], n, p)
 	}
-	_, _, _ = dst[n-1], xs[n-1], gs[n-1]
-	bnGradAVX512(&dst[0], &xs[0], &gs[0], n, p)
 	return n
 }
 
 func dotSumVec(gs, xs []float32, acc *[8]float64) int {
-	n := len(gs) &^ 3
-	if !useAVX512 || n == 0 {
-		return 0
+	n := vecLen(len(gs), 4)
+	if n > 0 {
+		dotSumAVX(&gs[:n][0], &xs[:n][0], n, acc)
 	}
-	_, _ = gs[n-1], xs[n-1]
-	dotSumAVX(&gs[0], &xs[0], n, acc)
 	return n
 }
 
 func sum2Vec(xs []float32, acc *[8]float64) int {
-	n := len(xs) &^ 3
-	if !useAVX512 || n == 0 {
-		return 0
+	n := vecLen(len(xs), 4)
+	if n > 0 {
+		sum2AVX(&xs[:n][0], n, acc)
 	}
-	_ = xs[n-1]
-	sum2AVX(&xs[0], n, acc)
 	return n
 }

@@ -71,19 +71,30 @@ func TestVectorLoopsMatchScalar(t *testing.T) {
 		}
 		sameFloatBits(t, "add", n, got, want)
 
+		// The batch-norm backward kernel on the specials, with set
+		// statistics; then the device's whole BatchNormBackward on finite
+		// values (a NaN anywhere makes every output NaN).
 		p := [5]float32{0.3, 1.7, -0.2, 0.9, 1.1}
-		m, inv, meanG, meanGX, k := p[0], p[1], p[2], p[3], p[4]
 		clear(got)
-		if i := bnGradVec(got, xs, gs, &p); i < n {
-			for j := i; j < n; j++ {
-				got[j] = k * (gs[j] - meanG - (xs[j]-m)*inv*meanGX)
+		for i := bnGradVec(got, xs, gs, &p); i < n; i++ {
+			got[i] = bnGradScalar(xs[i], gs[i], p)
+		}
+		for i := range want {
+			want[i] = bnGradScalar(xs[i], gs[i], p)
+		}
+		sameFloatBits(t, "batch norm backward kernel", n, got, want)
+		if n > 0 {
+			fx, fg := finiteInput(rng, n), finiteInput(rng, n)
+			m, inv, w := float32(0.1), float32(1.3), float32(0.7)
+			NewCPU(1).BatchNormBackward(buf(fx), buf(fg), 1, 1, n, buf([]float32{m}), buf([]float32{inv}), buf([]float32{w}), buf(got), nil, nil)
+			sg, sgRaw := dotSumScalar(fg, fx)
+			sgx := float64(inv) * (sgRaw - float64(m)*sg)
+			q := [5]float32{m, inv, float32(sg / float64(n)), float32(sgx / float64(n)), w * inv}
+			for i := range want {
+				want[i] = bnGradScalar(fx[i], fg[i], q)
 			}
+			sameFloatBits(t, "batch norm backward", n, got, want)
 		}
-		for j := range want {
-			xh := (xs[j] - m) * inv
-			want[j] = k * (gs[j] - meanG - xh*meanGX)
-		}
-		sameFloatBits(t, "batch norm backward", n, got, want)
 
 		s, q := sum2(xs)
 		ws, wq := dotSumScalar(xs, xs)
@@ -95,6 +106,24 @@ func TestVectorLoopsMatchScalar(t *testing.T) {
 			}
 		}
 	}
+}
+
+// bnGradScalar is CPU.BatchNormBackward's input gradient for one value,
+// p = {mean, invstd, mean of dy, mean of dy·x̂, weight·invstd}.
+func bnGradScalar(x, g float32, p [5]float32) float32 {
+	xh := (x - p[0]) * p[1]
+	return p[4] * (g - p[2] - xh*p[3])
+}
+
+// finiteInput is simdInput without NaNs and infinities.
+func finiteInput(rng *rand.Rand, n int) []float32 {
+	xs := simdInput(rng, n)
+	for i, v := range xs {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) || math.Abs(float64(v)) > 1e30 {
+			xs[i] = float32(rng.NormFloat64())
+		}
+	}
+	return xs
 }
 
 // dotSumScalar is dotSum as the scalar loop; dotSumScalar(xs, xs) is sum2.
