@@ -109,6 +109,10 @@ func (s *im2colSource) Span(row, col int, dst []float32) {
 func (d *CPU) GemmIm2col(transA, transB bool, m, n, k int, alpha float32, a Buffer, lda int, x Buffer, g ConvGeom, images int, beta float32, c Buffer, ldc int) {
 	xs := f(x)
 	checkLen("im2col images", images*g.C*g.H*g.W, len(xs))
+	if !transA && transB && n == g.ColRows() && k > 0 && alpha != 0 && (beta == 0 || beta == 1) && weightGradInPlace(m, k, g) {
+		d.gemmWeightGrad(m, n, k, alpha, f(a), lda, xs, g, images, beta, f(c), ldc)
+		return
+	}
 	if !transA && !transB && beta == 0 && paddedPays(m, k, g) {
 		d.gemmPadded(m, k, alpha, f(a), lda, xs, g, images, f(c), ldc)
 		return

@@ -94,11 +94,9 @@ func (g guarded) checkGuards(t *testing.T, name string) {
 
 type sgemmFunc func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
 
-// runAndCompare runs f and SgemmRef on the same random problem and checks
-// that the results agree within atol + rtol*|ref|*sqrt(k), llm.c style, and
-// that nothing outside C was written.
-func runAndCompare(t *testing.T, rng *rand.Rand, p problem, f sgemmFunc) {
-	t.Helper()
+// operands returns random a, b and c for p, guarded; c is filled only
+// where beta reads it.
+func (p problem) operands(rng *rand.Rand) (a, b, c guarded) {
 	aRows, aCols := p.m, p.k
 	if p.transA {
 		aRows, aCols = p.k, p.m
@@ -107,9 +105,17 @@ func runAndCompare(t *testing.T, rng *rand.Rand, p problem, f sgemmFunc) {
 	if p.transB {
 		bRows, bCols = p.n, p.k
 	}
-	a := newGuarded(rng, aRows, aCols, p.lda, true)
-	b := newGuarded(rng, bRows, bCols, p.ldb, true)
-	c := newGuarded(rng, p.m, p.n, p.ldc, p.beta != 0)
+	a = newGuarded(rng, aRows, aCols, p.lda, true)
+	b = newGuarded(rng, bRows, bCols, p.ldb, true)
+	return a, b, newGuarded(rng, p.m, p.n, p.ldc, p.beta != 0)
+}
+
+// runAndCompare runs f and SgemmRef on the same random problem and checks
+// that the results agree within atol + rtol*|ref|*sqrt(k), llm.c style, and
+// that nothing outside C was written.
+func runAndCompare(t *testing.T, rng *rand.Rand, p problem, f sgemmFunc) {
+	t.Helper()
+	a, b, c := p.operands(rng)
 	want := c.clone()
 	SgemmRef(p.transA, p.transB, p.m, p.n, p.k, p.alpha, a.view, p.lda, b.view, p.ldb, p.beta, want.view, p.ldc)
 	f(p.transA, p.transB, p.m, p.n, p.k, p.alpha, a.view, p.lda, b.view, p.ldb, p.beta, c.view, p.ldc)

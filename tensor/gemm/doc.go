@@ -32,6 +32,12 @@
 // matrix): panels are packed from spans of it, so it is never stored
 // whole, and the results are those of Sgemm on the stored matrix.
 //
+// SgemmRows reads B in place instead of packing it, row p from an offset
+// the caller gives (a convolution's shifted input rows); Sgemm does the same
+// for untransposed B when C has few rows. A narrow C (n ≤ 128, such as a
+// convolution over 7x7 images) is computed as Cᵀ when the kernel's tiles
+// cover it better that way (swap.go). These paths give the packed one's bits.
+//
 // Tiny products (m*n*k < 7³) skip packing and goroutines altogether;
 // small ones (below 96³) run on the caller's goroutine only.
 //

@@ -62,6 +62,10 @@ func SgemmWorkers(workers int, transA, transB bool, m, n, k int, alpha float32, 
 		workers = 1
 	}
 	kern := bestKernel()
+	if swapPays(kern, m, n, k, alpha, beta) {
+		sgemmSwapped(workers, transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	g := gemmCall{
 		transA: transA, transB: transB,
 		m: m, n: n, k: k,
