@@ -62,7 +62,7 @@ func SgemmWorkers(workers int, transA, transB bool, m, n, k int, alpha float32, 
 		workers = 1
 	}
 	kern := bestKernel()
-	if swapPays(kern, m, n, k, alpha, beta) {
+	if swapPays(kern, transA, m, n, k, alpha, beta) {
 		sgemmSwapped(workers, transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc)
 		return
 	}

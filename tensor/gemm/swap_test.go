@@ -14,6 +14,9 @@ import (
 func TestSwappedMatchesDirect(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	kern := bestKernel()
+	if kern.rowsFn == nil {
+		t.Skipf("the %s kernel does not read B in place: Sgemm never swaps", kern.name)
+	}
 	shapes := [][3]int{{512, 98, 200}, {140, 40, 70}, {300, 7, 64}, {64, 100, 333}, {64, 4, 100}}
 	swapped := 0
 	for _, s := range shapes {
@@ -21,7 +24,7 @@ func TestSwappedMatchesDirect(t *testing.T) {
 			for _, beta := range []float32{0, 1, -0.75} {
 				p := problem{transA: i&1 == 1, transB: i&2 == 2, m: s[0], n: s[1], k: s[2], alpha: 1, beta: beta}
 				p = p.withPad(3)
-				if !swapPays(kern, p.m, p.n, p.k, p.alpha, p.beta) {
+				if !swapPays(kern, p.transA, p.m, p.n, p.k, p.alpha, p.beta) {
 					continue
 				}
 				swapped++
