@@ -113,7 +113,7 @@ func (d *CPU) GemmIm2col(transA, transB bool, m, n, k int, alpha float32, a Buff
 		d.gemmWeightGrad(m, n, k, alpha, f(a), lda, xs, g, images, beta, f(c), ldc)
 		return
 	}
-	if !transA && !transB && beta == 0 && paddedPays(m, k, g) {
+	if !transA && !transB && beta == 0 && paddedPays(m, k, g, images) {
 		d.gemmPadded(m, k, alpha, f(a), lda, xs, g, images, f(c), ldc)
 		return
 	}
@@ -220,7 +220,7 @@ func gatherStrided(dst, src []float32, stride int) {
 	}
 	if stride == 2 {
 		src = src[:2*len(dst)-1]
-		for i := range dst {
+		for i := evensVec(dst, src); i < len(dst); i++ {
 			dst[i] = src[2*i]
 		}
 		return
@@ -307,12 +307,8 @@ func putPaddedScratch(b []float32) {
 func (d *CPU) gemmPadded(m, k int, alpha float32, a []float32, lda int, xs []float32, g ConvGeom, images int, c []float32, ldc int) {
 	sh, sw := g.StrideH, g.StrideW
 	oh, ow := g.OutH(), g.OutW()
-	phs := ceilDiv(g.H+2*g.PadH, sh)       // rows of one image's phase
-	pws := ceilDiv(g.W+2*g.PadW, sw)       // columns of a phase
-	reach := g.DilationH * (g.KH - 1) / sh // extra phase rows a band reads
-	stacked := images*phs - reach          // output rows of the stack, OH per image valid
-	phases := sh * sw * g.C                // planes of the slab
-	band := min(stacked, max(1, paddedBandFloats/((m+phases)*pws)-reach))
+	phs, pws, reach, stacked, band := paddedBands(m, g, images)
+	phases := sh * sw * g.C // planes of the slab
 	slabRows := band + reach
 	slabLen := phases * slabRows * pws
 	scratch := takePaddedScratch(slabLen + m*((band-1)*pws+ow))
@@ -352,6 +348,20 @@ func (d *CPU) gemmPadded(m, k int, alpha float32, a []float32, lda int, xs []flo
 	}
 }
 
+// paddedBands returns gemmPadded's geometry for m output channels and
+// images images of g: the rows and columns of one image's phase, the extra
+// phase rows a band reads, the output rows of the stack (OH per image
+// valid) and how many of them a band holds.
+func paddedBands(m int, g ConvGeom, images int) (phs, pws, reach, stacked, band int) {
+	phs = ceilDiv(g.H+2*g.PadH, g.StrideH)
+	pws = ceilDiv(g.W+2*g.PadW, g.StrideW)
+	reach = g.DilationH * (g.KH - 1) / g.StrideH
+	stacked = images*phs - reach
+	planes := g.StrideH * g.StrideW * g.C
+	band = min(stacked, max(1, paddedBandFloats/((m+planes)*pws)-reach))
+	return phs, pws, reach, stacked, band
+}
+
 // paddedPays reports whether gemmPadded beats packing B from the image. It
 // saves the packing of k values per output column and adds copies of the
 // output (m per column) and of the phases (C·SH·SW per column, gathered
@@ -360,9 +370,18 @@ func (d *CPU) gemmPadded(m, k int, alpha float32, a []float32, lda int, xs []flo
 // stride-2 stem 45 -> 30 ms at 1333x800, 3.7 -> 2.6 ms at 224; every 3x3
 // stride-1 conv gains; a 3x3 stride-2 conv with 128 channels lost (32 ->
 // 41 ms at 1333x800), as did a 1x1 stride-2 one (2.1 -> 2.5 ms at 224).
-func paddedPays(m, k int, g ConvGeom) bool {
+// With the phases gathered by vector loads (evensVec) a strided conv that
+// fits one band gains too, ResNet's 3x3 stride-2 convs at 224, batch 2:
+// 2.8 -> 2.1-2.4 ms with 128 channels, 2.5 -> 2.1 with 256, 3.4-4.2 ->
+// 2.7 with 512; at 1333x800, in bands, 128 channels still lost (20 -> 22
+// ms, and more with smaller bands).
+func paddedPays(m, k int, g ConvGeom, images int) bool {
 	phases := g.StrideH * g.StrideW
-	return k > m+g.C*phases && (phases == 1 || 8*g.C*phases <= k)
+	if k <= m+g.C*phases {
+		return false
+	}
+	_, _, _, stacked, band := paddedBands(m, g, images)
+	return phases == 1 || 8*g.C*phases <= k || band == stacked
 }
 
 // fillPhases writes rows s0..s0+count of the stacked planes of the used

@@ -29,6 +29,9 @@ func dotSumAVX(gs, xs *float32, n int, acc *[8]float64)
 //go:noescape
 func sum2AVX(xs *float32, n int, acc *[8]float64)
 
+//go:noescape
+func evensAVX512(dst, src *float32, n int)
+
 // The ...Vec functions run a vector loop over the longest prefix it covers
 // and return that prefix's length; the caller's scalar loop does the rest.
 // Slicing each operand to the prefix checks its length before the
@@ -95,6 +98,16 @@ func sum2Vec(xs []float32, acc *[8]float64) int {
 	n := vecLen(len(xs), 4)
 	if n > 0 {
 		sum2AVX(&xs[:n][0], n, acc)
+	}
+	return n
+}
+
+// evensVec sets dst[i] = src[2i] over the prefix it returns, which reads
+// only src[:2i] (a stride-2 convolution's input row).
+func evensVec(dst, src []float32) int {
+	n := vecLen(min(len(dst), len(src)/2), 16)
+	if n > 0 {
+		evensAVX512(&dst[:n][0], &src[:2*n][0], n)
 	}
 	return n
 }

@@ -198,3 +198,46 @@ s2store:
 	VMOVUPD Y1, 32(AX)
 	VZEROUPPER
 	RET
+
+// evenIdx picks the even lanes of two 16-float tables (VPERMT2PS indices).
+DATA evenIdx<>+0(SB)/4, $0
+DATA evenIdx<>+4(SB)/4, $2
+DATA evenIdx<>+8(SB)/4, $4
+DATA evenIdx<>+12(SB)/4, $6
+DATA evenIdx<>+16(SB)/4, $8
+DATA evenIdx<>+20(SB)/4, $10
+DATA evenIdx<>+24(SB)/4, $12
+DATA evenIdx<>+28(SB)/4, $14
+DATA evenIdx<>+32(SB)/4, $16
+DATA evenIdx<>+36(SB)/4, $18
+DATA evenIdx<>+40(SB)/4, $20
+DATA evenIdx<>+44(SB)/4, $22
+DATA evenIdx<>+48(SB)/4, $24
+DATA evenIdx<>+52(SB)/4, $26
+DATA evenIdx<>+56(SB)/4, $28
+DATA evenIdx<>+60(SB)/4, $30
+GLOBL evenIdx<>(SB), RODATA|NOPTR, $64
+
+// func evensAVX512(dst, src *float32, n int)
+// dst[i] = src[2i] for i < n, reading src[0:2n]: two loads and one
+// two-table permute per 16 values.
+TEXT ·evensAVX512(SB), NOSPLIT, $0-24
+	MOVQ      dst+0(FP), DI
+	MOVQ      src+8(FP), SI
+	MOVQ      n+16(FP), CX
+	SHRQ      $4, CX
+	JZ        evdone
+	VMOVDQU32 evenIdx<>(SB), Z3
+
+evloop:
+	VMOVUPS   (SI), Z1
+	VPERMT2PS 64(SI), Z3, Z1
+	VMOVUPS   Z1, (DI)
+	ADDQ      $128, SI
+	ADDQ      $64, DI
+	DECQ      CX
+	JNZ       evloop
+	VZEROUPPER
+
+evdone:
+	RET

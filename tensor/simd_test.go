@@ -71,6 +71,16 @@ func TestVectorLoopsMatchScalar(t *testing.T) {
 		}
 		sameFloatBits(t, "add", n, got, want)
 
+		// A stride-2 row gather reads no further than its last value.
+		if n > 0 {
+			ev := simdInput(rng, 2*n-1)
+			gatherStrided(got, ev, 2)
+			for i := range want {
+				want[i] = ev[2*i]
+			}
+			sameFloatBits(t, "stride-2 gather", n, got, want)
+		}
+
 		// The batch-norm backward kernel on the specials, with set
 		// statistics; then the device's whole BatchNormBackward on finite
 		// values (a NaN anywhere makes every output NaN).
