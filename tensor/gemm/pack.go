@@ -135,22 +135,35 @@ func packA14T(out, a []float32, lda, kc int) {
 }
 
 // transposeBlocks14 sets dst[p*14+i] = alpha*src[i*ld+p] for i < 14,
-// p < cols: whole 16-column blocks in assembly, the rest in Go.
+// p < cols: 16-column blocks in assembly, the last one overlapping the one
+// before where 16 does not divide cols (under 16 columns: Go).
 func transposeBlocks14(dst, src []float32, ld, cols int, alpha float32) {
 	chunks := cols / 16
 	transpose14AVX512(dst, src, ld, chunks, 14, alpha)
-	if done := 16 * chunks; done < cols {
-		transposeGo(dst[done*14:], src[done:], ld, 14, cols-done, 14, alpha)
+	switch done := 16 * chunks; {
+	case done == cols:
+	case chunks > 0:
+		// The last 16 columns again, overlapping: rewriting a column
+		// writes the same values, and beats the scalar loop.
+		transpose14AVX512(dst[(cols-16)*14:], src[cols-16:], ld, 1, 14, alpha)
+	default:
+		transposeGo(dst, src, ld, 14, cols, 14, alpha)
 	}
 }
 
 // transposeBlocks16 sets dst[p*stride+i] = src[i*ld+p] for i < 16,
-// p < cols: whole 16-column blocks in assembly, the rest in Go.
+// p < cols: 16-column blocks in assembly, the last one overlapping the one
+// before where 16 does not divide cols (under 16 columns: Go).
 func transposeBlocks16(dst, src []float32, ld, cols, stride int) {
 	chunks := cols / 16
 	transpose16AVX512(dst, src, ld, chunks, stride)
-	if done := 16 * chunks; done < cols {
-		transposeGo(dst[done*stride:], src[done:], ld, 16, cols-done, stride, 1)
+	switch done := 16 * chunks; {
+	case done == cols:
+	case chunks > 0:
+		// The last 16 columns again, overlapping (see transposeBlocks14).
+		transpose16AVX512(dst[(cols-16)*stride:], src[cols-16:], ld, 1, stride)
+	default:
+		transposeGo(dst, src, ld, 16, cols, stride, 1)
 	}
 }
 
