@@ -21,8 +21,8 @@ if have numpy; then
 	for t in 1 $(nproc); do "$PY" tensor/gemm/testdata/bench_numpy.py --threads "$t"; done
 fi
 
-section "ResNet-18/50 forward and train step, batch 2x3x224x224 (nn), vs PyTorch: medians of 5 alternating rounds"
-THREADS=$(nproc) ROUNDS=5 nn/testdata/bench_resnet.sh 3
+section "ResNet-18/50 forward and train step, batch 2x3x224x224 (nn), vs PyTorch: medians of 9 alternating rounds"
+THREADS=$(nproc) ROUNDS=9 nn/testdata/bench_resnet.sh 3
 
 section "COCO bbox evaluation, 5000 images x 80 categories (coco), vs pycocotools"
 bench=$(mktemp -d)
