@@ -365,16 +365,19 @@ func paddedBands(m int, g ConvGeom, images int) (phs, pws, reach, stacked, band 
 // paddedPays reports whether gemmPadded beats packing B from the image. It
 // saves the packing of k values per output column and adds copies of the
 // output (m per column) and of the phases (C·SH·SW per column, gathered
-// one value at a time where the stride is not 1). Forward passes, one
+// from the image at the stride). Forward passes, one
 // image at 1333x800 and two at 224 (ResNet), packed vs in place: the 7x7
 // stride-2 stem 45 -> 30 ms at 1333x800, 3.7 -> 2.6 ms at 224; every 3x3
 // stride-1 conv gains; a 3x3 stride-2 conv with 128 channels lost (32 ->
-// 41 ms at 1333x800), as did a 1x1 stride-2 one (2.1 -> 2.5 ms at 224).
-// With the phases gathered by vector loads (evensVec) a strided conv that
-// fits one band gains too, ResNet's 3x3 stride-2 convs at 224, batch 2:
-// 2.8 -> 2.1-2.4 ms with 128 channels, 2.5 -> 2.1 with 256, 3.4-4.2 ->
-// 2.7 with 512; at 1333x800, in bands, 128 channels still lost (20 -> 22
-// ms, and more with smaller bands).
+// 41 ms at 1333x800), as did a 1x1 stride-2 one (2.1 -> 2.5 ms at 224),
+// both with scalar gathers. With stride-2 gathers by vector permutes
+// (evensVec) a strided conv that
+// fits one band gains too. BenchmarkPaddedStrided, ResNet's 3x3 stride-2
+// convs at 224, batch 2, medians of 3, packed -> in place: 64 -> 128
+// channels 1.86 -> 1.62 ms, 128 3.33 -> 3.06, 256 3.05 -> 3.08, 512 4.54
+// -> 3.20. At 1333x800, in bands, 128 channels came out 26.5 -> 25.2 ms in
+// that run but 20 -> 22 in an earlier one, so banded strided convs stay
+// packed.
 func paddedPays(m, k int, g ConvGeom, images int) bool {
 	phases := g.StrideH * g.StrideW
 	if k <= m+g.C*phases {

@@ -17,11 +17,12 @@ import "sync"
 // that the in-place B of a wide product is not given up, k is deep enough
 // to pay for transposing C, and A is transposed, so that op(A)ᵀ, the B of
 // Cᵀ, is stored untransposed and read in place (by a kernel that can).
-// The transposed weight of ResNet-50's last 3x3 convs (m=4608, n=98,
-// k=512) went from 200 to 285 GFLOP/s on 2 workers. Untransposed, op(A)ᵀ
-// would be packed, in panels of thousands of columns that the few rows of
-// Cᵀ reuse too little: m=2048, n=98, k=512 went from 250 to 206 (m=512,
-// k=4608 from 196 to 216).
+// BenchmarkSwapped, ResNet-50's 7x7-stage input gradients on 2 workers,
+// direct -> swapped GFLOP/s (medians of 3): the 3x3 convs' dcol (m=4608,
+// n=98, k=512) 202 -> 264, m=2048, k=512 175 -> 231, m=1024, k=2048 189
+// -> 216. Untransposed, op(A)ᵀ would be packed, in panels of thousands of
+// columns that the few rows of Cᵀ reuse too little: m=2048, n=98, k=512
+// went from 227 to 205.
 func swapPays(kern microKernel, transA bool, m, n, k int, alpha, beta float32) bool {
 	if !transA || kern.rowsFn == nil || alpha != 1 || beta != 0 && beta != 1 || n > 128 || k < 64 {
 		return false
