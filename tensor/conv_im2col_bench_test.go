@@ -54,13 +54,7 @@ func BenchmarkConvDataGrad(b *testing.B) {
 // gradient when dataGrad is set, else the weight gradient.
 func benchConvBackward(b *testing.B, s convBenchShape, dataGrad bool) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	rnd := func(n int) []float32 {
-		out := make([]float32, n)
-		for i := range out {
-			out[i] = rng.Float32() - 0.5
-		}
-		return out
-	}
+	rnd := func(n int) []float32 { return centered(rng, n) }
 	xd, wd := rnd(s.n*s.c*s.h*s.w), rnd(s.co*s.c*s.k*s.k)
 	opt := tensor.ConvOptions{Stride: [2]int{s.strd, s.strd}, Padding: [2]int{s.k / 2, s.k / 2}}
 	for _, dev := range []struct {
@@ -77,4 +71,13 @@ func benchConvBackward(b *testing.B, s convBenchShape, dataGrad bool) {
 			}
 		})
 	}
+}
+
+// centered returns n values uniform in [-0.5, 0.5).
+func centered(rng *rand.Rand, n int) []float32 {
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = rng.Float32() - 0.5
+	}
+	return out
 }

@@ -53,13 +53,7 @@ func loadResNetConvs(b *testing.B) []resnetConv {
 func BenchmarkResNet50Convs(b *testing.B) {
 	e := tensor.NewEngine(tensor.NewCPU(0))
 	rng := rand.New(rand.NewPCG(1, 2))
-	rnd := func(n int) []float32 {
-		out := make([]float32, n)
-		for i := range out {
-			out[i] = rng.Float32() - 0.5
-		}
-		return out
-	}
+	rnd := func(n int) []float32 { return centered(rng, n) }
 	for _, s := range loadResNetConvs(b) {
 		opt := tensor.ConvOptions{Stride: [2]int{s.st, s.st}, Padding: [2]int{s.k / 2, s.k / 2}}
 		oh := (s.h+2*(s.k/2)-s.k)/s.st + 1
