@@ -365,13 +365,12 @@ func paddedBands(m int, g ConvGeom, images int) (phs, pws, reach, stacked, band 
 // paddedPays reports whether gemmPadded beats packing B from the image. It
 // saves the packing of k values per output column and adds copies of the
 // output (m per column) and of the phases (C·SH·SW per column, gathered
-// from the image at the stride). Forward passes, one
-// image at 1333x800 and two at 224 (ResNet), packed vs in place: the 7x7
-// stride-2 stem 45 -> 30 ms at 1333x800, 3.7 -> 2.6 ms at 224; every 3x3
-// stride-1 conv gains; a 3x3 stride-2 conv with 128 channels lost (32 ->
-// 41 ms at 1333x800), as did a 1x1 stride-2 one (2.1 -> 2.5 ms at 224),
-// both with scalar gathers. With stride-2 gathers by vector permutes
-// (evensVec) a strided conv that
+// from the image at the stride). Forward passes, one image at 1333x800 and
+// two at 224 (ResNet), packed vs in place: the 7x7 stride-2 stem 45 -> 30
+// ms at 1333x800, 3.7 -> 2.6 ms at 224; every 3x3 stride-1 conv gains; a
+// 3x3 stride-2 conv with 128 channels lost (32 -> 41 ms at 1333x800), as
+// did a 1x1 stride-2 one (2.1 -> 2.5 ms at 224), both with scalar gathers.
+// With stride-2 gathers by vector permutes (evensVec) a strided conv that
 // fits one band gains too. BenchmarkPaddedStrided, ResNet's 3x3 stride-2
 // convs at 224, batch 2, medians of 3, packed -> in place: 64 -> 128
 // channels 1.86 -> 1.62 ms, 128 3.33 -> 3.06, 256 3.05 -> 3.08, 512 4.54

@@ -102,8 +102,8 @@ func sum2Vec(xs []float32, acc *[8]float64) int {
 	return n
 }
 
-// evensVec sets dst[i] = src[2i] over the prefix it returns, which reads
-// only src[:2i] (a stride-2 convolution's input row).
+// evensVec sets dst[i] = src[2i] for i below the prefix length n it
+// returns, reading only src[:2n] (a stride-2 convolution's input row).
 func evensVec(dst, src []float32) int {
 	n := vecLen(min(len(dst), len(src)/2), 16)
 	if n > 0 {
