@@ -47,7 +47,7 @@ func TestConvPacksColumnsFromTheImage(t *testing.T) {
 		{"batched 1x1", 2, 7, 8, 9, 4, 1, tensor.ConvOptions{}},
 		{"batched 1x1 stride 2", 2, 7, 8, 9, 4, 1, tensor.ConvOptions{Stride: [2]int{2, 2}}},
 		// 98 columns: gemm computes the input gradient's dcol as dcolᵀ.
-		{"batched 7x7 images, narrow", 2, 8, 7, 7, 64, 3, tensor.ConvOptions{Padding: [2]int{1, 1}}},
+		{"batched 7x7 images, narrow", 2, 16, 7, 7, 64, 3, tensor.ConvOptions{Padding: [2]int{1, 1}}},
 		{"batched 1x1 7x7 images, narrow", 2, 64, 7, 7, 64, 1, tensor.ConvOptions{}},
 	}
 	for _, tc := range cases {

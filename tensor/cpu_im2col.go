@@ -110,7 +110,7 @@ func (d *CPU) GemmIm2col(transA, transB bool, m, n, k int, alpha float32, a Buff
 	xs := f(x)
 	checkLen("im2col images", images*g.C*g.H*g.W, len(xs))
 	if !transA && transB && n == g.ColRows() && k > 0 && alpha != 0 && (beta == 0 || beta == 1) && weightGradInPlace(m, k, g) {
-		d.gemmWeightGrad(m, n, k, alpha, f(a), lda, xs, g, images, beta, f(c), ldc)
+		d.gemmWeightGrad(m, k, alpha, f(a), lda, xs, g, beta, f(c), ldc)
 		return
 	}
 	if !transA && !transB && beta == 0 && paddedPays(m, k, g, images) {

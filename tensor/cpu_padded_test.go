@@ -27,26 +27,38 @@ func BenchmarkPaddedStrided(b *testing.B) {
 	for _, s := range shapes {
 		g := ConvGeom{C: s.c, H: s.h, W: s.w, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, DilationH: 1, DilationW: 1}
 		k, n := g.ColRows(), s.images*g.ColCols()
-		xs, a, c := make([]float32, s.images*g.C*g.H*g.W), make([]float32, s.m*k), make([]float32, s.m*n)
-		for i := range xs {
-			xs[i] = rng.Float32()
-		}
-		for i := range a {
-			a[i] = rng.Float32()
-		}
+		xs, a, c := uniform(rng, s.images*g.C*g.H*g.W), uniform(rng, s.m*k), make([]float32, s.m*n)
 		d := NewCPU(2)
-		flops := 2 * float64(s.m*n*k)
-		b.Run(s.name+"/packed", func(b *testing.B) {
-			for b.Loop() {
-				gemm.SgemmFrom(2, false, false, s.m, n, k, 1, a, k, newIm2colSource(xs, g, s.images), 0, c, n)
-			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		benchPackedInPlace(b, s.name, 2*float64(s.m*n*k), func() {
+			gemm.SgemmFrom(2, false, false, s.m, n, k, 1, a, k, newIm2colSource(xs, g, s.images), 0, c, n)
+		}, func() {
+			d.gemmPadded(s.m, k, 1, a, k, xs, g, s.images, c, n)
 		})
-		b.Run(s.name+"/in-place", func(b *testing.B) {
+	}
+}
+
+// benchPackedInPlace runs packed and inPlace, two ways to one product of
+// flops floating-point operations, as sub-benchmarks NAME/packed and
+// NAME/in-place reporting GFLOP/s.
+func benchPackedInPlace(b *testing.B, name string, flops float64, packed, inPlace func()) {
+	for _, v := range []struct {
+		name string
+		run  func()
+	}{{"packed", packed}, {"in-place", inPlace}} {
+		b.Run(name+"/"+v.name, func(b *testing.B) {
 			for b.Loop() {
-				d.gemmPadded(s.m, k, 1, a, k, xs, g, s.images, c, n)
+				v.run()
 			}
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
+}
+
+// uniform returns n values uniform in [0, 1).
+func uniform(rng *rand.Rand, n int) []float32 {
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = rng.Float32()
+	}
+	return out
 }

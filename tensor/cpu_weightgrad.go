@@ -17,7 +17,8 @@ func weightGradInPlace(m, k int, g ConvGeom) bool {
 }
 
 // gemmWeightGrad is GemmIm2col's weight-gradient product C = alpha·A·colᵀ
-// + beta·C (m output channels, n = C·KH·KW, k = images·OH·OW), with colᵀ
+// + beta·C (m output channels, n = C·KH·KW, k = images·OH·OW: xs holds
+// the images), with colᵀ
 // read in place instead of packed, which transposes every row of the
 // im2col matrix (16% of a 3x3 conv's train step). beta is 0 or 1: the
 // edge tiles of C fall elsewhere here, and gemm adds other betas unfused
@@ -32,7 +33,7 @@ func weightGradInPlace(m, k int, g ConvGeom) bool {
 // is not zero, in that order before). The terms and their order are the
 // packed path's, so the result is bit-identical. Bands of whole k steps
 // (gemm.KStep) bound the channels-last copy.
-func (d *CPU) gemmWeightGrad(m, n, k int, alpha float32, a []float32, lda int, xs []float32, g ConvGeom, images int, beta float32, c []float32, ldc int) {
+func (d *CPU) gemmWeightGrad(m, k int, alpha float32, a []float32, lda int, xs []float32, g ConvGeom, beta float32, c []float32, ldc int) {
 	cl := newChannelsLast(xs, g)
 	taps := g.KH * g.KW
 	if beta != 0 {
@@ -70,10 +71,10 @@ var weightGradBandFloats = paddedBandFloats
 // images of g stacked one above the next: padded row r (of images·PH)
 // holds PW pixels of C values each.
 type channelsLast struct {
-	xs              []float32
-	g               ConvGeom
-	ph, ow, rowLen  int
-	reach, bandRows int // padded rows below a pixel's first tap; rows per band
+	xs                   []float32
+	g                    ConvGeom
+	ph, ow, cols, rowLen int // cols: output pixels per image
+	reach, bandRows      int // padded rows below a pixel's first tap; rows per band
 }
 
 func newChannelsLast(xs []float32, g ConvGeom) channelsLast {
@@ -81,7 +82,7 @@ func newChannelsLast(xs []float32, g ConvGeom) channelsLast {
 	rowLen := pw * g.C
 	return channelsLast{
 		xs: xs, g: g,
-		ph: g.H + 2*g.PadH, ow: g.OutW(), rowLen: rowLen,
+		ph: g.H + 2*g.PadH, ow: g.OutW(), cols: g.ColCols(), rowLen: rowLen,
 		reach:    g.DilationH * (g.KH - 1),
 		bandRows: max(1, weightGradBandFloats/rowLen),
 	}
@@ -89,8 +90,7 @@ func newChannelsLast(xs []float32, g ConvGeom) channelsLast {
 
 // top is the stacked padded row of output pixel p's first tap.
 func (cl channelsLast) top(p int) int {
-	cols := cl.g.OutH() * cl.ow
-	return p/cols*cl.ph + p%cols/cl.ow*cl.g.StrideH
+	return p/cl.cols*cl.ph + p%cl.cols/cl.ow*cl.g.StrideH
 }
 
 // offset is where output pixel p's first tap starts in a copy whose first

@@ -56,7 +56,7 @@ func TestWeightGradInPlaceMatchesPacked(t *testing.T) {
 			want := append([]float32(nil), c0...)
 			gemm.SgemmFrom(workers, false, true, tc.m, n, k, tc.alpha, a, lda, newIm2colSource(xs, g, tc.images), tc.beta, want, ldc)
 			got := append([]float32(nil), c0...)
-			NewCPU(workers).gemmWeightGrad(tc.m, n, k, tc.alpha, a, lda, xs, g, tc.images, tc.beta, got, ldc)
+			NewCPU(workers).gemmWeightGrad(tc.m, k, tc.alpha, a, lda, xs, g, tc.beta, got, ldc)
 			for i := range want {
 				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 					t.Fatalf("%s, %d workers: c[%d] = %v, packed gives %v", tc.name, workers, i, got[i], want[i])
@@ -67,46 +67,33 @@ func TestWeightGradInPlaceMatchesPacked(t *testing.T) {
 }
 
 // BenchmarkWeightGrad times the weight-gradient GEMM of ResNet-50's 3x3
-// convs (batch 2 at 224, and one 1333x800 image's layer1), colᵀ packed
-// from the images vs read in place from the channels-last copy, on two
-// workers.
+// convs (batch 2 at 224, and layer1 of one 1333x800 image, whose
+// channels-last copy goes in bands), colᵀ packed from the images vs read
+// in place from the channels-last copy, on two workers.
 func BenchmarkWeightGrad(b *testing.B) {
 	shapes := []struct {
 		name         string
 		images, m, c int
-		h, stride    int
+		h, w, stride int
 	}{
-		{"l1 3x3 64 56", 1, 64, 64, 56, 1},
-		{"l2 3x3 128 28", 1, 128, 128, 28, 1},
-		{"l2 3x3 s2 128 56", 1, 128, 128, 56, 2},
-		{"l3 3x3 256 14 batched", 2, 256, 256, 14, 1},
-		{"l3 3x3 s2 256 28 batched", 2, 256, 256, 28, 2},
-		{"l4 3x3 512 7 batched", 2, 512, 512, 7, 1},
+		{"l1 3x3 64 56", 1, 64, 64, 56, 56, 1},
+		{"l2 3x3 128 28", 1, 128, 128, 28, 28, 1},
+		{"l2 3x3 s2 128 56", 1, 128, 128, 56, 56, 2},
+		{"l3 3x3 256 14 batched", 2, 256, 256, 14, 14, 1},
+		{"l3 3x3 s2 256 28 batched", 2, 256, 256, 28, 28, 2},
+		{"l4 3x3 512 7 batched", 2, 512, 512, 7, 7, 1},
+		{"l1 3x3 64 200x336", 1, 64, 64, 200, 336, 1},
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, s := range shapes {
-		g := ConvGeom{C: s.c, H: s.h, W: s.h, KH: 3, KW: 3, StrideH: s.stride, StrideW: s.stride, PadH: 1, PadW: 1, DilationH: 1, DilationW: 1}
+		g := ConvGeom{C: s.c, H: s.h, W: s.w, KH: 3, KW: 3, StrideH: s.stride, StrideW: s.stride, PadH: 1, PadW: 1, DilationH: 1, DilationW: 1}
 		n, k := g.ColRows(), s.images*g.ColCols()
-		xs, a, c := make([]float32, s.images*g.C*g.H*g.W), make([]float32, s.m*k), make([]float32, s.m*n)
-		for i := range xs {
-			xs[i] = rng.Float32()
-		}
-		for i := range a {
-			a[i] = rng.Float32()
-		}
+		xs, a, c := uniform(rng, s.images*g.C*g.H*g.W), uniform(rng, s.m*k), make([]float32, s.m*n)
 		d := NewCPU(2)
-		flops := 2 * float64(s.m*n*k)
-		b.Run(s.name+"/packed", func(b *testing.B) {
-			for b.Loop() {
-				gemm.SgemmFrom(2, false, true, s.m, n, k, 1, a, k, newIm2colSource(xs, g, s.images), 0, c, n)
-			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
-		b.Run(s.name+"/in-place", func(b *testing.B) {
-			for b.Loop() {
-				d.gemmWeightGrad(s.m, n, k, 1, a, k, xs, g, s.images, 0, c, n)
-			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		benchPackedInPlace(b, s.name, 2*float64(s.m*n*k), func() {
+			gemm.SgemmFrom(2, false, true, s.m, n, k, 1, a, k, newIm2colSource(xs, g, s.images), 0, c, n)
+		}, func() {
+			d.gemmWeightGrad(s.m, k, 1, a, k, xs, g, 0, c, n)
 		})
 	}
 }
