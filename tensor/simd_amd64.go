@@ -21,6 +21,12 @@ func affineAVX512(dst, src *float32, n int, a, b float32)
 func addAVX512(dst, src *float32, n int)
 
 //go:noescape
+func addRowsAVX512(dst, src *float32, w, rows, dstStride, srcStride int)
+
+//go:noescape
+func addEvensRowsAVX512(dst, src *float32, w, rows, dstStride, srcStride int)
+
+//go:noescape
 func bnGradAVX512(dst, xs, gs *float32, n int, p *[5]float32)
 
 //go:noescape
@@ -76,6 +82,26 @@ func addVec(dst, src []float32) int {
 		addAVX512(&dst[:n][0], &src[:n][0], n)
 	}
 	return n
+}
+
+// addRowsVec is addRows by addRowsAVX512, reporting false without AVX-512.
+// The caller has checked that both slices hold every row.
+func addRowsVec(dst, src []float32, w, rows, dstStride, srcStride int) bool {
+	if !useAVX512 {
+		return false
+	}
+	addRowsAVX512(&dst[0], &src[0], w, rows, dstStride, srcStride)
+	return true
+}
+
+// addEvensRowsVec is addEvensRows by addEvensRowsAVX512, reporting false
+// without AVX-512. The caller has checked that both slices hold every row.
+func addEvensRowsVec(dst, src []float32, w, rows, dstStride, srcStride int) bool {
+	if !useAVX512 {
+		return false
+	}
+	addEvensRowsAVX512(&dst[0], &src[0], w, rows, dstStride, srcStride)
+	return true
 }
 
 func bnGradVec(dst, xs, gs []float32, p *[5]float32) int {

@@ -4,9 +4,35 @@
 
 // Vector loops of the CPU device's hottest elementwise passes. Each takes a
 // count that is a multiple of its block (16 values, or 4 for the float64
-// sums) and computes exactly what the scalar Go loop it replaces computes:
+// sums; the row loops mask a row's last values instead) and computes exactly what the scalar Go loop it replaces computes:
 // the same operations, rounded the same way, in the same order per element
 // (the sums keep the Go loops' four float64 accumulators as four lanes).
+
+// The row loops of addRowsAVX512 and addEvensRowsAVX512: ROWSARGS loads
+// their arguments (DI dst, SI src, CX w, DX rows, R8 and R9 the strides in
+// bytes), ROWSTART points R10 and R11 at a row and R12 at its count of
+// whole blocks (CX) and sets ZF when there are none, ROWNEXT steps to the
+// next row and sets ZF after the last.
+#define ROWSARGS \
+	MOVQ dst+0(FP), DI; \
+	MOVQ src+8(FP), SI; \
+	MOVQ w+16(FP), CX; \
+	MOVQ rows+24(FP), DX; \
+	MOVQ dstStride+32(FP), R8; \
+	MOVQ srcStride+40(FP), R9; \
+	SHLQ $2, R8; \
+	SHLQ $2, R9
+
+#define ROWSTART \
+	MOVQ  DI, R10; \
+	MOVQ  SI, R11; \
+	MOVQ  CX, R12; \
+	TESTQ R12, R12
+
+#define ROWNEXT \
+	ADDQ R8, DI; \
+	ADDQ R9, SI; \
+	DECQ DX
 
 // func reluAVX512(dst, src *float32, n int)
 // dst = max(src, 0) as Go computes it: NaN stays NaN with its sign bit
@@ -106,6 +132,93 @@ addloop:
 	VZEROUPPER
 
 adddone:
+	RET
+
+// func addRowsAVX512(dst, src *float32, w, rows, dstStride, srcStride int)
+// dst[r·dstStride + i] += src[r·srcStride + i] for r < rows, i < w (w ≥ 1):
+// whole vectors, then the last w mod 16 values under a mask, which also
+// keeps the loads from reading past a row.
+TEXT ·addRowsAVX512(SB), NOSPLIT, $0-48
+	ROWSARGS
+	MOVQ  CX, AX
+	ANDQ  $15, AX
+	MOVQ  $1, BX
+	SHLXQ AX, BX, BX
+	DECQ  BX
+	KMOVW BX, K1
+	SHRQ  $4, CX
+
+arrow:
+	ROWSTART
+	JZ artail
+
+arvec:
+	VMOVUPS (R10), Z1
+	VADDPS  (R11), Z1, Z1
+	VMOVUPS Z1, (R10)
+	ADDQ    $64, R10
+	ADDQ    $64, R11
+	DECQ    R12
+	JNZ     arvec
+
+artail:
+	TESTQ     AX, AX
+	JZ        arnext
+	VMOVUPS.Z (R10), K1, Z1
+	VMOVUPS.Z (R11), K1, Z2
+	VADDPS    Z2, Z1, Z1
+	VMOVUPS   Z1, K1, (R10)
+
+arnext:
+	ROWNEXT
+	JNZ arrow
+	VZEROUPPER
+	RET
+
+// func addEvensRowsAVX512(dst, src *float32, w, rows, dstStride, srcStride int)
+// dst[r·dstStride + 2i] += src[r·srcStride + i] for r < rows, i < w (w ≥ 1):
+// eight values at a time expanded into the even lanes, loaded and stored
+// under the even-lane mask so the odd values are left as they are.
+TEXT ·addEvensRowsAVX512(SB), NOSPLIT, $0-48
+	ROWSARGS
+	MOVQ  $0x5555, BX
+	KMOVW BX, K2
+	MOVQ  CX, AX
+	ANDQ  $7, AX
+	SHLQ  $1, AX
+	MOVQ  $1, R13
+	SHLXQ AX, R13, R13
+	DECQ  R13
+	ANDQ  BX, R13
+	KMOVW R13, K3
+	SHRQ  $3, CX
+
+aerow:
+	ROWSTART
+	JZ aetail
+
+aevec:
+	VEXPANDPS.Z (R11), K2, Z2
+	VMOVUPS.Z   (R10), K2, Z1
+	VADDPS      Z2, Z1, Z1
+	VMOVUPS     Z1, K2, (R10)
+	ADDQ        $32, R11
+	ADDQ        $64, R10
+	DECQ        R12
+	JNZ         aevec
+
+aetail:
+	TESTQ       AX, AX
+	JZ          aenext
+	VEXPANDPS.Z (R11), K3, Z2
+	VMOVUPS.Z   (R10), K3, Z1
+	VADDPS      Z2, Z1, Z1
+	VMOVUPS     Z1, K3, (R10)
+
+aenext:
+	ROWNEXT
+	JNZ aerow
+	VZEROUPPER
 	RET
 
 // func bnGradAVX512(dst, xs, gs *float32, n int, p *[5]float32)
