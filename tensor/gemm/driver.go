@@ -38,12 +38,16 @@ type workspace struct {
 	call    gemmCall
 	packedB [2][]float32
 	packedA [][]float32
-	tiles   [][]float32
-	spans   [][]float32 // per worker: rows of a computed B (Source)
-	rows    []int       // offsets of B's rows (gemmCall.strided)
-	panels  []panel
-	steps   []step
-	claims  []claim
+	// holds[w] is the block of op(A) in packedA[w]: its first row and
+	// column, or -1s. A worker that takes the next run of slivers of the
+	// same block keeps it instead of packing it again.
+	holds  [][2]int
+	tiles  [][]float32
+	spans  [][]float32 // per worker: rows of a computed B (Source)
+	rows   []int       // offsets of B's rows (gemmCall.strided)
+	panels []panel
+	steps  []step
+	claims []claim
 	// refs counts the team members still inside the call; the last one out
 	// recycles the workspace (see team).
 	refs atomic.Int32
@@ -88,6 +92,10 @@ func getWorkspace(bLen, bufs, aLen, tileLen, spanLen, workers int) *workspace {
 		ws.packedB[i] = grow(ws.packedB[i], bLen)
 	}
 	ws.packedA = growEach(ws.packedA, workers, aLen)
+	ws.holds = ws.holds[:0]
+	for range workers {
+		ws.holds = append(ws.holds, [2]int{-1, -1})
+	}
 	ws.tiles = growEach(ws.tiles, workers, tileLen)
 	if spanLen > 0 {
 		ws.spans = growEach(ws.spans, workers, spanLen)
@@ -286,15 +294,19 @@ func (p *panel) packB(w, t int) {
 	packBT(dst, g.b, g.ldb, p.pc, p.kc, p.jc, p.nc, nr, s0, s1, p.kern.simd)
 }
 
-// multiply packs block t/chunks of op(A) into worker w's buffer and
-// multiplies it by sliver run t%chunks of the packed panel.
+// multiply packs block t/chunks of op(A) into worker w's buffer, unless
+// the buffer holds it already, and multiplies it by sliver run t%chunks of
+// the packed panel.
 func (p *panel) multiply(w, t int) {
 	g, kern := p.g, p.kern
 	blk, chunk := t/p.chunks, t%p.chunks
 	ic := blk * p.mc
 	mc := min(p.mc, g.m-ic)
 	a := p.ws.packedA[w]
-	packA(a, g.a, g.lda, g.transA, g.alpha, ic, mc, p.pc, p.kc, kern.mr, kern.simd)
+	if held := &p.ws.holds[w]; *held != [2]int{ic, p.pc} {
+		packA(a, g.a, g.lda, g.transA, g.alpha, ic, mc, p.pc, p.kc, kern.mr, kern.simd)
+		*held = [2]int{ic, p.pc}
+	}
 	s0 := chunk * p.perChunk
 	if g.rows != nil {
 		g.macroKernelRows(p.ws.tiles[w], p.ws.spans[w], a, kern, ic, mc, p.pc, p.kc, p.jc, p.nc, s0, min(s0+p.perChunk, p.slivers), p.beta)

@@ -153,3 +153,26 @@ func TestSgemmConcurrentCalls(t *testing.T) {
 		})
 	}
 }
+
+// TestPackedABlockReuse: a worker keeps its packed block of op(A) for the
+// next run of slivers of the same block, across column panels too (n above
+// the panel width), but never into the next call, whose A differs (same
+// shapes back to back, few rows so that blocks split into runs; with one
+// block and one k step the next call's first block has the same place).
+func TestPackedABlockReuse(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	f := func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+		SgemmWorkers(2, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	}
+	for _, p := range []problem{
+		{m: 20, n: defaultBlocking().nc + 100, k: 700, alpha: 1},
+		{m: 20, n: 3000, k: 300, alpha: 1}, // one block, one k step
+		{transA: true, m: 64, n: 900, k: 650, alpha: 0.5, beta: 1},
+		{transB: true, m: 700, n: 300, k: 333, alpha: 1},
+	} {
+		p = p.withPad(0)
+		for range 3 {
+			runAndCompare(t, rng, p, f)
+		}
+	}
+}
