@@ -163,7 +163,7 @@ func transposeBlocks16(dst, src []float32, ld, cols, stride int) {
 		// The last 16 columns again, overlapping (see transposeBlocks14).
 		transpose16AVX512(dst[(cols-16)*stride:], src[cols-16:], ld, 1, stride)
 	default:
-		transposeGo(dst, src, ld, 16, cols, stride, 1)
+		transposeSmallAVX512(dst, src, ld, 16, cols, stride)
 	}
 }
 

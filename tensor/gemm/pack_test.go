@@ -116,3 +116,28 @@ func packBRef(dst []float32, g *gemmCall, pc, kc, jc, nc, nr int) {
 		}
 	}
 }
+
+// TestTranspose compares Transpose with transposeGo for row and column
+// counts around the 16×16 block, remainders of rows included (a conv's 9
+// taps), with src ending where its last row does and NaN guards around dst.
+func TestTranspose(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, rows := range []int{1, 5, 9, 15, 16, 17, 31, 40} {
+		for _, cols := range []int{1, 7, 9, 14, 15, 16, 17, 33} {
+			ld, stride := cols+3, rows+2
+			src := make([]float32, (rows-1)*ld+cols)
+			for i := range src {
+				src[i] = rng.Float32()
+			}
+			size := (cols-1)*stride + rows
+			got, want := newNaNs(size+2*guard), newNaNs(size+2*guard)
+			transposeGo(want[guard:], src, ld, rows, cols, stride, 1)
+			Transpose(got[guard:guard+size], src, ld, rows, cols, stride)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("rows=%d cols=%d: element %d = %g, want %g", rows, cols, i-guard, got[i], want[i])
+				}
+			}
+		}
+	}
+}

@@ -1,23 +1,26 @@
 package gemm
 
 // Transpose sets dst[p*dstStride+i] = src[i*ld+p] for i < rows, p < cols:
-// the rows×cols matrix src (row stride ld) written column by column. Whole
-// 16×16 blocks go through the AVX-512 transposes that pack B, where the CPU
-// has them. Convolutions use it to lay an image out channels last.
+// the rows×cols matrix src (row stride ld) written column by column. Blocks
+// of up to 16×16 go through the AVX-512 transposes that pack B, where the
+// CPU has them. Convolutions use it to lay an image out channels last.
 func Transpose(dst, src []float32, ld, rows, cols, dstStride int) {
 	if rows <= 0 || cols <= 0 {
 		return
 	}
 	checkMatrix("src", src, rows, cols, ld)
 	checkMatrix("dst", dst, cols, rows, dstStride)
-	i := 0
-	if bestKernel().simd {
-		for ; i+16 <= rows; i += 16 {
-			transposeBlocks16(dst[i:], src[i*ld:], ld, cols, dstStride)
-		}
+	if !bestKernel().simd {
+		transposeGo(dst, src, ld, rows, cols, dstStride, 1)
+		return
 	}
-	if i < rows {
-		transposeGo(dst[i:], src[i*ld:], ld, rows-i, cols, dstStride, 1)
+	i := 0
+	for ; i+16 <= rows; i += 16 {
+		transposeBlocks16(dst[i:], src[i*ld:], ld, cols, dstStride)
+	}
+	// The last rows (a conv's 9 taps, say) in blocks of 16 columns.
+	for j := 0; i < rows && j < cols; j += 16 {
+		transposeSmallAVX512(dst[j*dstStride+i:], src[i*ld+j:], ld, rows-i, min(16, cols-j), dstStride)
 	}
 }
 

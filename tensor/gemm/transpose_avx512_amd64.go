@@ -25,3 +25,14 @@ func transpose14AVX512(dst, src []float32, ld, chunks, dstStride int, alpha floa
 //
 //go:noescape
 func transpose16AVX512(dst, src []float32, ld, chunks, dstStride int)
+
+// transposeSmallAVX512 transposes one block of at most 16 rows and 16
+// columns: for i < rows ≤ 16 and p < cols ≤ 16 (both at least 1)
+//
+//	dst[p*dstStride+i] = src[i*ld+p]
+//
+// by masked loads, the 16×16 in-register transpose and masked stores,
+// touching nothing outside the block.
+//
+//go:noescape
+func transposeSmallAVX512(dst, src []float32, ld, rows, cols, dstStride int)

@@ -191,3 +191,80 @@ loop16:
 done16:
 	VZEROUPPER
 	RET
+
+// LOADROW loads source row n−1 (its lanes in K2, the rest zero) into zr
+// if there are at least n rows (BX), else jumps to smallloaded.
+#define LOADROW(zr, n) \
+	CMPQ      BX, $n; \
+	JLT       smallloaded; \
+	VMOVUPS.Z (AX), K2, zr; \
+	ADDQ      R8, AX
+
+// STOREROW stores column n−1, zr (its lanes in K1), if there are at least
+// n columns (CX), else jumps to smallstored.
+#define STOREROW(zr, n) \
+	CMPQ    CX, $n; \
+	JLT     smallstored; \
+	VMOVUPS zr, K1, (DI); \
+	ADDQ    R9, DI
+
+// func transposeSmallAVX512(dst, src []float32, ld, rows, cols, dstStride int)
+// Registers past the last row are not loaded: their lanes of the columns
+// fall outside K1 and are never stored.
+TEXT ·transposeSmallAVX512(SB), NOSPLIT, $0-80
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   src_base+24(FP), SI
+	MOVQ   ld+48(FP), R8
+	SHLQ   $2, R8
+	MOVQ   rows+56(FP), BX
+	MOVQ   cols+64(FP), CX
+	MOVQ   dstStride+72(FP), R9
+	SHLQ   $2, R9
+	MOVQ   $1, AX
+	SHLXQ  CX, AX, AX
+	DECQ   AX
+	KMOVW  AX, K2
+	MOVQ   $1, AX
+	SHLXQ  BX, AX, AX
+	DECQ   AX
+	KMOVW  AX, K1
+	MOVQ   SI, AX
+	LOADROW(Z0, 1)
+	LOADROW(Z1, 2)
+	LOADROW(Z2, 3)
+	LOADROW(Z3, 4)
+	LOADROW(Z4, 5)
+	LOADROW(Z5, 6)
+	LOADROW(Z6, 7)
+	LOADROW(Z7, 8)
+	LOADROW(Z8, 9)
+	LOADROW(Z9, 10)
+	LOADROW(Z10, 11)
+	LOADROW(Z11, 12)
+	LOADROW(Z12, 13)
+	LOADROW(Z13, 14)
+	LOADROW(Z14, 15)
+	LOADROW(Z15, 16)
+
+smallloaded:
+	TRANSPOSE16
+	STOREROW(Z0, 1)
+	STOREROW(Z1, 2)
+	STOREROW(Z2, 3)
+	STOREROW(Z3, 4)
+	STOREROW(Z4, 5)
+	STOREROW(Z5, 6)
+	STOREROW(Z6, 7)
+	STOREROW(Z7, 8)
+	STOREROW(Z8, 9)
+	STOREROW(Z9, 10)
+	STOREROW(Z10, 11)
+	STOREROW(Z11, 12)
+	STOREROW(Z12, 13)
+	STOREROW(Z13, 14)
+	STOREROW(Z14, 15)
+	STOREROW(Z15, 16)
+
+smallstored:
+	VZEROUPPER
+	RET

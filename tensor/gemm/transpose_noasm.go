@@ -25,3 +25,9 @@ func transpose14AVX512(dst, src []float32, ld, chunks, dstStride int, alpha floa
 func transpose16AVX512(dst, src []float32, ld, chunks, dstStride int) {
 	transposeGo(dst, src, ld, 16, 16*chunks, dstStride, 1)
 }
+
+// transposeSmallAVX512 transposes one block of at most 16 rows and 16
+// columns: for i < rows and p < cols, dst[p*dstStride+i] = src[i*ld+p].
+func transposeSmallAVX512(dst, src []float32, ld, rows, cols, dstStride int) {
+	transposeGo(dst, src, ld, rows, cols, dstStride, 1)
+}
