@@ -295,6 +295,12 @@ func TestMaxPoolMatchesReference(t *testing.T) {
 	if v := f(y)[0]; v == v || CPUIndexData(arg)[0] != 1 {
 		t.Fatalf("NaN window gave %g at %d", v, CPUIndexData(arg)[0])
 	}
+	// Also in a whole 3x3 window (unrolled).
+	g = PoolGeom{N: 1, C: 1, H: 3, W: 3, KH: 3, KW: 3, StrideH: 1, StrideW: 1}
+	d.MaxPool2d(buf([]float32{1, 7, 5, 2, 7, float32(math.NaN()), 0, 3, 7}), g, y, arg)
+	if v := f(y)[0]; v == v || CPUIndexData(arg)[0] != 5 {
+		t.Fatalf("NaN in a 3x3 window gave %g at %d", v, CPUIndexData(arg)[0])
+	}
 }
 
 func TestReluBackwardMatchesReference(t *testing.T) {
