@@ -46,10 +46,11 @@ func loadResNetConvs(b *testing.B) []resnetConv {
 
 // BenchmarkResNet50Convs times each distinct convolution of ResNet-50 at
 // batch 2x3x224x224 on its own, on the CPU device with GOMAXPROCS
-// workers: "forward" without grad, "train" forward plus the input and
-// weight gradients of a given output gradient. The same convolutions in
-// PyTorch: testdata/bench_torch_convs.py. A layer's share of a ResNet step
-// is its time times the count in the CSV.
+// workers: "forward" without grad on an input and weights made once,
+// "train" forward plus the input and weight gradients of a given output
+// gradient on fresh copies of both (the PyTorch twin clones them). The
+// same convolutions in PyTorch: testdata/bench_torch_convs.py. A layer's
+// share of a ResNet step is its time times the count in the CSV.
 func BenchmarkResNet50Convs(b *testing.B) {
 	e := tensor.NewEngine(tensor.NewCPU(0))
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -58,15 +59,17 @@ func BenchmarkResNet50Convs(b *testing.B) {
 		opt := tensor.ConvOptions{Stride: [2]int{s.st, s.st}, Padding: [2]int{s.k / 2, s.k / 2}}
 		oh := (s.h+2*(s.k/2)-s.k)/s.st + 1
 		xd, wd, dyd := rnd(2*s.c*s.h*s.h), rnd(s.co*s.c*s.k*s.k), rnd(2*s.co*oh*oh)
+		x0, w0 := e.FromData(xd, 2, s.c, s.h, s.h), e.FromData(wd, s.co, s.c, s.k, s.k)
+		mark := e.Mark()
 		pass := func(train bool) {
-			x := e.FromData(xd, 2, s.c, s.h, s.h).SetRequiresGrad(train)
-			w := e.FromData(wd, s.co, s.c, s.k, s.k).SetRequiresGrad(train)
-			if train {
+			if train { // fresh leaves, as the PyTorch twin clones them
+				x := e.FromData(xd, 2, s.c, s.h, s.h).SetRequiresGrad(true)
+				w := e.FromData(wd, s.co, s.c, s.k, s.k).SetRequiresGrad(true)
 				tensor.Conv2d(x, w, nil, opt).BackwardWith(e.FromData(dyd, 2, s.co, oh, oh))
 			} else {
-				e.NoGrad(func() { tensor.Conv2d(x, w, nil, opt) })
+				e.NoGrad(func() { tensor.Conv2d(x0, w0, nil, opt) })
 			}
-			e.ReleaseAll()
+			e.Release(mark)
 		}
 		for _, train := range []bool{false, true} {
 			name := s.name + "/forward"
@@ -80,5 +83,6 @@ func BenchmarkResNet50Convs(b *testing.B) {
 				}
 			})
 		}
+		e.ReleaseAll() // x0 and w0
 	}
 }
