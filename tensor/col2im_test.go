@@ -104,7 +104,7 @@ func TestAddRows(t *testing.T) {
 		addEvensRows(dst, src, w, rows, 2*w+3, ss)
 		sameAdds(t, "addEvensRows", w, dst, want)
 	}
-	// The last row ends where the slices end: the masked tails read no further.
+	// The wrappers accept slices that end where the last row does.
 	dst, src := make([]float32, 21), make([]float32, 21)
 	addRows(dst[1:], src[1:], 20, 1, 20, 20)
 	addEvensRows(dst[2:], src[11:], 10, 1, 19, 10)

@@ -168,15 +168,12 @@ func col2imSpan(in []float32, g ConvGeom, r, j0 int, plane []float32) {
 	kh := (r / g.KW) % g.KH
 	ow := g.OutW()
 	y, x := j0/ow, j0%ow
-	if full := (len(in) - (ow-x)%ow) / ow; full > 0 && g.StrideW <= 2 {
-		if x > 0 { // the rest of a row first
-			col2imSegment(in[:ow-x], g, kh, kw, y, x, plane)
-			in, y, x = in[ow-x:], y+1, 0
-		}
-		col2imRows(in[:full*ow], g, kh, kw, y, full, plane)
-		in, y = in[full*ow:], y+full
-	}
 	for len(in) > 0 {
+		if full := len(in) / ow; x == 0 && full > 0 && g.StrideW <= 2 { // whole rows at once
+			col2imRows(in[:full*ow], g, kh, kw, y, full, plane)
+			in, y = in[full*ow:], y+full
+			continue
+		}
 		n := min(ow-x, len(in))
 		col2imSegment(in[:n], g, kh, kw, y, x, plane)
 		in = in[n:]
