@@ -20,7 +20,9 @@
 // steady-state single-goroutine calls do not allocate.
 //
 // On amd64 the micro-kernels are Go assembly, one file per variant:
-// kernel_avx512_amd64.s (14×32 tile, 28 zmm accumulators) and
+// kernel_avx512_amd64.s (14×32 tile, 28 zmm accumulators, with cuts to the
+// top 8 rows and the left 16 columns that finish edge tiles for their
+// share of the work, kernel14x32_avx512.h) and
 // kernel_avx2_amd64.s (6×16, 12 ymm accumulators), chosen at run time with
 // golang.org/x/sys/cpu; with AVX-512 the transposing packs use 16×16
 // in-register transposes (transpose_avx512_amd64.s). Each has a pure-Go twin

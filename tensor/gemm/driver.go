@@ -463,7 +463,7 @@ func (g *gemmCall) macroKernel(tile, packedA, packedB []float32, kern microKerne
 				kern.fn(kc, as, bs, g.c[i*g.ldc+j:], g.ldc, beta)
 				continue
 			}
-			kern.fn(kc, as, bs, tile, nr, 0)
+			kern.edgeFn(h, w)(kc, as, bs, tile, nr, 0)
 			mergeTile(g.c[i*g.ldc+j:], g.ldc, tile, nr, h, w, beta)
 		}
 	}
@@ -489,12 +489,12 @@ func (g *gemmCall) macroKernelRows(tile, sliver, packedA []float32, kern microKe
 			h := min(mr, ic+mc-i)
 			switch {
 			case w < nr:
-				kern.fn(kc, as, sliver, tile, nr, 0)
+				kern.edgeFn(h, w)(kc, as, sliver, tile, nr, 0)
 			case h == mr:
 				kern.rowsFn(kc, as, &g.b[j], rows, g.c[i*g.ldc+j:], g.ldc, beta)
 				continue
 			default:
-				kern.rowsFn(kc, as, &g.b[j], rows, tile, nr, 0)
+				kern.edgeRowsFn(h)(kc, as, &g.b[j], rows, tile, nr, 0)
 			}
 			mergeTile(g.c[i*g.ldc+j:], g.ldc, tile, nr, h, w, beta)
 		}

@@ -16,16 +16,48 @@ type microKernel struct {
 	// rowsFn, where the kernel has one, is fn with B read in place: row p
 	// of the k×nr B tile starts at b + rows[p] (see kernelGoRows).
 	rowsFn func(k int, a []float32, b *float32, rows []int, c []float32, ldc int, beta float32)
+	// topFn and topRowsFn, where the kernel has them, are fn and rowsFn
+	// computing only the top topMR rows of the tile (A packed as for fn):
+	// the edge block of an m such as 64 or 128 then costs its rows, not a
+	// whole tile of 14. leftFn, where the kernel has one, is fn computing
+	// only the left leftNR columns (B packed as for fn), for edge slivers.
+	// Their rows and columns are bit-identical to fn's.
+	topMR, leftNR int
+	topFn, leftFn func(k int, a, b, c []float32, ldc int, beta float32)
+	topRowsFn     func(k int, a []float32, b *float32, rows []int, c []float32, ldc int, beta float32)
 	// simd: pack with the AVX-512 transposes (same ISA as the kernel).
 	simd bool
+}
+
+// edgeFn returns the kernel for an edge tile of h valid rows and w valid
+// columns with packed B: the top-rows or left-columns one where it covers
+// the tile (the top one when both do: it computes fewer values).
+func (k microKernel) edgeFn(h, w int) func(int, []float32, []float32, []float32, int, float32) {
+	switch {
+	case k.topFn != nil && h <= k.topMR:
+		return k.topFn
+	case k.leftFn != nil && w <= k.leftNR:
+		return k.leftFn
+	}
+	return k.fn
+}
+
+// edgeRowsFn is edgeFn for B read in place (full width).
+func (k microKernel) edgeRowsFn(h int) func(int, []float32, *float32, []int, []float32, int, float32) {
+	if k.topRowsFn != nil && h <= k.topMR {
+		return k.topRowsFn
+	}
+	return k.rowsFn
 }
 
 // Micro-kernel variants. Each has a pure-Go twin so that every variant can be
 // run on any machine under the noasm tag.
 var (
-	kernelAVX512 = microKernel{name: "avx512", mr: 14, nr: 32, fn: sgemmKernel14x32AVX512, rowsFn: sgemmKernel14x32RowsAVX512, simd: true}
-	kernelAVX2   = microKernel{name: "avx2", mr: 6, nr: 16, fn: sgemmKernel6x16AVX2}
-	kernelGo     = microKernel{name: "generic", mr: 4, nr: 8, fn: sgemmKernel4x8Go}
+	kernelAVX512 = microKernel{name: "avx512", mr: 14, nr: 32, fn: sgemmKernel14x32AVX512, rowsFn: sgemmKernel14x32RowsAVX512,
+		topMR: 8, topFn: sgemmKernelTop8x32AVX512, topRowsFn: sgemmKernelTop8x32RowsAVX512,
+		leftNR: 16, leftFn: sgemmKernelLeft14x16AVX512, simd: true}
+	kernelAVX2 = microKernel{name: "avx2", mr: 6, nr: 16, fn: sgemmKernel6x16AVX2}
+	kernelGo   = microKernel{name: "generic", mr: 4, nr: 8, fn: sgemmKernel4x8Go}
 )
 
 // sgemmKernel4x8Go is the portable micro-kernel used where no assembly

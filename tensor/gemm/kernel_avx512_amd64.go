@@ -10,3 +10,19 @@ package gemm
 //
 //go:noescape
 func sgemmKernel14x32AVX512(k int, a, b, c []float32, ldc int, beta float32)
+
+// sgemmKernelTop8x32AVX512 is sgemmKernel14x32AVX512 cut to the top 8 rows
+// of the tile, for edge blocks of op(A): A is still packed 14 values per k
+// step, and the 8 rows of C are those the full kernel computes, bit for
+// bit.
+//
+//go:noescape
+func sgemmKernelTop8x32AVX512(k int, a, b, c []float32, ldc int, beta float32)
+
+// sgemmKernelLeft14x16AVX512 is sgemmKernel14x32AVX512 cut to the left 16
+// columns of the tile, for edge slivers of B: B is still packed 32 values
+// per k step, and the 16 columns of C are those the full kernel computes,
+// bit for bit.
+//
+//go:noescape
+func sgemmKernelLeft14x16AVX512(k int, a, b, c []float32, ldc int, beta float32)

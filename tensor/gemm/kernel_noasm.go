@@ -29,3 +29,31 @@ func sgemmKernel6x16AVX2(k int, a, b, c []float32, ldc int, beta float32) {
 func sgemmKernel14x32RowsAVX512(k int, a []float32, b *float32, rows []int, c []float32, ldc int, beta float32) {
 	kernelGoRows(14, 32, k, a, unsafe.Slice(b, maxRow(rows[:k])+32), rows, c, ldc, beta)
 }
+
+// sgemmKernelTop8x32AVX512 is sgemmKernel14x32AVX512 cut to the top 8 rows
+// of the tile, for edge blocks of op(A): A is still packed 14 values per k
+// step, and the 8 rows of C are those the full kernel computes, bit for
+// bit.
+func sgemmKernelTop8x32AVX512(k int, a, b, c []float32, ldc int, beta float32) {
+	var tile [14 * 32]float32
+	kernelGoTile(14, 32, k, a, b, tile[:], 32, 0)
+	mergeTile(c, ldc, tile[:], 32, 8, 32, beta)
+}
+
+// sgemmKernelTop8x32RowsAVX512 is sgemmKernel14x32RowsAVX512 cut to the top
+// 8 rows of the tile, as sgemmKernelTop8x32AVX512.
+func sgemmKernelTop8x32RowsAVX512(k int, a []float32, b *float32, rows []int, c []float32, ldc int, beta float32) {
+	var tile [14 * 32]float32
+	sgemmKernel14x32RowsAVX512(k, a, b, rows, tile[:], 32, 0)
+	mergeTile(c, ldc, tile[:], 32, 8, 32, beta)
+}
+
+// sgemmKernelLeft14x16AVX512 is sgemmKernel14x32AVX512 cut to the left 16
+// columns of the tile, for edge slivers of B: B is still packed 32 values
+// per k step, and the 16 columns of C are those the full kernel computes,
+// bit for bit.
+func sgemmKernelLeft14x16AVX512(k int, a, b, c []float32, ldc int, beta float32) {
+	var tile [14 * 32]float32
+	kernelGoTile(14, 32, k, a, b, tile[:], 32, 0)
+	mergeTile(c, ldc, tile[:], 32, 14, 16, beta)
+}

@@ -9,3 +9,9 @@ package gemm
 //
 //go:noescape
 func sgemmKernel14x32RowsAVX512(k int, a []float32, b *float32, rows []int, c []float32, ldc int, beta float32)
+
+// sgemmKernelTop8x32RowsAVX512 is sgemmKernel14x32RowsAVX512 cut to the top
+// 8 rows of the tile, as sgemmKernelTop8x32AVX512.
+//
+//go:noescape
+func sgemmKernelTop8x32RowsAVX512(k int, a []float32, b *float32, rows []int, c []float32, ldc int, beta float32)

@@ -72,3 +72,55 @@ func TestBlockedVariants(t *testing.T) {
 		}
 	}
 }
+
+// TestEdgeKernels checks the top-rows and left-columns kernels against
+// the same part of the full ones' tile, bit for bit, with B packed and (top
+// rows) in place, for k around the unrolling and prefetch distances and beta
+// zero (C full of NaN must not leak), one and other; C outside that part
+// must stay untouched.
+func TestEdgeKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, kern := range runnableKernels() {
+		if kern.topFn == nil && kern.leftFn == nil {
+			continue
+		}
+		mr, nr := kern.mr, kern.nr
+		for _, k := range []int{0, 1, 3, 4, 5, 31, 32, 33, 36, 37, 64, 257} {
+			for _, beta := range []float32{0, 1, -0.5} {
+				a, b := randomSlice(rng, k*mr), randomSlice(rng, 2*nr+k)
+				rows, packed := make([]int, k), make([]float32, k*nr)
+				for p := range rows {
+					rows[p] = rng.IntN(len(b) - nr + 1)
+					copy(packed[p*nr:(p+1)*nr], b[rows[p]:])
+				}
+				ldc := nr + 3
+				c0 := newGuarded(rng, mr, nr, ldc, beta != 0)
+				full, fullRows := c0.clone(), c0.clone()
+				kern.fn(k, a, packed, full.view, ldc, beta)
+				kern.rowsFn(k, a, &b[0], rows, fullRows.view, ldc, beta)
+				check := func(name string, h, w int, run func(c []float32), want guarded) {
+					t.Helper()
+					c := c0.clone()
+					run(c.view)
+					c.checkGuards(t, kern.name)
+					for i, v := range c.view {
+						ref := want.view[i]
+						if i/ldc >= h || i%ldc >= w {
+							ref = c0.view[i]
+						}
+						if math.Float32bits(v) != math.Float32bits(ref) {
+							t.Fatalf("%s %s k=%d beta=%g: C[%d][%d] = %g, want %g", kern.name, name, k, beta, i/ldc, i%ldc, v, ref)
+						}
+					}
+				}
+				if kern.topFn != nil {
+					check("top", kern.topMR, nr, func(c []float32) { kern.topFn(k, a, packed, c, ldc, beta) }, full)
+					check("top rows", kern.topMR, nr, func(c []float32) { kern.topRowsFn(k, a, &b[0], rows, c, ldc, beta) }, fullRows)
+				}
+				if kern.leftFn != nil {
+					check("left", mr, kern.leftNR, func(c []float32) { kern.leftFn(k, a, packed, c, ldc, beta) }, full)
+				}
+			}
+		}
+	}
+}
