@@ -45,11 +45,41 @@ func im2colSpan(xs []float32, g ConvGeom, ow, r, j0 int, out []float32) {
 	plane := xs[c*g.H*g.W : (c+1)*g.H*g.W]
 	y, x := j0/ow, j0%ow
 	for len(out) > 0 {
+		if full := len(out) / ow; x == 0 && full > 0 { // whole rows at once
+			im2colRows(plane, g, kh, kw, y, full, out[:full*ow])
+			out, y = out[full*ow:], y+full
+			continue
+		}
 		n := min(ow-x, len(out))
 		im2colSegment(plane, g, kh, kw, y, x, out[:n])
 		out = out[n:]
 		y, x = y+1, 0
 	}
+}
+
+// im2colRows is im2colSegment over whole output rows y0..y0+rows, the
+// valid rows' middles by one gatherRows call: the valid rows and columns of a tap are the same for
+// every row, and a call per row cost more than its copies at ResNet's 7-
+// and 14-pixel rows.
+func im2colRows(plane []float32, g ConvGeom, kh, kw, y0, rows int, dst []float32) {
+	ow := g.OutW()
+	lo, hi := validCols(y0*g.StrideH-g.PadH+kh*g.DilationH, g.StrideH, g.H, rows)
+	ix := kw*g.DilationW - g.PadW // input column of output column 0
+	c0, c1 := validCols(ix, g.StrideW, g.W, ow)
+	if c1 == c0 {
+		hi = lo
+	}
+	clear(dst[:lo*ow])
+	clear(dst[hi*ow:])
+	for q := lo; q < hi; q++ { // the padding columns
+		clear(dst[q*ow : q*ow+c0])
+		clear(dst[q*ow+c1 : (q+1)*ow])
+	}
+	if hi == lo {
+		return
+	}
+	ih := (y0+lo)*g.StrideH - g.PadH + kh*g.DilationH
+	gatherRows(dst[lo*ow+c0:], plane[ih*g.W+ix+c0*g.StrideW:], c1-c0, hi-lo, ow, g.StrideH*g.W, g.StrideW)
 }
 
 // im2colSegment fills dst with output row y's pixels x0.. of tap (kh,kw).
@@ -61,15 +91,8 @@ func im2colSegment(plane []float32, g ConvGeom, kh, kw, y, x0 int, dst []float32
 	}
 	src := plane[ih*g.W : (ih+1)*g.W]
 	ix := kw*g.DilationW - g.PadW + x0*g.StrideW // input column of dst[0]
-	if g.StrideW == 1 {
-		// Contiguous run: zeros, a copy, zeros.
-		lo := min(max(0, -ix), len(dst))
-		hi := max(min(len(dst), g.W-ix), lo)
-		clear(dst[:lo])
-		copy(dst[lo:hi], src[ix+lo:ix+hi])
-		clear(dst[hi:])
-		return
-	}
+	// Zeros, the valid run, zeros. (A segment can start right of the
+	// image, where a wide padding's taps read nothing.)
 	lo, hi := validCols(ix, g.StrideW, g.W, len(dst))
 	clear(dst[:lo])
 	if hi > lo {
@@ -246,6 +269,10 @@ func gatherStrided(dst, src []float32, stride int) {
 	if len(dst) == 0 {
 		return
 	}
+	if stride == 1 {
+		copy(dst, src[:len(dst)])
+		return
+	}
 	if stride == 2 {
 		src = src[:2*len(dst)-1]
 		for i := evensVec(dst, src); i < len(dst); i++ {
@@ -278,6 +305,51 @@ func addRows(dst, src []float32, w, rows, dstStride, srcStride int) {
 	}
 	for r := range rows {
 		addTo(dst[r*dstStride:r*dstStride+w], src[r*srcStride:])
+	}
+}
+
+// gatherRows sets dst[r·dstStride + i] = src[r·srcStride + i·stride] for r
+// < rows and i < w: copyRows or evensRows at strides 1 and 2.
+func gatherRows(dst, src []float32, w, rows, dstStride, srcStride, stride int) {
+	switch stride {
+	case 1:
+		copyRows(dst, src, w, rows, dstStride, srcStride)
+	case 2:
+		evensRows(dst, src, w, rows, dstStride, srcStride)
+	default:
+		for r := range rows {
+			gatherStrided(dst[r*dstStride:r*dstStride+w], src[r*srcStride:], stride)
+		}
+	}
+}
+
+// copyRows sets dst[r·dstStride + i] = src[r·srcStride + i] for r < rows
+// and i < w.
+func copyRows(dst, src []float32, w, rows, dstStride, srcStride int) {
+	if rows <= 0 || w <= 0 {
+		return
+	}
+	dst, src = dst[:(rows-1)*dstStride+w], src[:(rows-1)*srcStride+w]
+	if copyRowsVec(dst, src, w, rows, dstStride, srcStride) {
+		return
+	}
+	for r := range rows {
+		copy(dst[r*dstStride:r*dstStride+w], src[r*srcStride:])
+	}
+}
+
+// evensRows sets dst[r·dstStride + i] = src[r·srcStride + 2i] for r < rows
+// and i < w: gatherStrided at stride 2 over rows.
+func evensRows(dst, src []float32, w, rows, dstStride, srcStride int) {
+	if rows <= 0 || w <= 0 {
+		return
+	}
+	dst, src = dst[:(rows-1)*dstStride+w], src[:(rows-1)*srcStride+2*w-1]
+	if evensRowsVec(dst, src, w, rows, dstStride, srcStride) {
+		return
+	}
+	for r := range rows {
+		gatherStrided(dst[r*dstStride:r*dstStride+w], src[r*srcStride:], 2)
 	}
 }
 
@@ -461,23 +533,29 @@ func (d *CPU) fillPhases(slab []float32, slabRows int, xs []float32, g ConvGeom,
 			// Phase column j is input column j·SW + b − PadW: valid for j in [j0, j1).
 			j0 := min(pws, ceilDiv(max(0, g.PadW-b), sw))
 			j1 := max(j0, min(pws, ceilDiv(g.W+g.PadW-b, sw)))
-			plane := slab[p*slabRows*pws:]
-			for q := range count {
-				row := plane[q*pws : (q+1)*pws]
+			plane := slab[p*slabRows*pws : (p*slabRows+count)*pws]
+			for q := 0; q < count; {
+				// Rows q..q+n are phase rows pr.. of one image, input rows
+				// ih0 + i·SH, valid for i in [lo, hi).
 				img, pr := (s0+q)/phs, (s0+q)%phs
-				ih := pr*sh + a - g.PadH
-				if ih < 0 || ih >= g.H || j0 == j1 {
-					clear(row)
-					continue
+				n := min(count-q, phs-pr)
+				ih0 := pr*sh + a - g.PadH
+				lo, hi := validCols(ih0, sh, g.H, n)
+				if j0 == j1 {
+					hi = lo
 				}
-				clear(row[:j0])
-				src := xs[((img*g.C+ch)*g.H+ih)*g.W+j0*sw+b-g.PadW:]
-				if sw == 1 {
-					copy(row[j0:j1], src)
-				} else {
-					gatherStrided(row[j0:j1], src, sw)
+				rows := plane[q*pws : (q+n)*pws]
+				clear(rows[:lo*pws])
+				clear(rows[hi*pws:])
+				for i := lo; i < hi; i++ { // the padding columns
+					clear(rows[i*pws : i*pws+j0])
+					clear(rows[i*pws+j1 : (i+1)*pws])
 				}
-				clear(row[j1:])
+				if hi > lo {
+					src := xs[((img*g.C+ch)*g.H+ih0+lo*sh)*g.W+j0*sw+b-g.PadW:]
+					gatherRows(rows[lo*pws+j0:], src, j1-j0, hi-lo, pws, sh*g.W, sw)
+				}
+				q += n
 			}
 		}
 	})

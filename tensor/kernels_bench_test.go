@@ -104,6 +104,8 @@ func BenchmarkIm2col(b *testing.B) {
 		{C: 64, H: 56, W: 56, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilationH: 1, DilationW: 1},
 		{C: 128, H: 56, W: 56, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, DilationH: 1, DilationW: 1},
 		{C: 256, H: 14, W: 14, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilationH: 1, DilationW: 1},
+		{C: 512, H: 7, W: 7, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, DilationH: 1, DilationW: 1},
+		{C: 256, H: 28, W: 28, KH: 1, KW: 1, StrideH: 2, StrideW: 2, DilationH: 1, DilationW: 1},
 	} {
 		x := buf(randSlice(rand.New(rand.NewPCG(1, 2)), g.C*g.H*g.W))
 		col := d.Alloc(g.ColRows() * g.ColCols())

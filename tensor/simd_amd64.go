@@ -24,6 +24,12 @@ func addAVX512(dst, src *float32, n int)
 func addRowsAVX512(dst, src *float32, w, rows, dstStride, srcStride int)
 
 //go:noescape
+func copyRowsAVX512(dst, src *float32, w, rows, dstStride, srcStride int)
+
+//go:noescape
+func evensRowsAVX512(dst, src *float32, w, rows, dstStride, srcStride int, masks uint64)
+
+//go:noescape
 func addEvensRowsAVX512(dst, src *float32, w, rows, dstStride, srcStride int)
 
 //go:noescape
@@ -91,6 +97,29 @@ func addRowsVec(dst, src []float32, w, rows, dstStride, srcStride int) bool {
 		return false
 	}
 	addRowsAVX512(&dst[0], &src[0], w, rows, dstStride, srcStride)
+	return true
+}
+
+// copyRowsVec is copyRows by copyRowsAVX512, reporting false without
+// AVX-512. The caller has checked that both slices hold every row.
+func copyRowsVec(dst, src []float32, w, rows, dstStride, srcStride int) bool {
+	if !useAVX512 {
+		return false
+	}
+	copyRowsAVX512(&dst[0], &src[0], w, rows, dstStride, srcStride)
+	return true
+}
+
+// evensRowsVec is evensRows by evensRowsAVX512, reporting false without
+// AVX-512. The caller has checked that both slices hold every row.
+func evensRowsVec(dst, src []float32, w, rows, dstStride, srcStride int) bool {
+	if !useAVX512 {
+		return false
+	}
+	t := w - (w-1)/16*16 // values in a row's last block, 1..16
+	lanes := func(n int) uint64 { return 1<<max(0, min(n, 16)) - 1 }
+	masks := lanes(2*t-1) | lanes(2*t-17)<<16 | lanes(t)<<32
+	evensRowsAVX512(&dst[0], &src[0], w, rows, dstStride, srcStride, masks)
 	return true
 }
 

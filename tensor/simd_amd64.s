@@ -134,44 +134,113 @@ addloop:
 adddone:
 	RET
 
+// TAIL16MASK leaves K1 masking the last w mod 16 values of a row (CX w),
+// AX their count and CX the whole vectors.
+#define TAIL16MASK \
+	MOVQ  CX, AX; \
+	ANDQ  $15, AX; \
+	MOVQ  $1, BX; \
+	SHLXQ AX, BX, BX; \
+	DECQ  BX; \
+	KMOVW BX, K1; \
+	SHRQ  $4, CX
+
+// ROWS16LOOP runs vec on each whole vector of every row (R10 dst, R11
+// src), then tail on the last AX values under K1, and returns.
+#define ROWS16LOOP(vec, tail) \
+rowloop: \
+	ROWSTART; \
+	JZ rowtail; \
+rowvec: \
+	vec; \
+	ADDQ $64, R10; \
+	ADDQ $64, R11; \
+	DECQ R12; \
+	JNZ  rowvec; \
+rowtail: \
+	TESTQ AX, AX; \
+	JZ    rownext; \
+	tail; \
+rownext: \
+	ROWNEXT; \
+	JNZ rowloop; \
+	VZEROUPPER; \
+	RET
+
+#define ADDVEC \
+	VMOVUPS (R10), Z1; \
+	VADDPS  (R11), Z1, Z1; \
+	VMOVUPS Z1, (R10)
+
+#define ADDTAIL \
+	VMOVUPS.Z (R10), K1, Z1; \
+	VMOVUPS.Z (R11), K1, Z2; \
+	VADDPS    Z2, Z1, Z1; \
+	VMOVUPS   Z1, K1, (R10)
+
+#define COPYVEC \
+	VMOVUPS (R11), Z1; \
+	VMOVUPS Z1, (R10)
+
+#define COPYTAIL \
+	VMOVUPS.Z (R11), K1, Z1; \
+	VMOVUPS   Z1, K1, (R10)
+
 // func addRowsAVX512(dst, src *float32, w, rows, dstStride, srcStride int)
 // dst[r·dstStride + i] += src[r·srcStride + i] for r < rows, i < w (w ≥ 1):
 // whole vectors, then the last w mod 16 values under a mask, which also
 // keeps the loads from reading past a row.
 TEXT ·addRowsAVX512(SB), NOSPLIT, $0-48
 	ROWSARGS
-	MOVQ  CX, AX
-	ANDQ  $15, AX
-	MOVQ  $1, BX
-	SHLXQ AX, BX, BX
-	DECQ  BX
-	KMOVW BX, K1
-	SHRQ  $4, CX
+	TAIL16MASK
+	ROWS16LOOP(ADDVEC, ADDTAIL)
 
-arrow:
+// func copyRowsAVX512(dst, src *float32, w, rows, dstStride, srcStride int)
+// dst[r·dstStride + i] = src[r·srcStride + i] for r < rows, i < w (w ≥ 1),
+// as addRowsAVX512 goes.
+TEXT ·copyRowsAVX512(SB), NOSPLIT, $0-48
+	ROWSARGS
+	TAIL16MASK
+	ROWS16LOOP(COPYVEC, COPYTAIL)
+
+// func evensRowsAVX512(dst, src *float32, w, rows, dstStride, srcStride int, masks uint64)
+// dst[r·dstStride + i] = src[r·srcStride + 2i] for r < rows, i < w (w ≥ 1):
+// 16 values from 32 by one two-table permute (evenIdx), the last 1..16 of
+// a row from loads under the masks in masks' low 16 bits (first 16 values)
+// and next 16 (second 16), so that no load reads past src[2(w-1)], and a
+// store under the mask in bits 32..47.
+TEXT ·evensRowsAVX512(SB), NOSPLIT, $0-56
+	ROWSARGS
+	MOVQ      masks+48(FP), BX
+	KMOVW     BX, K1
+	SHRQ      $16, BX
+	KMOVW     BX, K2
+	SHRQ      $16, BX
+	KMOVW     BX, K3
+	DECQ      CX
+	SHRQ      $4, CX
+	VMOVDQU32 evenIdx<>(SB), Z3
+
+errow:
 	ROWSTART
-	JZ artail
+	JZ ertail
 
-arvec:
-	VMOVUPS (R10), Z1
-	VADDPS  (R11), Z1, Z1
-	VMOVUPS Z1, (R10)
-	ADDQ    $64, R10
-	ADDQ    $64, R11
-	DECQ    R12
-	JNZ     arvec
+ervec:
+	VMOVUPS   (R11), Z1
+	VPERMT2PS 64(R11), Z3, Z1
+	VMOVUPS   Z1, (R10)
+	ADDQ      $128, R11
+	ADDQ      $64, R10
+	DECQ      R12
+	JNZ       ervec
 
-artail:
-	TESTQ     AX, AX
-	JZ        arnext
-	VMOVUPS.Z (R10), K1, Z1
-	VMOVUPS.Z (R11), K1, Z2
-	VADDPS    Z2, Z1, Z1
-	VMOVUPS   Z1, K1, (R10)
-
-arnext:
+ertail:
+	VMOVUPS.Z (R11), K1, Z1
+	VMOVUPS.Z 64(R11), K2, Z2
+	VPERMT2PS Z2, Z3, Z1
+	VMOVUPS   Z1, K3, (R10)
 	ROWNEXT
-	JNZ arrow
+	JNZ errow
 	VZEROUPPER
 	RET
 

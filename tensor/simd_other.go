@@ -17,3 +17,5 @@ func evensVec(dst, src []float32) int                    { return 0 }
 
 func addRowsVec(dst, src []float32, w, rows, dstStride, srcStride int) bool      { return false }
 func addEvensRowsVec(dst, src []float32, w, rows, dstStride, srcStride int) bool { return false }
+func copyRowsVec(dst, src []float32, w, rows, dstStride, srcStride int) bool     { return false }
+func evensRowsVec(dst, src []float32, w, rows, dstStride, srcStride int) bool    { return false }
