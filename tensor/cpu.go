@@ -145,6 +145,8 @@ func (d *CPU) Axpby(alpha float32, x Buffer, beta float32, y Buffer) {
 			for i := range yr {
 				yr[i] = alpha * xr[i]
 			}
+		case beta == 1 && alpha == 1: // accumulating gradients: y += x exactly
+			addTo(yr, xr)
 		case beta == 1:
 			for i := range yr {
 				yr[i] += alpha * xr[i]

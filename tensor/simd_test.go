@@ -71,6 +71,14 @@ func TestVectorLoopsMatchScalar(t *testing.T) {
 		}
 		sameFloatBits(t, "add", n, got, want)
 
+		// Gradient accumulation: Axpby(1, g, 1, y) is y += 1*g.
+		copy(got, xs)
+		NewCPU(1).Axpby(1, buf(gs), 1, buf(got))
+		for i := range want {
+			want[i] = xs[i] + 1*gs[i]
+		}
+		sameFloatBits(t, "axpby 1, 1", n, got, want)
+
 		// A stride-2 row gather reads no further than its last value.
 		if n > 0 {
 			ev := simdInput(rng, 2*n-1)
