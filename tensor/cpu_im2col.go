@@ -57,29 +57,36 @@ func im2colSpan(xs []float32, g ConvGeom, ow, r, j0 int, out []float32) {
 	}
 }
 
-// im2colRows is im2colSegment over whole output rows y0..y0+rows, the
-// valid rows' middles by one gatherRows call: the valid rows and columns of a tap are the same for
-// every row, and a call per row cost more than its copies at ResNet's 7-
-// and 14-pixel rows.
+// im2colRows is im2colSegment over whole output rows y0..y0+rows: the
+// valid rows and columns of a tap are the same in every row, so one
+// fillRows call does them all, where a call per row cost more than its
+// copies at ResNet's 7- and 14-pixel rows.
 func im2colRows(plane []float32, g ConvGeom, kh, kw, y0, rows int, dst []float32) {
 	ow := g.OutW()
-	lo, hi := validCols(y0*g.StrideH-g.PadH+kh*g.DilationH, g.StrideH, g.H, rows)
-	ix := kw*g.DilationW - g.PadW // input column of output column 0
+	iy := y0*g.StrideH - g.PadH + kh*g.DilationH // input row of output row y0
+	ix := kw*g.DilationW - g.PadW                // input column of output column 0
+	lo, hi := validCols(iy, g.StrideH, g.H, rows)
 	c0, c1 := validCols(ix, g.StrideW, g.W, ow)
+	fillRows(dst, ow, lo, hi, c0, c1, plane, (iy+lo*g.StrideH)*g.W+ix+c0*g.StrideW, g.StrideH*g.W, g.StrideW)
+}
+
+// fillRows fills dst, rows of rowLen values: columns c0..c1 of rows lo..hi
+// from src (row lo's first value at src[off], each row srcStride further
+// on, its values stride apart), zero everywhere else (the padding). off is
+// only read when some value is copied.
+func fillRows(dst []float32, rowLen, lo, hi, c0, c1 int, src []float32, off, srcStride, stride int) {
 	if c1 == c0 {
 		hi = lo
 	}
-	clear(dst[:lo*ow])
-	clear(dst[hi*ow:])
-	for q := lo; q < hi; q++ { // the padding columns
-		clear(dst[q*ow : q*ow+c0])
-		clear(dst[q*ow+c1 : (q+1)*ow])
+	clear(dst[:lo*rowLen])
+	clear(dst[hi*rowLen:])
+	for q := lo; q < hi; q++ {
+		clear(dst[q*rowLen : q*rowLen+c0])
+		clear(dst[q*rowLen+c1 : (q+1)*rowLen])
 	}
-	if hi == lo {
-		return
+	if hi > lo {
+		gatherRows(dst[lo*rowLen+c0:], src[off:], c1-c0, hi-lo, rowLen, srcStride, stride)
 	}
-	ih := (y0+lo)*g.StrideH - g.PadH + kh*g.DilationH
-	gatherRows(dst[lo*ow+c0:], plane[ih*g.W+ix+c0*g.StrideW:], c1-c0, hi-lo, ow, g.StrideH*g.W, g.StrideW)
 }
 
 // im2colSegment fills dst with output row y's pixels x0.. of tap (kh,kw).
@@ -541,20 +548,8 @@ func (d *CPU) fillPhases(slab []float32, slabRows int, xs []float32, g ConvGeom,
 				n := min(count-q, phs-pr)
 				ih0 := pr*sh + a - g.PadH
 				lo, hi := validCols(ih0, sh, g.H, n)
-				if j0 == j1 {
-					hi = lo
-				}
-				rows := plane[q*pws : (q+n)*pws]
-				clear(rows[:lo*pws])
-				clear(rows[hi*pws:])
-				for i := lo; i < hi; i++ { // the padding columns
-					clear(rows[i*pws : i*pws+j0])
-					clear(rows[i*pws+j1 : (i+1)*pws])
-				}
-				if hi > lo {
-					src := xs[((img*g.C+ch)*g.H+ih0+lo*sh)*g.W+j0*sw+b-g.PadW:]
-					gatherRows(rows[lo*pws+j0:], src, j1-j0, hi-lo, pws, sh*g.W, sw)
-				}
+				off := ((img*g.C+ch)*g.H+ih0+lo*sh)*g.W + j0*sw + b - g.PadW
+				fillRows(plane[q*pws:(q+n)*pws], pws, lo, hi, j0, j1, xs, off, sh*g.W, sw)
 				q += n
 			}
 		}
