@@ -101,7 +101,7 @@ func packA(dst, a []float32, lda int, transA bool, alpha float32, ic, mc, pc, kc
 			// op(A)[i][p] = a[p*lda+i]: mr consecutive rows of op(A) are
 			// contiguous in each row of a.
 			if alpha == 1 && h == 14 && mr == 14 {
-				packA14T(out, a[pc*lda+i0:], lda, kc)
+				packA14T(out, a[pc*lda+i0:], lda, kc, simd)
 				continue
 			}
 			for p := 0; p < kc; p++ {
@@ -123,11 +123,19 @@ func packA(dst, a []float32, lda int, transA bool, alpha float32, ic, mc, pc, kc
 }
 
 // packA14T is packA's transA case for a full 14-row panel and alpha 1:
-// out[p*14+i] = a[p*lda+i]. The fixed-size array copy compiles to inline
-// moves (through a local: a direct array assignment calls memmove too),
-// where copy() called runtime.memmove for every 56 bytes; 15% faster on a
-// 336×320 block.
-func packA14T(out, a []float32, lda, kc int) {
+// out[p*14+i] = a[p*lda+i], by masked AVX-512 moves with simd: a 336×320
+// block of a 2304-wide A in 9.2 µs, where the Go loop took 43. That loop
+// copies fixed-size arrays, which compile to inline moves (through a
+// local: a direct array assignment calls memmove too), where copy() called
+// runtime.memmove for every 56 bytes.
+func packA14T(out, a []float32, lda, kc int, simd bool) {
+	if kc == 0 {
+		return
+	}
+	if simd {
+		copy14AVX512(out[:kc*14], a[:(kc-1)*lda+14], lda, kc)
+		return
+	}
 	for p := 0; p < kc; p++ {
 		v := *(*[14]float32)(a[p*lda : p*lda+14])
 		*(*[14]float32)(out[p*14 : p*14+14]) = v

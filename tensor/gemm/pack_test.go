@@ -40,6 +40,32 @@ func TestTransposeBlocks(t *testing.T) {
 	}
 }
 
+// TestPackA14T compares packA's transposed-A copy, with the AVX-512 moves
+// (or their twin) where a runnable kernel packs with them and without, with
+// the definition, src ending where its
+// last row does and NaN guards around dst.
+func TestPackA14T(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, kc := range []int{0, 1, 2, 7, 64, 321} {
+		const lda = 23
+		src := randomSlice(rng, max(0, (kc-1)*lda+14))
+		want := newNaNs(kc*14 + 2*guard)
+		for p := range kc {
+			copy(want[guard+p*14:], src[p*lda:p*lda+14])
+		}
+		for _, kern := range runnableKernels() {
+			simd := kern.simd // the AVX-512 moves only where they run
+			got := newNaNs(kc*14 + 2*guard)
+			packA14T(got[guard:guard+kc*14], src, lda, kc, simd)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("kc=%d simd=%v: element %d = %g, want %g", kc, simd, i-guard, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
 // transposeBlocks14Stride is transposeBlocks14 with a free destination
 // stride, to test the assembly's stride handling.
 func transposeBlocks14Stride(dst, src []float32, ld, cols, stride int, alpha float32) {

@@ -36,3 +36,11 @@ func transpose16AVX512(dst, src []float32, ld, chunks, dstStride int)
 //
 //go:noescape
 func transposeSmallAVX512(dst, src []float32, ld, rows, cols, dstStride int)
+
+// copy14AVX512 copies rows rows of 14 values, src rows ld apart, into dst
+// back to back: dst[p*14+i] = src[p*ld+i] for p < rows, i < 14 (packA's
+// transposed-A panels). The assembly needs AVX-512F; the pure-Go twin under
+// the noasm tag computes the same.
+//
+//go:noescape
+func copy14AVX512(dst, src []float32, ld, rows int)

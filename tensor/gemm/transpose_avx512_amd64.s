@@ -268,3 +268,29 @@ smallloaded:
 smallstored:
 	VZEROUPPER
 	RET
+
+// func copy14AVX512(dst, src []float32, ld, rows int)
+// dst[p*14+i] = src[p*ld+i] for p < rows, i < 14: one masked load and one
+// masked store per row, touching nothing past each row's 14 values.
+TEXT ·copy14AVX512(SB), NOSPLIT, $0-64
+	MOVQ  dst_base+0(FP), DI
+	MOVQ  src_base+24(FP), SI
+	MOVQ  ld+48(FP), R8
+	SHLQ  $2, R8
+	MOVQ  rows+56(FP), CX
+	TESTQ CX, CX
+	JZ    c14done
+	MOVQ  $0x3fff, AX
+	KMOVW AX, K1
+
+c14loop:
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      R8, SI
+	ADDQ      $56, DI
+	DECQ      CX
+	JNZ       c14loop
+	VZEROUPPER
+
+c14done:
+	RET
