@@ -270,26 +270,9 @@ func validCols(x0, stride, w, ow int) (lo, hi int) {
 	return lo, max(hi, lo)
 }
 
-// gatherStrided sets dst[i] = src[i·stride]. The stride-2 loop (every
-// downsampling layer) is written so the compiler drops its bounds checks.
+// gatherStrided sets dst[i] = src[i·stride]: gatherRows for one row.
 func gatherStrided(dst, src []float32, stride int) {
-	if len(dst) == 0 {
-		return
-	}
-	if stride == 1 {
-		copy(dst, src[:len(dst)])
-		return
-	}
-	if stride == 2 {
-		src = src[:2*len(dst)-1]
-		for i := evensVec(dst, src); i < len(dst); i++ {
-			dst[i] = src[2*i]
-		}
-		return
-	}
-	for i := range dst {
-		dst[i] = src[i*stride]
-	}
+	gatherRows(dst, src, len(dst), 1, 0, 0, stride)
 }
 
 // addTo sets dst[i] += src[i] over equal lengths.
@@ -325,7 +308,10 @@ func gatherRows(dst, src []float32, w, rows, dstStride, srcStride, stride int) {
 		evensRows(dst, src, w, rows, dstStride, srcStride)
 	default:
 		for r := range rows {
-			gatherStrided(dst[r*dstStride:r*dstStride+w], src[r*srcStride:], stride)
+			d, s := dst[r*dstStride:r*dstStride+w], src[r*srcStride:]
+			for i := range d {
+				d[i] = s[i*stride]
+			}
 		}
 	}
 }
@@ -346,7 +332,8 @@ func copyRows(dst, src []float32, w, rows, dstStride, srcStride int) {
 }
 
 // evensRows sets dst[r·dstStride + i] = src[r·srcStride + 2i] for r < rows
-// and i < w: gatherStrided at stride 2 over rows.
+// and i < w, reading no further than each row's last value (the scalar
+// loop is written so the compiler drops its bounds checks).
 func evensRows(dst, src []float32, w, rows, dstStride, srcStride int) {
 	if rows <= 0 || w <= 0 {
 		return
@@ -356,7 +343,10 @@ func evensRows(dst, src []float32, w, rows, dstStride, srcStride int) {
 		return
 	}
 	for r := range rows {
-		gatherStrided(dst[r*dstStride:r*dstStride+w], src[r*srcStride:], 2)
+		d, s := dst[r*dstStride:r*dstStride+w], src[r*srcStride:r*srcStride+2*w-1]
+		for i := range d {
+			d[i] = s[2*i]
+		}
 	}
 }
 
@@ -507,7 +497,7 @@ func paddedBands(m int, g ConvGeom, images int) (phs, pws, reach, stacked, band 
 // ms at 1333x800, 3.7 -> 2.6 ms at 224; every 3x3 stride-1 conv gains; a
 // 3x3 stride-2 conv with 128 channels lost (32 -> 41 ms at 1333x800), as
 // did a 1x1 stride-2 one (2.1 -> 2.5 ms at 224), both with scalar gathers.
-// With stride-2 gathers by vector permutes (evensVec) a strided conv that
+// With stride-2 gathers by vector permutes (evensRows) a strided conv that
 // fits one band gains too. BenchmarkPaddedStrided, ResNet's 3x3 stride-2
 // convs at 224, batch 2, medians of 3, packed -> in place: 64 -> 128
 // channels 1.86 -> 1.62 ms, 128 3.33 -> 3.06, 256 3.05 -> 3.08, 512 4.54

@@ -41,9 +41,6 @@ func dotSumAVX(gs, xs *float32, n int, acc *[8]float64)
 //go:noescape
 func sum2AVX(xs *float32, n int, acc *[8]float64)
 
-//go:noescape
-func evensAVX512(dst, src *float32, n int)
-
 // The ...Vec functions run a vector loop over the longest prefix it covers
 // and return that prefix's length; the caller's scalar loop does the rest.
 // Slicing each operand to the prefix checks its length before the
@@ -153,16 +150,6 @@ func sum2Vec(xs []float32, acc *[8]float64) int {
 	n := vecLen(len(xs), 4)
 	if n > 0 {
 		sum2AVX(&xs[:n][0], n, acc)
-	}
-	return n
-}
-
-// evensVec sets dst[i] = src[2i] for i below the prefix length n it
-// returns, reading only src[:2n] (a stride-2 convolution's input row).
-func evensVec(dst, src []float32) int {
-	n := vecLen(min(len(dst), len(src)/2), 16)
-	if n > 0 {
-		evensAVX512(&dst[:n][0], &src[:2*n][0], n)
 	}
 	return n
 }

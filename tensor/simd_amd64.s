@@ -399,27 +399,3 @@ DATA evenIdx<>+52(SB)/4, $26
 DATA evenIdx<>+56(SB)/4, $28
 DATA evenIdx<>+60(SB)/4, $30
 GLOBL evenIdx<>(SB), RODATA|NOPTR, $64
-
-// func evensAVX512(dst, src *float32, n int)
-// dst[i] = src[2i] for i < n, reading src[0:2n]: two loads and one
-// two-table permute per 16 values.
-TEXT ·evensAVX512(SB), NOSPLIT, $0-24
-	MOVQ      dst+0(FP), DI
-	MOVQ      src+8(FP), SI
-	MOVQ      n+16(FP), CX
-	SHRQ      $4, CX
-	JZ        evdone
-	VMOVDQU32 evenIdx<>(SB), Z3
-
-evloop:
-	VMOVUPS   (SI), Z1
-	VPERMT2PS 64(SI), Z3, Z1
-	VMOVUPS   Z1, (DI)
-	ADDQ      $128, SI
-	ADDQ      $64, DI
-	DECQ      CX
-	JNZ       evloop
-	VZEROUPPER
-
-evdone:
-	RET

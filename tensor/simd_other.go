@@ -13,7 +13,6 @@ func addVec(dst, src []float32) int                      { return 0 }
 func bnGradVec(dst, xs, gs []float32, p *[5]float32) int { return 0 }
 func dotSumVec(gs, xs []float32, acc *[8]float64) int    { return 0 }
 func sum2Vec(xs []float32, acc *[8]float64) int          { return 0 }
-func evensVec(dst, src []float32) int                    { return 0 }
 
 func addRowsVec(dst, src []float32, w, rows, dstStride, srcStride int) bool      { return false }
 func addEvensRowsVec(dst, src []float32, w, rows, dstStride, srcStride int) bool { return false }
